@@ -1,0 +1,43 @@
+package sortedllama.io;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.Map;
+import sortedllama.model.LlamaConfig;
+import sortedllama.model.LlamaWeights;
+import sortedllama.tensor.Tensor;
+import sortedllama.tokenizer.Tokenizer;
+
+/**
+ * A model read from disk: its config, its tensors (keyed by {@link sortedllama.model.TensorNames},
+ * each keeping its name in the file), the vocabulary it embeds (GGUF) or null, and free-form
+ * metadata for {@code info}. Closing it unmaps the file: weights must not be used afterwards.
+ *
+ * @param format human-readable format name, e.g. "GGUF v3", "safetensors", "llama2.c (legacy)"
+ */
+public record ModelFile(Path path, String format, LlamaConfig config, Map<String, Tensor> tensors,
+                        Tokenizer embeddedTokenizer, Map<String, String> metadata, Arena arena)
+        implements AutoCloseable {
+    /** Key of the optional rope frequency divisors in {@link #tensors}. */
+    public static final String ROPE_FREQS = "rope_freqs.weight";
+
+    public LlamaWeights weights() {
+        return LlamaWeights.fromTensors(config, tensors, path.toString());
+    }
+
+    /** The model ready to run (weights checked against the config). */
+    public sortedllama.model.LlamaModel model() {
+        return new sortedllama.model.LlamaModel(weights(), ropeFreqDivisors());
+    }
+
+    /** Llama 3.1's per-frequency rope divisors ({@code rope_freqs.weight} in GGUF), or null. */
+    public float[] ropeFreqDivisors() {
+        Tensor t = tensors.get(ROPE_FREQS);
+        return t == null ? null : sortedllama.tensor.Dequantize.all(t);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

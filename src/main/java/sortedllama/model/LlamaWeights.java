@@ -1,0 +1,128 @@
+package sortedllama.model;
+
+import static sortedllama.model.TensorNames.*;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Map;
+import sortedllama.BadInputException;
+import sortedllama.tensor.DType;
+import sortedllama.tensor.Dequantize;
+import sortedllama.tensor.Quantize;
+import sortedllama.tensor.Tensor;
+
+/**
+ * All weights of a LLaMA model, checked against its config. Matrices stay where the loader put
+ * them (usually a memory-mapped file, in the stored type); the small norm vectors become floats.
+ */
+public final class LlamaWeights {
+
+    /** One transformer layer. gate/up/down are SwiGLU's w1/w3/w2. */
+    public record Layer(float[] attnNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo,
+                        float[] ffnNorm, Tensor gate, Tensor up, Tensor down) {}
+
+    public final LlamaConfig config;
+    public final Tensor tokenEmbedding;
+    public final Layer[] layers;
+    public final float[] finalNorm;
+    /** The shared LM head; the same tensor as the embedding when the model ties them. */
+    public final Tensor output;
+
+    public LlamaWeights(LlamaConfig config, Tensor tokenEmbedding, Layer[] layers, float[] finalNorm, Tensor output) {
+        this.config = config;
+        this.tokenEmbedding = tokenEmbedding;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+        this.output = output;
+    }
+
+    public boolean tiedOutput() {
+        return output == tokenEmbedding;
+    }
+
+    /**
+     * A copy with every matrix stored as {@code type} (e.g. Q8_0 for faster decoding), allocated in
+     * {@code arena}; norms stay float32 and a tied head stays tied.
+     */
+    public LlamaWeights convertMatrices(DType type, Arena arena) {
+        Layer[] converted = new Layer[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            Layer x = layers[l];
+            converted[l] = new Layer(x.attnNorm(), convert(x.wq(), type, arena), convert(x.wk(), type, arena),
+                    convert(x.wv(), type, arena), convert(x.wo(), type, arena), x.ffnNorm(),
+                    convert(x.gate(), type, arena), convert(x.up(), type, arena), convert(x.down(), type, arena));
+        }
+        Tensor embedding = convert(tokenEmbedding, type, arena);
+        Tensor head = tiedOutput() ? embedding : convert(output, type, arena);
+        return new LlamaWeights(config, embedding, converted, finalNorm, head);
+    }
+
+    private static Tensor convert(Tensor t, DType type, Arena arena) {
+        if (t.type() == type) return t;
+        if (type.isQuantized() && t.cols() % type.blockSize != 0) {
+            throw new BadInputException("cannot store " + t.name() + " " + t.shapeString() + " as " + type
+                    + ": rows must be a multiple of " + type.blockSize + " values");
+        }
+        MemorySegment seg = arena.allocate(type.bytesFor(t.elementCount()), 64);
+        float[] row = new float[t.cols()];
+        long rowBytes = type.bytesFor(t.cols());
+        for (int r = 0; r < t.rows(); r++) {
+            Dequantize.row(t, r, row, 0);
+            Quantize.encode(type, row, seg.asSlice(r * rowBytes, rowBytes));
+        }
+        return new Tensor(t.name(), type, t.shape(), seg);
+    }
+
+    /**
+     * Builds the weights from tensors keyed by {@link TensorNames}; {@code source} names the file in errors.
+     * A missing {@code output.weight} means the head is tied to the embedding.
+     */
+    public static LlamaWeights fromTensors(LlamaConfig c, Map<String, Tensor> tensors, String source) {
+        var check = new Checker(tensors, source);
+        Tensor embedding = check.matrix(TOKEN_EMBEDDING, c.vocabSize(), c.dim());
+        Layer[] layers = new Layer[c.nLayers()];
+        for (int l = 0; l < c.nLayers(); l++) {
+            layers[l] = new Layer(
+                    check.vector(attnNorm(l), c.dim()),
+                    check.matrix(wq(l), c.qDim(), c.dim()),
+                    check.matrix(wk(l), c.kvDim(), c.dim()),
+                    check.matrix(wv(l), c.kvDim(), c.dim()),
+                    check.matrix(wo(l), c.dim(), c.qDim()),
+                    check.vector(ffnNorm(l), c.dim()),
+                    check.matrix(gate(l), c.hiddenDim(), c.dim()),
+                    check.matrix(up(l), c.hiddenDim(), c.dim()),
+                    check.matrix(down(l), c.dim(), c.hiddenDim()));
+        }
+        float[] finalNorm = check.vector(FINAL_NORM, c.dim());
+        Tensor output = tensors.containsKey(OUTPUT) ? check.matrix(OUTPUT, c.vocabSize(), c.dim()) : embedding;
+        return new LlamaWeights(c, embedding, layers, finalNorm, output);
+    }
+
+    private record Checker(Map<String, Tensor> tensors, String source) {
+        Tensor get(String name) {
+            Tensor t = tensors.get(name);
+            if (t == null) throw new BadInputException(source + ": missing tensor " + name);
+            return t;
+        }
+
+        Tensor matrix(String name, int rows, int cols) {
+            Tensor t = get(name);
+            expectShape(t, new long[] {rows, cols});
+            return t;
+        }
+
+        float[] vector(String name, int size) {
+            Tensor t = get(name);
+            expectShape(t, new long[] {size});
+            return Dequantize.all(t);
+        }
+
+        void expectShape(Tensor t, long[] expected) {
+            if (!Arrays.equals(t.shape(), expected)) {
+                throw new BadInputException(source + ": tensor " + t.name() + " has shape " + t.shapeString()
+                        + " but the model config needs " + Arrays.toString(expected));
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package sortedllama.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * {@code out[t, r] = sum_c x[t, c] * W[r, c]} for a weight matrix W [rows, cols] in any {@link DType}
+ * and {@code tokens} input vectors stored one after another. Three regimes:
+ * <ul>
+ *   <li>one vector (decoding): fused Vector API kernels, rows split over the cores;</li>
+ *   <li>a few vectors (speculative verification): each row is decoded once and reused for every vector;</li>
+ *   <li>many vectors (prefill, training): OpenBLAS sgemm, straight on the mapped weights when they are
+ *       float32, else on tiles decoded to float32.</li>
+ * </ul>
+ */
+public final class Matmul {
+    /** From this many vectors on, sgemm's blocking beats reusing a decoded row. */
+    static final int BLAS_MIN_TOKENS = 8;
+    /** Decoded tile for non-float32 weights under sgemm: about 4 MiB of floats. */
+    private static final int TILE_FLOATS = 1 << 20;
+    /** Below this many multiply-adds per chunk a hand-off to another core costs more than it saves. */
+    private static final int MIN_WORK_PER_THREAD = 1 << 15;
+
+    private Matmul() {}
+
+    public static void apply(Tensor w, float[] x, int tokens, float[] out) {
+        int rows = w.rows(), cols = w.cols();
+        int minRows = Math.max(1, MIN_WORK_PER_THREAD / (cols * tokens));
+        if (tokens == 1) {
+            Parallel.forRange(rows, minRows, (from, to) -> {
+                for (int r = from; r < to; r++) out[r] = WeightRows.dot(w, r, x, 0);
+            });
+        } else if (tokens < BLAS_MIN_TOKENS) {
+            Parallel.forRange(rows, minRows, (from, to) -> {
+                float[] row = new float[cols];
+                for (int r = from; r < to; r++) {
+                    WeightRows.decode(w, r, row);
+                    for (int t = 0; t < tokens; t++) out[t * rows + r] = WeightRows.dot(row, 0, x, t * cols, cols);
+                }
+            });
+        } else if (w.type() == DType.F32) {
+            Blas.matmulTransposed(w.data(), rows, cols, x, tokens, out);
+        } else {
+            blasOnDecodedTiles(w, x, tokens, out);
+        }
+    }
+
+    private static void blasOnDecodedTiles(Tensor w, float[] x, int tokens, float[] out) {
+        int rows = w.rows(), cols = w.cols();
+        int tileRows = Math.max(1, Math.min(rows, TILE_FLOATS / cols));
+        float[] tile = new float[tileRows * cols];
+        MemorySegment tileSeg = MemorySegment.ofArray(tile), xSeg = MemorySegment.ofArray(x), outSeg = MemorySegment.ofArray(out);
+        for (int r0 = 0; r0 < rows; r0 += tileRows) {
+            int first = r0, n = Math.min(tileRows, rows - r0);
+            Parallel.forRange(n, Math.max(1, MIN_WORK_PER_THREAD / cols), (from, to) -> {
+                float[] row = new float[cols];
+                for (int r = from; r < to; r++) {
+                    WeightRows.decode(w, first + r, row);
+                    System.arraycopy(row, 0, tile, r * cols, cols);
+                }
+            });
+            Blas.sgemm(tokens, n, cols, 1f, xSeg, cols, tileSeg, cols, true, 0f, outSeg.asSlice(4L * r0), rows);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package sortedllama.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * A named block of weights in one of the {@link DType}s, usually a slice of a memory-mapped file.
+ * Shapes follow PyTorch's order: a matrix is {@code [rows, cols]} with rows contiguous, and a
+ * quantized matrix packs each row into {@code cols / blockSize} blocks. Data is little-endian.
+ */
+public record Tensor(String name, DType type, long[] shape, MemorySegment data) {
+
+    public Tensor {
+        long expected = type.bytesFor(elementCount(shape));
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("tensor " + name + ": " + type + " " + Arrays.toString(shape)
+                    + " needs " + expected + " bytes, got " + data.byteSize());
+        }
+    }
+
+    public static long elementCount(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    public long elementCount() {
+        return elementCount(shape);
+    }
+
+    public int rows() {
+        return (int) shape[0];
+    }
+
+    public int cols() {
+        return (int) shape[shape.length - 1];
+    }
+
+    public String shapeString() {
+        return Arrays.toString(shape);
+    }
+
+    /** Bytes occupied by one row of a matrix. */
+    public long rowBytes() {
+        return type.bytesFor(cols());
+    }
+}

@@ -1,0 +1,197 @@
+package sortedllama.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API kernels over one stored row of a weight matrix, for each {@link DType}:
+ * {@code dot} multiplies the row with a float vector without materialising it (decoding is
+ * memory-bound, so weights are read once, in their compact form), and {@code decode} expands
+ * it to floats (for products with several vectors, where the expansion is amortised).
+ */
+public final class WeightRows {
+    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    static final int L = FS.length();
+    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    static {
+        if (32 % L != 0) throw new IllegalStateException("unsupported vector width: " + L + " floats");
+    }
+
+    private WeightRows() {}
+
+    /** Dot product of row {@code row} of {@code w} with {@code x[xOff .. xOff+cols)}. */
+    public static float dot(Tensor w, int row, float[] x, int xOff) {
+        MemorySegment seg = w.data();
+        long off = row * w.rowBytes();
+        int n = w.cols();
+        return switch (w.type()) {
+            case F32 -> dotF32(seg, off, x, xOff, n);
+            case F16 -> dotHalf(seg, off, x, xOff, n, false);
+            case BF16 -> dotHalf(seg, off, x, xOff, n, true);
+            case Q8_0 -> dotQ8(seg, off, x, xOff, n);
+            case Q4_0 -> dotQ4(seg, off, x, xOff, n);
+        };
+    }
+
+    /** Writes row {@code row} of {@code w} as floats into {@code dst[0 .. cols)}. */
+    public static void decode(Tensor w, int row, float[] dst) {
+        MemorySegment seg = w.data();
+        long off = row * w.rowBytes();
+        int n = w.cols();
+        switch (w.type()) {
+            case F32 -> MemorySegment.copy(seg, F32, off, dst, 0, n);
+            case F16, BF16 -> {
+                boolean bf16 = w.type() == DType.BF16;
+                int i = 0;
+                for (; i + L <= n; i += L) halfToFloat(seg, off + 2L * i, bf16).intoArray(dst, i);
+                for (; i < n; i++) dst[i] = scalarHalf(seg.get(I16, off + 2L * i), bf16);
+            }
+            case Q8_0 -> {
+                for (int b = 0; b < n / 32; b++) {
+                    long base = off + 34L * b;
+                    FloatVector scale = FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(I16, base)));
+                    for (int j = 0; j < 32; j += L) q8(seg, base + 2 + j).mul(scale).intoArray(dst, 32 * b + j);
+                }
+            }
+            case Q4_0 -> {
+                for (int b = 0; b < n / 32; b++) {
+                    long base = off + 18L * b;
+                    FloatVector scale = FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(I16, base)));
+                    for (int j = 0; j < 16; j += L) {
+                        ByteVector packed = ByteVector.fromMemorySegment(BS, seg, base + 2 + j, LE);
+                        lowNibbles(packed).mul(scale).intoArray(dst, 32 * b + j);
+                        highNibbles(packed).mul(scale).intoArray(dst, 32 * b + 16 + j);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Dot product of two float arrays. */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc0 = FloatVector.zero(FS), acc1 = FloatVector.zero(FS);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            acc0 = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), acc0);
+            acc1 = FloatVector.fromArray(FS, a, aOff + i + L).fma(FloatVector.fromArray(FS, b, bOff + i + L), acc1);
+        }
+        for (; i + L <= n; i += L) {
+            acc0 = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
+        return sum;
+    }
+
+    /** y[yOff..] += alpha * x[xOff..], n values. */
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        FloatVector va = FloatVector.broadcast(FS, alpha);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(FS, x, xOff + i).fma(va, FloatVector.fromArray(FS, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    private static float dotF32(MemorySegment w, long off, float[] x, int xOff, int n) {
+        FloatVector acc0 = FloatVector.zero(FS), acc1 = FloatVector.zero(FS);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            acc0 = FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, xOff + i), acc0);
+            acc1 = FloatVector.fromMemorySegment(FS, w, off + 4L * (i + L), LE)
+                    .fma(FloatVector.fromArray(FS, x, xOff + i + L), acc1);
+        }
+        for (; i + L <= n; i += L) {
+            acc0 = FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, xOff + i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += w.get(F32, off + 4L * i) * x[xOff + i];
+        return sum;
+    }
+
+    private static float dotHalf(MemorySegment w, long off, float[] x, int xOff, int n, boolean bf16) {
+        FloatVector acc = FloatVector.zero(FS);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            acc = halfToFloat(w, off + 2L * i, bf16).fma(FloatVector.fromArray(FS, x, xOff + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += scalarHalf(w.get(I16, off + 2L * i), bf16) * x[xOff + i];
+        return sum;
+    }
+
+    private static float dotQ8(MemorySegment w, long off, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < n / 32; b++) {
+            long base = off + 34L * b;
+            FloatVector block = FloatVector.zero(FS);
+            for (int j = 0; j < 32; j += L) {
+                block = q8(w, base + 2 + j).fma(FloatVector.fromArray(FS, x, xOff + 32 * b + j), block);
+            }
+            acc = block.fma(FloatVector.broadcast(FS, Float.float16ToFloat(w.get(I16, base))), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotQ4(MemorySegment w, long off, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(FS);
+        for (int b = 0; b < n / 32; b++) {
+            long base = off + 18L * b;
+            FloatVector block = FloatVector.zero(FS);
+            for (int j = 0; j < 16; j += L) {
+                ByteVector packed = ByteVector.fromMemorySegment(BS, w, base + 2 + j, LE);
+                block = lowNibbles(packed).fma(FloatVector.fromArray(FS, x, xOff + 32 * b + j), block);
+                block = highNibbles(packed).fma(FloatVector.fromArray(FS, x, xOff + 32 * b + 16 + j), block);
+            }
+            acc = block.fma(FloatVector.broadcast(FS, Float.float16ToFloat(w.get(I16, base))), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static FloatVector q8(MemorySegment w, long at) {
+        return (FloatVector) ByteVector.fromMemorySegment(BS, w, at, LE).castShape(FS, 0);
+    }
+
+    private static FloatVector lowNibbles(ByteVector packed) {
+        return (FloatVector) packed.and((byte) 0x0F).sub((byte) 8).castShape(FS, 0);
+    }
+
+    private static FloatVector highNibbles(ByteVector packed) {
+        return (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).castShape(FS, 0);
+    }
+
+    /**
+     * L half-precision values to floats. bfloat16 is the top half of a float. For IEEE float16 the
+     * exponent is rebiased by moving the bits into place and multiplying by 2^112, which also gets
+     * subnormals right; infinities and NaNs (exponent 31) get the float exponent 255 explicitly.
+     */
+    private static FloatVector halfToFloat(MemorySegment w, long at, boolean bf16) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(SS, w, at, LE).castShape(IS, 0);
+        if (bf16) return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        IntVector magnitude = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        IntVector scaled = magnitude.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        VectorMask<Integer> infOrNan = h.and(0x7C00).eq(0x7C00);
+        IntVector bits = scaled.blend(magnitude.or(0x7F800000), infOrNan);
+        return bits.or(sign).reinterpretAsFloats();
+    }
+
+    private static float scalarHalf(short bits, boolean bf16) {
+        return bf16 ? Dequantize.bf16ToFloat(bits) : Float.float16ToFloat(bits);
+    }
+}
