@@ -1,11 +1,17 @@
 package sortedllama.tensor;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Splits a range of independent work items over the machine's cores. The caller runs the first
- * share itself, so a 2-core machine pays for one hand-off per call, not a pool round trip per item.
+ * Splits a range of independent work items over the machine's cores. Decoding one token calls
+ * this ~100 times for a few tens of microseconds each, so hand-offs must cost well under a
+ * microsecond: persistent workers spin briefly for the next job before parking, and the caller
+ * runs the first share itself. (ForkJoinPool's wake-up latency made two threads slower than one.)
+ * One job runs at a time; a caller that finds the workers busy (concurrent requests) runs its
+ * range alone on its own thread, which is the right use of the cores in that case anyway.
  */
 public final class Parallel {
 
@@ -15,8 +21,22 @@ public final class Parallel {
         void run(int from, int to);
     }
 
+    /** Spin iterations (~tens of microseconds) before an idle worker parks. */
+    private static final int SPINS_BEFORE_PARK = 1 << 16;
+
+    private record Job(RangeBody body, int n, int chunks) {
+        void runChunk(int c) {
+            body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+        }
+    }
+
+    private static final ReentrantLock BUSY = new ReentrantLock();
+    private static final AtomicLong GENERATION = new AtomicLong();
+    private static final AtomicInteger PENDING = new AtomicInteger();
+    private static volatile Job job;
+    private static volatile Throwable failure;
     private static volatile int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
-    private static final ForkJoinPool POOL = ForkJoinPool.commonPool();
+    private static Worker[] workers = new Worker[0];
 
     private Parallel() {}
 
@@ -24,7 +44,7 @@ public final class Parallel {
         return threads;
     }
 
-    /** Sets how many threads kernels use (at least 1). */
+    /** Sets how many threads kernels use (at least 1), OpenBLAS included. */
     public static void setThreads(int n) {
         threads = Math.max(1, n);
         Blas.setThreads(threads);
@@ -36,17 +56,81 @@ public final class Parallel {
      */
     public static void forRange(int n, int minPerThread, RangeBody body) {
         int chunks = Math.min(threads, Math.max(1, n / Math.max(1, minPerThread)));
-        if (chunks <= 1) {
+        if (chunks <= 1 || !BUSY.tryLock()) {
             body.run(0, n);
             return;
         }
-        @SuppressWarnings("unchecked")
-        ForkJoinTask<?>[] forked = new ForkJoinTask<?>[chunks - 1];
-        for (int c = 1; c < chunks; c++) {
-            int from = (int) ((long) n * c / chunks), to = (int) ((long) n * (c + 1) / chunks);
-            forked[c - 1] = POOL.submit(() -> body.run(from, to));
+        try {
+            Worker[] ws = ensureWorkers(chunks - 1);
+            Job j = new Job(body, n, chunks);
+            failure = null;
+            job = j;
+            PENDING.set(chunks - 1);
+            GENERATION.incrementAndGet();
+            for (int i = 0; i < chunks - 1; i++) {
+                if (ws[i].parked) LockSupport.unpark(ws[i]);
+            }
+            j.runChunk(0);
+            while (PENDING.get() > 0) Thread.onSpinWait();
+            Throwable t = failure;
+            if (t instanceof RuntimeException re) throw re;
+            if (t instanceof Error e) throw e;
+        } finally {
+            BUSY.unlock();
         }
-        body.run(0, (int) ((long) n / chunks));
-        for (ForkJoinTask<?> task : forked) task.join();
+    }
+
+    private static Worker[] ensureWorkers(int needed) {
+        if (workers.length < needed) {
+            Worker[] grown = java.util.Arrays.copyOf(workers, needed);
+            for (int i = workers.length; i < needed; i++) {
+                grown[i] = new Worker(i + 1, GENERATION.get());
+                grown[i].start();
+            }
+            workers = grown;
+        }
+        return workers;
+    }
+
+    private static final class Worker extends Thread {
+        final int chunk;
+        long seen;
+        volatile boolean parked;
+
+        Worker(int chunk, long generation) {
+            super("sorted-llama-kernel-" + chunk);
+            this.chunk = chunk;
+            this.seen = generation;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                long g;
+                int spins = 0;
+                while ((g = GENERATION.get()) == seen) {
+                    if (++spins < SPINS_BEFORE_PARK) {
+                        Thread.onSpinWait();
+                    } else {
+                        // Dekker-style with the submitter: it bumps GENERATION, then reads `parked`
+                        parked = true;
+                        if (GENERATION.get() == seen) LockSupport.park(this);
+                        parked = false;
+                        spins = 0;
+                    }
+                }
+                seen = g;
+                Job j = job;
+                if (chunk < j.chunks()) {
+                    try {
+                        j.runChunk(chunk);
+                    } catch (Throwable t) {
+                        failure = t;
+                    }
+                    PENDING.decrementAndGet();
+                }
+            }
+        }
     }
 }

@@ -22,6 +22,7 @@ public final class WeightRows {
     static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     static final int L = FS.length();
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    private static final VectorSpecies<Byte> BLOCK32 = ByteVector.SPECIES_256;
     private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -64,14 +65,14 @@ public final class WeightRows {
             case Q8_0 -> {
                 for (int b = 0; b < n / 32; b++) {
                     long base = off + 34L * b;
-                    FloatVector scale = FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(I16, base)));
+                    FloatVector scale = scale(seg, base);
                     for (int j = 0; j < 32; j += L) q8(seg, base + 2 + j).mul(scale).intoArray(dst, 32 * b + j);
                 }
             }
             case Q4_0 -> {
                 for (int b = 0; b < n / 32; b++) {
                     long base = off + 18L * b;
-                    FloatVector scale = FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(I16, base)));
+                    FloatVector scale = scale(seg, base);
                     for (int j = 0; j < 16; j += L) {
                         ByteVector packed = ByteVector.fromMemorySegment(BS, seg, base + 2 + j, LE);
                         lowNibbles(packed).mul(scale).intoArray(dst, 32 * b + j);
@@ -135,17 +136,37 @@ public final class WeightRows {
         return sum;
     }
 
+    /**
+     * Two blocks per iteration with two accumulators: the chain of scaled block sums, not memory,
+     * limits this kernel, so independent chains matter. Each block's 32 bytes are loaded at once.
+     */
     private static float dotQ8(MemorySegment w, long off, float[] x, int xOff, int n) {
-        FloatVector acc = FloatVector.zero(FS);
-        for (int b = 0; b < n / 32; b++) {
+        FloatVector acc0 = FloatVector.zero(FS), acc1 = FloatVector.zero(FS);
+        int blocks = n / 32, b = 0;
+        for (; b + 1 < blocks; b += 2) {
             long base = off + 34L * b;
-            FloatVector block = FloatVector.zero(FS);
-            for (int j = 0; j < 32; j += L) {
-                block = q8(w, base + 2 + j).fma(FloatVector.fromArray(FS, x, xOff + 32 * b + j), block);
-            }
-            acc = block.fma(FloatVector.broadcast(FS, Float.float16ToFloat(w.get(I16, base))), acc);
+            acc0 = q8Block(w, base, x, xOff + 32 * b).fma(scale(w, base), acc0);
+            acc1 = q8Block(w, base + 34, x, xOff + 32 * b + 32).fma(scale(w, base + 34), acc1);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        if (b < blocks) {
+            long base = off + 34L * b;
+            acc0 = q8Block(w, base, x, xOff + 32 * b).fma(scale(w, base), acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Unscaled partial dot products of one Q8_0 block (at {@code base}) with x[xOff .. xOff+32). */
+    private static FloatVector q8Block(MemorySegment w, long base, float[] x, int xOff) {
+        ByteVector bytes = ByteVector.fromMemorySegment(BLOCK32, w, base + 2, LE);
+        FloatVector sum = ((FloatVector) bytes.castShape(FS, 0)).mul(FloatVector.fromArray(FS, x, xOff));
+        for (int part = 1; part < 32 / L; part++) {
+            sum = ((FloatVector) bytes.castShape(FS, part)).fma(FloatVector.fromArray(FS, x, xOff + part * L), sum);
+        }
+        return sum;
+    }
+
+    private static FloatVector scale(MemorySegment w, long base) {
+        return FloatVector.broadcast(FS, Float.float16ToFloat(w.get(I16, base)));
     }
 
     private static float dotQ4(MemorySegment w, long off, float[] x, int xOff, int n) {
@@ -158,7 +179,7 @@ public final class WeightRows {
                 block = lowNibbles(packed).fma(FloatVector.fromArray(FS, x, xOff + 32 * b + j), block);
                 block = highNibbles(packed).fma(FloatVector.fromArray(FS, x, xOff + 32 * b + 16 + j), block);
             }
-            acc = block.fma(FloatVector.broadcast(FS, Float.float16ToFloat(w.get(I16, base))), acc);
+            acc = block.fma(scale(w, base), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
