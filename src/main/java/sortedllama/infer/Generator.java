@@ -1,6 +1,5 @@
 package sortedllama.infer;
 
-import sortedllama.BadInputException;
 import sortedllama.model.KVCache;
 import sortedllama.model.LlamaModel;
 
@@ -18,10 +17,25 @@ public final class Generator {
 
     public enum StopReason { EOS, MAX_TOKENS, CONTEXT_FULL }
 
-    public record Result(int[] tokens, StopReason stop, long prefillNanos, long decodeNanos) {
-        /** Decoding speed, not counting the prefill. */
+    /**
+     * What a generation produced and what it cost.
+     *
+     * @param depths     for each token, the layer whose logits chose it
+     * @param acceptance fraction of drafted tokens the full model accepted (speculative decoding), else NaN
+     */
+    public record Result(int[] tokens, int[] depths, StopReason stop, long prefillNanos, long decodeNanos,
+                         double acceptance) {
+        /** Mean depth of the tokens' exits. */
+        public double meanDepth() {
+            return java.util.Arrays.stream(depths).average().orElse(0);
+        }
+
+        /**
+         * Tokens per second after the first (which the prompt's prefill pays for), as llama2.c's
+         * run.c counts: the same convention for every decoding strategy.
+         */
         public double decodeTokensPerSecond() {
-            return tokens.length <= 1 ? 0 : (tokens.length - 1) / (decodeNanos / 1e9);
+            return tokens.length <= 1 || decodeNanos == 0 ? 0 : (tokens.length - 1) / (decodeNanos / 1e9);
         }
     }
 
@@ -35,40 +49,19 @@ public final class Generator {
      * @param eosId stop after emitting this token; -1 never stops early
      */
     public Result generate(int[] prompt, int maxTokens, int exitLayer, Sampler sampler, int eosId, TokenListener listener) {
-        var c = model.config();
-        c.checkExitLayer(exitLayer);
-        if (prompt.length == 0) throw new BadInputException("the prompt is empty: give at least one token (e.g. BOS)");
-        if (maxTokens < 0) throw new BadInputException("--max-tokens must be >= 0, got " + maxTokens);
-        if (prompt.length >= c.contextLength()) {
-            throw new BadInputException("the prompt has " + prompt.length + " tokens but the model's context is "
-                    + c.contextLength());
-        }
-        int capacity = Math.min(c.contextLength(), prompt.length + maxTokens);
-        KVCache cache = model.newCache(capacity);
-        int[] out = new int[maxTokens];
-        int n = 0;
-        StopReason stop = StopReason.MAX_TOKENS;
-
+        model.config().checkExitLayer(exitLayer);
+        KVCache cache = model.newCache(TokenSink.cacheCapacity(model.config(), prompt, maxTokens));
+        var sink = new TokenSink(maxTokens, eosId, listener);
         long t0 = System.nanoTime();
         float[] logits = model.forward(cache, prompt, exitLayer, false);
-        long prefill = System.nanoTime() - t0;
         long t1 = System.nanoTime();
-        while (n < maxTokens) {
-            int next = sampler.sample(logits);
-            out[n++] = next;
-            if (listener != null) listener.onToken(next);
-            if (next == eosId) {
-                stop = StopReason.EOS;
+        while (!sink.emit(sampler.sample(logits), exitLayer)) {
+            if (cache.length() >= cache.capacity()) {
+                sink.stopAtContextEnd();
                 break;
             }
-            if (n == maxTokens) break;
-            if (cache.length() >= capacity) {
-                stop = StopReason.CONTEXT_FULL;
-                break;
-            }
-            logits = model.forward(cache, new int[] {next}, exitLayer, false);
+            logits = model.forward(cache, new int[] {sink.last()}, exitLayer, false);
         }
-        long decode = System.nanoTime() - t1;
-        return new Result(java.util.Arrays.copyOf(out, n), stop, prefill, decode);
+        return sink.result(t0, t1, Double.NaN);
     }
 }

@@ -50,7 +50,14 @@ public final class KVCache {
         filled[layer] = upTo;
     }
 
-    void advance(int newLength) {
+    /**
+     * Records that positions up to {@code newLength} have been fed (the layers they went through
+     * are tracked by {@link #filled}); used by decoders that run layers piecewise.
+     */
+    public void advanceTo(int newLength) {
+        if (newLength < length || newLength > capacity) {
+            throw new IllegalArgumentException("cannot advance " + this + " to " + newLength);
+        }
         length = newLength;
     }
 

@@ -48,7 +48,7 @@ public final class LlamaModel {
         float[] x = embed(tokens);
         int pos0 = cache.length();
         runLayers(cache, x, tokens.length, pos0, 0, exitLayer);
-        cache.advance(pos0 + tokens.length);
+        cache.advanceTo(pos0 + tokens.length);
         return logits(x, tokens.length, allLogits);
     }
 
@@ -85,6 +85,32 @@ public final class LlamaModel {
             attention(l, cache, x, T, pos0, buf, cosSin);
             feedForward(l, x, T, buf);
             cache.markFilled(l, pos0 + T);
+        }
+    }
+
+    /**
+     * Fills layers {@code fromLayer}.. (0-based) of position {@code pos} with keys and values
+     * projected from one hidden state {@code x} taken at an earlier exit, without running those
+     * layers: CALM's state propagation for tokens that left early. Costs the K and V projections
+     * (2 of a layer's 7 matrices) per layer, and is an approximation: later tokens see keys that
+     * the full model would have computed from deeper states.
+     */
+    public void propagateState(KVCache cache, float[] x, int pos, int fromLayer) {
+        int kvDim = c.kvDim();
+        float[] normed = new float[c.dim()], k = new float[kvDim], v = new float[kvDim], cosSin = new float[c.headDim()];
+        rope.angles(pos, cosSin, 0);
+        for (int l = fromLayer; l < c.nLayers(); l++) {
+            if (cache.filled(l) != pos) {
+                throw new IllegalStateException("layer " + (l + 1) + " is not filled up to position " + pos + ": " + cache);
+            }
+            LlamaWeights.Layer layer = w.layers[l];
+            Ops.rmsNorm(normed, x, layer.attnNorm(), 1, c.normEps());
+            Matmul.apply(layer.wk(), normed, 1, k);
+            Matmul.apply(layer.wv(), normed, 1, v);
+            rope.rotate(k, 0, c.nKvHeads(), cosSin, 0);
+            System.arraycopy(k, 0, cache.keys[l], pos * kvDim, kvDim);
+            System.arraycopy(v, 0, cache.values[l], pos * kvDim, kvDim);
+            cache.markFilled(l, pos + 1);
         }
     }
 

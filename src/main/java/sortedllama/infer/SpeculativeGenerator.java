@@ -1,0 +1,206 @@
+package sortedllama.infer;
+
+import sortedllama.BadInputException;
+import sortedllama.model.KVCache;
+import sortedllama.model.LlamaModel;
+
+/**
+ * Self-speculative decoding: the model's own shallow exit K drafts G tokens, and the full model
+ * verifies them all in one batched pass. Nothing is computed twice: the draft's keys and values
+ * for layers 1..K are exactly the full model's for those layers (same tokens, same weights), so
+ * verification runs only layers K+1..L, starting from the hidden states the draft left at layer K,
+ * over the G+1 drafted positions at once. The cache is then cut back past the first rejected token.
+ *
+ * <p>Greedy output is identical to full-depth greedy decoding. With sampling, drafts are accepted
+ * with probability min(1, p/q) and a rejection is resampled from normalise(max(0, p - q)), so the
+ * output follows the full model's distribution exactly (Leviathan et al., 2023; Chen et al., 2023).
+ *
+ * <p>The draft length adapts: one more after a fully accepted draft, one fewer after a rejection.
+ * When speculation measures slower per token than plain decoding (low acceptance, e.g. short
+ * answers), it falls back to plain full-depth decoding for a while and then tries again.
+ */
+public final class SpeculativeGenerator {
+    static final int MAX_DRAFT = 16;
+    /** Tokens decoded in one mode before the other mode's speed is probed again. */
+    static final int PROBE_EVERY = 32;
+
+    private final LlamaModel model;
+    private final int draftExit;
+    private final int initialDraft;
+    private final boolean adaptive;
+
+    public SpeculativeGenerator(LlamaModel model, int draftExit, int draftTokens, boolean adaptive) {
+        int layers = model.config().nLayers();
+        if (draftExit < 1 || draftExit >= layers) {
+            throw new BadInputException("draft exit " + draftExit + " is out of range: it must be in 1.." + (layers - 1)
+                    + " (shallower than the full model's " + layers + " layers)");
+        }
+        if (draftTokens < 1 || draftTokens > MAX_DRAFT) {
+            throw new BadInputException("--draft-tokens must be in 1.." + MAX_DRAFT + ", got " + draftTokens);
+        }
+        this.model = model;
+        this.draftExit = draftExit;
+        this.initialDraft = draftTokens;
+        this.adaptive = adaptive;
+    }
+
+    public Generator.Result generate(int[] prompt, int maxTokens, Sampler sampler, int eosId,
+                                     Generator.TokenListener listener) {
+        int layers = model.config().nLayers();
+        KVCache cache = model.newCache(TokenSink.cacheCapacity(model.config(), prompt, maxTokens));
+        var sink = new TokenSink(maxTokens, eosId, listener);
+        var stats = new Stats();
+        long t0 = System.nanoTime();
+        int next = sampler.sample(model.forward(cache, prompt, layers, false));
+        long t1 = System.nanoTime();
+        int draft = initialDraft;
+        var speed = new ModeChooser();
+        boolean done = sink.emit(next, layers);
+        while (!done) {
+            int room = cache.capacity() - cache.length(); // positions left, the pending token's included
+            if (room <= 0) {
+                sink.stopAtContextEnd();
+                break;
+            }
+            int g = Math.min(Math.min(draft, sink.remaining()), room - 1);
+            long start = System.nanoTime();
+            if (g < 1 || !speed.speculate()) {
+                next = sampler.sample(model.forward(cache, new int[] {next}, layers, false));
+                done = sink.emit(next, layers);
+                speed.recordPlain(System.nanoTime() - start, 1);
+                continue;
+            }
+            Round round = speculate(cache, next, g, sampler);
+            stats.drafted += g;
+            stats.accepted += round.accepted;
+            int emitted = 0;
+            for (int i = 0; i < round.accepted && !done; i++, emitted++) done = sink.emit(round.drafts[i], layers);
+            if (!done) {
+                done = sink.emit(round.next, layers);
+                emitted++;
+            }
+            next = round.next;
+            speed.recordSpeculative(System.nanoTime() - start, emitted);
+            if (adaptive) draft = round.accepted == g ? Math.min(MAX_DRAFT, draft + 1) : Math.max(1, draft - 1);
+        }
+        double acceptance = stats.drafted == 0 ? Double.NaN : (double) stats.accepted / stats.drafted;
+        return sink.result(t0, t1, acceptance);
+    }
+
+    /** One draft-and-verify round: the accepted drafts, and the full model's token after them. */
+    private record Round(int[] drafts, int accepted, int next) {}
+
+    private Round speculate(KVCache cache, int pending, int g, Sampler sampler) {
+        var c = model.config();
+        int dim = c.dim(), vocab = c.vocabSize(), layers = c.nLayers(), p = cache.length();
+        int[] drafts = new int[g];
+        float[][] draftProbs = sampler.isGreedy() ? null : new float[g][];
+        float[] hidden = new float[(g + 1) * dim]; // layer-K states of positions p .. p+g
+
+        // Draft: feed the pending token and g-1 drafts, plus the last draft so that verification
+        // has its layer-K state too. Layers 1..K of the cache fill up to p+g+1.
+        int token = pending;
+        for (int i = 0; i <= g; i++) {
+            float[] x = model.embed(new int[] {token});
+            model.runLayers(cache, x, 1, p + i, 0, draftExit);
+            System.arraycopy(x, 0, hidden, i * dim, dim);
+            if (i == g) break;
+            float[] logits = model.logits(x, 1, false);
+            if (draftProbs == null) {
+                token = Sampler.argmax(logits, 0, vocab);
+            } else {
+                draftProbs[i] = sampler.probabilities(logits);
+                token = sampler.sampleFrom(draftProbs[i]);
+            }
+            drafts[i] = token;
+        }
+
+        // Verify: layers K+1..L over all g+1 positions in one batched pass.
+        model.runLayers(cache, hidden, g + 1, p, draftExit, layers);
+        float[] full = model.logits(hidden, g + 1, true);
+
+        int accepted = 0, next = -1;
+        for (int i = 0; i < g && next < 0; i++) {
+            float[] target = java.util.Arrays.copyOfRange(full, i * vocab, (i + 1) * vocab);
+            if (draftProbs == null) {
+                int best = Sampler.argmax(target, 0, vocab);
+                if (best == drafts[i]) accepted++;
+                else next = best;
+            } else {
+                float[] pFull = sampler.probabilities(target), q = draftProbs[i];
+                int d = drafts[i];
+                if (sampler.nextUniform() * q[d] < pFull[d]) {
+                    accepted++;
+                } else {
+                    next = sampler.sampleFrom(residual(pFull, q));
+                }
+            }
+        }
+        if (next < 0) { // every draft accepted: the bonus token comes from the last position
+            next = sampler.sample(java.util.Arrays.copyOfRange(full, g * vocab, (g + 1) * vocab));
+        }
+        cache.advanceTo(p + g + 1);
+        cache.truncate(p + accepted + 1); // keep the pending token and the accepted drafts
+        return new Round(drafts, accepted, next);
+    }
+
+    /** normalise(max(0, p - q)): where rejected mass is redistributed. */
+    static float[] residual(float[] p, float[] q) {
+        float[] r = new float[p.length];
+        double sum = 0;
+        for (int i = 0; i < p.length; i++) {
+            r[i] = Math.max(0f, p[i] - q[i]);
+            sum += r[i];
+        }
+        if (sum == 0) return p; // p == q: rejection had probability 0, any choice from p is exact
+        for (int i = 0; i < r.length; i++) r[i] /= (float) sum;
+        return r;
+    }
+
+    private static final class Stats {
+        long drafted, accepted;
+    }
+
+    /**
+     * Chooses between speculating and plain decoding by measured time per token: speculation runs
+     * while it is the faster one, and every {@link #PROBE_EVERY} tokens the other mode is retried.
+     */
+    private static final class ModeChooser {
+        double plainNanosPerToken = Double.NaN, specNanosPerToken = Double.NaN;
+        int tokensSinceProbe;
+        boolean speculating = true, probing;
+
+        boolean speculate() {
+            if (tokensSinceProbe >= PROBE_EVERY) { // time to measure the other mode once
+                tokensSinceProbe = 0;
+                probing = true;
+                return !speculating;
+            }
+            probing = false;
+            return speculating;
+        }
+
+        void recordPlain(long nanos, int tokens) {
+            plainNanosPerToken = ema(plainNanosPerToken, (double) nanos / tokens);
+            settle(tokens);
+        }
+
+        void recordSpeculative(long nanos, int tokens) {
+            specNanosPerToken = ema(specNanosPerToken, (double) nanos / tokens);
+            settle(tokens);
+        }
+
+        private void settle(int tokens) {
+            tokensSinceProbe += tokens;
+            if (!Double.isNaN(plainNanosPerToken) && !Double.isNaN(specNanosPerToken)) {
+                speculating = specNanosPerToken <= plainNanosPerToken;
+            } else if (!probing && Double.isNaN(plainNanosPerToken) && tokensSinceProbe >= 4) {
+                tokensSinceProbe = PROBE_EVERY; // measure plain decoding early once
+            }
+        }
+
+        private static double ema(double old, double sample) {
+            return Double.isNaN(old) ? sample : 0.7 * old + 0.3 * sample;
+        }
+    }
+}
