@@ -29,15 +29,21 @@ public final class SpeculativeGenerator {
     private final int initialDraft;
     private final boolean adaptive;
 
+    /** What a model of {@code layers} layers accepts as draft exit and draft length. */
+    record Limits(int layers) {
+        void check(int draftExit, int draftTokens) {
+            if (draftExit < 1 || draftExit >= layers) {
+                throw new BadInputException("draft exit " + draftExit + " is out of range: it must be in 1.." + (layers - 1)
+                        + " (shallower than the full model's " + layers + " layers)");
+            }
+            if (draftTokens < 1 || draftTokens > MAX_DRAFT) {
+                throw new BadInputException("draft tokens must be in 1.." + MAX_DRAFT + ", got " + draftTokens);
+            }
+        }
+    }
+
     public SpeculativeGenerator(LlamaModel model, int draftExit, int draftTokens, boolean adaptive) {
-        int layers = model.config().nLayers();
-        if (draftExit < 1 || draftExit >= layers) {
-            throw new BadInputException("draft exit " + draftExit + " is out of range: it must be in 1.." + (layers - 1)
-                    + " (shallower than the full model's " + layers + " layers)");
-        }
-        if (draftTokens < 1 || draftTokens > MAX_DRAFT) {
-            throw new BadInputException("--draft-tokens must be in 1.." + MAX_DRAFT + ", got " + draftTokens);
-        }
+        new Limits(model.config().nLayers()).check(draftExit, draftTokens);
         this.model = model;
         this.draftExit = draftExit;
         this.initialDraft = draftTokens;
