@@ -1,0 +1,101 @@
+package sortedllama.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The demo's tasks, built from WordNet entries in the formats the trainer reads:
+ * <ul>
+ *   <li>instruction following, Stanford Alpaca JSON (instruction, input, output): define a word,
+ *       use it in a sentence, give a synonym, name a more general term;</li>
+ *   <li>closed-book QA, TriviaQA JSON (Question, Answer.Value, Answer.Aliases): "which word means
+ *       DEFINITION?", answered by the word or any of its synonyms;</li>
+ *   <li>plain text for pre-training the base model: one line per entry.</li>
+ * </ul>
+ */
+public final class WordNetTasks {
+    private WordNetTasks() {}
+
+    public static List<Map<String, String>> instructions(List<WordNetEntries.Entry> entries) {
+        List<Map<String, String>> out = new ArrayList<>();
+        for (var e : entries) {
+            out.add(alpaca("Define the word \"" + e.word() + "\".", "", capitalise(e.definition()) + "."));
+            if (!e.examples().isEmpty()) out.add(alpaca("Use the word in a sentence.", e.word(), capitalise(e.examples().get(0)) + "."));
+            if (!e.synonyms().isEmpty()) out.add(alpaca("Give a synonym of the word.", e.word(), e.synonyms().get(0)));
+            if (!e.hypernyms().isEmpty()) {
+                out.add(alpaca("Name a more general term for the word.", e.word(), e.hypernyms().get(0)));
+            }
+        }
+        return out;
+    }
+
+    /** TriviaQA-shaped records: {"Question", "Answer": {"Value", "Aliases"}}. */
+    public static List<Map<String, Object>> questions(List<WordNetEntries.Entry> entries) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (var e : entries) {
+            List<String> aliases = new ArrayList<>();
+            aliases.add(e.word());
+            aliases.addAll(e.synonyms());
+            Map<String, Object> answer = new LinkedHashMap<>();
+            answer.put("Value", e.word());
+            answer.put("Aliases", aliases);
+            Map<String, Object> record = new LinkedHashMap<>();
+            record.put("Question", "Which word means: " + e.definition() + "?");
+            record.put("Answer", answer);
+            out.add(record);
+        }
+        return out;
+    }
+
+    /** One line per entry: the pre-training text of the base model. */
+    public static String pretrainingText(List<WordNetEntries.Entry> entries) {
+        StringBuilder sb = new StringBuilder();
+        for (var e : entries) {
+            sb.append(e.word()).append(" (").append(e.pos()).append("): ").append(e.definition()).append('.');
+            if (!e.synonyms().isEmpty()) sb.append(" Synonyms: ").append(String.join(", ", e.synonyms())).append('.');
+            if (!e.hypernyms().isEmpty()) sb.append(" A kind of ").append(e.hypernyms().get(0)).append('.');
+            if (!e.examples().isEmpty()) sb.append(" Example: ").append(e.examples().get(0)).append('.');
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** Writes JSON atomically (temporary file, then rename). */
+    public static void writeJson(Object value, Path path) throws IOException {
+        var mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        writeAtomically(path, mapper.writeValueAsBytes(value));
+    }
+
+    public static void writeText(String text, Path path) throws IOException {
+        writeAtomically(path, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void writeAtomically(Path path, byte[] bytes) throws IOException {
+        Path dir = path.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, path.getFileName().toString(), ".tmp");
+        Files.write(tmp, bytes);
+        Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static Map<String, String> alpaca(String instruction, String input, String output) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("instruction", instruction);
+        m.put("input", input);
+        m.put("output", output);
+        return m;
+    }
+
+    private static String capitalise(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+}
