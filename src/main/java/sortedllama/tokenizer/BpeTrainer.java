@@ -48,7 +48,7 @@ public final class BpeTrainer {
             counts[w] = wordCounts.get(sortedWords.get(w));
         }
         List<String> tokens = new ArrayList<>(SPECIALS);
-        for (int b = 0; b < 256; b++) tokens.add(ByteLevel.encode(new byte[] {(byte) b}));
+        for (int b = 0; b < 256; b++) tokens.add(ByteLevelBpe.ByteMap.encode(new byte[] {(byte) b}));
         List<String> merges = new ArrayList<>();
 
         var pairs = new PairIndex(words, counts);
@@ -157,25 +157,6 @@ public final class BpeTrainer {
             return json.writerWithDefaultPrettyPrinter().writeValueAsString(root);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** GPT-2's reversible map from bytes to printable characters, used by byte-level BPE vocabularies. */
-    static final class ByteLevel {
-        private static final char[] BYTE_TO_CHAR = new char[256];
-
-        static {
-            int n = 0;
-            for (int b = 0; b < 256; b++) {
-                boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-                BYTE_TO_CHAR[b] = printable ? (char) b : (char) (256 + n++);
-            }
-        }
-
-        static String encode(byte[] bytes) {
-            StringBuilder sb = new StringBuilder(bytes.length);
-            for (byte b : bytes) sb.append(BYTE_TO_CHAR[b & 0xFF]);
-            return sb.toString();
         }
     }
 }

@@ -1,0 +1,193 @@
+package sortedllama.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import sortedllama.infer.DecodePlan;
+import sortedllama.infer.Generator;
+import sortedllama.infer.Sampler;
+import sortedllama.io.ModelFile;
+import sortedllama.model.ExitSet;
+import sortedllama.model.LlamaModel;
+import sortedllama.tokenizer.Tokenizer;
+
+/**
+ * Speed of speculative and adaptive decoding against full-depth greedy decoding, measured in the
+ * same run on the same prompts, with how often the outputs agree.
+ */
+final class BenchModes {
+    private BenchModes() {}
+
+    /** Prompts and settings shared by both benchmarks. */
+    static final class Common {
+        @Mixin ModelOptions modelOptions;
+
+        @Option(names = "--prompt", paramLabel = "TEXT", description = "A prompt (repeatable; needs a tokenizer).")
+        List<String> prompts = new ArrayList<>();
+
+        @Option(names = "--prompt-ids", paramLabel = "\"ID ...\"", description = "A prompt as token ids (repeatable).")
+        List<String> promptIds = new ArrayList<>();
+
+        @Option(names = "--tokens", paramLabel = "N", defaultValue = "128", description = "Tokens per prompt (default ${DEFAULT-VALUE}).")
+        int tokens;
+
+        @Option(names = "--exits", paramLabel = "LIST", description = "The model's exit set (default: every layer).")
+        String exits;
+
+        /** The prompt set: the given ones, or BOS followed by a few fixed token ids when none are given. */
+        List<int[]> prompts(ModelFile file) {
+            List<int[]> all = new ArrayList<>();
+            for (String ids : promptIds) all.add(TokenIds.parse(ids, "--prompt-ids"));
+            if (!prompts.isEmpty()) {
+                Tokenizer tok = modelOptions.requireTokenizer(file, "needed for --prompt");
+                int bos = tok.bosId() >= 0 ? tok.bosId() : file.config().bosId();
+                for (String p : prompts) {
+                    int[] text = tok.encode(p);
+                    int[] ids = new int[text.length + 1];
+                    ids[0] = bos;
+                    System.arraycopy(text, 0, ids, 1, text.length);
+                    all.add(ids);
+                }
+            }
+            if (all.isEmpty()) {
+                int vocab = file.config().vocabSize(), bos = file.config().bosId();
+                for (int i = 0; i < 8; i++) all.add(i == 0 ? new int[] {bos} : new int[] {bos, (int) ((long) i * 7919 % vocab)});
+            }
+            return all;
+        }
+
+        ExitSet exitSet(ModelFile file) {
+            return exits == null ? ExitSet.all(file.config().nLayers()) : ExitSet.parse(exits, file.config().nLayers());
+        }
+    }
+
+    /** Totals of one mode over the prompt set. */
+    record Totals(double tokensPerSecond, double meanDepth, double acceptance, int identicalOutputs, double tokenAgreement) {}
+
+    static Totals measure(LlamaModel model, DecodePlan plan, List<int[]> prompts, int tokens, List<int[]> reference) {
+        // warm-up pass for the JIT, then the timed pass
+        for (int[] p : prompts) plan.generate(model, p, Math.min(tokens, 16), Sampler.greedy(), -1, null);
+        long nanos = 0, generated = 0, drafted = 0;
+        double depthSum = 0, acceptedSum = 0;
+        int identical = 0, agreeing = 0, compared = 0;
+        for (int i = 0; i < prompts.size(); i++) {
+            Generator.Result r = plan.generate(model, prompts.get(i), tokens, Sampler.greedy(), -1, null);
+            nanos += r.decodeNanos();
+            generated += r.tokens().length - 1;
+            depthSum += r.meanDepth() * r.tokens().length;
+            if (!Double.isNaN(r.acceptance())) {
+                acceptedSum += r.acceptance() * r.tokens().length;
+                drafted += r.tokens().length;
+            }
+            if (reference != null) {
+                int[] want = reference.get(i);
+                if (java.util.Arrays.equals(want, r.tokens())) identical++;
+                for (int t = 0; t < Math.min(want.length, r.tokens().length); t++, compared++) {
+                    if (want[t] == r.tokens()[t]) agreeing++;
+                }
+            }
+        }
+        long total = prompts.size() * (long) tokens;
+        return new Totals(generated / (nanos / 1e9), depthSum / total, drafted == 0 ? Double.NaN : acceptedSum / drafted,
+                identical, compared == 0 ? Double.NaN : (double) agreeing / compared);
+    }
+
+    static List<int[]> fullOutputs(LlamaModel model, List<int[]> prompts, int tokens) {
+        List<int[]> out = new ArrayList<>();
+        int depth = model.config().nLayers();
+        for (int[] p : prompts) out.add(new Generator(model).generate(p, tokens, depth, Sampler.greedy(), -1, null).tokens());
+        return out;
+    }
+
+    static void printRow(PrintWriter out, String name, Totals t, Totals full, int prompts) {
+        out.printf(Locale.ROOT, "%-28s %9.1f %7.2fx %7.2f %10s %9d/%d %9.3f%n", name, t.tokensPerSecond(),
+                t.tokensPerSecond() / full.tokensPerSecond(), t.meanDepth(),
+                Double.isNaN(t.acceptance()) ? "-" : String.format(Locale.ROOT, "%.3f", t.acceptance()),
+                t.identicalOutputs(), prompts, t.tokenAgreement());
+    }
+
+    static void printHeader(PrintWriter out) {
+        out.printf("%-28s %9s %8s %7s %10s %11s %9s%n", "mode", "tokens/s", "vs full", "depth", "accepted", "identical", "agree");
+    }
+
+    @Command(name = "speculative", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Full-depth greedy against self-speculative greedy decoding on a prompt set:",
+                    "tokens/s of each and their ratio, acceptance rate, and whether outputs are identical (they must be)."})
+    static final class Speculative implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Mixin Common common;
+
+        @Option(names = "--draft-exit", required = true, paramLabel = "K", description = "The exit that drafts.")
+        int draftExit;
+
+        @Option(names = "--draft-tokens", paramLabel = "G", defaultValue = "4",
+                description = "Tokens drafted per round; the start value when adaptive (default ${DEFAULT-VALUE}).")
+        int draftTokens;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try (ModelFile file = common.modelOptions.open()) {
+                LlamaModel model = file.model();
+                var c = file.config();
+                var prompts = common.prompts(file);
+                var exits = common.exitSet(file);
+                var reference = fullOutputs(model, prompts, common.tokens);
+                Totals full = measure(model, DecodePlan.of("full", null, null, null, null, true, null, null, exits, c), prompts, common.tokens, reference);
+                printHeader(out);
+                printRow(out, "full depth " + c.nLayers(), full, full, prompts.size());
+                for (boolean adaptive : new boolean[] {false, true}) {
+                    var plan = DecodePlan.of("speculative", null, null, draftExit, draftTokens, adaptive, null, null, exits, c);
+                    String name = "speculative K=" + draftExit + " G=" + draftTokens + (adaptive ? " adaptive" : "");
+                    printRow(out, name, measure(model, plan, prompts, common.tokens, reference), full, prompts.size());
+                }
+                out.printf("%d prompts x %d tokens, greedy, %s%n", prompts.size(), common.tokens, file.path());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "adaptive", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Full-depth greedy against instance-aware early exit at several confidence thresholds:",
+                    "tokens/s, mean depth, and agreement with full-depth output."})
+    static final class Adaptive implements Callable<Integer> {
+        @Spec CommandSpec spec;
+        @Mixin Common common;
+
+        @Option(names = "--confidence", paramLabel = "C", split = ";",
+                defaultValue = "0.95;0.9;0.8;0.6", description = "Threshold settings to try, separated by ';' (default ${DEFAULT-VALUE}).")
+        List<String> confidences;
+
+        @Option(names = "--kv-fill", paramLabel = "HOW", defaultValue = "recompute",
+                description = "recompute (exact) or propagate (CALM's copy) (default ${DEFAULT-VALUE}).")
+        String kvFill;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try (ModelFile file = common.modelOptions.open()) {
+                LlamaModel model = file.model();
+                var c = file.config();
+                var prompts = common.prompts(file);
+                var exits = common.exitSet(file);
+                var reference = fullOutputs(model, prompts, common.tokens);
+                Totals full = measure(model, DecodePlan.of("full", null, null, null, null, true, null, null, exits, c), prompts, common.tokens, reference);
+                printHeader(out);
+                printRow(out, "full depth " + c.nLayers(), full, full, prompts.size());
+                for (String conf : confidences) {
+                    var plan = DecodePlan.of("adaptive", null, null, null, null, true, conf, kvFill, exits, c);
+                    printRow(out, "adaptive " + conf, measure(model, plan, prompts, common.tokens, reference), full, prompts.size());
+                }
+                out.printf("%d prompts x %d tokens, greedy, KV fill %s, %s%n", prompts.size(), common.tokens, kvFill, file.path());
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package sortedllama.cli;
+
+import picocli.CommandLine.Option;
+import sortedllama.infer.DecodePlan;
+import sortedllama.model.ExitSet;
+import sortedllama.model.LlamaConfig;
+
+/** Options choosing how tokens are decoded: depth, budget, speculative or adaptive. */
+final class DecodeOptions {
+    @Option(names = "--mode", paramLabel = "MODE",
+            description = "full, exit, speculative or adaptive (default: exit with --exit-layer/--budget, else full).")
+    String mode;
+
+    @Option(names = "--budget", paramLabel = "B",
+            description = "Compute budget in (0, 1]: use the deepest exit of --exits with at most B x L layers.")
+    Double budget;
+
+    @Option(names = "--exits", paramLabel = "LIST",
+            description = "The model's exit set, e.g. 2,4,6 or every:4 or every:4@12 (default: every layer).")
+    String exits;
+
+    @Option(names = "--draft-exit", paramLabel = "K",
+            description = "Speculative mode: the exit that drafts (default: the exit nearest 30% of the depth).")
+    Integer draftExit;
+
+    @Option(names = "--draft-tokens", paramLabel = "G",
+            description = "Speculative mode: tokens drafted per round, the starting value when adaptive (default 4).")
+    Integer draftTokens;
+
+    @Option(names = "--fixed-draft", description = "Speculative mode: keep G fixed instead of adapting it to the acceptance rate.")
+    boolean fixedDraft;
+
+    @Option(names = "--confidence", paramLabel = "C",
+            description = "Adaptive mode: threshold on the top probability, one value for every exit (default 0.9) "
+                    + "or per exit as 12:0.95,16:0.9,...")
+    String confidence;
+
+    @Option(names = "--kv-fill", paramLabel = "HOW",
+            description = "Adaptive mode: keys/values of skipped layers: recompute (exact, default) or propagate (CALM's copy).")
+    String kvFill;
+
+    DecodePlan plan(Integer exitLayer, LlamaConfig config) {
+        ExitSet exitSet = exits == null ? ExitSet.all(config.nLayers()) : ExitSet.parse(exits, config.nLayers());
+        return DecodePlan.of(mode, exitLayer, budget, draftExit, draftTokens, !fixedDraft, confidence, kvFill, exitSet, config);
+    }
+}

@@ -1,0 +1,132 @@
+package sortedllama.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import sortedllama.infer.Generator;
+import sortedllama.infer.Sampler;
+import sortedllama.io.ModelFile;
+import sortedllama.tokenizer.StreamingDecoder;
+import sortedllama.tokenizer.Tokenizer;
+
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generate text (or token ids) from a prompt at any exit layer.",
+                "Greedy by default; --temperature > 0 samples with top-k / top-p and a seed."})
+final class GenerateCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ModelOptions modelOptions;
+
+    static final class Prompt {
+        @Option(names = "--prompt", paramLabel = "TEXT", description = "Prompt text; BOS is prepended.")
+        String text;
+
+        @Option(names = "--prompt-ids", paramLabel = "\"ID ...\"",
+                description = "Prompt as token ids separated by spaces; used as given (no BOS added), no tokenizer needed.")
+        String ids;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1") Prompt prompt;
+
+    @Option(names = "--max-tokens", required = true, paramLabel = "N",
+            description = "Tokens to generate (fewer only at EOS or at the end of the context).")
+    int maxTokens;
+
+    @Option(names = "--exit-layer", paramLabel = "K",
+            description = "Run only the first K layers, then the final norm and the shared head (1..L; default L).")
+    Integer exitLayer;
+
+    @Mixin DecodeOptions decode;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
+            description = "Sampling temperature; 0 = greedy (default ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.9",
+            description = "Nucleus sampling: keep the smallest set of tokens whose probability reaches P (default ${DEFAULT-VALUE}; 1 = off). Only when sampling.")
+    float topP;
+
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
+            description = "Keep only the K most likely tokens (default ${DEFAULT-VALUE} = off). Only when sampling.")
+    int topK;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Random seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--ids", description = "Print the generated token ids on one line of stdout instead of text.")
+    boolean ids;
+
+    @Option(names = "--ignore-eos", description = "Do not stop at the end-of-sequence token.")
+    boolean ignoreEos;
+
+    @Option(names = "--stats", description = "At the end, print one JSON line of statistics on stderr.")
+    boolean stats;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try (ModelFile file = modelOptions.open()) {
+            var config = file.config();
+            var plan = decode.plan(exitLayer, config);
+            Tokenizer tokenizer = ids && prompt.ids != null ? null
+                    : modelOptions.requireTokenizer(file, "needed for --prompt text and for text output; use --prompt-ids with --ids to work on ids alone");
+            int[] promptIds;
+            if (prompt.ids != null) {
+                promptIds = TokenIds.parse(prompt.ids, "--prompt-ids");
+            } else {
+                int[] text = tokenizer.encode(prompt.text);
+                int bos = tokenizer.bosId() >= 0 ? tokenizer.bosId() : config.bosId();
+                promptIds = new int[text.length + 1];
+                promptIds[0] = bos;
+                System.arraycopy(text, 0, promptIds, 1, text.length);
+            }
+            int eos = ignoreEos ? -1 : (tokenizer != null && tokenizer.eosId() >= 0 ? tokenizer.eosId() : config.eosId());
+            var sampler = new Sampler(temperature, topK, temperature == 0 ? 1f : topP, seed);
+            var model = file.model();
+
+            StreamingDecoder decoder = ids ? null : new StreamingDecoder(tokenizer, promptIds[promptIds.length - 1]);
+            Generator.TokenListener listener = ids ? null : token -> {
+                if (token == eos) return;
+                out.print(decoder.feed(token));
+                out.flush();
+            };
+            var result = plan.generate(model, promptIds, maxTokens, sampler, eos, listener);
+            if (ids) {
+                out.println(TokenIds.format(result.tokens()));
+            } else {
+                out.println(decoder.flush());
+            }
+            if (result.stop() == Generator.StopReason.CONTEXT_FULL) {
+                spec.commandLine().getErr().println("sorted-llama: stopped at the end of the model's context ("
+                        + config.contextLength() + " tokens)");
+            }
+            if (stats) spec.commandLine().getErr().println(statsJson(result, promptIds.length));
+        }
+        return 0;
+    }
+
+    /** The --stats line: {"tokens":n,"tokens_per_s":x,"mean_depth":d,"acceptance":a, ...}. */
+    static String statsJson(Generator.Result r, int promptTokens) {
+        var json = new java.util.LinkedHashMap<String, Object>();
+        json.put("tokens", r.tokens().length);
+        json.put("tokens_per_s", round(r.decodeTokensPerSecond()));
+        json.put("mean_depth", round(r.meanDepth()));
+        json.put("acceptance", Double.isNaN(r.acceptance()) ? null : round(r.acceptance()));
+        json.put("prompt_tokens", promptTokens);
+        json.put("prefill_ms", round(r.prefillNanos() / 1e6));
+        json.put("stop", r.stop().name().toLowerCase(java.util.Locale.ROOT));
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+}

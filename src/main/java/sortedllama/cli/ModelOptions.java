@@ -1,0 +1,64 @@
+package sortedllama.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+import sortedllama.BadInputException;
+import sortedllama.io.ModelFile;
+import sortedllama.io.ModelLoader;
+import sortedllama.tensor.Parallel;
+import sortedllama.tokenizer.Tokenizer;
+import sortedllama.tokenizer.Tokenizers;
+
+/** Options shared by every command that loads a model. */
+final class ModelOptions {
+    @Option(names = "--model", required = true, paramLabel = "PATH",
+            description = "Model to load: a llama2.c .bin, a GGUF file, or a Hugging Face directory "
+                    + "(config.json + model.safetensors or sharded safetensors with an index).")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH",
+            description = "Tokenizer: SentencePiece tokenizer.model, llama2.c tokenizer.bin or Hugging Face "
+                    + "tokenizer.json. Default: the vocabulary embedded in a GGUF file, or tokenizer.model / "
+                    + "tokenizer.json beside the model.")
+    Path tokenizer;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Threads for the kernels (default: all cores).")
+    Integer threads;
+
+    ModelFile open() {
+        if (threads != null) {
+            if (threads < 1) throw new BadInputException("--threads must be at least 1, got " + threads);
+            Parallel.setThreads(threads);
+        }
+        return ModelLoader.open(model);
+    }
+
+    /** The tokenizer to use, or null when none is given, embedded or found beside the model. */
+    Tokenizer tokenizer(ModelFile file) {
+        Tokenizer tok;
+        if (tokenizer != null) {
+            tok = Tokenizers.load(tokenizer, file.config().vocabSize());
+        } else if (file.embeddedTokenizer() != null) {
+            tok = file.embeddedTokenizer();
+        } else {
+            Path dir = java.nio.file.Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+            tok = null;
+            for (String name : new String[] {"tokenizer.json", "tokenizer.model"}) {
+                Path candidate = dir.resolve(name);
+                if (java.nio.file.Files.isRegularFile(candidate)) {
+                    tok = Tokenizers.load(candidate, file.config().vocabSize());
+                    break;
+                }
+            }
+        }
+        return tok;
+    }
+
+    Tokenizer requireTokenizer(ModelFile file, String why) {
+        Tokenizer tok = tokenizer(file);
+        if (tok == null) {
+            throw new BadInputException("no tokenizer for " + model + ": give --tokenizer PATH (" + why + ")");
+        }
+        return tok;
+    }
+}
