@@ -136,9 +136,10 @@ public final class SentencePieceBpe implements Tokenizer {
         boolean first = true;
         for (int id : ids) {
             byte[] b = decodeBytes(id);
+            if (types[id] == CONTROL || types[id] == UNUSED) continue;
             // the dummy prefix: the first piece's leading space is not part of the text
             if (first && addDummyPrefix && b.length > 0 && b[0] == ' ' && types[id] != BYTE) b = Arrays.copyOfRange(b, 1, b.length);
-            if (b.length > 0 || types[id] == BYTE) first = false;
+            first = false;
             out.writeBytes(b);
         }
         return out.toString(StandardCharsets.UTF_8);
