@@ -41,7 +41,7 @@ class Llama2TokenizerTest {
         return b.build();
     }
 
-    @ParameterizedTest(name = "tokenizer.model: {0}")
+    @ParameterizedTest(name = "tokenizer.model [{index}] \"{0}\"")
     @MethodSource("cases")
     void sentencePieceModelMatchesSentencePiece(String text, int[] ids, String decoded) {
         Tokenizer t = Tokenizers.load(SharedData.llama2TokenizerModel(), 32000);
@@ -49,7 +49,7 @@ class Llama2TokenizerTest {
         assertEquals(decoded, t.decode(ids));
     }
 
-    @ParameterizedTest(name = "tokenizer.bin: {0}")
+    @ParameterizedTest(name = "tokenizer.bin [{index}] \"{0}\"")
     @MethodSource("cases")
     void llama2cTokenizerBinMatchesSentencePiece(String text, int[] ids, String decoded) {
         Tokenizer t = Tokenizers.load(SharedData.llama2TokenizerBin(), 32000);
