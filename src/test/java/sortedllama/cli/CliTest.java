@@ -1,0 +1,126 @@
+package sortedllama.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import sortedllama.SharedData;
+
+/** The command-line contract, run in-process as the shell would run it. */
+class CliTest {
+    record Run(int status, String out, String err) {}
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int status = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    static String fixture(String name) throws Exception {
+        return Path.of(CliTest.class.getResource("/models/" + name).toURI()).toString();
+    }
+
+    @Test
+    void generateIdsMatchesLlama2cAtFullDepthAndAtAnExit() throws Exception {
+        String model = SharedData.stories260k().toString();
+        Run full = run("generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "10", "--ids");
+        assertEquals(0, full.status(), full.err());
+        assertEquals("461 461 401 401 401 461 378 455 473 456\n", full.out());
+        Run exit4 = run("generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "5", "--ids", "--exit-layer", "4");
+        assertEquals("295 465 465 466 466\n", exit4.out());
+        Run spec = run("generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "10", "--ids", "--mode", "speculative",
+                "--draft-exit", "2", "--stats");
+        assertEquals(full.out(), spec.out());
+        JsonNode stats = new ObjectMapper().readTree(spec.err().strip());
+        assertEquals(10, stats.get("tokens").asInt());
+        assertTrue(stats.get("acceptance").asDouble() >= 0);
+        assertEquals(5.0, stats.get("mean_depth").asDouble());
+    }
+
+    @Test
+    void badInputExitsWithTwoAndOneLine() throws Exception {
+        String model = fixture("tied_legacy.bin");
+        for (String[] args : new String[][] {
+                {"generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "3", "--ids", "--exit-layer", "0"},
+                {"generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "3", "--ids", "--exit-layer", "5"},
+                {"generate", "--model", model, "--prompt-ids", "1 x", "--max-tokens", "3", "--ids"},
+                {"generate", "--model", model, "--prompt-ids", "1 500", "--max-tokens", "3", "--ids"},
+                {"generate", "--model", model, "--prompt", "hi", "--max-tokens", "3"},
+                {"generate", "--model", "/no/such/model.bin", "--prompt-ids", "1", "--max-tokens", "3", "--ids"},
+                {"generate", "--model", model, "--max-tokens", "3"},
+                {"info"},
+                {"no-such-command"}}) {
+            Run r = run(args);
+            assertEquals(2, r.status(), String.join(" ", args) + " -> " + r.err());
+            assertTrue(r.err().startsWith("sorted-llama: "), r.err());
+            assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
+        }
+        Run exit = run("generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "3", "--ids", "--exit-layer", "5");
+        assertEquals("sorted-llama: exit layer 5 is out of range: this model has layers 1..4\n", exit.err());
+    }
+
+    @Test
+    void wrongVocabularyIsRefused() throws Exception {
+        Run r = run("generate", "--model", fixture("tied_legacy.bin"), "--tokenizer",
+                SharedData.llama2TokenizerModel().toString(), "--prompt", "hi", "--max-tokens", "3");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("has 32000 tokens but the model has 96"), r.err());
+    }
+
+    @Test
+    void tokenizePrintsJsonWithoutBos() {
+        Run r = run("tokenize", "--tokenizer", SharedData.llama2TokenizerModel().toString(), "--text", "Hello world");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("[15043,3186]\n", r.out());
+    }
+
+    @Test
+    void infoListsConfigTensorsAndParameters() throws Exception {
+        Run r = run("info", "--model", fixture("tied_gguf_q8_0.gguf"));
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("GGUF v3"), r.out());
+        assertTrue(r.out().contains("blk.0.attn_q.weight"), r.out());
+        assertTrue(r.out().contains("Q8_0"), r.out());
+        // 96*64 embedding + 4 layers * (2*64 norms + 4*64*64 attention... with GQA) + 64 final norm
+        long perLayer = 64 + 64 * 64 + 2 * 32 * 64 + 64 * 64 + 64 + 3 * 96 * 64;
+        assertTrue(r.out().contains(String.format("%,d", 96 * 64 + 4 * perLayer + 64)), r.out());
+    }
+
+    @Test
+    void generatesTextWithAnEmbeddedVocabulary() throws Exception {
+        Run r = run("generate", "--model", fixture("tied_gguf_f32.gguf"), "--prompt", "a", "--max-tokens", "4", "--temperature", "0.8",
+                "--seed", "7");
+        assertEquals(0, r.status(), r.err());
+        Run again = run("generate", "--model", fixture("tied_gguf_f32.gguf"), "--prompt", "a", "--max-tokens", "4", "--temperature", "0.8",
+                "--seed", "7");
+        assertEquals(r.out(), again.out(), "the same seed gives the same text");
+    }
+
+    @Test
+    void scorePrintsPerExitJson() throws Exception {
+        Path ids = java.nio.file.Files.createTempFile("ids", ".txt");
+        java.nio.file.Files.writeString(ids, "1 17 42 5 88 23\n64 3");
+        Run r = run("score", "--model", fixture("tied_legacy.bin"), "--ids-file", ids.toString(), "--exits", "2,4", "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode exits = new ObjectMapper().readTree(r.out()).get("exits");
+        assertEquals(2, exits.size());
+        assertEquals(4, exits.get(1).get("layer").asInt());
+        assertEquals(7, exits.get(1).get("tokens").asInt());
+        assertEquals(Math.exp(exits.get(0).get("loss").asDouble()), exits.get(0).get("ppl").asDouble(), 1e-9);
+    }
+
+    @Test
+    void helpExplainsOptions() {
+        Run r = run("generate", "--help");
+        assertEquals(0, r.status());
+        for (String option : new String[] {"--exit-layer", "--prompt-ids", "--temperature", "--top-p", "--seed", "--ids", "--mode",
+                "--draft-exit", "--confidence"}) {
+            assertTrue(r.out().contains(option), option);
+        }
+    }
+}
