@@ -25,12 +25,32 @@ final class ModelOptions {
     @Option(names = "--threads", paramLabel = "N", description = "Threads for the kernels (default: all cores).")
     Integer threads;
 
+    @Option(names = "--quantize", paramLabel = "TYPE",
+            description = "Convert the weight matrices in memory when loading: F32, F16, BF16, Q8_0 or Q4_0 "
+                    + "(e.g. Q8_0 reads a quarter of float32's bytes per token).")
+    String quantize;
+
     ModelFile open() {
         if (threads != null) {
             if (threads < 1) throw new BadInputException("--threads must be at least 1, got " + threads);
             Parallel.setThreads(threads);
         }
-        return ModelLoader.open(model);
+        ModelFile file = ModelLoader.open(model);
+        if (quantize == null) return file;
+        try {
+            return file.withMatricesAs(parseType(quantize));
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    private static sortedllama.tensor.DType parseType(String name) {
+        try {
+            return sortedllama.tensor.DType.valueOf(name.strip().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--quantize: unknown type \"" + name + "\" (F32, F16, BF16, Q8_0, Q4_0)");
+        }
     }
 
     /** The tokenizer to use, or null when none is given, embedded or found beside the model. */

@@ -10,6 +10,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * this ~100 times for a few tens of microseconds each, so hand-offs must cost well under a
  * microsecond: persistent workers spin briefly for the next job before parking, and the caller
  * runs the first share itself. (ForkJoinPool's wake-up latency made two threads slower than one.)
+ * The range is cut into a few chunks per thread that every participant claims from a shared
+ * counter, so a worker that the OS has descheduled (another process on the core) delays at most
+ * the chunk it holds, not a fixed half of the work.
  * One job runs at a time; a caller that finds the workers busy (concurrent requests) runs its
  * range alone on its own thread, which is the right use of the cores in that case anyway.
  */
@@ -24,15 +27,26 @@ public final class Parallel {
     /** Spin iterations (~tens of microseconds) before an idle worker parks. */
     private static final int SPINS_BEFORE_PARK = 1 << 16;
 
-    private record Job(RangeBody body, int n, int chunks) {
-        void runChunk(int c) {
-            body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+    /** Chunks per participating thread: enough to rebalance, few enough to keep hand-offs cheap. */
+    private static final int CHUNKS_PER_THREAD = 4;
+
+    private record Job(RangeBody body, int n, int chunks, AtomicInteger nextChunk, AtomicInteger chunksLeft) {
+        /** Claims and runs chunks until none are left to claim. */
+        void help() {
+            int c;
+            while ((c = nextChunk.getAndIncrement()) < chunks) {
+                try {
+                    body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                chunksLeft.decrementAndGet();
+            }
         }
     }
 
     private static final ReentrantLock BUSY = new ReentrantLock();
     private static final AtomicLong GENERATION = new AtomicLong();
-    private static final AtomicInteger PENDING = new AtomicInteger();
     private static volatile Job job;
     private static volatile Throwable failure;
     private static volatile int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
@@ -55,23 +69,23 @@ public final class Parallel {
      * {@code minPerThread} items per chunk the work stays on the calling thread.
      */
     public static void forRange(int n, int minPerThread, RangeBody body) {
-        int chunks = Math.min(threads, Math.max(1, n / Math.max(1, minPerThread)));
-        if (chunks <= 1 || !BUSY.tryLock()) {
+        int participants = Math.min(threads, Math.max(1, n / Math.max(1, minPerThread)));
+        if (participants <= 1 || !BUSY.tryLock()) {
             body.run(0, n);
             return;
         }
         try {
-            Worker[] ws = ensureWorkers(chunks - 1);
-            Job j = new Job(body, n, chunks);
+            Worker[] ws = ensureWorkers(participants - 1);
+            int chunks = Math.min(n, participants * CHUNKS_PER_THREAD);
+            Job j = new Job(body, n, chunks, new AtomicInteger(), new AtomicInteger(chunks));
             failure = null;
             job = j;
-            PENDING.set(chunks - 1);
             GENERATION.incrementAndGet();
-            for (int i = 0; i < chunks - 1; i++) {
+            for (int i = 0; i < participants - 1; i++) {
                 if (ws[i].parked) LockSupport.unpark(ws[i]);
             }
-            j.runChunk(0);
-            while (PENDING.get() > 0) Thread.onSpinWait();
+            j.help();
+            while (j.chunksLeft().get() > 0) Thread.onSpinWait();
             Throwable t = failure;
             if (t instanceof RuntimeException re) throw re;
             if (t instanceof Error e) throw e;
@@ -93,13 +107,11 @@ public final class Parallel {
     }
 
     private static final class Worker extends Thread {
-        final int chunk;
         long seen;
         volatile boolean parked;
 
-        Worker(int chunk, long generation) {
-            super("sorted-llama-kernel-" + chunk);
-            this.chunk = chunk;
+        Worker(int index, long generation) {
+            super("sorted-llama-kernel-" + index);
             this.seen = generation;
             setDaemon(true);
         }
@@ -121,15 +133,7 @@ public final class Parallel {
                     }
                 }
                 seen = g;
-                Job j = job;
-                if (chunk < j.chunks()) {
-                    try {
-                        j.runChunk(chunk);
-                    } catch (Throwable t) {
-                        failure = t;
-                    }
-                    PENDING.decrementAndGet();
-                }
+                job.help();
             }
         }
     }
