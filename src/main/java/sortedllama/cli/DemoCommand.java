@@ -21,7 +21,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "demo-output", description = "Where the report goes (default ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--steps", paramLabel = "N", description = "Training steps per method (default 300).")
+    @Option(names = "--steps", paramLabel = "N", description = "Training steps per method (default 600).")
     Integer steps;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed of the initialisation and the batch order (default ${DEFAULT-VALUE}).")

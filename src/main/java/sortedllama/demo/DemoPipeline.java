@@ -45,7 +45,7 @@ public final class DemoPipeline {
     public record Settings(Path out, int steps, int batchSize, int seqLen, int dim, int layers, int vocab, String sortedExits,
                            double learningRate, long seed, int evalBatches) {
         public static Settings defaults(Path out) {
-            return new Settings(out, 300, 16, 128, 128, 8, 1024, "every:2", 3e-3, 42, 8);
+            return new Settings(out, 600, 16, 128, 128, 8, 1024, "every:2", 3e-3, 42, 8);
         }
     }
 
