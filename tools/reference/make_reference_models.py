@@ -1,15 +1,23 @@
 """Tiny random LLaMA models in every format sorted-llama reads, with PyTorch logits at every exit.
 
 usage: /usr/bin/python3 tools/reference/make_reference_models.py src/test/resources/models
-(Debian python3-torch 1.13 and numpy.) Deterministic: the same files every run.
+(Debian python3-torch 1.13 and numpy.) Deterministic: the same bytes every run.
 
-Model "tied": dim 64, 4 layers, 4 heads, 2 KV heads, hidden 96, vocab 96, rope theta 10000, head tied
-to the embedding; written as llama2.c legacy and version-1 files, a Hugging Face F32 checkpoint, and
-GGUF F32 / F16 / Q8_0 / Q4_0. Model "untied": same shapes, separate head, rope theta 500000 with
-Llama 3.1 rope scaling; written as a Hugging Face BF16 checkpoint in two shards, and as GGUF F32 with
-rope_freqs. Logits: exit k = first k layers, then the final RMSNorm and the head, for every position
-of a fixed token sequence, computed in float64 from the weights exactly as stored (quantized ones
-dequantized), saved as little-endian float32 [layers][tokens][vocab]; manifest.json lists them.
+Three seeded models, all dim 64, 4 layers, 4 heads, 2 KV heads, hidden 96, vocab 96, context 64:
+  "tied"     rope theta 10000, head tied to the embedding: llama2.c legacy, a Hugging Face F32
+             checkpoint, GGUF F32 / F16 / Q8_0 / Q4_0 (norms stay F32, as llama.cpp keeps them);
+  "untied"   rope theta 500000 with Llama 3.1 rope scaling, separate head: a Hugging Face BF16
+             checkpoint in two shards, and GGUF F32 carrying rope_freqs.weight;
+  "untied10k" rope theta 10000, separate head: llama2.c version 1 (float32) and version 2 (int8 groups).
+
+Logits: exit k = the first k layers, then the final RMSNorm and the head, at every position of a fixed
+token sequence, computed in float64 from the weights exactly as each file stores them (quantized ones
+dequantized), saved as little-endian float32 [exits][tokens][vocab]. Quantized files also name the
+float model they were made from ("float_reference"), to bound the error quantisation itself causes.
+
+manifest.json describes each fixture for the Java tests: path, format, expected config (LlamaConfig's
+field names), tied or not, tensor types, the first values of a few tensors as stored (keyed by the
+canonical GGUF-style name, with the tensor's name inside the file), token ids, logits file, tolerances.
 """
 import json
 import math
@@ -24,6 +32,39 @@ DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, VOCAB, CONTEXT = 64, 96, 4, 4, 2, 96, 64
 HEAD = DIM // HEADS
 TOKENS = [1, 17, 42, 5, 88, 23, 64, 3, 77, 11, 50, 95]
 EPS = 1e-5
+LLAMA2C_GROUP = 64  # llama2.c's export.py default group size (halved until it divides dim)
+
+# logits of the file's own weights: float32 kernels in another summation order than float64 torch
+EXACT_TOLERANCE = {"abs": 1e-4, "rel": 1e-4}
+# mean |logit - float model's logit| / mean |float model's logit|, per exit: quantisation error itself
+QUANTISATION_BOUND = {"F16": 0.002, "Q8_0": 0.03, "Q4_0": 0.35, "int8 groups": 0.03}
+
+# per-layer weight keys of the model dicts below, with their canonical (GGUF) names
+LAYER_KEYS = [("attn_norm", "attn_norm"), ("wq", "attn_q"), ("wk", "attn_k"), ("wv", "attn_v"), ("wo", "attn_output"),
+              ("ffn_norm", "ffn_norm"), ("w1", "ffn_gate"), ("w2", "ffn_down"), ("w3", "ffn_up")]
+# tensors whose first values the manifest records
+SAMPLED = ["token_embd.weight", "output_norm.weight", "output.weight", "blk.0.attn_q.weight", "blk.1.attn_k.weight",
+           "blk.2.attn_norm.weight", "blk.3.ffn_down.weight", "rope_freqs.weight"]
+SAMPLE_VALUES = 8
+
+
+def canonical_names(w):
+    """[(canonical name, tensor)] of a model dict; output.weight only when the head is untied."""
+    out = [("token_embd.weight", w["emb"]), ("output_norm.weight", w["norm"])]
+    if w["out"] is not w["emb"]:
+        out.append(("output.weight", w["out"]))
+    for i, L in enumerate(w["layers"]):
+        out += [(f"blk.{i}.{ours}.weight", L[key]) for key, ours in LAYER_KEYS]
+    return out
+
+
+def from_canonical(t):
+    """A model dict from {canonical name: tensor}; a missing output.weight means a tied head."""
+    m = {"emb": t["token_embd.weight"], "norm": t["output_norm.weight"], "layers": []}
+    m["out"] = t.get("output.weight", m["emb"])
+    for i in range(LAYERS):
+        m["layers"].append({key: t[f"blk.{i}.{ours}.weight"] for key, ours in LAYER_KEYS})
+    return m
 
 
 # ----- the reference model (Meta's layout: interleaved rotary pairs) -----
@@ -76,6 +117,7 @@ def rope(x, freqs):  # x: [T, heads, HEAD], interleaved pairs
 
 
 def logits_at_every_exit(w, tokens, freqs):
+    """[exits][T][vocab]: GQA attention with a causal mask, SwiGLU MLP; exit k = layers 1..k + norm + head."""
     d = lambda t: t.double()
     T = len(tokens)
     x = d(w["emb"])[tokens]
@@ -100,7 +142,7 @@ def logits_at_every_exit(w, tokens, freqs):
 
 # ----- storage types, rounded as the files store them -----
 
-def to_bf16(t):
+def to_bf16(t):  # round to nearest even, as PyTorch does
     b = t.float().numpy().view(np.uint32).astype(np.uint64)
     rounded = ((b + 0x7FFF + ((b >> 16) & 1)) >> 16).astype(np.uint16)
     return rounded
@@ -110,7 +152,7 @@ def bf16_values(u16):
     return torch.from_numpy((u16.astype(np.uint32) << 16).view(np.float32).copy())
 
 
-def q8_0(x):  # ggml's reference quantiser: blocks of 32, scale = max|x| / 127, f16 scale
+def q8_0(x):  # ggml's quantize_row_q8_0_ref: blocks of 32, d = max|x| / 127, q = roundf(x / d), d stored as f16
     x = x.float().numpy().reshape(-1, 32)
     d = np.abs(x).max(axis=1) / 127.0
     idv = np.where(d != 0, 1.0 / np.where(d == 0, 1, d), 0).astype(np.float32)
@@ -121,13 +163,13 @@ def q8_0(x):  # ggml's reference quantiser: blocks of 32, scale = max|x| / 127, 
     return raw, values
 
 
-def q4_0(x):  # ggml: the signed extreme maps to -8, nibbles low = values 0..15, high = 16..31
+def q4_0(x):  # ggml's quantize_row_q4_0_ref: the signed extreme maps to -8; nibbles low = values 0..15, high = 16..31
     x = x.float().numpy().reshape(-1, 32)
     idx = np.abs(x).argmax(axis=1)
     mx = x[np.arange(len(x)), idx]
     d = mx / -8.0
     idv = np.where(d != 0, 1.0 / np.where(d == 0, 1, d), 0).astype(np.float32)
-    q = np.minimum(15, (x * idv[:, None] + 8.5).astype(np.int32)).astype(np.uint8)
+    q = np.minimum(15, (x * idv[:, None] + 8.5).astype(np.int32)).astype(np.uint8)  # (int8_t)(x*id + 8.5f), MIN 15
     d16 = d.astype(np.float16)
     packed = (q[:, :16] | (q[:, 16:] << 4)).astype(np.uint8)
     raw = b"".join(d16[i:i + 1].tobytes() + packed[i].tobytes() for i in range(len(q)))
@@ -135,58 +177,113 @@ def q4_0(x):  # ggml: the signed extreme maps to -8, nibbles low = values 0..15,
     return raw, values
 
 
-def store(w, kind):
-    """(bytes per tensor name, model with the values as stored) for GGUF tensor type kind."""
-    def conv(t):
-        if kind == "F32" or t.dim() == 1:
-            return t.float().numpy().tobytes(), t.float(), 0
-        if kind == "F16":
-            h = t.float().numpy().astype(np.float16)
-            return h.tobytes(), torch.from_numpy(h.astype(np.float32)), 1
-        raw, vals = (q8_0 if kind == "Q8_0" else q4_0)(t)
-        return raw, torch.from_numpy(vals).reshape(t.shape), 8 if kind == "Q8_0" else 2
-    return conv
+def int8_groups(t, group):
+    """llama2.c export.py's quantize_q80: per group, scale = max|w| / 127, q = round-half-even(w / scale);
+    stored as all the int8 values of the tensor, then its float32 scales."""
+    w = t.float().reshape(-1, group)
+    scale = w.abs().max(dim=1).values / 127.0
+    q = torch.round(w / scale[:, None]).to(torch.int8)
+    values = (q.float() * scale[:, None]).reshape(t.shape)
+    return q.numpy().tobytes() + scale.numpy().astype("<f4").tobytes(), values
 
 
-# ----- writers -----
+def gguf_encode(t, kind):
+    """(bytes, values as stored, ggml type id) of one tensor in GGUF type kind; vectors (norms) stay F32."""
+    if kind == "F32" or t.dim() == 1:
+        return t.float().numpy().tobytes(), t.float(), 0
+    if kind == "F16":
+        h = t.float().numpy().astype(np.float16)
+        return h.tobytes(), torch.from_numpy(h.astype(np.float32)), 1
+    raw, vals = (q8_0 if kind == "Q8_0" else q4_0)(t)
+    return raw, torch.from_numpy(vals).reshape(t.shape), 8 if kind == "Q8_0" else 2
 
-def write_llama2c(path, w, tied, version):
-    with open(path, "wb") as f:
-        vocab = VOCAB if tied else -VOCAB
-        if version == 0:
-            f.write(struct.pack("<7i", DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, vocab, CONTEXT))
-            order = ["emb"] + [("attn_norm",)] + [("wq",), ("wk",), ("wv",), ("wo",), ("ffn_norm",), ("w1",), ("w2",), ("w3",)] + ["norm", "freqs"]
+
+# ----- writers: each returns {canonical name: (name in the file, type, values as stored)} -----
+
+def llama2c_name(canonical):  # the field names of llama2.c's run.c, which the Java reader gives its tensors
+    if canonical.startswith("blk."):
+        _, i, kind, _ = canonical.split(".")
+        base = {"attn_norm": "rms_att_weight", "attn_q": "wq", "attn_k": "wk", "attn_v": "wv", "attn_output": "wo",
+                "ffn_norm": "rms_ffn_weight", "ffn_gate": "w1", "ffn_down": "w2", "ffn_up": "w3"}[kind]
+        return f"{base}[{i}]"
+    return {"token_embd.weight": "token_embedding_table", "output_norm.weight": "rms_final_weight", "output.weight": "wcls"}[canonical]
+
+
+def write_llama2c(path, w, version):
+    """version 0: legacy (7-int header, negative vocab = separate classifier, freq_cis tables before it);
+    1: 256-byte header, float32; 2: 256-byte header, int8 groups (norms float32 first)."""
+    tied = w["out"] is w["emb"]
+    stored = {}
+
+    def put(f, canonical, t):
+        if version == 2 and t.dim() == 2:
+            raw, values = int8_groups(t, LLAMA2C_GROUP)
+            f.write(raw)
+            stored[canonical] = (llama2c_name(canonical), "F32", values)  # the reader expands to float32
         else:
-            hdr = struct.pack("<Ii7iB", 0x616B3432, 1, DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, VOCAB, CONTEXT, int(tied))
+            f.write(t.float().numpy().tobytes())
+            stored[canonical] = (llama2c_name(canonical), "F32", t.float())
+
+    def per_layer(f, key, ours):
+        for i, L in enumerate(w["layers"]):
+            put(f, f"blk.{i}.{ours}.weight", L[key])
+
+    with open(path, "wb") as f:
+        if version == 0:
+            f.write(struct.pack("<7i", DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, VOCAB if tied else -VOCAB, CONTEXT))
+            put(f, "token_embd.weight", w["emb"])
+            for key, ours in LAYER_KEYS:  # attn_norm, wq, wk, wv, wo, ffn_norm, w1, w2, w3: each for all layers
+                per_layer(f, key, ours)
+            put(f, "output_norm.weight", w["norm"])
+            f.write(np.zeros(CONTEXT * HEAD, np.float32).tobytes())  # freq_cis_real + imag: unused by readers
+        else:
+            hdr = struct.pack("<Ii7iB", 0x616B3432, version, DIM, HIDDEN, LAYERS, HEADS, KV_HEADS, VOCAB, CONTEXT, int(tied))
+            if version == 2:
+                hdr += struct.pack("<i", LLAMA2C_GROUP)
             f.write(hdr + b"\0" * (256 - len(hdr)))
-            order = [("attn_norm",), ("ffn_norm",), "norm", "emb", ("wq",), ("wk",), ("wv",), ("wo",), ("w1",), ("w2",), ("w3",)]
-        for item in order:
-            if item == "freqs":
-                f.write(np.zeros(CONTEXT * HEAD, np.float32).tobytes())  # legacy freq_cis_real + imag (unused)
-            elif isinstance(item, tuple):
-                for L in w["layers"]:
-                    f.write(L[item[0]].float().numpy().tobytes())
-            else:
-                f.write(w[item].float().numpy().tobytes())
+            per_layer(f, "attn_norm", "attn_norm")
+            per_layer(f, "ffn_norm", "ffn_norm")
+            put(f, "output_norm.weight", w["norm"])
+            put(f, "token_embd.weight", w["emb"])
+            for key, ours in LAYER_KEYS:
+                if not ours.endswith("norm"):
+                    per_layer(f, key, ours)
         if not tied:
-            f.write(w["out"].float().numpy().tobytes())
+            put(f, "output.weight", w["out"])
+    return stored
 
 
-def hf_permute(t, heads):  # Meta's interleaved layout to Hugging Face's half-split one
+def hf_permute(t, heads):  # transformers' convert_llama_weights_to_hf permute: Meta's interleaved rows to half-split
     return t.view(heads, HEAD // 2, 2, DIM).transpose(1, 2).reshape(heads * HEAD, DIM)
 
 
-def hf_tensors(w, tied):
-    t = {"model.embed_tokens.weight": w["emb"], "model.norm.weight": w["norm"]}
-    for i, L in enumerate(w["layers"]):
-        p = f"model.layers.{i}."
-        t.update({p + "input_layernorm.weight": L["attn_norm"], p + "self_attn.q_proj.weight": hf_permute(L["wq"], HEADS),
-                  p + "self_attn.k_proj.weight": hf_permute(L["wk"], KV_HEADS), p + "self_attn.v_proj.weight": L["wv"],
-                  p + "self_attn.o_proj.weight": L["wo"], p + "post_attention_layernorm.weight": L["ffn_norm"],
-                  p + "mlp.gate_proj.weight": L["w1"], p + "mlp.down_proj.weight": L["w2"], p + "mlp.up_proj.weight": L["w3"]})
-    if not tied:
-        t["lm_head.weight"] = w["out"]
-    return t
+HF_NAMES = {"attn_norm": "input_layernorm", "attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj",
+            "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj", "ffn_norm": "post_attention_layernorm",
+            "ffn_gate": "mlp.gate_proj", "ffn_down": "mlp.down_proj", "ffn_up": "mlp.up_proj"}
+
+
+def hf_unpermute(t, heads):  # the inverse: half-split rows back to Meta's interleaved layout
+    return t.view(heads, 2, HEAD // 2, DIM).transpose(1, 2).reshape(heads * HEAD, DIM)
+
+
+def meta_layout(stored):
+    """{canonical: values} in Meta's layout, from what a Hugging Face writer stored (q/k rows half-split)."""
+    out = {}
+    for canonical, (_, _, values) in stored.items():
+        if canonical.endswith("attn_q.weight"):
+            values = hf_unpermute(values, HEADS)
+        elif canonical.endswith("attn_k.weight"):
+            values = hf_unpermute(values, KV_HEADS)
+        out[canonical] = values
+    return out
+
+
+def hf_name(canonical):
+    if canonical.startswith("blk."):
+        _, i, kind, _ = canonical.split(".")
+        return f"model.layers.{i}.{HF_NAMES[kind]}.weight"
+    return {"token_embd.weight": "model.embed_tokens.weight", "output_norm.weight": "model.norm.weight",
+            "output.weight": "lm_head.weight"}[canonical]
 
 
 def write_safetensors(path, tensors, dtype):
@@ -206,7 +303,8 @@ def write_safetensors(path, tensors, dtype):
             f.write(b)
 
 
-def write_hf(dirpath, w, tied, dtype, theta, scaling, shards):
+def write_hf(dirpath, w, dtype, theta, scaling, shards):
+    tied = w["out"] is w["emb"]
     os.makedirs(dirpath, exist_ok=True)
     cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": DIM, "intermediate_size": HIDDEN,
            "num_hidden_layers": LAYERS, "num_attention_heads": HEADS, "num_key_value_heads": KV_HEADS, "vocab_size": VOCAB,
@@ -217,10 +315,18 @@ def write_hf(dirpath, w, tied, dtype, theta, scaling, shards):
                                "high_freq_factor": scaling[2], "original_max_position_embeddings": scaling[3]}
     with open(os.path.join(dirpath, "config.json"), "w") as f:
         json.dump(cfg, f, indent=1)
-    t = hf_tensors(w, tied)
+    t, stored = {}, {}
+    for canonical, tensor in canonical_names(w):
+        if canonical.endswith("attn_q.weight"):
+            tensor = hf_permute(tensor, HEADS)
+        elif canonical.endswith("attn_k.weight"):
+            tensor = hf_permute(tensor, KV_HEADS)
+        t[hf_name(canonical)] = tensor
+        values = tensor.float() if dtype == "F32" else bf16_values(to_bf16(tensor)).reshape(tensor.shape)
+        stored[canonical] = (hf_name(canonical), dtype, values)
     if shards == 1:
         write_safetensors(os.path.join(dirpath, "model.safetensors"), t, dtype)
-        return
+        return stored
     names = sorted(t)
     half = len(names) // 2
     weight_map = {}
@@ -230,6 +336,7 @@ def write_hf(dirpath, w, tied, dtype, theta, scaling, shards):
         weight_map.update({n: fname for n in part})
     with open(os.path.join(dirpath, "model.safetensors.index.json"), "w") as f:
         json.dump({"metadata": {}, "weight_map": weight_map}, f, indent=1)
+    return stored
 
 
 def gguf_string(s):
@@ -251,7 +358,7 @@ def gguf_kv(key, value):
     return out + struct.pack("<IIQ", 9, code, len(items)) + body
 
 
-def gguf_vocab():
+def gguf_vocab():  # SentencePiece-style: <unk>, <s>, </s>, 64 byte tokens, then "▁a", "▁b", ... with falling scores
     tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(64)]
     tokens += ["\u2581" + chr(ord("a") + i) for i in range(VOCAB - len(tokens))]
     types = [2, 3, 3] + [6] * 64 + [1] * (VOCAB - 67)
@@ -260,22 +367,16 @@ def gguf_vocab():
 
 
 def write_gguf(path, w, kind, theta, rope_freqs=None):
-    conv = store(w, kind)
-    tensors = [("token_embd.weight", w["emb"]), ("output_norm.weight", w["norm"])]
-    if w["out"] is not w["emb"]:
-        tensors.append(("output.weight", w["out"]))
-    for i, L in enumerate(w["layers"]):
-        for ours, meta in [("attn_norm", "attn_norm"), ("attn_q", "wq"), ("attn_k", "wk"), ("attn_v", "wv"), ("attn_output", "wo"),
-                           ("ffn_norm", "ffn_norm"), ("ffn_gate", "w1"), ("ffn_down", "w2"), ("ffn_up", "w3")]:
-            tensors.append((f"blk.{i}.{ours}.weight", L[meta]))
+    tensors = canonical_names(w)
+    # llama.cpp's order: embedding, final norm, head, then the layers; canonical_names lists layers last
     if rope_freqs is not None:
         tensors.append(("rope_freqs.weight", rope_freqs.float()))
     stored, infos, blobs, offset = {}, b"", [], 0
     for name, t in tensors:
-        raw, values, type_id = conv(t)
-        stored[name] = values
+        raw, values, type_id = gguf_encode(t, kind)
+        stored[name] = (name, {0: "F32", 1: "F16", 8: "Q8_0", 2: "Q4_0"}[type_id], values)
         infos += gguf_string(name) + struct.pack("<I", t.dim())
-        for d in reversed(t.shape):
+        for d in reversed(t.shape):  # ggml lists dimensions innermost first
             infos += struct.pack("<Q", d)
         infos += struct.pack("<IQ", type_id, offset)
         pad = -len(raw) % 32
@@ -295,61 +396,92 @@ def write_gguf(path, w, kind, theta, rope_freqs=None):
         f.write(head)
         for b in blobs:
             f.write(b)
-    # the model as the file stores it, for the exact reference
-    m = {"emb": stored["token_embd.weight"], "norm": stored["output_norm.weight"], "layers": []}
-    m["out"] = stored.get("output.weight", m["emb"])
-    for i in range(LAYERS):
-        g = lambda n: stored[f"blk.{i}.{n}.weight"]
-        m["layers"].append({"attn_norm": g("attn_norm"), "wq": g("attn_q"), "wk": g("attn_k"), "wv": g("attn_v"), "wo": g("attn_output"),
-                            "ffn_norm": g("ffn_norm"), "w1": g("ffn_gate"), "w2": g("ffn_down"), "w3": g("ffn_up")})
-    return m
+    return stored
 
 
-def bf16_model(w):
-    r = lambda t: bf16_values(to_bf16(t)).reshape(t.shape)
-    m = {"emb": r(w["emb"]), "norm": r(w["norm"]), "layers": [{k: r(v) for k, v in L.items()} for L in w["layers"]]}
-    m["out"] = m["emb"] if w["out"] is w["emb"] else r(w["out"])
-    return m
+# ----- the manifest -----
+
+VOCABULARY = {"model": "llama", "size": VOCAB, "bos": 1, "eos": 2, "token_5": gguf_vocab()[0][5]}  # what GGUF files embed
+
+def config(theta, scaling, layout):
+    c = {"dim": DIM, "hiddenDim": HIDDEN, "nLayers": LAYERS, "nHeads": HEADS, "nKvHeads": KV_HEADS, "headDim": HEAD,
+         "vocabSize": VOCAB, "contextLength": CONTEXT, "normEps": EPS, "ropeTheta": theta, "ropeScaling": None,
+         "ropeLayout": layout, "bosId": 1, "eosId": 2}
+    if scaling:
+        c["ropeScaling"] = {"factor": scaling[0], "lowFreqFactor": scaling[1], "highFreqFactor": scaling[2],
+                            "originalContextLength": scaling[3]}
+    return c
+
+
+def samples(stored):
+    out = {}
+    for canonical in SAMPLED:
+        if canonical in stored:
+            name, dtype, values = stored[canonical]
+            out[canonical] = {"name": name, "type": dtype, "shape": list(values.shape),
+                              "first": [float(v) for v in values.reshape(-1)[:SAMPLE_VALUES].tolist()]}
+    return out
 
 
 def main(out):
     os.makedirs(out, exist_ok=True)
-    manifest = {"tokens": TOKENS, "layers": LAYERS, "vocab": VOCAB, "fixtures": []}
+    manifest = {"about": "written by tools/reference/make_reference_models.py; logits are little-endian float32 "
+                         "[exit 1..layers][token position][vocab]",
+                "tokens": TOKENS, "layers": LAYERS, "vocab": VOCAB, "fixtures": []}
 
-    def save(name, path, fmt, model, freqs, reference=None, note=""):
+    def save(name, path, fmt, stored, cfg, freqs, reference=None, quantised=None, **extra):
+        values = meta_layout(stored) if cfg["ropeLayout"] == "HALF_SPLIT" else {k: v[2] for k, v in stored.items()}
+        model = from_canonical(values)
         logits = logits_at_every_exit(model, TOKENS, freqs)
         lf = name + ".logits.f32"
         logits.astype("<f4").tofile(os.path.join(out, lf))
-        entry = {"name": name, "path": path, "format": fmt, "logits": lf, "note": note}
+        types = sorted({v[1] for k, v in stored.items() if v[2].dim() == 2})
+        entry = {"name": name, "path": path, "format": fmt, "tied": "output.weight" not in stored, "config": cfg,
+                 "matrix_types": types, "tokens": TOKENS, "exits": list(range(1, LAYERS + 1)), "logits": lf,
+                 "tolerance": dict(EXACT_TOLERANCE), "samples": samples(stored)}
+        entry["note"] = "reference computed from the weights as stored" + (" (dequantized)" if quantised else "")
         if reference:
             entry["float_reference"] = reference
+            entry["float_logits"] = reference + ".logits.f32"
+            entry["tolerance"]["float_mean_rel"] = QUANTISATION_BOUND[quantised]
+        entry.update(extra)
         manifest["fixtures"].append(entry)
 
-    tied = random_model(1234, tied=True)
     f10k = inv_freqs(10000.0, None)
-    write_llama2c(os.path.join(out, "tied_legacy.bin"), tied, True, 0)
-    save("tied_legacy", "tied_legacy.bin", "llama2.c legacy", tied, f10k)
-    write_llama2c(os.path.join(out, "tied_v1.bin"), tied, True, 1)
-    save("tied_v1", "tied_v1.bin", "llama2.c v1", tied, f10k)
-    write_hf(os.path.join(out, "tied_hf_f32"), tied, True, "F32", 10000.0, None, 1)
-    save("tied_hf_f32", "tied_hf_f32", "safetensors F32", tied, f10k)
+    tied = random_model(1234, tied=True)
+    c_tied = config(10000.0, None, "INTERLEAVED")
+    save("tied_legacy", "tied_legacy.bin", "llama2.c legacy", write_llama2c(os.path.join(out, "tied_legacy.bin"), tied, 0),
+         c_tied, f10k)
+    save("tied_hf_f32", "tied_hf_f32", "safetensors F32",
+         write_hf(os.path.join(out, "tied_hf_f32"), tied, "F32", 10000.0, None, 1), config(10000.0, None, "HALF_SPLIT"), f10k)
     for kind in ["F32", "F16", "Q8_0", "Q4_0"]:
         name = "tied_gguf_" + kind.lower()
         stored = write_gguf(os.path.join(out, name + ".gguf"), tied, kind, 10000.0)
-        save(name, name + ".gguf", "GGUF " + kind, stored, f10k, None if kind == "F32" else "tied_legacy",
-             "reference computed from the dequantized weights" if kind != "F32" else "")
+        quantised = None if kind == "F32" else kind
+        save(name, name + ".gguf", "GGUF " + kind, stored, c_tied, f10k, "tied_legacy" if quantised else None, quantised,
+             vocabulary=VOCABULARY)
 
     untied = random_model(99, tied=False)
     scaling = (8.0, 1.0, 4.0, 16)  # original context 16: long enough wavelengths get scaled at theta 500000
     f500k = inv_freqs(500000.0, scaling)
-    write_hf(os.path.join(out, "untied_hf_bf16"), untied, False, "BF16", 500000.0, scaling, 2)
-    save("untied_hf_bf16", "untied_hf_bf16", "safetensors BF16, 2 shards, llama3 rope scaling", bf16_model(untied), f500k)
-    divisors = inv_freqs(500000.0, None) / f500k
-    stored = write_gguf(os.path.join(out, "untied_gguf_f32.gguf"), untied, "F32", 500000.0, rope_freqs=divisors)
-    save("untied_gguf_f32", "untied_gguf_f32.gguf", "GGUF F32 with rope_freqs", stored, f500k)
+    save("untied_hf_bf16", "untied_hf_bf16", "safetensors BF16, 2 shards, llama3 rope scaling",
+         write_hf(os.path.join(out, "untied_hf_bf16"), untied, "BF16", 500000.0, scaling, 2),
+         config(500000.0, scaling, "HALF_SPLIT"), f500k)
+    divisors = inv_freqs(500000.0, None) / f500k  # llama.cpp stores Llama 3.1 scaling as per-frequency divisors
+    save("untied_gguf_f32", "untied_gguf_f32.gguf", "GGUF F32 with rope_freqs",
+         write_gguf(os.path.join(out, "untied_gguf_f32.gguf"), untied, "F32", 500000.0, rope_freqs=divisors),
+         config(500000.0, None, "INTERLEAVED"), f500k, vocabulary=VOCABULARY)
+
+    untied10k = random_model(4321, tied=False)
+    c_untied10k = config(10000.0, None, "INTERLEAVED")
+    save("untied_v1", "untied_v1.bin", "llama2.c version 1",
+         write_llama2c(os.path.join(out, "untied_v1.bin"), untied10k, 1), c_untied10k, f10k)
+    save("untied_v2", "untied_v2.bin", "llama2.c version 2 (int8, group 64)",
+         write_llama2c(os.path.join(out, "untied_v2.bin"), untied10k, 2), c_untied10k, f10k, "untied_v1", "int8 groups")
 
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
+        f.write("\n")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ final class DecodeOptions {
     String exits;
 
     @Option(names = "--draft-exit", paramLabel = "K",
-            description = "Speculative mode: the exit that drafts (default: the exit nearest 30% of the depth).")
+            description = "Speculative mode: the exit that drafts (default: the exit nearest 30%% of the depth).")
     Integer draftExit;
 
     @Option(names = "--draft-tokens", paramLabel = "G",

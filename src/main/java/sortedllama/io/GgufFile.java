@@ -1,9 +1,7 @@
 package sortedllama.io;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,123 +9,166 @@ import sortedllama.tensor.DType;
 import sortedllama.tensor.Tensor;
 
 /**
- * The structure of a GGUF file (v2/v3): metadata key/values and tensor descriptions, parsed
- * from a mapped file with every read bounds-checked. Tensor data stays in the mapping. GGUF lists
- * dimensions innermost first; shapes here are reversed to PyTorch's order ([rows, cols]).
+ * The structure of a GGUF file, versions 2 and 3 (which differ only in that v3 may be big-endian;
+ * we read little-endian files): "GGUF", version, tensor count, metadata count, the metadata
+ * key/values, the tensor infos, then the tensor data from the next multiple of
+ * {@code general.alignment}. Tensor data stays in the mapping. GGUF lists dimensions innermost
+ * first; shapes here are reversed to PyTorch's order ([rows, cols]).
+ *
+ * <p>Metadata values become Long (every integer type), Float, Double, Boolean, String, or a List of those.
  */
 final class GgufFile {
-    static final int MAGIC = 0x46554747; // "GGUF" little-endian
-    private static final int DEFAULT_ALIGNMENT = 32;
+    static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian int
+    static final int DEFAULT_ALIGNMENT = 32;
+
+    /** GGUF metadata value types (gguf_type), as stored in the file. */
+    static final int UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7,
+            STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12;
+
+    /** ggml_type names by id, for naming the types we cannot read in errors. */
+    private static final String[] GGML_TYPE_NAMES = {"F32", "F16", "Q4_0", "Q4_1", "Q4_2 (removed)", "Q4_3 (removed)",
+        "Q5_0", "Q5_1", "Q8_0", "Q8_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ2_XXS", "IQ2_XS", "IQ3_XXS",
+        "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS", "I8", "I16", "I32", "I64", "F64", "IQ1_M", "BF16"};
 
     final int version;
     final Map<String, Object> metadata = new LinkedHashMap<>();
+    /** Tensors under their names in the file, in file order. */
     final Map<String, Tensor> tensors = new LinkedHashMap<>();
     private final MappedFile f;
-    private long pos;
+    private final MappedFile.Cursor in;
 
     GgufFile(MappedFile f) {
         this.f = f;
-        if (f.readInt(0, "magic") != MAGIC) throw f.error("not a GGUF file (wrong magic)");
-        version = f.readInt(4, "version");
+        this.in = f.cursor(0);
+        if (in.i32("magic") != MAGIC) throw f.error("not a GGUF file (wrong magic)");
+        version = in.i32("version");
         if (version != 2 && version != 3) throw f.error("unsupported GGUF version " + version + " (2 and 3 are)");
-        long tensorCount = f.readLong(8, "tensor count"), kvCount = f.readLong(16, "metadata count");
+        long tensorCount = in.i64("tensor count"), kvCount = in.i64("metadata count");
+        // every entry takes at least 8 bytes, so a count beyond the file size is corruption, not a big model
         if (tensorCount < 0 || kvCount < 0 || tensorCount > f.size() || kvCount > f.size()) {
             throw f.error("corrupt GGUF header: " + tensorCount + " tensors, " + kvCount + " metadata entries");
         }
-        pos = 24;
         for (long i = 0; i < kvCount; i++) {
-            String key = string("metadata key");
-            metadata.put(key, value(u32("type of " + key), key));
+            String key = string("metadata key #" + i);
+            if (metadata.put(key, value(in.i32("type of " + key), key)) != null) throw f.error("duplicate metadata key " + key);
         }
         record Info(String name, long[] shape, DType type, long offset) {}
         List<Info> infos = new ArrayList<>();
         for (long i = 0; i < tensorCount; i++) {
-            String name = string("tensor name");
-            int dims = u32("dimensions of " + name);
-            if (dims < 1 || dims > 4) throw f.error("tensor " + name + " has " + dims + " dimensions");
+            String name = string("name of tensor #" + i);
+            int dims = in.i32("dimension count of tensor " + name);
+            if (dims < 1 || dims > 4) throw f.error("tensor " + name + " has " + dims + " dimensions (1 to 4 are possible)");
             long[] shape = new long[dims];
-            for (int d = 0; d < dims; d++) shape[dims - 1 - d] = i64("shape of " + name);
-            int typeId = u32("type of " + name);
+            for (int d = 0; d < dims; d++) {
+                shape[dims - 1 - d] = in.i64("shape of tensor " + name);
+                if (shape[dims - 1 - d] <= 0) throw f.error("tensor " + name + " has a dimension of " + shape[dims - 1 - d]);
+            }
+            int typeId = in.i32("type of tensor " + name);
             DType type = DType.fromGgmlId(typeId);
             if (type == null) {
-                throw f.error("tensor " + name + " has ggml type " + typeId + ", which is not supported (F32, F16, BF16, Q8_0, Q4_0 are)");
+                throw f.error("tensor " + name + " has ggml type " + typeId + " (" + ggmlTypeName(typeId)
+                        + "), which is not supported (F32, F16, BF16, Q8_0, Q4_0 are)");
             }
-            infos.add(new Info(name, shape, type, i64("offset of " + name)));
+            infos.add(new Info(name, shape, type, in.i64("data offset of tensor " + name)));
         }
-        int alignment = metadata.get("general.alignment") instanceof Number n ? n.intValue() : DEFAULT_ALIGNMENT;
-        if (alignment <= 0) throw f.error("bad general.alignment " + alignment);
-        long dataStart = (pos + alignment - 1) / alignment * alignment;
+        long alignment = metadata.get("general.alignment") instanceof Long n ? n : DEFAULT_ALIGNMENT;
+        if (alignment <= 0 || Long.bitCount(alignment) != 1) throw f.error("general.alignment " + alignment + " is not a power of two");
+        long dataStart = (in.position() + alignment - 1) / alignment * alignment;
         for (Info info : infos) {
-            long elements = Tensor.elementCount(info.shape());
-            if (elements % info.type().blockSize != 0) {
-                throw f.error("tensor " + info.name() + " " + java.util.Arrays.toString(info.shape()) + " is not a whole number of "
-                        + info.type() + " blocks");
+            // blocks of quantized types must not straddle rows: each row is a whole number of blocks
+            if (info.shape()[info.shape().length - 1] % info.type().blockSize != 0) {
+                throw f.error("tensor " + info.name() + " " + Arrays.toString(info.shape()) + " has rows that are not a whole number of "
+                        + info.type() + " blocks of " + info.type().blockSize);
+            }
+            long elements = 1;
+            for (long d : info.shape()) {
+                // Q4_0, the densest type, stores 32 values in 18 bytes: more than 2 values per byte of file is corruption
+                if (d > 2 * f.size() / elements) {
+                    throw f.error("tensor " + info.name() + " has a corrupt shape " + Arrays.toString(info.shape()));
+                }
+                elements *= d;
             }
             long bytes = info.type().bytesFor(elements);
-            MemorySegment data = f.slice(dataStart + info.offset(), bytes, "tensor " + info.name());
-            tensors.put(info.name(), new Tensor(info.name(), info.type(), info.shape(), data));
+            if (info.offset() < 0) throw f.error("tensor " + info.name() + " has a negative data offset");
+            var data = f.slice(dataStart + info.offset(), bytes, "data of tensor " + info.name());
+            if (tensors.put(info.name(), new Tensor(info.name(), info.type(), info.shape(), data)) != null) {
+                throw f.error("duplicate tensor " + info.name());
+            }
         }
     }
 
-    private int u32(String what) {
-        int v = f.readInt(pos, what);
-        pos += 4;
-        return v;
+    java.nio.file.Path path() {
+        return f.path;
     }
 
-    private long i64(String what) {
-        long v = f.readLong(pos, what);
-        pos += 8;
-        return v;
+    static String ggmlTypeName(int id) {
+        return id >= 0 && id < GGML_TYPE_NAMES.length ? GGML_TYPE_NAMES[id] : "unknown";
     }
 
+    /** A GGUF string: uint64 byte length, then UTF-8 bytes. */
     private String string(String what) {
-        long len = i64(what);
-        if (len < 0 || len > Integer.MAX_VALUE) throw f.error("corrupt string length " + len + " for " + what);
-        MemorySegment bytes = f.slice(pos, len, what);
-        pos += len;
-        return new String(bytes.toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        return in.utf8(in.i64("length of " + what), what);
     }
 
     private Object value(int type, String key) {
         String what = "value of " + key;
         return switch (type) {
-            case 0 -> (long) (f.slice(pos++, 1, what).get(ValueLayout.JAVA_BYTE, 0) & 0xFF);
-            case 1 -> (long) f.slice(pos++, 1, what).get(ValueLayout.JAVA_BYTE, 0);
-            case 2 -> { long v = f.slice(pos, 2, what).get(ValueLayout.JAVA_SHORT_UNALIGNED, 0) & 0xFFFF; pos += 2; yield v; }
-            case 3 -> { long v = f.slice(pos, 2, what).get(ValueLayout.JAVA_SHORT_UNALIGNED, 0); pos += 2; yield v; }
-            case 4 -> Integer.toUnsignedLong(u32(what));
-            case 5 -> (long) u32(what);
-            case 6 -> Float.intBitsToFloat(u32(what));
-            case 7 -> f.slice(pos++, 1, what).get(ValueLayout.JAVA_BYTE, 0) != 0;
-            case 8 -> string(what);
-            case 9 -> array(key);
-            case 10, 11 -> i64(what);
-            case 12 -> Double.longBitsToDouble(i64(what));
+            case UINT8 -> (long) (in.i8(what) & 0xFF);
+            case INT8 -> (long) in.i8(what);
+            case UINT16 -> (long) (in.i16(what) & 0xFFFF);
+            case INT16 -> (long) in.i16(what);
+            case UINT32 -> Integer.toUnsignedLong(in.i32(what));
+            case INT32 -> (long) in.i32(what);
+            case FLOAT32 -> in.f32(what);
+            case BOOL -> in.i8(what) != 0;
+            case STRING -> string(what);
+            case ARRAY -> array(key);
+            case UINT64, INT64 -> in.i64(what); // uint64 values above 2^63 do not occur in practice
+            case FLOAT64 -> in.f64(what);
             default -> throw f.error("metadata " + key + " has unknown value type " + type);
         };
     }
 
     private List<Object> array(String key) {
-        int elementType = u32("array type of " + key);
-        long n = i64("array length of " + key);
-        if (n < 0 || n > f.size()) throw f.error("corrupt array length " + n + " for " + key);
-        List<Object> values = new ArrayList<>((int) n);
+        int elementType = in.i32("element type of " + key);
+        long n = in.i64("length of " + key);
+        if (n < 0 || n > f.size()) throw f.error("corrupt array length " + n + " of metadata " + key);
+        List<Object> values = new ArrayList<>((int) Math.min(n, 1 << 16)); // a corrupt length must not allocate gigabytes
         for (long i = 0; i < n; i++) values.add(value(elementType, key));
         return values;
     }
 
-    /** Required numeric metadata, or an error naming the key. */
-    long number(String key) {
-        if (metadata.get(key) instanceof Number n) return n.longValue();
-        throw f.error("missing or non-numeric metadata " + key);
+    /** Required integer metadata, or an error naming the key. */
+    int integer(String key) {
+        if (metadata.get(key) instanceof Long n && n >= Integer.MIN_VALUE && n <= Integer.MAX_VALUE) return n.intValue();
+        throw f.error(metadata.containsKey(key) ? "metadata " + key + " is not a 32-bit integer: " + metadata.get(key)
+                : "missing metadata " + key);
     }
 
+    /** Optional integer metadata. */
+    int integer(String key, int fallback) {
+        return metadata.containsKey(key) ? integer(key) : fallback;
+    }
+
+    /** Optional numeric metadata (any integer or float type). */
     double number(String key, double fallback) {
-        return metadata.get(key) instanceof Number n ? n.doubleValue() : fallback;
+        Object v = metadata.get(key);
+        if (v == null) return fallback;
+        if (v instanceof Number n) return n.doubleValue();
+        throw f.error("metadata " + key + " is not a number: " + v);
     }
 
+    /** Optional string metadata, or null. */
     String text(String key) {
-        return metadata.get(key) instanceof String s ? s : null;
+        Object v = metadata.get(key);
+        if (v == null || v instanceof String) return (String) v;
+        throw f.error("metadata " + key + " is not a string: " + v);
+    }
+
+    /** Optional array metadata, or null. */
+    List<?> list(String key) {
+        Object v = metadata.get(key);
+        if (v == null || v instanceof List<?>) return (List<?>) v;
+        throw f.error("metadata " + key + " is not an array");
     }
 }
