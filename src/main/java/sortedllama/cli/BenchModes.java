@@ -11,8 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sortedllama.infer.DecodePlan;
-import sortedllama.infer.Generator;
-import sortedllama.infer.Sampler;
+import sortedllama.infer.ModeBenchmark;
 import sortedllama.io.ModelFile;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaModel;
@@ -68,45 +67,7 @@ final class BenchModes {
         }
     }
 
-    /** Totals of one mode over the prompt set. */
-    record Totals(double tokensPerSecond, double meanDepth, double acceptance, int identicalOutputs, double tokenAgreement) {}
-
-    static Totals measure(LlamaModel model, DecodePlan plan, List<int[]> prompts, int tokens, List<int[]> reference) {
-        // warm-up pass for the JIT, then the timed pass
-        for (int[] p : prompts) plan.generate(model, p, Math.min(tokens, 16), Sampler.greedy(), -1, null);
-        long nanos = 0, generated = 0, drafted = 0;
-        double depthSum = 0, acceptedSum = 0;
-        int identical = 0, agreeing = 0, compared = 0;
-        for (int i = 0; i < prompts.size(); i++) {
-            Generator.Result r = plan.generate(model, prompts.get(i), tokens, Sampler.greedy(), -1, null);
-            nanos += r.decodeNanos();
-            generated += r.tokens().length - 1;
-            depthSum += r.meanDepth() * r.tokens().length;
-            if (!Double.isNaN(r.acceptance())) {
-                acceptedSum += r.acceptance() * r.tokens().length;
-                drafted += r.tokens().length;
-            }
-            if (reference != null) {
-                int[] want = reference.get(i);
-                if (java.util.Arrays.equals(want, r.tokens())) identical++;
-                for (int t = 0; t < Math.min(want.length, r.tokens().length); t++, compared++) {
-                    if (want[t] == r.tokens()[t]) agreeing++;
-                }
-            }
-        }
-        long total = prompts.size() * (long) tokens;
-        return new Totals(generated / (nanos / 1e9), depthSum / total, drafted == 0 ? Double.NaN : acceptedSum / drafted,
-                identical, compared == 0 ? Double.NaN : (double) agreeing / compared);
-    }
-
-    static List<int[]> fullOutputs(LlamaModel model, List<int[]> prompts, int tokens) {
-        List<int[]> out = new ArrayList<>();
-        int depth = model.config().nLayers();
-        for (int[] p : prompts) out.add(new Generator(model).generate(p, tokens, depth, Sampler.greedy(), -1, null).tokens());
-        return out;
-    }
-
-    static void printRow(PrintWriter out, String name, Totals t, Totals full, int prompts) {
+    static void printRow(PrintWriter out, String name, ModeBenchmark.Totals t, ModeBenchmark.Totals full, int prompts) {
         out.printf(Locale.ROOT, "%-28s %9.1f %7.2fx %7.2f %10s %9d/%d %9.3f%n", name, t.tokensPerSecond(),
                 t.tokensPerSecond() / full.tokensPerSecond(), t.meanDepth(),
                 Double.isNaN(t.acceptance()) ? "-" : String.format(Locale.ROOT, "%.3f", t.acceptance()),
@@ -139,14 +100,14 @@ final class BenchModes {
                 var c = file.config();
                 var prompts = common.prompts(file);
                 var exits = common.exitSet(file);
-                var reference = fullOutputs(model, prompts, common.tokens);
-                Totals full = measure(model, DecodePlan.of("full", null, null, null, null, true, null, null, exits, c), prompts, common.tokens, reference);
+                var reference = ModeBenchmark.fullDepthOutputs(model, prompts, common.tokens);
+                ModeBenchmark.Totals full = ModeBenchmark.measure(model, DecodePlan.of("full", null, null, null, null, true, null, null, exits, c), prompts, common.tokens, reference);
                 printHeader(out);
                 printRow(out, "full depth " + c.nLayers(), full, full, prompts.size());
                 for (boolean adaptive : new boolean[] {false, true}) {
                     var plan = DecodePlan.of("speculative", null, null, draftExit, draftTokens, adaptive, null, null, exits, c);
                     String name = "speculative K=" + draftExit + " G=" + draftTokens + (adaptive ? " adaptive" : "");
-                    printRow(out, name, measure(model, plan, prompts, common.tokens, reference), full, prompts.size());
+                    printRow(out, name, ModeBenchmark.measure(model, plan, prompts, common.tokens, reference), full, prompts.size());
                 }
                 out.printf("%d prompts x %d tokens, greedy, %s%n", prompts.size(), common.tokens, file.path());
             }
@@ -177,13 +138,13 @@ final class BenchModes {
                 var c = file.config();
                 var prompts = common.prompts(file);
                 var exits = common.exitSet(file);
-                var reference = fullOutputs(model, prompts, common.tokens);
-                Totals full = measure(model, DecodePlan.of("full", null, null, null, null, true, null, null, exits, c), prompts, common.tokens, reference);
+                var reference = ModeBenchmark.fullDepthOutputs(model, prompts, common.tokens);
+                ModeBenchmark.Totals full = ModeBenchmark.measure(model, DecodePlan.of("full", null, null, null, null, true, null, null, exits, c), prompts, common.tokens, reference);
                 printHeader(out);
                 printRow(out, "full depth " + c.nLayers(), full, full, prompts.size());
                 for (String conf : confidences) {
                     var plan = DecodePlan.of("adaptive", null, null, null, null, true, conf, kvFill, exits, c);
-                    printRow(out, "adaptive " + conf, measure(model, plan, prompts, common.tokens, reference), full, prompts.size());
+                    printRow(out, "adaptive " + conf, ModeBenchmark.measure(model, plan, prompts, common.tokens, reference), full, prompts.size());
                 }
                 out.printf("%d prompts x %d tokens, greedy, KV fill %s, %s%n", prompts.size(), common.tokens, kvFill, file.path());
             }

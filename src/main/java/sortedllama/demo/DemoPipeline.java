@@ -14,7 +14,11 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import net.sf.extjwnl.data.POS;
+import sortedllama.infer.DecodePlan;
 import sortedllama.infer.Generator;
+import sortedllama.infer.ModeBenchmark;
+import sortedllama.io.SafetensorsWriter;
+import sortedllama.tensor.DType;
 import sortedllama.infer.Sampler;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaConfig;
@@ -49,9 +53,22 @@ public final class DemoPipeline {
         }
     }
 
-    /** One trained variant: its per-layer held-out losses and its training curve. */
+    /** One trained variant: its per-layer held-out losses, training curve, samples and decoding modes. */
     public record Variant(String name, ExitObjective objective, double[] heldOutLoss, List<double[]> curve, double seconds,
-                          Map<Integer, String> samples) {}
+                          Map<Integer, String> samples, Path modelDir, Map<String, ModeBenchmark.Totals> modes) {}
+
+    /** Decoding modes compared on each trained model (greedy, held-out prompts). */
+    static final Map<String, String[]> MODES = modes();
+
+    private static Map<String, String[]> modes() {
+        Map<String, String[]> m = new LinkedHashMap<>();
+        m.put("full depth", new String[] {"full", null, null});
+        m.put("speculative, draft exit 2", new String[] {"speculative", "2", null});
+        m.put("speculative, draft exit 4", new String[] {"speculative", "4", null});
+        m.put("adaptive, confidence 0.9", new String[] {"adaptive", null, "0.9"});
+        m.put("adaptive, confidence 0.6", new String[] {"adaptive", null, "0.6"});
+        return m;
+    }
 
     private final Settings s;
     private final PrintWriter log;
@@ -89,14 +106,15 @@ public final class DemoPipeline {
         for (ExitObjective objective : List.of(ExitObjective.lastLayer(config), ExitObjective.equal(sorted))) {
             String name = objective.exits().length == 1 ? "standard (SFT)" : "sorted (SoFT) " + sorted;
             log.printf("%d/4 training %s: %d steps of %d x %d tokens%n", stage, name, s.steps(), s.batchSize(), s.seqLen());
-            variants.add(train(name, config, objective, trainTokens, heldOutTokens, tokenizer));
+            variants.add(train(name, config, objective, trainTokens, heldOutTokens, tokenizer, tokenizerPath, heldOut, sorted));
             stage = 4;
         }
         return variants;
     }
 
     private Variant train(String name, LlamaConfig config, ExitObjective objective, PackedTokens trainTokens,
-                          PackedTokens heldOutTokens, Tokenizer tokenizer) {
+                          PackedTokens heldOutTokens, Tokenizer tokenizer, Path tokenizerPath, List<WordNetEntries.Entry> heldOut,
+                          ExitSet sorted) throws IOException {
         TrainableModel model = TrainableModel.random(config, s.seed(), true);
         var schedule = new LrSchedule(s.learningRate(), s.learningRate() / 10, Math.max(1, s.steps() / 20), s.steps(), LrSchedule.Decay.COSINE);
         var trainer = new Trainer(model, objective, new Trainer.Settings(schedule, AdamW.Settings.defaults(), 1.0, false));
@@ -113,9 +131,38 @@ public final class DemoPipeline {
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double[] heldOut = heldOutLoss(trainer, config, heldOutTokens);
-        Map<Integer, String> samples = samples(model, tokenizer);
-        return new Variant(name, objective, heldOut, curve, seconds, samples);
+        double[] heldOutLoss = heldOutLoss(trainer, config, heldOutTokens);
+        Path dir = s.out().resolve(objective.exits().length == 1 ? "model-sft" : "model-soft");
+        try (Arena arena = Arena.ofShared()) { // kernel threads read the weights too
+            LlamaModel inference = new LlamaModel(model.toWeights(arena));
+            SafetensorsWriter.write(dir, inference.weights(), DType.F32);
+            Files.copy(tokenizerPath, dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Map<Integer, String> samples = samples(inference, tokenizer);
+            var modes = compareModes(inference, tokenizer, heldOut, sorted);
+            return new Variant(name, objective, heldOutLoss, curve, seconds, samples, dir, modes);
+        }
+    }
+
+    /** Greedy decoding modes on held-out prompts against full depth: speed, depth, acceptance, agreement. */
+    private Map<String, ModeBenchmark.Totals> compareModes(LlamaModel model, Tokenizer tokenizer, List<WordNetEntries.Entry> heldOut,
+                                                          ExitSet sorted) {
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < 8 && i < heldOut.size(); i++) {
+            int[] text = tokenizer.encode(heldOut.get(i * 97 % heldOut.size()).word() + " (noun):");
+            int[] p = new int[text.length + 1];
+            p[0] = tokenizer.bosId();
+            System.arraycopy(text, 0, p, 1, text.length);
+            prompts.add(p);
+        }
+        int tokens = 48;
+        var reference = ModeBenchmark.fullDepthOutputs(model, prompts, tokens);
+        Map<String, ModeBenchmark.Totals> out = new LinkedHashMap<>();
+        MODES.forEach((label, m) -> {
+            Integer draft = m[1] == null ? null : Integer.valueOf(m[1]);
+            var plan = DecodePlan.of(m[0], null, null, draft, null, true, m[2], null, sorted, model.config());
+            out.put(label, ModeBenchmark.measure(model, plan, prompts, tokens, reference));
+        });
+        return out;
     }
 
     /** Mean held-out cross-entropy at every layer (the same batches for every variant). */
@@ -134,21 +181,18 @@ public final class DemoPipeline {
     }
 
     /** Greedy text at every layer for one prompt: what each sub-model says. */
-    private Map<Integer, String> samples(TrainableModel trained, Tokenizer tokenizer) {
+    private Map<Integer, String> samples(LlamaModel model, Tokenizer tokenizer) {
         Map<Integer, String> out = new LinkedHashMap<>();
-        try (Arena arena = Arena.ofShared()) { // kernel threads read the weights too
-            LlamaModel model = new LlamaModel(trained.toWeights(arena));
-            int[] text = tokenizer.encode("dog (noun):");
-            int[] prompt = new int[text.length + 1];
-            prompt[0] = tokenizer.bosId();
-            System.arraycopy(text, 0, prompt, 1, text.length);
-            for (int exit = 1; exit <= model.config().nLayers(); exit++) {
-                var result = new Generator(model).generate(prompt, 24, exit, Sampler.greedy(), tokenizer.eosId(), null);
-                var decoder = new StreamingDecoder(tokenizer, prompt[prompt.length - 1]);
-                StringBuilder sb = new StringBuilder();
-                for (int id : result.tokens()) if (id != tokenizer.eosId()) sb.append(decoder.feed(id));
-                out.put(exit, sb.append(decoder.flush()).toString().replace('\n', ' ').strip());
-            }
+        int[] text = tokenizer.encode("dog (noun):");
+        int[] prompt = new int[text.length + 1];
+        prompt[0] = tokenizer.bosId();
+        System.arraycopy(text, 0, prompt, 1, text.length);
+        for (int exit = 1; exit <= model.config().nLayers(); exit++) {
+            var result = new Generator(model).generate(prompt, 24, exit, Sampler.greedy(), tokenizer.eosId(), null);
+            var decoder = new StreamingDecoder(tokenizer, prompt[prompt.length - 1]);
+            StringBuilder sb = new StringBuilder();
+            for (int id : result.tokens()) if (id != tokenizer.eosId()) sb.append(decoder.feed(id));
+            out.put(exit, sb.append(decoder.flush()).toString().replace('\n', ' ').strip());
         }
         return out;
     }

@@ -32,6 +32,20 @@ public final class DemoReport {
                 settings.steps(), settings.batchSize(), settings.seqLen(), settings.sortedExits()));
         sb.append(table(variants)).append('\n');
         sb.append("![held-out loss per layer](heldout-loss-per-layer.png)\n\n![training loss](training-loss.png)\n\n");
+        sb.append("## Dynamic inference on each trained model\n\n");
+        sb.append("Greedy decoding of 48 tokens for 8 held-out prompts, against full depth measured in the same run. "
+                + "Speculative decoding is lossless (identical outputs); adaptive early exit trades agreement for depth.\n\n");
+        for (var v : variants) {
+            sb.append("### ").append(v.name()).append(" (saved in ").append(v.modelDir().getFileName()).append("/)\n\n");
+            sb.append("| mode | tokens/s | vs full | mean depth | accepted drafts | identical outputs | token agreement |\n");
+            sb.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+            double full = v.modes().values().iterator().next().tokensPerSecond();
+            v.modes().forEach((mode, t) -> sb.append(String.format(Locale.ROOT, "| %s | %.0f | %.2fx | %.2f | %s | %d/8 | %.3f |%n", mode,
+                    t.tokensPerSecond(), t.tokensPerSecond() / full, t.meanDepth(),
+                    Double.isNaN(t.acceptance()) ? "-" : String.format(Locale.ROOT, "%.2f", t.acceptance()), t.identicalOutputs(),
+                    t.tokenAgreement())));
+            sb.append('\n');
+        }
         sb.append("## Greedy continuation of \"dog (noun):\" at every layer\n\n");
         for (var v : variants) {
             sb.append("### ").append(v.name()).append("\n\n| layer | text |\n| ---: | --- |\n");
@@ -83,6 +97,8 @@ public final class DemoReport {
             m.put("heldout_loss_per_layer", v.heldOutLoss());
             m.put("train_seconds", v.seconds());
             m.put("samples", v.samples());
+            m.put("model_dir", v.modelDir().toString());
+            m.put("decoding_modes", v.modes());
             vs.add(m);
         }
         root.put("variants", vs);

@@ -1,0 +1,63 @@
+package sortedllama.cli;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import sortedllama.BadInputException;
+import sortedllama.io.ModelFile;
+import sortedllama.model.ExitSet;
+import sortedllama.server.InferenceServer;
+import sortedllama.server.ServerOptions;
+
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"An OpenAI-compatible HTTP server: POST /v1/completions and /v1/chat/completions (streaming with",
+                "server-sent events; extra fields exit_layer, budget, mode, draft_exit, draft_tokens, confidence),",
+                "GET /v1/models, /health and /metrics (Prometheus text)."})
+final class ServeCommand implements Callable<Integer> {
+    @Mixin ModelOptions modelOptions;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--port", paramLabel = "P", defaultValue = "8080", description = "TCP port (default ${DEFAULT-VALUE}; 0 = any free port).")
+    int port;
+
+    @Option(names = "--host", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Address to listen on (default ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--exits", paramLabel = "LIST", description = "The model's exit set, for budgets and /v1/models (default: every layer).")
+    String exits;
+
+    @Option(names = "--slots", paramLabel = "N", description = "Generations at once (default: one per core).")
+    Integer slots;
+
+    @Option(names = "--queue", paramLabel = "N", description = "Requests that may wait for a slot; more get HTTP 429 (default: 4 per slot).")
+    Integer queue;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300", description = "Per-request time limit (default ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        try (ModelFile file = modelOptions.open()) {
+            var tokenizer = modelOptions.requireTokenizer(file, "the server works on text");
+            var exitSet = exits == null ? ExitSet.all(file.config().nLayers()) : ExitSet.parse(exits, file.config().nLayers());
+            var options = ServerOptions.defaults().withHost(host).withRequestTimeout(Duration.ofSeconds(timeoutSeconds));
+            if (slots != null || queue != null) {
+                int s = slots != null ? slots : Runtime.getRuntime().availableProcessors();
+                if (s < 1) throw new BadInputException("--slots must be at least 1");
+                options = options.withLimits(s, queue != null ? queue : 4 * s);
+            }
+            try (var server = new InferenceServer(file, tokenizer, exitSet, options)) {
+                server.start(port);
+                spec.commandLine().getOut().printf("serving %s on http://%s:%d (layers 1..%d, exits %s)%n", file.path(), host,
+                        server.port(), file.config().nLayers(), exitSet);
+                spec.commandLine().getOut().flush();
+                server.join();
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,201 @@
+package sortedllama.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import sortedllama.BadInputException;
+
+/**
+ * A small load generator for a running server: {@code requests} completions from
+ * {@code concurrency} clients at once, then requests/s, tokens/s and latency percentiles. It
+ * talks to loopback addresses only and stops at its request count or its time limit, whichever
+ * comes first, so it cannot turn into a flood.
+ *
+ * <pre>java -cp ... sortedllama.server.LoadTest --url http://127.0.0.1:8080 --requests 100 --concurrency 4 --max-tokens 32 [--stream] [--chat]</pre>
+ */
+public final class LoadTest {
+    static final int MAX_REQUESTS = 100_000;
+
+    /**
+     * @param url       the server's base URL; its host must be a loopback address
+     * @param timeLimit no request starts after this much time
+     */
+    public record Config(URI url, int requests, int concurrency, int maxTokens, boolean stream, boolean chat, String prompt,
+                         Duration timeLimit) {
+        public Config {
+            if (requests < 1 || requests > MAX_REQUESTS) throw new BadInputException("requests must be in 1.." + MAX_REQUESTS + ", got " + requests);
+            if (concurrency < 1 || concurrency > 256) throw new BadInputException("concurrency must be in 1..256, got " + concurrency);
+            if (maxTokens < 0) throw new BadInputException("max tokens must be >= 0, got " + maxTokens);
+            if (timeLimit.isNegative() || timeLimit.isZero()) throw new BadInputException("the time limit must be positive");
+            requireLoopback(url);
+        }
+    }
+
+    /**
+     * @param latencies milliseconds from sending each successful request to its last byte, ascending
+     */
+    public record Report(int sent, int succeeded, int failed, double seconds, long tokens, double[] latencies) {
+        public double requestsPerSecond() {
+            return seconds > 0 ? succeeded / seconds : 0;
+        }
+
+        public double tokensPerSecond() {
+            return seconds > 0 ? tokens / seconds : 0;
+        }
+
+        /** Latency at quantile q (nearest rank), in milliseconds; NaN when nothing succeeded. */
+        public double latencyMs(double q) {
+            if (latencies.length == 0) return Double.NaN;
+            int rank = (int) Math.ceil(q * latencies.length);
+            return latencies[Math.clamp(rank - 1, 0, latencies.length - 1)];
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%d requests (%d ok, %d failed) in %.2f s: %.2f requests/s, %.1f tokens/s, "
+                            + "latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms", sent, succeeded, failed, seconds, requestsPerSecond(),
+                    tokensPerSecond(), latencyMs(0.5), latencyMs(0.9), latencyMs(0.99));
+        }
+    }
+
+    private LoadTest() {}
+
+    public static Report run(Config config) throws InterruptedException {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        HttpRequest request = request(config);
+        double[] latencies = new double[config.requests()];
+        AtomicInteger next = new AtomicInteger(), succeeded = new AtomicInteger(), failed = new AtomicInteger();
+        AtomicLong tokens = new AtomicLong();
+        long start = System.nanoTime(), stopStarting = start + config.timeLimit().toNanos();
+        ExecutorService clients = Executors.newFixedThreadPool(config.concurrency());
+        for (int c = 0; c < config.concurrency(); c++) {
+            clients.execute(() -> {
+                for (int i; System.nanoTime() < stopStarting && (i = next.getAndIncrement()) < config.requests(); ) {
+                    long t0 = System.nanoTime();
+                    long n = send(http, request, config.stream());
+                    if (n < 0) {
+                        failed.incrementAndGet();
+                        latencies[i] = Double.NaN;
+                    } else {
+                        latencies[i] = (System.nanoTime() - t0) / 1e6;
+                        tokens.addAndGet(n);
+                        succeeded.incrementAndGet();
+                    }
+                }
+            });
+        }
+        clients.shutdown();
+        // Each request is bounded by the request timeout, so this wait is bounded too.
+        if (!clients.awaitTermination(config.timeLimit().toSeconds() + 2 * requestTimeout(config).toSeconds(), TimeUnit.SECONDS)) {
+            clients.shutdownNow();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        int sent = Math.min(next.get(), config.requests());
+        double[] ok = Arrays.stream(latencies, 0, sent).filter(v -> !Double.isNaN(v) && v > 0).sorted().toArray();
+        return new Report(sent, succeeded.get(), failed.get(), seconds, tokens.get(), ok);
+    }
+
+    /** Sends one request; returns the completion tokens it reported, or -1 on any failure. */
+    private static long send(HttpClient http, HttpRequest request, boolean stream) {
+        try {
+            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            try (var reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+                if (response.statusCode() != 200) return -1;
+                if (!stream) return OpenAiJson.MAPPER.readTree(reader).path("usage").path("completion_tokens").asLong();
+                long completionTokens = -1;
+                for (String line; (line = reader.readLine()) != null; ) {
+                    if (!line.startsWith("data: {")) continue;
+                    JsonNode usage = OpenAiJson.MAPPER.readTree(line.substring(6)).path("usage");
+                    if (usage.isObject()) completionTokens = usage.path("completion_tokens").asLong();
+                }
+                return completionTokens;
+            }
+        } catch (java.io.IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private static HttpRequest request(Config c) {
+        ObjectNode body = OpenAiJson.MAPPER.createObjectNode();
+        if (c.chat()) {
+            body.putArray("messages").addObject().put("role", "user").put("content", c.prompt());
+        } else {
+            body.put("prompt", c.prompt());
+        }
+        body.put("max_tokens", c.maxTokens());
+        body.put("temperature", 0);
+        if (c.stream()) {
+            body.put("stream", true);
+            body.putObject("stream_options").put("include_usage", true);
+        }
+        String path = c.chat() ? ApiKind.CHAT.path : ApiKind.COMPLETION.path;
+        return HttpRequest.newBuilder(c.url().resolve(path)).timeout(requestTimeout(c))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
+    }
+
+    private static Duration requestTimeout(Config c) {
+        return c.timeLimit().plusSeconds(10);
+    }
+
+    static void requireLoopback(URI url) {
+        if (url.getHost() == null || !"http".equals(url.getScheme())) throw new BadInputException("load test URL must be http://HOST:PORT, got " + url);
+        try {
+            for (InetAddress a : InetAddress.getAllByName(url.getHost())) {
+                if (!a.isLoopbackAddress()) {
+                    throw new BadInputException("the load test only targets this machine (loopback), not " + url.getHost());
+                }
+            }
+        } catch (UnknownHostException e) {
+            throw new BadInputException("unknown host " + url.getHost());
+        }
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        String url = "http://127.0.0.1:8080", prompt = "Once upon a time";
+        int requests = 50, concurrency = 4, maxTokens = 32, timeLimit = 60;
+        boolean stream = false, chat = false;
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--url" -> url = args[++i];
+                    case "--requests" -> requests = Integer.parseInt(args[++i]);
+                    case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
+                    case "--max-tokens" -> maxTokens = Integer.parseInt(args[++i]);
+                    case "--prompt" -> prompt = args[++i];
+                    case "--time-limit-s" -> timeLimit = Integer.parseInt(args[++i]);
+                    case "--stream" -> stream = true;
+                    case "--chat" -> chat = true;
+                    default -> throw new BadInputException("unknown option " + args[i]);
+                }
+            }
+            var config = new Config(URI.create(url), requests, concurrency, maxTokens, stream, chat, prompt, Duration.ofSeconds(timeLimit));
+            System.out.println(run(config));
+        } catch (BadInputException | NumberFormatException | ArrayIndexOutOfBoundsException e) {
+            System.err.println("load test: " + e.getMessage());
+            System.err.println("usage: LoadTest [--url http://127.0.0.1:PORT] [--requests N] [--concurrency C] [--max-tokens T] "
+                    + "[--prompt TEXT] [--time-limit-s S] [--stream] [--chat]");
+            System.exit(2);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package sortedllama.server;
+
+import java.util.Set;
+import java.util.TreeSet;
+import sortedllama.model.ExitSet;
+import sortedllama.model.LlamaConfig;
+import sortedllama.model.LlamaModel;
+import sortedllama.tokenizer.Tokenizer;
+
+/**
+ * The one model a server serves, with everything a request needs besides its own fields: the
+ * tokenizer, the exits a budget may pick from, the chat template, and the tokens that end a turn.
+ */
+record ServingModel(LlamaModel model, Tokenizer tokenizer, String id, ExitSet exits, ChatTemplate chatTemplate,
+                    int bosId, int eosId, Set<Integer> stopTokens) {
+
+    /**
+     * Special tokens that also end a turn besides EOS: a Llama 3 tokenizer's EOS is
+     * &lt;|end_of_text|&gt; for base models and &lt;|eot_id|&gt; for instruct models, and chat
+     * needs both.
+     */
+    private static final String[] TURN_ENDS = {"<|eot_id|>", "<|end_of_text|>", "<|eom_id|>"};
+
+    static ServingModel of(LlamaModel model, Tokenizer tokenizer, String id, ExitSet exits) {
+        LlamaConfig c = model.config();
+        Tokenizer.checkMatchesModel(tokenizer, c.vocabSize(), "given to the server");
+        for (int exit : exits.layers()) c.checkExitLayer(exit);
+        int bos = tokenizer.bosId() >= 0 ? tokenizer.bosId() : c.bosId();
+        int eos = tokenizer.eosId() >= 0 ? tokenizer.eosId() : c.eosId();
+        Set<Integer> stops = new TreeSet<>();
+        stops.add(eos);
+        for (String text : TURN_ENDS) tokenizer.specialTokenId(text).ifPresent(stops::add);
+        return new ServingModel(model, tokenizer, id, exits, ChatTemplate.forTokenizer(tokenizer, bos, eos), bos, eos,
+                Set.copyOf(stops));
+    }
+
+    LlamaConfig config() {
+        return model.config();
+    }
+
+    boolean isStopToken(int token) {
+        return stopTokens.contains(token);
+    }
+}

@@ -1,0 +1,72 @@
+package sortedllama.server;
+
+import java.util.function.Consumer;
+import sortedllama.infer.Generator;
+import sortedllama.tokenizer.StreamingDecoder;
+
+/**
+ * The listener a generation reports each token to: it turns tokens into text as they come
+ * (UTF-8-safe, via {@link StreamingDecoder}), applies stop strings and turn-ending tokens,
+ * hands finished text to the request's output, and ends the generation past the deadline or
+ * when the server stops. Per token it does only that: no logging, no metrics.
+ */
+final class TokenStream implements Generator.TokenListener {
+    private final ServingModel model;
+    private final StreamingDecoder decoder;
+    private final StopStrings stops;
+    private final Consumer<String> out;
+    private final long deadlineNanos;
+    private int tokens;
+    private long firstTokenNanos, lastTokenNanos;
+    private boolean stopped;
+
+    /**
+     * @param out receives text as soon as it is final; it may throw (e.g. {@link ClientGoneException})
+     *            to end the generation
+     */
+    TokenStream(ServingModel model, GenerationRequest request, Consumer<String> out, long deadlineNanos) {
+        this.model = model;
+        this.decoder = new StreamingDecoder(model.tokenizer(), request.prompt()[request.prompt().length - 1]);
+        this.stops = new StopStrings(request.stop());
+        this.out = out;
+        this.deadlineNanos = deadlineNanos;
+    }
+
+    @Override
+    public void onToken(int token) {
+        long now = System.nanoTime();
+        if (tokens++ == 0) firstTokenNanos = now;
+        lastTokenNanos = now;
+        if (model.isStopToken(token)) {
+            stopped = true;
+            // The generator stops by itself after its EOS; other turn-ending tokens need stopping.
+            if (token != model.eosId()) throw new GenerationStopped("turn-ending token " + token);
+            return;
+        }
+        emit(stops.feed(decoder.feed(token)));
+        if (stops.matched()) {
+            stopped = true;
+            throw new GenerationStopped("stop string");
+        }
+        if (now - deadlineNanos > 0) throw new GenerationStopped("request timeout");
+        // Jetty interrupts its threads when the server stops without finishing in time.
+        if (Thread.currentThread().isInterrupted()) throw new GenerationStopped("server stopping");
+    }
+
+    /** Releases the text still held back (an unfinished character, a possible stop string's start). */
+    void finish() {
+        String tail = stops.feed(decoder.flush());
+        if (!stops.matched()) tail += stops.flush();
+        emit(tail);
+    }
+
+    private void emit(String text) {
+        if (!text.isEmpty()) out.accept(text);
+    }
+
+    Completion completion(int promptTokens, Generator.Result result) {
+        double seconds = (lastTokenNanos - firstTokenNanos) / 1e9;
+        double tokensPerSecond = tokens <= 1 || seconds <= 0 ? 0 : (tokens - 1) / seconds;
+        return new Completion(promptTokens, tokens, stopped ? "stop" : "length", tokensPerSecond, result);
+    }
+}
