@@ -1,0 +1,51 @@
+package sortedllama.train;
+
+import sortedllama.tensor.Parallel;
+
+/**
+ * RMSNorm per token: out = w * x * rstd, rstd = 1 / sqrt(mean(x^2) + eps). The forward keeps
+ * rstd (one float per token) for the backward.
+ */
+final class RmsNorm {
+    private RmsNorm() {}
+
+    static void forward(float[] out, float[] rstd, float[] x, float[] w, int tokens, float eps) {
+        int n = w.length;
+        Parallel.forRange(tokens, 64, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int off = t * n;
+                float ss = Vec.dot(x, off, x, off, n);
+                float r = (float) (1.0 / Math.sqrt(ss / n + eps));
+                rstd[t] = r;
+                for (int i = 0; i < n; i++) out[off + i] = w[i] * (r * x[off + i]);
+            }
+        });
+    }
+
+    /**
+     * dx += dOut · d(out)/dx and dw += dOut · d(out)/dw; either is skipped when null (not needed,
+     * frozen). With g = w * dOut: dx = rstd * (g - x * rstd^2 * mean(g * x)).
+     */
+    static void backward(float[] dx, float[] dw, float[] dOut, float[] x, float[] w, float[] rstd, int tokens) {
+        int n = w.length;
+        if (dx != null) Parallel.forRange(tokens, 64, (from, to) -> {
+            float[] g = new float[n];
+            for (int t = from; t < to; t++) {
+                int off = t * n;
+                for (int i = 0; i < n; i++) g[i] = w[i] * dOut[off + i];
+                float r = rstd[t];
+                float k = Vec.dot(g, 0, x, off, n) * (r * r / n);
+                for (int i = 0; i < n; i++) dx[off + i] += r * (g[i] - x[off + i] * k);
+            }
+        });
+        if (dw == null) return;
+        // split over columns, not tokens: each column then sums its tokens in order, whatever the threading
+        Parallel.forRange(n, 16, (from, to) -> {
+            for (int t = 0; t < tokens; t++) {
+                int off = t * n;
+                float r = rstd[t];
+                for (int i = from; i < to; i++) dw[i] = Math.fma(dOut[off + i] * r, x[off + i], dw[i]);
+            }
+        });
+    }
+}

@@ -1,0 +1,209 @@
+package sortedllama.train;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Predicate;
+import sortedllama.BadInputException;
+import sortedllama.model.LlamaConfig;
+import sortedllama.model.LlamaWeights;
+import sortedllama.model.TensorNames;
+import sortedllama.tensor.DType;
+import sortedllama.tensor.Dequantize;
+import sortedllama.tensor.Quantize;
+import sortedllama.tensor.Tensor;
+
+/**
+ * A LLaMA model as float32 {@link Param}s with gradient buffers: built from inference weights of
+ * any stored type, or seeded at random, and turned back into {@link LlamaWeights} so that the
+ * inference engine runs what was trained. A tied head is one Param serving as embedding and head.
+ */
+public final class TrainableModel {
+
+    /** One transformer layer; gate/up/down are SwiGLU's w1/w3/w2. */
+    public record Layer(Param attnNorm, Param wq, Param wk, Param wv, Param wo,
+                        Param ffnNorm, Param gate, Param up, Param down) {
+        public List<Param> params() {
+            return List.of(attnNorm, wq, wk, wv, wo, ffnNorm, gate, up, down);
+        }
+    }
+
+    public final LlamaConfig config;
+    public final Param embedding;
+    public final Layer[] layers;
+    public final Param finalNorm;
+    /** The shared LM head: the same Param as {@link #embedding} when tied. */
+    public final Param head;
+    /** Llama 3.1's rope_freqs divisors, or null (see {@link sortedllama.model.Rope}). */
+    public final float[] ropeFreqDivisors;
+
+    /** Where a builder's values come from: the tensor's {@link TensorNames} name and shape. */
+    private interface Source {
+        float[] values(String name, long[] shape);
+    }
+
+    private TrainableModel(LlamaConfig c, boolean tied, float[] ropeFreqDivisors, Source values) {
+        this.config = c;
+        this.ropeFreqDivisors = ropeFreqDivisors;
+        int d = c.dim(), hid = c.hiddenDim(), q = c.qDim(), kv = c.kvDim();
+        String embName = TensorNames.TOKEN_EMBEDDING;
+        long[] embShape = {c.vocabSize(), d};
+        this.embedding = new Param(embName, tied ? Param.Kind.MATRIX : Param.Kind.EMBEDDING, embShape,
+                values.values(embName, embShape));
+        this.layers = new Layer[c.nLayers()];
+        for (int l = 0; l < c.nLayers(); l++) {
+            layers[l] = new Layer(
+                    norm(TensorNames.attnNorm(l), d, values),
+                    matrix(TensorNames.wq(l), q, d, values),
+                    matrix(TensorNames.wk(l), kv, d, values),
+                    matrix(TensorNames.wv(l), kv, d, values),
+                    matrix(TensorNames.wo(l), d, q, values),
+                    norm(TensorNames.ffnNorm(l), d, values),
+                    matrix(TensorNames.gate(l), hid, d, values),
+                    matrix(TensorNames.up(l), hid, d, values),
+                    matrix(TensorNames.down(l), d, hid, values));
+        }
+        this.finalNorm = norm(TensorNames.FINAL_NORM, d, values);
+        this.head = tied ? embedding : matrix(TensorNames.OUTPUT, c.vocabSize(), d, values);
+    }
+
+    private static Param matrix(String name, int rows, int cols, Source values) {
+        long[] shape = {rows, cols};
+        return new Param(name, Param.Kind.MATRIX, shape, values.values(name, shape));
+    }
+
+    private static Param norm(String name, int size, Source values) {
+        long[] shape = {size};
+        return new Param(name, Param.Kind.NORM, shape, values.values(name, shape));
+    }
+
+    /** Float32 copies of inference weights (decoded from whatever type they are stored in). */
+    public static TrainableModel fromWeights(LlamaWeights w, float[] ropeFreqDivisors) {
+        Map<String, float[]> norms = new java.util.HashMap<>();
+        norms.put(TensorNames.FINAL_NORM, w.finalNorm);
+        for (int l = 0; l < w.layers.length; l++) {
+            norms.put(TensorNames.attnNorm(l), w.layers[l].attnNorm());
+            norms.put(TensorNames.ffnNorm(l), w.layers[l].ffnNorm());
+        }
+        Map<String, Tensor> matrices = new java.util.HashMap<>();
+        matrices.put(TensorNames.TOKEN_EMBEDDING, w.tokenEmbedding);
+        matrices.put(TensorNames.OUTPUT, w.output);
+        for (int l = 0; l < w.layers.length; l++) {
+            LlamaWeights.Layer x = w.layers[l];
+            matrices.put(TensorNames.wq(l), x.wq());
+            matrices.put(TensorNames.wk(l), x.wk());
+            matrices.put(TensorNames.wv(l), x.wv());
+            matrices.put(TensorNames.wo(l), x.wo());
+            matrices.put(TensorNames.gate(l), x.gate());
+            matrices.put(TensorNames.up(l), x.up());
+            matrices.put(TensorNames.down(l), x.down());
+        }
+        return new TrainableModel(w.config, w.tiedOutput(), ropeFreqDivisors,
+                (name, shape) -> norms.containsKey(name) ? norms.get(name).clone() : Dequantize.all(matrices.get(name)));
+    }
+
+    public static TrainableModel fromWeights(LlamaWeights w) {
+        return fromWeights(w, null);
+    }
+
+    /**
+     * A model from named float32 values ({@link TensorNames}' names, row-major), e.g. read from a
+     * checkpoint; the arrays are used as they are, not copied. No "output.weight" means tied.
+     */
+    public static TrainableModel fromValues(LlamaConfig c, Map<String, float[]> values) {
+        boolean tied = !values.containsKey(TensorNames.OUTPUT);
+        return new TrainableModel(c, tied, null, (name, shape) -> {
+            float[] v = values.get(name);
+            if (v == null) throw new BadInputException("missing tensor " + name);
+            return v;
+        });
+    }
+
+    /**
+     * Seeded random initialisation for pretraining and tests, as GPT-2 and llm.c do: matrices and
+     * embedding N(0, 0.02), the projections that write into the residual stream (wo, down) scaled
+     * by 1/sqrt(2 L) so that the stream's variance does not grow with depth; norms 1. Each tensor
+     * draws from its own generator seeded by (seed, name), so the values do not depend on order.
+     */
+    public static TrainableModel random(LlamaConfig c, long seed, boolean tiedHead) {
+        double residualStd = 0.02 / Math.sqrt(2.0 * c.nLayers());
+        return new TrainableModel(c, tiedHead, null, (name, shape) -> {
+            int n = Math.toIntExact(shape[0] * (shape.length > 1 ? shape[1] : 1));
+            float[] v = new float[n];
+            if (shape.length == 1) {
+                java.util.Arrays.fill(v, 1f);
+                return v;
+            }
+            double std = name.endsWith("attn_output.weight") || name.endsWith("ffn_down.weight") ? residualStd : 0.02;
+            SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
+            for (int i = 0; i < n; i++) v[i] = (float) (std * rnd.nextGaussian());
+            return v;
+        });
+    }
+
+    public boolean tied() {
+        return head == embedding;
+    }
+
+    /** Every parameter once (a tied embedding-head once), in the order of a model file. */
+    public List<Param> params() {
+        List<Param> all = new ArrayList<>();
+        all.add(embedding);
+        for (Layer layer : layers) all.addAll(layer.params());
+        all.add(finalNorm);
+        if (!tied()) all.add(head);
+        return all;
+    }
+
+    public Param param(String name) {
+        for (Param p : params()) if (p.name().equals(name)) return p;
+        throw new BadInputException("the model has no parameter " + name);
+    }
+
+    public void zeroGrads() {
+        for (Param p : params()) p.zeroGrad();
+    }
+
+    /** Trains exactly the parameters {@code which} accepts and freezes the rest. */
+    public void setTrainable(Predicate<Param> which) {
+        for (Param p : params()) p.setTrainable(which.test(p));
+    }
+
+    public long parameterCount() {
+        long n = 0;
+        for (Param p : params()) n += p.size();
+        return n;
+    }
+
+    /**
+     * The lowest layer (0-based) whose backward pass is needed: the one with the lowest trainable
+     * parameter, 0 when the embedding trains, {@code nLayers} when no layer trains (only the
+     * final norm and head: the backward pass then stops at the exits).
+     */
+    int lowestLayerNeedingGradient() {
+        if (embedding.trainable()) return 0;
+        for (int l = 0; l < layers.length; l++) {
+            for (Param p : layers[l].params()) if (p.trainable()) return l;
+        }
+        return layers.length;
+    }
+
+    /** The model as inference weights: float32 tensors allocated in {@code arena}, copies of the values. */
+    public LlamaWeights toWeights(Arena arena) {
+        LlamaWeights.Layer[] out = new LlamaWeights.Layer[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            Layer x = layers[l];
+            out[l] = new LlamaWeights.Layer(x.attnNorm().value().clone(), tensor(x.wq(), arena), tensor(x.wk(), arena),
+                    tensor(x.wv(), arena), tensor(x.wo(), arena), x.ffnNorm().value().clone(),
+                    tensor(x.gate(), arena), tensor(x.up(), arena), tensor(x.down(), arena));
+        }
+        Tensor emb = tensor(embedding, arena);
+        return new LlamaWeights(config, emb, out, finalNorm.value().clone(), tied() ? emb : tensor(head, arena));
+    }
+
+    private static Tensor tensor(Param p, Arena arena) {
+        return Quantize.tensor(p.name(), DType.F32, p.shape(), p.value(), arena);
+    }
+}

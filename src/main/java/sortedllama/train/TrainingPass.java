@@ -1,0 +1,136 @@
+package sortedllama.train;
+
+import java.util.Arrays;
+import sortedllama.model.LlamaConfig;
+
+/**
+ * Forward and backward of the exit objective over one batch: the heart of Sorted Fine-Tuning.
+ *
+ * <p>Forward: embeddings, then layers 1..k_n (the deepest exit), keeping the residual stream
+ * after every layer. Backward: walk the layers down from k_n with dx = dLoss/d(residual); on
+ * reaching an exit k_i, run that exit's head forward and backward and add
+ * w_i * dCE_i/dh_{k_i} into dx. So every exit's gradient flows through the shared trunk in one
+ * pass, and the head and final norm, shared by all exits, sum their gradients over the exits.
+ * Standard fine-tuning is the objective with the single exit L.
+ *
+ * <p>Frozen parameters get no gradient; layers below the lowest trainable parameter are not
+ * walked at all (only the heads train: no trunk backward). With activation checkpointing, only
+ * the residual stream is kept per layer and each layer's internals are recomputed from it during
+ * the backward, into one shared set of buffers: one layer's activations instead of L.
+ *
+ * <p>Gradients are added into the Params' buffers (zero them first; see {@link Trainer}).
+ * Buffers are allocated for the first batch shape and kept while the shape stays the same.
+ */
+public final class TrainingPass {
+    private final TrainableModel model;
+    private final boolean checkpointing;
+    private Buffers buffers;
+
+    public TrainingPass(TrainableModel model, boolean checkpointing) {
+        this.model = model;
+        this.checkpointing = checkpointing;
+    }
+
+    /** All buffers of one (B, T) shape. */
+    private static final class Buffers {
+        final int batchSize, seqLen;
+        /** residual[l]: the residual stream after l layers ([B*T, dim]); residual[0] the embeddings. */
+        final float[][] residual;
+        /** Per layer, or a single shared one when checkpointing. */
+        final LayerActivations[] acts;
+        final LayerGradients grads;
+        final ExitHead head;
+        final float[] dx, recomputed;
+        final Rotary rotary;
+
+        Buffers(TrainableModel m, boolean checkpointing, int batchSize, int seqLen) {
+            LlamaConfig c = m.config;
+            int n = batchSize * seqLen, layers = c.nLayers();
+            this.batchSize = batchSize;
+            this.seqLen = seqLen;
+            residual = new float[layers + 1][n * c.dim()];
+            acts = new LayerActivations[checkpointing ? 1 : layers];
+            for (int l = 0; l < acts.length; l++) acts[l] = new LayerActivations(c, batchSize, seqLen);
+            grads = new LayerGradients(c, n);
+            head = new ExitHead(c, n);
+            dx = new float[n * c.dim()];
+            recomputed = checkpointing ? new float[n * c.dim()] : null;
+            rotary = new Rotary(c, m.ropeFreqDivisors, seqLen);
+        }
+
+        LayerActivations of(int layer) {
+            return acts[acts.length == 1 ? 0 : layer];
+        }
+    }
+
+    private Buffers buffersFor(Batch batch) {
+        if (buffers == null || buffers.batchSize != batch.batchSize() || buffers.seqLen != batch.seqLen()) {
+            buffers = null; // let the old ones go before allocating
+            buffers = new Buffers(model, checkpointing, batch.batchSize(), batch.seqLen());
+        }
+        return buffers;
+    }
+
+    /**
+     * Adds {@code gradScale} times the gradient of the objective to every trainable Param's
+     * gradient (gradScale = 1 / micro-batches under accumulation) and returns the losses.
+     */
+    public ExitLosses forwardBackward(Batch batch, ExitObjective objective, float gradScale) {
+        return run(batch, objective, gradScale, true);
+    }
+
+    /** The losses alone: no gradients. */
+    public ExitLosses evaluate(Batch batch, ExitObjective objective) {
+        return run(batch, objective, 0f, false);
+    }
+
+    /** Logits [B*T, vocab] at exit {@code exit} (1-based), for evaluation and tests. */
+    public float[] logits(Batch batch, int exit) {
+        model.config.checkExitLayer(exit);
+        BatchLayout layout = forward(batch, exit);
+        return buffers.head.logits(model, buffers.residual[exit], layout.tokens());
+    }
+
+    private BatchLayout forward(Batch batch, int layers) {
+        LlamaConfig c = model.config;
+        batch.validate(c);
+        Buffers b = buffersFor(batch);
+        BatchLayout layout = BatchLayout.of(batch, c, b.rotary);
+        Embedding.forward(b.residual[0], model.embedding.value(), batch.tokens(), c.dim());
+        for (int l = 0; l < layers; l++) {
+            TransformerLayer.forward(model.layers[l], b.residual[l], b.residual[l + 1], b.of(l), layout);
+        }
+        return layout;
+    }
+
+    private ExitLosses run(Batch batch, ExitObjective objective, float gradScale, boolean backward) {
+        objective.check(model.config);
+        int[] exits = objective.exits();
+        BatchLayout layout = forward(batch, objective.deepest());
+        Buffers b = buffers;
+        double[] perExit = new double[exits.length];
+        int lowest = backward ? model.lowestLayerNeedingGradient() : Integer.MAX_VALUE;
+        Arrays.fill(b.dx, 0f);
+        int e = exits.length - 1;
+        for (int l = objective.deepest(); l >= 1; l--) {
+            boolean walkLayer = l - 1 >= lowest; // does layer l (1-based) need its backward?
+            if (e >= 0 && exits[e] == l) {
+                float weight = (float) (objective.weights()[e] * gradScale);
+                perExit[e] = b.head.run(model, b.residual[l], batch, weight, backward, walkLayer ? b.dx : null);
+                e--;
+            }
+            if (!walkLayer) continue;
+            LayerActivations a = b.of(l - 1);
+            if (checkpointing && l != objective.deepest()) { // the deepest layer's are still there from the forward
+                TransformerLayer.forward(model.layers[l - 1], b.residual[l - 1], b.recomputed, a, layout);
+            }
+            TransformerLayer.backward(model.layers[l - 1], b.residual[l - 1], a, b.dx, b.grads, layout);
+        }
+        if (backward && model.embedding.trainable()) {
+            Embedding.backward(model.embedding.grad(), b.dx, batch.tokens(), model.config.dim());
+        }
+        double loss = 0;
+        for (int i = 0; i < exits.length; i++) loss += objective.weights()[i] * perExit[i];
+        return new ExitLosses(loss, perExit);
+    }
+}

@@ -1,0 +1,123 @@
+package sortedllama.train;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API loops of the training kernels, written so that every JIT tier gives the same bits
+ * (training must be reproducible, and a loop runs interpreted, then C1, then C2 within one run):
+ * <ul>
+ *   <li>only exactly rounded operations (add, mul, fma, div, sqrt, integer conversions of integral
+ *       values), so the Java fallback of an operation and its C2 intrinsic agree;</li>
+ *   <li>our own {@link #exp}: the Vector API's EXP is SVML under C2 but Math.exp per lane when
+ *       interpreted, and the two differ in the last bit;</li>
+ *   <li>sums reduce the lanes in a fixed order ourselves: {@code reduceLanes(ADD)} may associate
+ *       differently in the fallback and in the intrinsic.</li>
+ * </ul>
+ * Tails are masked vectors or use the same formula as the body (an fma per element), so a
+ * value's bits do not depend on where a loop's range starts either.
+ */
+final class Vec {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+
+    private Vec() {}
+
+    // exp(x) = 2^n * e^r with n = round(x / ln 2), |r| <= ln2 / 2, e^r by Cephes' expf polynomial
+    // (about 1 ulp). ln 2 is split in two so that x - n ln2 stays exact.
+    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+    /** Adding 1.5 * 2^23 rounds a float of magnitude below 2^22 to an integer (to nearest even). */
+    private static final float ROUNDER = 12582912f;
+    /** Below this exp underflows past the smallest normal float; we return 0. */
+    private static final float EXP_MIN = -87.33654f, EXP_MAX = 88.37626f;
+
+    private static final FloatVector V_LN2_LO = FloatVector.broadcast(S, -LN2_LO), V_P2 = FloatVector.broadcast(S, P2),
+            V_P3 = FloatVector.broadcast(S, P3), V_P4 = FloatVector.broadcast(S, P4), V_P5 = FloatVector.broadcast(S, P5);
+
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector n = xc.fma(LOG2E, ROUNDER).sub(ROUNDER);
+        FloatVector r = xc.sub(n.mul(LN2_HI)); // n * LN2_HI is exact: both have few significant bits
+        r = n.fma(V_LN2_LO, r);
+        FloatVector p = r.fma(P0, P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
+        p = p.fma(r.mul(r), r).add(1f);
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        FloatVector result = p.mul(bits.reinterpretAsFloats());
+        return result.blend(0f, x.lt(EXP_MIN));
+    }
+
+    /** Sum of a vector's lanes, lane 0 first. */
+    static float sumLanes(FloatVector v) {
+        float s = 0;
+        for (int i = 0; i < L; i++) s += v.lane(i);
+        return s;
+    }
+
+    /** Dot product of a[aOff..+n) and b[bOff..+n). */
+    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+        }
+        float sum = sumLanes(acc);
+        for (; i < n; i++) sum = Math.fma(a[aOff + i], b[bOff + i], sum);
+        return sum;
+    }
+
+    /** y[yOff..+n) += alpha * x[xOff..+n), each element one fma. */
+    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).fma(va, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] = Math.fma(x[xOff + i], alpha, y[yOff + i]);
+    }
+
+    /** Largest of x[off..+n). */
+    static float max(float[] x, int off, int n) {
+        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i + L <= n; i += L) acc = acc.max(FloatVector.fromArray(S, x, off + i));
+        float m = acc.reduceLanes(VectorOperators.MAX); // max is exact in any order
+        for (; i < n; i++) m = Math.max(m, x[off + i]);
+        return m;
+    }
+
+    /** x[i] = exp(x[i] - shift) over x[off..+n); returns their sum. */
+    static float expShiftedAndSum(float[] x, int off, int n, float shift) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(shift));
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        if (i < n) { // the tail as one masked vector, so that every value goes through the same exp
+            VectorMask<Float> m = S.indexInRange(i, n);
+            FloatVector e = exp(FloatVector.fromArray(S, x, off + i, m).sub(shift));
+            e.intoArray(x, off + i, m);
+            acc = acc.add(e, m);
+        }
+        return sumLanes(acc);
+    }
+
+    /** x[off..+n) *= s. */
+    static void scale(float[] x, int off, int n, float s) {
+        int i = 0;
+        for (; i + L <= n; i += L) FloatVector.fromArray(S, x, off + i).mul(s).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= s;
+    }
+
+    /** In-place softmax of x[off..+n). */
+    static void softmax(float[] x, int off, int n) {
+        float sum = expShiftedAndSum(x, off, n, max(x, off, n));
+        scale(x, off, n, 1f / sum);
+    }
+}

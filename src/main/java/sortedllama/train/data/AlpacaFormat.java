@@ -1,0 +1,37 @@
+package sortedllama.train.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+
+/**
+ * Stanford Alpaca records: {"instruction", "input", "output"}, "input" optional. The prompt is
+ * Alpaca's template, character for character as in tatsu-lab/stanford_alpaca's train.py (which ends
+ * at "### Response:" with no newline; the README's rendering suggests one, the training code has
+ * none); the output follows directly and is what the loss covers, with EOS.
+ */
+public final class AlpacaFormat implements JsonRecords.RecordParser {
+    private static final String WITH_INPUT = "Below is an instruction that describes a task, paired with an input that provides "
+            + "further context. Write a response that appropriately completes the request.\n\n";
+    private static final String WITHOUT_INPUT = "Below is an instruction that describes a task. "
+            + "Write a response that appropriately completes the request.\n\n";
+
+    private final ExampleEncoder encoder;
+
+    AlpacaFormat(ExampleEncoder encoder) {
+        this.encoder = encoder;
+    }
+
+    /** The prompt for an instruction and its input; an empty input selects the template without one, as in train.py. */
+    public static String prompt(String instruction, String input) {
+        if (input.isEmpty()) return WITHOUT_INPUT + "### Instruction:\n" + instruction + "\n\n### Response:";
+        return WITH_INPUT + "### Instruction:\n" + instruction + "\n\n### Input:\n" + input + "\n\n### Response:";
+    }
+
+    @Override
+    public Example parse(JsonNode record) {
+        String instruction = JsonFields.nonEmptyText(record, "instruction");
+        String input = JsonFields.optionalText(record, "input");
+        String output = JsonFields.nonEmptyText(record, "output");
+        return encoder.pair(prompt(instruction, input), output, List.of());
+    }
+}
