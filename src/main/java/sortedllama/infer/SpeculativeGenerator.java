@@ -1,5 +1,8 @@
 package sortedllama.infer;
 
+import java.util.HashMap;
+import java.util.Map;
+import java.util.WeakHashMap;
 import sortedllama.BadInputException;
 import sortedllama.model.KVCache;
 import sortedllama.model.LlamaModel;
@@ -28,6 +31,7 @@ public final class SpeculativeGenerator {
     private final int draftExit;
     private final int initialDraft;
     private final boolean adaptive;
+    private final boolean fallBack;
 
     /** What a model of {@code layers} layers accepts as draft exit and draft length. */
     record Limits(int layers) {
@@ -42,12 +46,19 @@ public final class SpeculativeGenerator {
         }
     }
 
+    /** Speculates only while it measures faster than plain decoding. */
     public SpeculativeGenerator(LlamaModel model, int draftExit, int draftTokens, boolean adaptive) {
+        this(model, draftExit, draftTokens, adaptive, true);
+    }
+
+    /** @param fallBack false: speculate on every round, however slow (for tests of the speculation itself) */
+    public SpeculativeGenerator(LlamaModel model, int draftExit, int draftTokens, boolean adaptive, boolean fallBack) {
         new Limits(model.config().nLayers()).check(draftExit, draftTokens);
         this.model = model;
         this.draftExit = draftExit;
         this.initialDraft = draftTokens;
         this.adaptive = adaptive;
+        this.fallBack = fallBack;
     }
 
     public Generator.Result generate(int[] prompt, int maxTokens, Sampler sampler, int eosId,
@@ -60,7 +71,7 @@ public final class SpeculativeGenerator {
         int next = sampler.sample(model.forward(cache, prompt, layers, false));
         long t1 = System.nanoTime();
         int draft = initialDraft;
-        var speed = new ModeChooser();
+        ModeChooser speed = chooserFor(model, draftExit);
         boolean done = sink.emit(next, layers);
         while (!done) {
             int room = cache.capacity() - cache.length(); // positions left, the pending token's included
@@ -70,7 +81,7 @@ public final class SpeculativeGenerator {
             }
             int g = Math.min(Math.min(draft, sink.remaining()), room - 1);
             long start = System.nanoTime();
-            if (g < 1 || !speed.speculate()) {
+            if (g < 1 || (fallBack && !speed.speculate())) {
                 next = sampler.sample(model.forward(cache, new int[] {next}, layers, false));
                 done = sink.emit(next, layers);
                 speed.recordPlain(System.nanoTime() - start, 1);
@@ -168,30 +179,42 @@ public final class SpeculativeGenerator {
     }
 
     /**
-     * Chooses between speculating and plain decoding by measured time per token: speculation runs
-     * while it is the faster one, and every {@link #PROBE_EVERY} tokens the other mode is retried.
+     * Measured time per emitted token of each mode for one model and draft exit, kept across
+     * generations (a short answer alone is too short to learn from) and shared by concurrent ones.
      */
-    private static final class ModeChooser {
-        double plainNanosPerToken = Double.NaN, specNanosPerToken = Double.NaN;
-        int tokensSinceProbe;
-        boolean speculating = true, probing;
+    private static final Map<LlamaModel, Map<Integer, ModeChooser>> MEMORY = new WeakHashMap<>();
 
-        boolean speculate() {
+    private static ModeChooser chooserFor(LlamaModel model, int draftExit) {
+        synchronized (MEMORY) {
+            return MEMORY.computeIfAbsent(model, m -> new HashMap<>()).computeIfAbsent(draftExit, k -> new ModeChooser());
+        }
+    }
+
+    /**
+     * Chooses between speculating and plain decoding by measured time per token: speculation runs
+     * while it is the faster one, and every {@link #PROBE_EVERY} tokens the other mode is retried,
+     * so a change in acceptance (another kind of prompt) is noticed.
+     */
+    static final class ModeChooser {
+        private double plainNanosPerToken = Double.NaN, specNanosPerToken = Double.NaN;
+        private int tokensSinceProbe;
+        private boolean speculating = true;
+
+        synchronized boolean speculate() {
+            if (Double.isNaN(plainNanosPerToken) && !Double.isNaN(specNanosPerToken)) return false; // measure plain once early
             if (tokensSinceProbe >= PROBE_EVERY) { // time to measure the other mode once
                 tokensSinceProbe = 0;
-                probing = true;
                 return !speculating;
             }
-            probing = false;
             return speculating;
         }
 
-        void recordPlain(long nanos, int tokens) {
+        synchronized void recordPlain(long nanos, int tokens) {
             plainNanosPerToken = ema(plainNanosPerToken, (double) nanos / tokens);
             settle(tokens);
         }
 
-        void recordSpeculative(long nanos, int tokens) {
+        synchronized void recordSpeculative(long nanos, int tokens) {
             specNanosPerToken = ema(specNanosPerToken, (double) nanos / tokens);
             settle(tokens);
         }
@@ -200,13 +223,11 @@ public final class SpeculativeGenerator {
             tokensSinceProbe += tokens;
             if (!Double.isNaN(plainNanosPerToken) && !Double.isNaN(specNanosPerToken)) {
                 speculating = specNanosPerToken <= plainNanosPerToken;
-            } else if (!probing && Double.isNaN(plainNanosPerToken) && tokensSinceProbe >= 4) {
-                tokensSinceProbe = PROBE_EVERY; // measure plain decoding early once
             }
         }
 
         private static double ema(double old, double sample) {
-            return Double.isNaN(old) ? sample : 0.7 * old + 0.3 * sample;
+            return Double.isNaN(old) ? sample : 0.8 * old + 0.2 * sample;
         }
     }
 }
