@@ -46,14 +46,7 @@ final class BenchModes {
             for (String ids : promptIds) all.add(TokenIds.parse(ids, "--prompt-ids"));
             if (!prompts.isEmpty()) {
                 Tokenizer tok = modelOptions.requireTokenizer(file, "needed for --prompt");
-                int bos = tok.bosId() >= 0 ? tok.bosId() : file.config().bosId();
-                for (String p : prompts) {
-                    int[] text = tok.encode(p);
-                    int[] ids = new int[text.length + 1];
-                    ids[0] = bos;
-                    System.arraycopy(text, 0, ids, 1, text.length);
-                    all.add(ids);
-                }
+                for (String p : prompts) all.add(tok.encodeAfterBos(p, file.config().bosId()));
             }
             if (all.isEmpty()) {
                 int vocab = file.config().vocabSize(), bos = file.config().bosId();
@@ -72,6 +65,25 @@ final class BenchModes {
                 t.tokensPerSecond() / full.tokensPerSecond(), t.meanDepth(),
                 Double.isNaN(t.acceptance()) ? "-" : String.format(Locale.ROOT, "%.3f", t.acceptance()),
                 t.identicalOutputs(), prompts, t.tokenAgreement());
+    }
+
+    /** Runs full depth and then each named plan on the prompt set, printing one row each. */
+    static void compare(PrintWriter out, Common common, java.util.function.BiFunction<ExitSet, sortedllama.model.LlamaConfig,
+            java.util.Map<String, DecodePlan>> plans, String footer) {
+        try (ModelFile file = common.modelOptions.open()) {
+            LlamaModel model = file.model();
+            var c = file.config();
+            var prompts = common.prompts(file);
+            var exits = common.exitSet(file);
+            var reference = ModeBenchmark.fullDepthOutputs(model, prompts, common.tokens);
+            var fullPlan = DecodePlan.of("full", null, null, null, null, true, null, null, exits, c);
+            ModeBenchmark.Totals full = ModeBenchmark.measure(model, fullPlan, prompts, common.tokens, reference);
+            printHeader(out);
+            printRow(out, "full depth " + c.nLayers(), full, full, prompts.size());
+            plans.apply(exits, c).forEach((name, plan) ->
+                    printRow(out, name, ModeBenchmark.measure(model, plan, prompts, common.tokens, reference), full, prompts.size()));
+            out.printf("%d prompts x %d tokens, greedy, %s, %s%n", prompts.size(), common.tokens, footer, file.path());
+        }
     }
 
     static void printHeader(PrintWriter out) {
@@ -94,23 +106,14 @@ final class BenchModes {
 
         @Override
         public Integer call() {
-            PrintWriter out = spec.commandLine().getOut();
-            try (ModelFile file = common.modelOptions.open()) {
-                LlamaModel model = file.model();
-                var c = file.config();
-                var prompts = common.prompts(file);
-                var exits = common.exitSet(file);
-                var reference = ModeBenchmark.fullDepthOutputs(model, prompts, common.tokens);
-                ModeBenchmark.Totals full = ModeBenchmark.measure(model, DecodePlan.of("full", null, null, null, null, true, null, null, exits, c), prompts, common.tokens, reference);
-                printHeader(out);
-                printRow(out, "full depth " + c.nLayers(), full, full, prompts.size());
+            compare(spec.commandLine().getOut(), common, (exits, c) -> {
+                var plans = new java.util.LinkedHashMap<String, DecodePlan>();
                 for (boolean adaptive : new boolean[] {false, true}) {
-                    var plan = DecodePlan.of("speculative", null, null, draftExit, draftTokens, adaptive, null, null, exits, c);
-                    String name = "speculative K=" + draftExit + " G=" + draftTokens + (adaptive ? " adaptive" : "");
-                    printRow(out, name, ModeBenchmark.measure(model, plan, prompts, common.tokens, reference), full, prompts.size());
+                    plans.put("speculative K=" + draftExit + " G=" + draftTokens + (adaptive ? " adaptive" : ""),
+                            DecodePlan.of("speculative", null, null, draftExit, draftTokens, adaptive, null, null, exits, c));
                 }
-                out.printf("%d prompts x %d tokens, greedy, %s%n", prompts.size(), common.tokens, file.path());
-            }
+                return plans;
+            }, "draft exit " + draftExit);
             return 0;
         }
     }
@@ -132,22 +135,11 @@ final class BenchModes {
 
         @Override
         public Integer call() {
-            PrintWriter out = spec.commandLine().getOut();
-            try (ModelFile file = common.modelOptions.open()) {
-                LlamaModel model = file.model();
-                var c = file.config();
-                var prompts = common.prompts(file);
-                var exits = common.exitSet(file);
-                var reference = ModeBenchmark.fullDepthOutputs(model, prompts, common.tokens);
-                ModeBenchmark.Totals full = ModeBenchmark.measure(model, DecodePlan.of("full", null, null, null, null, true, null, null, exits, c), prompts, common.tokens, reference);
-                printHeader(out);
-                printRow(out, "full depth " + c.nLayers(), full, full, prompts.size());
-                for (String conf : confidences) {
-                    var plan = DecodePlan.of("adaptive", null, null, null, null, true, conf, kvFill, exits, c);
-                    printRow(out, "adaptive " + conf, ModeBenchmark.measure(model, plan, prompts, common.tokens, reference), full, prompts.size());
-                }
-                out.printf("%d prompts x %d tokens, greedy, KV fill %s, %s%n", prompts.size(), common.tokens, kvFill, file.path());
-            }
+            compare(spec.commandLine().getOut(), common, (exits, c) -> {
+                var plans = new java.util.LinkedHashMap<String, DecodePlan>();
+                for (String conf : confidences) plans.put("adaptive " + conf, DecodePlan.of("adaptive", null, null, null, null, true, conf, kvFill, exits, c));
+                return plans;
+            }, "KV fill " + kvFill);
             return 0;
         }
     }

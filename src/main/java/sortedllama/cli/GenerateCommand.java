@@ -78,11 +78,7 @@ final class GenerateCommand implements Callable<Integer> {
             if (prompt.ids != null) {
                 promptIds = TokenIds.parse(prompt.ids, "--prompt-ids");
             } else {
-                int[] text = tokenizer.encode(prompt.text);
-                int bos = tokenizer.bosId() >= 0 ? tokenizer.bosId() : config.bosId();
-                promptIds = new int[text.length + 1];
-                promptIds[0] = bos;
-                System.arraycopy(text, 0, promptIds, 1, text.length);
+                promptIds = tokenizer.encodeAfterBos(prompt.text, config.bosId());
             }
             int eos = ignoreEos ? -1 : (tokenizer != null && tokenizer.eosId() >= 0 ? tokenizer.eosId() : config.eosId());
             var sampler = new Sampler(temperature, topK, temperature == 0 ? 1f : topP, seed);

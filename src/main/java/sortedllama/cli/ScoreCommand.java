@@ -85,10 +85,6 @@ final class ScoreCommand implements Callable<Integer> {
     private int[] encode(ModelFile file, Path path) throws IOException {
         if (!Files.isRegularFile(path)) throw new BadInputException("--text-file " + path + " does not exist");
         var tok = modelOptions.requireTokenizer(file, "needed for --text-file");
-        int[] text = tok.encode(Files.readString(path));
-        int[] ids = new int[text.length + 1];
-        ids[0] = tok.bosId() >= 0 ? tok.bosId() : file.config().bosId();
-        System.arraycopy(text, 0, ids, 1, text.length);
-        return ids;
+        return tok.encodeAfterBos(Files.readString(path), file.config().bosId());
     }
 }

@@ -148,11 +148,7 @@ public final class DemoPipeline {
                                                           ExitSet sorted) {
         List<int[]> prompts = new ArrayList<>();
         for (int i = 0; i < 8 && i < heldOut.size(); i++) {
-            int[] text = tokenizer.encode(heldOut.get(i * 97 % heldOut.size()).word() + " (noun):");
-            int[] p = new int[text.length + 1];
-            p[0] = tokenizer.bosId();
-            System.arraycopy(text, 0, p, 1, text.length);
-            prompts.add(p);
+            prompts.add(tokenizer.encodeAfterBos(heldOut.get(i * 97 % heldOut.size()).word() + " (noun):", -1));
         }
         int tokens = 48;
         var reference = ModeBenchmark.fullDepthOutputs(model, prompts, tokens);
@@ -183,10 +179,7 @@ public final class DemoPipeline {
     /** Greedy text at every layer for one prompt: what each sub-model says. */
     private Map<Integer, String> samples(LlamaModel model, Tokenizer tokenizer) {
         Map<Integer, String> out = new LinkedHashMap<>();
-        int[] text = tokenizer.encode("dog (noun):");
-        int[] prompt = new int[text.length + 1];
-        prompt[0] = tokenizer.bosId();
-        System.arraycopy(text, 0, prompt, 1, text.length);
+        int[] prompt = tokenizer.encodeAfterBos("dog (noun):", -1);
         for (int exit = 1; exit <= model.config().nLayers(); exit++) {
             var result = new Generator(model).generate(prompt, 24, exit, Sampler.greedy(), tokenizer.eosId(), null);
             var decoder = new StreamingDecoder(tokenizer, prompt[prompt.length - 1]);

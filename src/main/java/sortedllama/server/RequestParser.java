@@ -47,11 +47,7 @@ final class RequestParser {
         JsonNode p = f.node("prompt");
         if (p == null) throw ApiException.badRequest("prompt is required", "prompt");
         if (p.isTextual()) {
-            int[] text = model.tokenizer().encode(p.asText());
-            int[] ids = new int[text.length + 1];
-            ids[0] = model.bosId();
-            System.arraycopy(text, 0, ids, 1, text.length);
-            return ids;
+            return model.tokenizer().encodeAfterBos(p.asText(), model.bosId());
         }
         if (!p.isArray()) throw JsonFields.wrongType("prompt", "a string or an array of token ids", p);
         int[] ids = new int[p.size()];

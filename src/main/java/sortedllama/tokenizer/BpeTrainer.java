@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Trains a small byte-level BPE vocabulary on a corpus and writes it as a Hugging Face
@@ -23,8 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class BpeTrainer {
     /** Llama 3's pre-tokenizer pattern (contractions, words, 1-3 digit groups, punctuation, spaces). */
-    public static final String LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
-            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    public static final String LLAMA3_SPLIT = PreTokenizer.LLAMA3_SPLIT;
     public static final List<String> SPECIALS = List.of("<unk>", "<s>", "</s>");
 
     private BpeTrainer() {}
@@ -35,7 +33,7 @@ public final class BpeTrainer {
         if (vocabSize < base) throw new IllegalArgumentException("vocabulary size must be at least " + base);
         // distinct pre-tokenized words with their counts, as symbol id sequences
         Map<String, Long> wordCounts = new HashMap<>();
-        Matcher m = Pattern.compile(LLAMA3_SPLIT, Pattern.UNICODE_CHARACTER_CLASS).matcher(corpus);
+        Matcher m = PreTokenizer.compile(LLAMA3_SPLIT).matcher(corpus);
         while (m.find()) wordCounts.merge(m.group(), 1L, Long::sum);
         List<String> sortedWords = new ArrayList<>(wordCounts.keySet());
         sortedWords.sort(null); // deterministic order
@@ -48,7 +46,7 @@ public final class BpeTrainer {
             counts[w] = wordCounts.get(sortedWords.get(w));
         }
         List<String> tokens = new ArrayList<>(SPECIALS);
-        for (int b = 0; b < 256; b++) tokens.add(ByteLevelBpe.ByteMap.encode(new byte[] {(byte) b}));
+        for (int b = 0; b < 256; b++) tokens.add(Gpt2ByteMap.encode(new byte[] {(byte) b}));
         List<String> merges = new ArrayList<>();
 
         var pairs = new PairIndex(words, counts);

@@ -2,6 +2,7 @@ package sortedllama.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -10,67 +11,105 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import sortedllama.BadInputException;
 
 /**
- * Byte-level BPE as Hugging Face's tokenizers run it for GPT-2 and Llama 3: special (added)
- * tokens are cut out of the text first; the rest is split by the pre-tokenizer's regular
- * expression; each piece's UTF-8 bytes are mapped to printable characters (GPT-2's byte map) and
- * merged by rank, lowest first (leftmost on ties). With {@code ignoreMerges} (Llama 3) a piece
- * that is itself in the vocabulary is taken whole.
+ * Byte-level BPE as Hugging Face's tokenizers run it for GPT-2 and Llama 3. Added (special)
+ * tokens are cut out of the text first, leftmost-longest; the rest is normalised (if the file
+ * says so), pre-tokenized ({@link PreTokenizer}), and each piece's UTF-8 bytes, written in
+ * GPT-2's byte map, are merged pair by pair, the lowest-ranked merge first (leftmost on ties).
+ * With {@code ignoreMerges} (Llama 3) a piece that is itself in the vocabulary is taken whole.
  */
 public final class ByteLevelBpe implements Tokenizer {
     /** GPT-2's pre-tokenizer pattern (ByteLevel with use_regex). */
-    public static final String GPT2_SPLIT = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+    public static final String GPT2_SPLIT = PreTokenizer.GPT2_SPLIT;
+    /** Pieces remembered with their ids; text repeats words, and merging is the costly part. */
+    private static final int CACHE_LIMIT = 50_000;
 
     private final String[] tokens;
     private final Map<String, Integer> vocab = new HashMap<>();
-    private final Map<Long, Integer> mergeRank = new HashMap<>();
-    private final Map<String, Integer> specials = new LinkedHashMap<>();
-    private final Pattern split, specialPattern;
+    /** (left id, right id) packed in a long → (rank, merged id) packed in a long. */
+    private final Map<Long, Long> merges = new HashMap<>();
+    private final Map<String, Integer> specials;
+    private final Pattern specialPattern;
+    private final List<Normalizer.Form> normalization;
+    private final PreTokenizer preTokenizer;
     private final boolean ignoreMerges;
     private final int bosId, eosId;
     private final String chatTemplate;
+    private final int[] byteIds = new int[256];
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     /**
-     * @param tokens   the vocabulary in GPT-2's byte-mapped form, indexed by id (null for gaps)
-     * @param merges   "a b" rules in priority order
-     * @param specials added tokens matched literally in text, with their ids
+     * @param tokens     the vocabulary in GPT-2's byte-mapped form, indexed by id (null for unused ids)
+     * @param merges     "a b" rules, highest priority first
+     * @param specials   added tokens matched literally in text, with their ids
      * @param splitRegex the pre-tokenizer's pattern
      */
     public ByteLevelBpe(String[] tokens, List<String> merges, Map<String, Integer> specials, String splitRegex,
                         boolean ignoreMerges, int bosId, int eosId, String chatTemplate) {
+        this(tokens, merges, specials, List.of(), PreTokenizer.regex(splitRegex), ignoreMerges, bosId, eosId, chatTemplate);
+    }
+
+    ByteLevelBpe(String[] tokens, List<String> merges, Map<String, Integer> specials, List<Normalizer.Form> normalization,
+                 PreTokenizer preTokenizer, boolean ignoreMerges, int bosId, int eosId, String chatTemplate) {
         this.tokens = tokens;
         for (int i = 0; i < tokens.length; i++) if (tokens[i] != null) vocab.putIfAbsent(tokens[i], i);
-        for (int rank = 0; rank < merges.size(); rank++) {
-            String m = merges.get(rank);
-            int space = m.indexOf(' ', 1);
-            if (space < 0) throw new sortedllama.BadInputException("malformed merge rule \"" + m + "\"");
-            Integer a = vocab.get(m.substring(0, space)), b = vocab.get(m.substring(space + 1));
-            if (a != null && b != null) mergeRank.putIfAbsent(key(a, b), rank);
+        for (int b = 0; b < 256; b++) {
+            Integer id = vocab.get(String.valueOf(Gpt2ByteMap.charOf(b)));
+            if (id == null) throw new BadInputException("byte-level vocabulary lacks the token for byte " + b);
+            byteIds[b] = id;
         }
-        this.specials.putAll(specials);
-        this.split = Pattern.compile(splitRegex, Pattern.UNICODE_CHARACTER_CLASS);
-        this.specialPattern = specials.isEmpty() ? null : Pattern.compile(specials.keySet().stream()
-                .sorted((x, y) -> y.length() - x.length()).map(Pattern::quote).reduce((x, y) -> x + "|" + y).orElseThrow());
+        for (int rank = 0; rank < merges.size(); rank++) addMerge(rank, merges.get(rank));
+        this.specials = new LinkedHashMap<>(specials);
+        specials.forEach((text, id) -> checkId(id, "special token \"" + text + "\""));
+        // longest first, so that the alternation finds the leftmost-longest special token
+        this.specialPattern = specials.isEmpty() ? null : Pattern.compile(String.join("|", specials.keySet().stream()
+                .sorted((x, y) -> y.length() - x.length()).map(Pattern::quote).toList()));
+        this.normalization = List.copyOf(normalization);
+        this.preTokenizer = preTokenizer;
         this.ignoreMerges = ignoreMerges;
-        this.bosId = bosId;
-        this.eosId = eosId;
+        this.bosId = bosId < 0 ? -1 : checkId(bosId, "BOS");
+        this.eosId = eosId < 0 ? -1 : checkId(eosId, "EOS");
         this.chatTemplate = chatTemplate;
     }
 
-    private static long key(int a, int b) {
-        return ((long) a << 32) | (b & 0xFFFFFFFFL);
+    private void addMerge(int rank, String rule) {
+        int space = rule.indexOf(' ', 1);
+        if (space < 0 || rule.indexOf(' ', space + 1) >= 0) {
+            throw new BadInputException("merge " + rank + " \"" + rule + "\" is not two tokens");
+        }
+        String left = rule.substring(0, space), right = rule.substring(space + 1);
+        for (String t : new String[] {left, right, left + right}) {
+            if (!vocab.containsKey(t)) {
+                throw new BadInputException("merge " + rank + " \"" + rule + "\": \"" + t + "\" is not in the vocabulary");
+            }
+        }
+        merges.putIfAbsent(pair(vocab.get(left), vocab.get(right)), (long) rank << 32 | vocab.get(left + right));
     }
 
+    private int checkId(int id, String what) {
+        if (id < 0 || id >= tokens.length || tokens[id] == null) {
+            throw new BadInputException(what + " has id " + id + ", which is not in the vocabulary of " + tokens.length);
+        }
+        return id;
+    }
+
+    private static long pair(int a, int b) {
+        return (long) a << 32 | (b & 0xFFFFFFFFL);
+    }
+
+    /** The Jinja chat template from tokenizer_config.json or GGUF, if the tokenizer came with one. */
     public Optional<String> chatTemplate() {
         return Optional.ofNullable(chatTemplate);
     }
 
     @Override
     public int[] encode(String text) {
-        List<Integer> ids = new ArrayList<>();
+        IntList ids = new IntList();
         int start = 0;
         if (specialPattern != null) {
             Matcher m = specialPattern.matcher(text);
@@ -81,76 +120,87 @@ public final class ByteLevelBpe implements Tokenizer {
             }
         }
         encodeOrdinary(text.substring(start), ids);
-        return ids.stream().mapToInt(Integer::intValue).toArray();
+        return ids.toArray();
     }
 
-    private void encodeOrdinary(String text, List<Integer> ids) {
-        Matcher m = split.matcher(text);
-        while (m.find()) {
-            String piece = ByteMap.encode(m.group().getBytes(StandardCharsets.UTF_8));
-            Integer whole = vocab.get(piece);
-            if (ignoreMerges && whole != null) {
-                ids.add(whole);
-            } else {
-                mergeByRank(piece, ids);
+    private void encodeOrdinary(String text, IntList out) {
+        if (text.isEmpty()) return;
+        for (Normalizer.Form form : normalization) text = Normalizer.normalize(text, form);
+        for (String piece : preTokenizer.split(text)) {
+            int[] ids = cache.get(piece);
+            if (ids == null) {
+                ids = encodePiece(piece);
+                if (cache.size() >= CACHE_LIMIT) cache.clear();
+                cache.put(piece, ids);
             }
+            out.addAll(ids);
         }
     }
 
-    /** Merges one pre-token's byte symbols by rank and appends the resulting ids. */
-    private void mergeByRank(String piece, List<Integer> out) {
-        int n = piece.length();
+    private int[] encodePiece(String piece) {
+        byte[] bytes = piece.getBytes(StandardCharsets.UTF_8);
+        if (ignoreMerges) {
+            Integer whole = vocab.get(Gpt2ByteMap.encode(bytes));
+            if (whole != null) return new int[] {whole};
+        }
+        return mergeByRank(bytes);
+    }
+
+    /** A queued merge of symbol {@code left} with its right neighbour, valid while both still hold the ids it saw. */
+    private record Candidate(int rank, int left, int leftId, int rightId, int mergedId) {}
+
+    /** Merges one piece's byte symbols, lowest rank first (leftmost on ties), as Hugging Face's BPE does. */
+    private int[] mergeByRank(byte[] bytes) {
+        int n = bytes.length;
         int[] id = new int[n], next = new int[n], prev = new int[n];
         for (int i = 0; i < n; i++) {
-            Integer single = vocab.get(piece.substring(i, i + 1));
-            if (single == null) throw new sortedllama.BadInputException("byte-level vocabulary lacks the byte symbol '" + piece.charAt(i) + "'");
-            id[i] = single;
+            id[i] = byteIds[bytes[i] & 0xFF];
             next[i] = i + 1 < n ? i + 1 : -1;
             prev[i] = i - 1;
         }
-        record Pair(int rank, int left, int leftId, int rightId) {}
-        PriorityQueue<Pair> agenda = new PriorityQueue<>((a, b) -> a.rank != b.rank ? Integer.compare(a.rank, b.rank)
+        PriorityQueue<Candidate> agenda = new PriorityQueue<>((a, b) -> a.rank != b.rank ? Integer.compare(a.rank, b.rank)
                 : Integer.compare(a.left, b.left));
-        for (int i = 0; i + 1 < n; i++) {
-            Integer r = mergeRank.get(key(id[i], id[i + 1]));
-            if (r != null) agenda.add(new Pair(r, i, id[i], id[i + 1]));
-        }
+        for (int i = 0; i + 1 < n; i++) queue(agenda, i, id[i], id[i + 1]);
         boolean[] gone = new boolean[n];
+        int count = n;
         while (!agenda.isEmpty()) {
-            Pair p = agenda.poll();
-            int l = p.left, r = next[l];
-            if (gone[l] || r < 0 || id[l] != p.leftId || id[r] != p.rightId) continue; // stale
-            Integer merged = vocab.get(tokens[id[l]] + tokens[id[r]]);
-            if (merged == null) continue;
-            id[l] = merged;
+            Candidate c = agenda.poll();
+            int l = c.left, r = next[l];
+            if (gone[l] || r < 0 || id[l] != c.leftId || id[r] != c.rightId) continue; // stale
+            id[l] = c.mergedId;
             gone[r] = true;
+            count--;
             next[l] = next[r];
             if (next[r] >= 0) prev[next[r]] = l;
-            if (prev[l] >= 0) {
-                Integer rank = mergeRank.get(key(id[prev[l]], id[l]));
-                if (rank != null) agenda.add(new Pair(rank, prev[l], id[prev[l]], id[l]));
-            }
-            if (next[l] >= 0) {
-                Integer rank = mergeRank.get(key(id[l], id[next[l]]));
-                if (rank != null) agenda.add(new Pair(rank, l, id[l], id[next[l]]));
-            }
+            if (prev[l] >= 0) queue(agenda, prev[l], id[prev[l]], id[l]);
+            if (next[l] >= 0) queue(agenda, l, id[l], id[next[l]]);
         }
-        for (int i = 0; i >= 0; i = next[i]) out.add(id[i]);
+        int[] out = new int[count];
+        for (int i = 0, k = 0; i >= 0; i = next[i]) out[k++] = id[i];
+        return out;
+    }
+
+    private void queue(PriorityQueue<Candidate> agenda, int left, int leftId, int rightId) {
+        Long m = merges.get(pair(leftId, rightId));
+        if (m != null) agenda.add(new Candidate((int) (m >>> 32), left, leftId, rightId, (int) (long) m));
     }
 
     @Override
     public byte[] decodeBytes(int id) {
-        if (id < 0 || id >= tokens.length || tokens[id] == null) {
-            throw new sortedllama.BadInputException("token id " + id + " is outside the vocabulary");
-        }
-        if (specials.containsValue(id)) return tokens[id].getBytes(StandardCharsets.UTF_8);
-        return ByteMap.decode(tokens[id]);
+        checkId(id, "token");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Gpt2ByteMap.decodeToken(tokens[id], out);
+        return out.toByteArray();
     }
 
+    /** All tokens' bytes, then UTF-8 with bad sequences replaced (Hugging Face's ByteLevel decoder). */
     @Override
     public String decode(int[] ids) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int id : ids) out.writeBytes(decodeBytes(id));
+        for (int id : ids) {
+            checkId(id, "token");
+            Gpt2ByteMap.decodeToken(tokens[id], out);
+        }
         return out.toString(StandardCharsets.UTF_8);
     }
 
@@ -171,6 +221,7 @@ public final class ByteLevelBpe implements Tokenizer {
 
     @Override
     public String tokenText(int id) {
+        checkId(id, "token");
         return tokens[id];
     }
 
@@ -178,38 +229,5 @@ public final class ByteLevelBpe implements Tokenizer {
     public OptionalInt specialTokenId(String text) {
         Integer id = specials.get(text);
         return id == null ? OptionalInt.empty() : OptionalInt.of(id);
-    }
-
-    /** GPT-2's reversible map between bytes and printable characters. */
-    static final class ByteMap {
-        private static final char[] TO_CHAR = new char[256];
-        private static final int[] TO_BYTE = new int[512];
-
-        static {
-            java.util.Arrays.fill(TO_BYTE, -1);
-            int n = 0;
-            for (int b = 0; b < 256; b++) {
-                boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-                TO_CHAR[b] = printable ? (char) b : (char) (256 + n++);
-                TO_BYTE[TO_CHAR[b]] = b;
-            }
-        }
-
-        static String encode(byte[] bytes) {
-            StringBuilder sb = new StringBuilder(bytes.length);
-            for (byte b : bytes) sb.append(TO_CHAR[b & 0xFF]);
-            return sb.toString();
-        }
-
-        static byte[] decode(String symbols) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(symbols.length());
-            for (int i = 0; i < symbols.length(); i++) {
-                char c = symbols.charAt(i);
-                int b = c < TO_BYTE.length ? TO_BYTE[c] : -1;
-                if (b >= 0) out.write(b);
-                else out.writeBytes(String.valueOf(c).getBytes(StandardCharsets.UTF_8));
-            }
-            return out.toByteArray();
-        }
     }
 }

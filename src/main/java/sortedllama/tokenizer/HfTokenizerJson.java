@@ -4,75 +4,138 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.text.Normalizer;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import sortedllama.BadInputException;
 
 /**
  * Reads a Hugging Face {@code tokenizer.json} holding a byte-level BPE (GPT-2, Llama 3), with
- * BOS/EOS and the chat template from a {@code tokenizer_config.json} beside it when there is one.
+ * BOS, EOS and the chat template from a {@code tokenizer_config.json} beside it when there is one.
+ * Settings that {@link ByteLevelBpe} does not reproduce are refused by name rather than ignored.
  */
 final class HfTokenizerJson {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Ids beyond this are taken for corruption rather than allocated. */
+    private static final int MAX_ID = 16 << 20;
 
     private HfTokenizerJson() {}
 
     static ByteLevelBpe read(Path path) {
-        JsonNode root = readJson(path);
+        try {
+            return parse(readJson(path), path);
+        } catch (BadInputException e) {
+            throw e.getMessage().startsWith(path.toString()) ? e : new BadInputException(path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ByteLevelBpe parse(JsonNode root, Path path) {
         JsonNode model = root.path("model");
-        if (!"BPE".equals(model.path("type").asText())) {
-            throw new BadInputException(path + ": tokenizer model type \"" + model.path("type").asText() + "\" is not supported (BPE is)");
-        }
-        if (model.path("byte_fallback").asBoolean(false)) {
-            throw new BadInputException(path + ": a SentencePiece-style tokenizer.json (byte fallback); give the tokenizer.model instead");
-        }
-        String regex = splitRegex(root.path("pre_tokenizer"), path);
-        Map<String, Integer> specials = new LinkedHashMap<>();
-        int size = 0;
-        for (JsonNode t : root.path("added_tokens")) {
-            specials.put(t.path("content").asText(), t.path("id").asInt());
-            size = Math.max(size, t.path("id").asInt() + 1);
-        }
+        checkModel(model);
+        Map<String, Integer> vocab = new LinkedHashMap<>();
         JsonNode vocabNode = model.path("vocab");
-        if (!vocabNode.isObject() || vocabNode.isEmpty()) throw new BadInputException(path + ": model.vocab is missing or empty");
-        for (JsonNode id : vocabNode) size = Math.max(size, id.asInt() + 1);
-        String[] tokens = new String[size];
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.properties().iterator(); it.hasNext(); ) {
-            var e = it.next();
-            tokens[e.getValue().asInt()] = e.getKey();
+        if (!vocabNode.isObject() || vocabNode.isEmpty()) throw new BadInputException("model.vocab is missing or empty");
+        vocabNode.properties().forEach(e -> vocab.put(e.getKey(), id(e.getValue(), "model.vocab[\"" + e.getKey() + "\"]")));
+        Map<String, Integer> specials = new LinkedHashMap<>();
+        for (JsonNode t : root.path("added_tokens")) {
+            specials.put(t.path("content").asText(), id(t.path("id"), "added token " + t.path("content")));
         }
+        int size = 0;
+        for (int id : vocab.values()) size = Math.max(size, id + 1);
+        for (int id : specials.values()) size = Math.max(size, id + 1);
+        String[] tokens = new String[size];
+        vocab.forEach((text, id) -> tokens[id] = text);
         specials.forEach((text, id) -> tokens[id] = text);
         List<String> merges = new ArrayList<>();
         for (JsonNode m : model.path("merges")) {
-            merges.add(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
+            merges.add(m.isArray() && m.size() == 2 ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
         }
         Path configPath = path.resolveSibling("tokenizer_config.json");
         JsonNode config = Files.isRegularFile(configPath) ? readJson(configPath) : JSON.createObjectNode();
         int bos = specialId(config.path("bos_token"), specials, "<|begin_of_text|>", "<s>");
         int eos = specialId(config.path("eos_token"), specials, "<|end_of_text|>", "</s>");
-        String template = config.path("chat_template").isTextual() ? config.path("chat_template").asText() : null;
-        return new ByteLevelBpe(tokens, merges, specials, regex, model.path("ignore_merges").asBoolean(false), bos, eos, template);
+        List<Normalizer.Form> normalization = normalization(root.path("normalizer"));
+        PreTokenizer preTokenizer = preTokenizer(root.path("pre_tokenizer"));
+        return new ByteLevelBpe(tokens, merges, specials, normalization, preTokenizer, model.path("ignore_merges").asBoolean(false),
+                bos, eos, chatTemplate(config.path("chat_template")));
     }
 
-    /** The regex the pre-tokenizer splits with: GPT-2's for a plain ByteLevel, else the Split step's. */
-    private static String splitRegex(JsonNode pre, Path path) {
-        String type = pre.path("type").asText();
-        if (type.equals("ByteLevel")) return ByteLevelBpe.GPT2_SPLIT;
-        if (type.equals("Sequence")) {
-            for (JsonNode step : pre.path("pretokenizers")) {
-                if (step.path("type").asText().equals("Split") && step.path("pattern").has("Regex")) {
-                    return step.path("pattern").path("Regex").asText();
-                }
-            }
-            for (JsonNode step : pre.path("pretokenizers")) {
-                if (step.path("type").asText().equals("ByteLevel") && step.path("use_regex").asBoolean(true)) return ByteLevelBpe.GPT2_SPLIT;
-            }
+    private static void checkModel(JsonNode model) {
+        String type = model.path("type").asText("BPE");
+        if (!type.equals("BPE")) throw new BadInputException("tokenizer model type \"" + type + "\" is not supported (BPE is)");
+        if (model.path("byte_fallback").asBoolean(false)) {
+            throw new BadInputException("a SentencePiece-style BPE (byte_fallback); give its tokenizer.model instead");
         }
-        throw new BadInputException(path + ": pre-tokenizer \"" + type + "\" is not supported (ByteLevel, or Split + ByteLevel, are)");
+        for (String field : new String[] {"continuing_subword_prefix", "end_of_word_suffix"}) {
+            if (!model.path(field).asText("").isEmpty()) throw new BadInputException("model." + field + " is not supported");
+        }
+        if (model.path("dropout").asDouble(0) > 0) throw new BadInputException("BPE dropout is not supported");
+    }
+
+    private static int id(JsonNode node, String what) {
+        if (!node.canConvertToInt() || node.asInt() < 0 || node.asInt() > MAX_ID) {
+            throw new BadInputException(what + " has id " + node + ", not a token id");
+        }
+        return node.asInt();
+    }
+
+    /** Unicode normal forms, the only normalisers that a byte-level BPE uses. */
+    private static List<Normalizer.Form> normalization(JsonNode n) {
+        if (n.isNull() || n.isMissingNode()) return List.of();
+        String type = n.path("type").asText();
+        if (type.equals("Sequence")) {
+            List<Normalizer.Form> forms = new ArrayList<>();
+            for (JsonNode step : n.path("normalizers")) forms.addAll(normalization(step));
+            return forms;
+        }
+        return switch (type) {
+            case "NFC" -> List.of(Normalizer.Form.NFC);
+            case "NFD" -> List.of(Normalizer.Form.NFD);
+            case "NFKC" -> List.of(Normalizer.Form.NFKC);
+            case "NFKD" -> List.of(Normalizer.Form.NFKD);
+            default -> throw new BadInputException("normalizer \"" + type + "\" is not supported (NFC, NFD, NFKC, NFKD are)");
+        };
+    }
+
+    private static PreTokenizer preTokenizer(JsonNode pre) {
+        List<PreTokenizer.Step> steps = new ArrayList<>();
+        boolean byteLevel = addSteps(pre, steps);
+        if (!byteLevel) throw new BadInputException("no ByteLevel pre-tokenizer: not a byte-level BPE");
+        return new PreTokenizer(steps);
+    }
+
+    /** Appends the steps of one pre-tokenizer; true if it is or contains ByteLevel. */
+    private static boolean addSteps(JsonNode pre, List<PreTokenizer.Step> steps) {
+        String type = pre.path("type").asText();
+        switch (type) {
+            case "Sequence" -> {
+                boolean byteLevel = false;
+                for (JsonNode step : pre.path("pretokenizers")) byteLevel |= addSteps(step, steps);
+                return byteLevel;
+            }
+            case "ByteLevel" -> {
+                Pattern gpt2 = pre.path("use_regex").asBoolean(true) ? PreTokenizer.compile(PreTokenizer.GPT2_SPLIT) : null;
+                steps.add(new PreTokenizer.Step(gpt2, pre.path("add_prefix_space").asBoolean(true)));
+                return true;
+            }
+            case "Split" -> {
+                if (!pre.path("behavior").asText("Isolated").equals("Isolated") || pre.path("invert").asBoolean(false)) {
+                    throw new BadInputException("Split pre-tokenizer with behavior " + pre.path("behavior") + ", invert "
+                            + pre.path("invert") + " is not supported (Isolated, not inverted, is)");
+                }
+                JsonNode pattern = pre.path("pattern");
+                String regex = pattern.has("Regex") ? pattern.path("Regex").asText() : Pattern.quote(pattern.path("String").asText());
+                steps.add(new PreTokenizer.Step(PreTokenizer.compile(regex), false));
+                return false;
+            }
+            default -> throw new BadInputException("pre-tokenizer \"" + type
+                    + "\" is not supported (ByteLevel, Split and Sequence are)");
+        }
     }
 
     private static int specialId(JsonNode configured, Map<String, Integer> specials, String... fallbacks) {
@@ -82,12 +145,22 @@ final class HfTokenizerJson {
         return -1;
     }
 
+    /** A string, or (newer configs) a list of named templates of which "default" is the one for chat. */
+    private static String chatTemplate(JsonNode t) {
+        if (t.isTextual()) return t.asText();
+        if (t.isArray()) {
+            for (JsonNode named : t) if (named.path("name").asText().equals("default")) return named.path("template").asText(null);
+        }
+        return null;
+    }
+
     private static JsonNode readJson(Path path) {
         try {
             return JSON.readTree(Files.readString(path));
+        } catch (NoSuchFileException e) {
+            throw new BadInputException(path + ": no such file", e);
         } catch (IOException e) {
-            throw new BadInputException(path + ": " + (e instanceof java.nio.file.NoSuchFileException ? "no such file"
-                    : "malformed JSON: " + e.getMessage().lines().findFirst().orElse("")));
+            throw new BadInputException(path + ": malformed JSON: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
     }
 }

@@ -1,55 +1,71 @@
 package sortedllama.tokenizer;
 
 import java.io.IOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import sortedllama.BadInputException;
 
 /**
- * llama2.c's {@code tokenizer.bin}: an int max token length, then per token a float score, an int
- * length and the bytes. Its exporter wrote '▁' as a plain space and dropped the piece types, which
- * are recovered here from LLaMA's conventions: 0 unknown, 1 and 2 control, {@code <0xXX>} bytes.
- * The file does not say how many tokens it holds; the model does (llama2.c passes vocab_size).
+ * llama2.c's {@code tokenizer.bin}: an int32 max token length, then per token a float32 score, an
+ * int32 length and the bytes, little-endian, up to the end of the file. Its exporter wrote '▁' as
+ * a plain space, BOS and EOS as "\n&lt;s&gt;\n" and "\n&lt;/s&gt;\n", and dropped the piece
+ * types; all three are undone here (types from LLaMA's conventions, see {@link PieceTypes}), so
+ * that the same {@link SentencePieceBpe} encodes as with the tokenizer.model.
  */
 final class Llama2cTokenizerReader {
-    /** LLaMA 1/2's vocabulary size, assumed when no model tells the size. */
-    static final int LLAMA2_VOCAB = 32000;
+    private static final int BOS = 1, EOS = 2;
 
     private Llama2cTokenizerReader() {}
 
-    static SentencePieceBpe read(Path path, int vocabSize) {
+    static SentencePieceBpe read(Path path) {
         ByteBuffer buf;
         try {
             buf = ByteBuffer.wrap(Files.readAllBytes(path)).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
-            throw new BadInputException(path + ": cannot read: " + e.getMessage());
+            throw new BadInputException(path + ": cannot read: " + e.getMessage(), e);
         }
-        int n = vocabSize > 0 ? vocabSize : LLAMA2_VOCAB;
-        String[] pieces = new String[n];
-        float[] scores = new float[n];
-        int[] types = new int[n];
+        List<String> pieces = new ArrayList<>();
+        List<Float> scores = new ArrayList<>();
         try {
             int maxLength = buf.getInt();
-            for (int i = 0; i < n; i++) {
-                scores[i] = buf.getFloat();
-                int len = buf.getInt();
-                if (len < 0 || len > maxLength) throw new BadInputException(path + ": token " + i + " has length " + len + " (max " + maxLength + ")");
-                byte[] bytes = new byte[len];
+            while (buf.hasRemaining()) {
+                int i = pieces.size();
+                scores.add(buf.getFloat());
+                int length = buf.getInt();
+                if (length <= 0 || length > maxLength) {
+                    throw new BadInputException(path + ": token " + i + " has length " + length + " (the header says at most "
+                            + maxLength + "): not a llama2.c tokenizer, or corrupt");
+                }
+                byte[] bytes = new byte[length];
                 buf.get(bytes);
-                String text = new String(bytes, StandardCharsets.UTF_8);
-                types[i] = i == 0 ? SentencePieceBpe.UNKNOWN : (i == 1 || i == 2) ? SentencePieceBpe.CONTROL
-                        : text.matches("<0x[0-9A-F]{2}>") ? SentencePieceBpe.BYTE : SentencePieceBpe.NORMAL;
-                pieces[i] = types[i] == SentencePieceBpe.NORMAL ? text.replace(' ', SentencePieceBpe.SPACE) : text;
+                pieces.add(new String(bytes, StandardCharsets.UTF_8));
             }
-        } catch (java.nio.BufferUnderflowException e) {
-            throw new BadInputException(path + ": truncated llama2.c tokenizer: expected " + n + " tokens");
+        } catch (BufferUnderflowException e) {
+            throw new BadInputException(path + ": truncated llama2.c tokenizer: it ends inside token " + pieces.size(), e);
         }
-        if (buf.hasRemaining()) {
-            throw new BadInputException(path + ": holds more than " + n + " tokens: the model's vocabulary does not match this tokenizer");
+        if (pieces.size() <= EOS) throw new BadInputException(path + ": llama2.c tokenizer with only " + pieces.size() + " tokens");
+        return build(pieces.toArray(String[]::new), scores, path);
+    }
+
+    private static SentencePieceBpe build(String[] pieces, List<Float> scoreList, Path path) {
+        float[] scores = new float[pieces.length];
+        for (int i = 0; i < pieces.length; i++) scores[i] = scoreList.get(i);
+        pieces[BOS] = pieces[BOS].strip(); // "\n<s>\n" -> "<s>"
+        pieces[EOS] = pieces[EOS].strip();
+        int[] types = PieceTypes.llamaConventions(pieces, BOS, EOS);
+        for (int i = 0; i < pieces.length; i++) {
+            if (types[i] == PieceTypes.NORMAL) pieces[i] = pieces[i].replace(' ', SentencePieceNormalizer.SPACE_SYMBOL);
         }
-        return new SentencePieceBpe(pieces, scores, types, 0, 1, 2, true, false, " \u2047 ");
+        try {
+            return new SentencePieceBpe(pieces, scores, types, BOS, EOS, true, SentencePieceNormalizer.LLAMA, " \u2047 ");
+        } catch (BadInputException e) {
+            throw new BadInputException(path + ": " + e.getMessage(), e);
+        }
     }
 }

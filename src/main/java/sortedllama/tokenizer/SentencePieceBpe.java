@@ -1,153 +1,261 @@
 package sortedllama.tokenizer;
 
+import static sortedllama.tokenizer.PieceTypes.BYTE;
+import static sortedllama.tokenizer.PieceTypes.CONTROL;
+import static sortedllama.tokenizer.PieceTypes.NORMAL;
+import static sortedllama.tokenizer.PieceTypes.UNKNOWN;
+import static sortedllama.tokenizer.PieceTypes.UNUSED;
+import static sortedllama.tokenizer.PieceTypes.USER_DEFINED;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.PriorityQueue;
+import sortedllama.BadInputException;
 
 /**
- * SentencePiece's BPE encoding, as LLaMA 1/2 use it: the text is normalised (spaces become '▁',
- * a dummy '▁' prefix), split into characters, and adjacent symbols are merged while some merged
- * piece exists in the vocabulary, highest score first (leftmost on ties). A final symbol that is
- * not a piece becomes its UTF-8 bytes as {@code <0xXX>} tokens (byte fallback). Control tokens
- * such as {@code <s>} are never produced from text. Shared by every file that carries such a
- * vocabulary: tokenizer.model, llama2.c's tokenizer.bin and GGUF's "llama" vocabularies.
+ * SentencePiece's score-based BPE, as LLaMA 1/2 use it, and the one implementation behind every
+ * file that carries such a vocabulary: tokenizer.model, llama2.c's tokenizer.bin and GGUF's
+ * "llama" vocabularies.
+ *
+ * <p>Encoding (sentencepiece's bpe_model.cc): the normalised text is cut into characters, except
+ * that user-defined pieces are taken whole and never merged further. Then, repeatedly, the
+ * adjacent pair whose concatenation is a piece with the highest score is merged (leftmost on
+ * ties). Unused pieces take part in merging but are split back into their two halves at the end.
+ * A symbol that is no piece becomes its UTF-8 bytes as {@code <0xXX>} pieces (byte fallback) or
+ * the unknown piece. Control pieces such as {@code <s>} are never produced from text.
  */
 public final class SentencePieceBpe implements Tokenizer {
-    public static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
-    static final char SPACE = '\u2581';
-
     private final String[] pieces;
     private final float[] scores;
     private final int[] types;
+    /** Pieces merging may produce (sentencepiece's pieces_: normal, user-defined and unused). */
     private final Map<String, Integer> mergeable = new HashMap<>();
-    private final Map<String, Integer> special = new HashMap<>();
+    /** Pieces only reachable by id (control, unknown, byte); sentencepiece's reserved_id_map_. */
+    private final Map<String, Integer> reserved = new HashMap<>();
+    /** User-defined pieces by their first character, longest first. */
+    private final Map<Character, List<String>> userDefined = new HashMap<>();
     private final int[] byteIds = new int[256];
     private final int unkId, bosId, eosId;
-    private final boolean addDummyPrefix, removeExtraWhitespaces;
+    private final boolean byteFallback;
+    private final SentencePieceNormalizer normalizer;
     private final String unkSurface;
 
     /**
-     * @param types per-piece types (see the constants); unknown, control and byte pieces are only
-     *              reachable through their ids
+     * @param types        per-piece types ({@link PieceTypes}); one piece at least must be of type unknown
+     * @param byteFallback whether characters without a piece become byte pieces (else the unknown piece)
+     * @param unkSurface   what decoding prints for the unknown piece (SentencePiece: " ⁇ ")
      */
-    public SentencePieceBpe(String[] pieces, float[] scores, int[] types, int unkId, int bosId, int eosId,
-                            boolean addDummyPrefix, boolean removeExtraWhitespaces, String unkSurface) {
+    public SentencePieceBpe(String[] pieces, float[] scores, int[] types, int bosId, int eosId, boolean byteFallback,
+                            SentencePieceNormalizer normalizer, String unkSurface) {
+        if (scores.length != pieces.length || types.length != pieces.length) {
+            throw new BadInputException("vocabulary has " + pieces.length + " pieces but " + scores.length + " scores and "
+                    + types.length + " types");
+        }
         this.pieces = pieces;
         this.scores = scores;
         this.types = types;
-        this.unkId = unkId;
-        this.bosId = bosId;
-        this.eosId = eosId;
-        this.addDummyPrefix = addDummyPrefix;
-        this.removeExtraWhitespaces = removeExtraWhitespaces;
+        this.byteFallback = byteFallback;
+        this.normalizer = normalizer;
         this.unkSurface = unkSurface;
         Arrays.fill(byteIds, -1);
+        int unk = -1;
         for (int i = 0; i < pieces.length; i++) {
+            String p = pieces[i];
+            if (p == null || p.isEmpty()) throw new BadInputException("piece " + i + " is empty");
             switch (types[i]) {
-                case NORMAL, USER_DEFINED -> mergeable.putIfAbsent(pieces[i], i);
-                case BYTE -> byteIds[Integer.parseInt(pieces[i].substring(3, 5), 16)] = i;
-                case CONTROL, UNKNOWN -> special.putIfAbsent(pieces[i], i);
-                default -> { } // unused pieces are never produced
+                case NORMAL, USER_DEFINED, UNUSED -> mergeable.putIfAbsent(p, i);
+                case CONTROL, UNKNOWN -> reserved.putIfAbsent(p, i);
+                case BYTE -> {
+                    if (!PieceTypes.isBytePiece(p)) throw new BadInputException("byte piece " + i + " is \"" + p + "\", not <0xXX>");
+                    reserved.putIfAbsent(p, i);
+                    if (byteIds[PieceTypes.byteOf(p)] < 0) byteIds[PieceTypes.byteOf(p)] = i;
+                }
+                default -> throw new BadInputException("piece " + i + " (\"" + p + "\") has unknown type " + types[i]);
             }
+            if (types[i] == UNKNOWN && unk < 0) unk = i;
+            if (types[i] == USER_DEFINED) userDefined.computeIfAbsent(p.charAt(0), c -> new ArrayList<>()).add(p);
         }
+        if (unk < 0) throw new BadInputException("vocabulary has no unknown piece (such as <unk>)");
+        userDefined.values().forEach(list -> list.sort((a, b) -> b.length() - a.length()));
+        this.unkId = unk;
+        this.bosId = checkSpecial(bosId, "BOS");
+        this.eosId = checkSpecial(eosId, "EOS");
+    }
+
+    private int checkSpecial(int id, String what) {
+        if (id < -1 || id >= pieces.length) {
+            throw new BadInputException(what + " id " + id + " is outside the vocabulary of " + pieces.length + " pieces");
+        }
+        return id;
     }
 
     @Override
     public int[] encode(String text) {
-        String normalized = normalize(text);
+        String normalized = normalizer.normalize(text);
         if (normalized.isEmpty()) return new int[0];
-        // one symbol per code point; merges join neighbours, tracked as a linked list
-        int n = normalized.codePointCount(0, normalized.length());
-        String[] symbol = new String[n];
-        int[] prev = new int[n], next = new int[n];
-        for (int i = 0, off = 0; i < n; i++) {
-            int cp = normalized.codePointAt(off);
-            symbol[i] = new String(Character.toChars(cp));
-            off += Character.charCount(cp);
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
-        }
-        record Pair(int left, int right, float score, String merged) {}
-        PriorityQueue<Pair> agenda = new PriorityQueue<>((a, b) -> a.score != b.score ? Float.compare(b.score, a.score)
-                : Integer.compare(a.left, b.left));
-        java.util.function.BiConsumer<Integer, Integer> consider = (l, r) -> {
-            if (l < 0 || r < 0) return;
-            String merged = symbol[l] + symbol[r];
-            Integer id = mergeable.get(merged);
-            if (id != null) agenda.add(new Pair(l, r, scores[id], merged));
-        };
-        for (int i = 0; i + 1 < n; i++) consider.accept(i, i + 1);
-        while (!agenda.isEmpty()) {
-            Pair p = agenda.poll();
-            // stale entry: one side was merged away or changed since this pair was queued
-            if (symbol[p.left] == null || symbol[p.right] == null || next[p.left] != p.right
-                    || !p.merged.equals(symbol[p.left] + symbol[p.right])) {
-                continue;
-            }
-            symbol[p.left] = p.merged;
-            symbol[p.right] = null;
-            next[p.left] = next[p.right];
-            if (next[p.right] >= 0) prev[next[p.right]] = p.left;
-            consider.accept(prev[p.left], p.left);
-            consider.accept(p.left, next[p.left]);
-        }
-        int[] ids = new int[normalized.length() * 4];
-        int count = 0;
-        for (int i = 0; i >= 0; i = next[i]) {
-            Integer id = mergeable.get(symbol[i]);
-            if (id != null) {
-                ids[count++] = id;
-            } else if (byteIds[0] >= 0) {
-                for (byte b : symbol[i].getBytes(StandardCharsets.UTF_8)) ids[count++] = byteIds[b & 0xFF];
-            } else {
-                ids[count++] = unkId;
-            }
-        }
-        return Arrays.copyOf(ids, count);
+        Symbols symbols = split(normalized);
+        Map<String, String[]> unusedHalves = mergeByScore(symbols);
+        IntList ids = new IntList(normalized.length());
+        for (int i = 0; i >= 0; i = symbols.next[i]) emit(symbols.text(i), unusedHalves, ids);
+        return ids.toArray();
     }
 
-    /** SentencePiece's normaliser for the "identity" rule set: whitespace handling only. */
-    private String normalize(String text) {
-        String t = text;
-        if (removeExtraWhitespaces) t = t.strip().replaceAll(" +", " ");
-        if (t.isEmpty()) return "";
-        if (addDummyPrefix) t = " " + t;
-        return t.replace(' ', SPACE);
+    /** The normalised text as a linked list of symbols: characters, or user-defined pieces (frozen). */
+    private Symbols split(String normalized) {
+        Symbols s = new Symbols(normalized);
+        int pos = 0;
+        while (pos < normalized.length()) {
+            String user = longestUserDefinedAt(normalized, pos);
+            int end = user != null ? pos + user.length() : normalized.offsetByCodePoints(pos, 1);
+            s.add(pos, end, user != null);
+            pos = end;
+        }
+        return s;
+    }
+
+    private String longestUserDefinedAt(String text, int pos) {
+        List<String> candidates = userDefined.get(text.charAt(pos));
+        if (candidates == null) return null;
+        for (String c : candidates) if (text.startsWith(c, pos)) return c;
+        return null;
+    }
+
+    /** A queued merge of symbol {@code left} with its right neighbour into a piece of {@code length} chars. */
+    private record Pair(int left, int right, float score, int length) {}
+
+    /**
+     * Merges adjacent symbols, best score first, until no adjacent pair forms a piece. Returns how
+     * unused pieces that were formed split back (sentencepiece's rev_merge: the last pair queued
+     * for a piece wins).
+     */
+    private Map<String, String[]> mergeByScore(Symbols s) {
+        PriorityQueue<Pair> agenda = new PriorityQueue<>((a, b) -> a.score != b.score ? Float.compare(b.score, a.score)
+                : Integer.compare(a.left, b.left));
+        Map<String, String[]> unusedHalves = new HashMap<>();
+        for (int i = 0; i + 1 < s.count; i++) queuePair(s, i, i + 1, agenda, unusedHalves);
+        while (!agenda.isEmpty()) {
+            Pair p = agenda.poll();
+            // stale: a side was merged into something else since this pair was queued
+            if (s.removed[p.left] || s.removed[p.right] || s.next[p.left] != p.right
+                    || s.end[p.right] - s.start[p.left] != p.length) {
+                continue;
+            }
+            s.mergeWithNext(p.left);
+            if (s.prev[p.left] >= 0) queuePair(s, s.prev[p.left], p.left, agenda, unusedHalves);
+            if (s.next[p.left] >= 0) queuePair(s, p.left, s.next[p.left], agenda, unusedHalves);
+        }
+        return unusedHalves;
+    }
+
+    private void queuePair(Symbols s, int left, int right, PriorityQueue<Pair> agenda, Map<String, String[]> unusedHalves) {
+        if (s.frozen[left] || s.frozen[right]) return;
+        String merged = s.normalized.substring(s.start[left], s.end[right]);
+        Integer id = mergeable.get(merged);
+        if (id == null) return;
+        agenda.add(new Pair(left, right, scores[id], merged.length()));
+        if (types[id] == UNUSED) unusedHalves.put(merged, new String[] {s.text(left), s.text(right)});
+    }
+
+    /** Appends the ids of one final symbol: its piece, its unused piece's halves, or its bytes. */
+    private void emit(String symbol, Map<String, String[]> unusedHalves, IntList out) {
+        int id = pieceToId(symbol);
+        if (types[id] == UNUSED && unusedHalves.containsKey(symbol)) {
+            String[] halves = unusedHalves.get(symbol);
+            emit(halves[0], unusedHalves, out);
+            emit(halves[1], unusedHalves, out);
+        } else if (id == unkId && byteFallback) {
+            for (byte b : symbol.getBytes(StandardCharsets.UTF_8)) out.add(byteIds[b & 0xFF] >= 0 ? byteIds[b & 0xFF] : unkId);
+        } else {
+            out.add(id);
+        }
+    }
+
+    /** As sentencepiece's PieceToId: reserved pieces first, then the others, else unknown. */
+    private int pieceToId(String piece) {
+        Integer id = reserved.get(piece);
+        if (id == null) id = mergeable.get(piece);
+        return id == null ? unkId : id;
     }
 
     @Override
     public byte[] decodeBytes(int id) {
         checkId(id);
         return switch (types[id]) {
-            case CONTROL, UNUSED -> new byte[0];
-            case BYTE -> new byte[] {(byte) Integer.parseInt(pieces[id].substring(3, 5), 16)};
+            case CONTROL -> new byte[0];
+            case BYTE -> new byte[] {(byte) PieceTypes.byteOf(pieces[id])};
             case UNKNOWN -> unkSurface.getBytes(StandardCharsets.UTF_8);
-            default -> pieces[id].replace(SPACE, ' ').getBytes(StandardCharsets.UTF_8);
+            default -> pieceText(id).getBytes(StandardCharsets.UTF_8);
         };
     }
 
+    /**
+     * As sentencepiece decodes: control pieces vanish, the unknown piece prints its surface, runs
+     * of byte pieces become UTF-8 text (each bad byte a U+FFFD), and at the start of the text the
+     * spaces that encoding added are dropped ({@link SentencePieceNormalizer#stripAtStart}).
+     */
     @Override
     public String decode(int[] ids) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        boolean first = true;
+        StringBuilder out = new StringBuilder();
+        ByteArrayOutputStream byteRun = new ByteArrayOutputStream();
+        boolean atStart = true;
         for (int id : ids) {
-            byte[] b = decodeBytes(id);
-            if (types[id] == CONTROL || types[id] == UNUSED) continue;
-            // the dummy prefix: the first piece's leading space is not part of the text
-            if (first && addDummyPrefix && b.length > 0 && b[0] == ' ' && types[id] != BYTE) b = Arrays.copyOfRange(b, 1, b.length);
-            first = false;
-            out.writeBytes(b);
+            checkId(id);
+            if (types[id] == BYTE) {
+                byteRun.write(PieceTypes.byteOf(pieces[id]));
+                atStart = false;
+                continue;
+            }
+            flushBytes(byteRun, out);
+            switch (types[id]) {
+                case CONTROL -> { }
+                case UNKNOWN -> {
+                    out.append(unkSurface);
+                    atStart = false;
+                }
+                default -> {
+                    if (atStart) {
+                        var start = normalizer.stripAtStart(pieceText(id));
+                        out.append(start.text());
+                        atStart = start.stillAtStart();
+                    } else {
+                        out.append(pieceText(id));
+                    }
+                }
+            }
         }
-        return out.toString(StandardCharsets.UTF_8);
+        flushBytes(byteRun, out);
+        return out.toString();
     }
 
-    /** True when decoding should drop the leading space of this token's text right after BOS. */
-    boolean stripsLeadingSpaceAfterBos() {
-        return addDummyPrefix;
+    private static void flushBytes(ByteArrayOutputStream byteRun, StringBuilder out) {
+        if (byteRun.size() == 0) return;
+        byte[] bytes = byteRun.toByteArray();
+        Utf8.decodeReplacingEachBadByte(bytes, 0, bytes.length, out);
+        byteRun.reset();
+    }
+
+    private String pieceText(int id) {
+        return pieces[id].replace(SentencePieceNormalizer.SPACE_SYMBOL, ' ');
+    }
+
+    /**
+     * True when a streaming decoder should drop this piece's leading space because it follows BOS
+     * (llama2.c's rule: the dummy prefix; a byte piece such as {@code <0x20>} is a real space).
+     */
+    boolean stripsLeadingSpaceAfterBos(int id) {
+        checkId(id);
+        return normalizer.stripsFirstSpaceWhenDecoding() && types[id] != BYTE;
+    }
+
+    /** This vocabulary as a GGUF file would embed it ("llama"), e.g. to check {@link Tokenizers#fromGguf}. */
+    GgufVocabulary toGgufVocabulary() {
+        return new GgufVocabulary("llama", pieces.clone(), scores.clone(), types.clone(), null, bosId, eosId, null, null);
     }
 
     @Override
@@ -173,13 +281,54 @@ public final class SentencePieceBpe implements Tokenizer {
 
     @Override
     public OptionalInt specialTokenId(String text) {
-        Integer id = special.get(text);
-        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+        Integer id = reserved.get(text);
+        return id == null || types[id] == BYTE ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
     private void checkId(int id) {
         if (id < 0 || id >= pieces.length) {
-            throw new sortedllama.BadInputException("token id " + id + " is outside the vocabulary 0.." + (pieces.length - 1));
+            throw new BadInputException("token id " + id + " is outside the vocabulary 0.." + (pieces.length - 1));
+        }
+    }
+
+    /** Symbols over the normalised text as index ranges, linked so that merging is O(1). */
+    private static final class Symbols {
+        final String normalized;
+        final int[] start, end, prev, next;
+        final boolean[] frozen, removed;
+        int count;
+
+        Symbols(String normalized) {
+            this.normalized = normalized;
+            int n = normalized.length();
+            start = new int[n];
+            end = new int[n];
+            prev = new int[n];
+            next = new int[n];
+            frozen = new boolean[n];
+            removed = new boolean[n];
+        }
+
+        void add(int from, int to, boolean isFrozen) {
+            int i = count++;
+            start[i] = from;
+            end[i] = to;
+            frozen[i] = isFrozen;
+            prev[i] = i - 1;
+            next[i] = -1;
+            if (i > 0) next[i - 1] = i;
+        }
+
+        String text(int i) {
+            return normalized.substring(start[i], end[i]);
+        }
+
+        void mergeWithNext(int i) {
+            int r = next[i];
+            end[i] = end[r];
+            removed[r] = true;
+            next[i] = next[r];
+            if (next[r] >= 0) prev[next[r]] = i;
         }
     }
 }

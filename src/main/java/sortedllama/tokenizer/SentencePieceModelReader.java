@@ -1,9 +1,6 @@
 package sortedllama.tokenizer;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,12 +8,16 @@ import java.util.List;
 import sortedllama.BadInputException;
 
 /**
- * Reads a SentencePiece {@code tokenizer.model} (a ModelProto in protobuf wire format) with the few
- * fields encoding needs: the pieces with scores and types, the model type, byte fallback, the
- * special ids and the normaliser's whitespace rules. Only BPE models with the "identity"
- * normaliser (LLaMA 1/2) are accepted; anything else is refused by name rather than mis-encoded.
+ * Reads a SentencePiece {@code tokenizer.model} (a ModelProto, protobuf) with the fields encoding
+ * needs: the pieces with scores and types, the model type, byte fallback, BOS/EOS, the unknown
+ * piece's surface and the normaliser's whitespace flags. Only what {@link SentencePieceBpe}
+ * reproduces exactly is accepted: BPE models whose normaliser has no character map ("identity",
+ * as LLaMA's); anything else is refused by name rather than mis-encoded.
  */
 final class SentencePieceModelReader {
+    private static final int BPE = 2;
+    private static final String[] MODEL_TYPES = {"?", "unigram", "bpe", "word", "char"};
+
     private SentencePieceModelReader() {}
 
     static SentencePieceBpe read(Path path) {
@@ -24,148 +25,117 @@ final class SentencePieceModelReader {
         try {
             data = Files.readAllBytes(path);
         } catch (IOException e) {
-            throw new BadInputException(path + ": cannot read: " + e.getMessage());
+            throw new BadInputException(path + ": cannot read: " + e.getMessage(), e);
         }
         try {
-            return parse(data, path);
-        } catch (IndexOutOfBoundsException | java.nio.BufferUnderflowException e) {
-            throw new BadInputException(path + ": truncated or corrupt SentencePiece model");
+            return parse(data).build();
+        } catch (ProtobufWire.Malformed e) {
+            throw new BadInputException(path + ": truncated or corrupt SentencePiece model (" + e.getMessage() + ")", e);
+        } catch (BadInputException e) {
+            throw new BadInputException(path + ": " + e.getMessage(), e);
         }
     }
 
-    private static SentencePieceBpe parse(byte[] data, Path path) {
-        List<String> pieces = new ArrayList<>();
-        List<Float> scores = new ArrayList<>();
-        List<Integer> types = new ArrayList<>();
-        int modelType = 1, unk = 0, bos = 1, eos = 2;
-        boolean byteFallback = false, dummyPrefix = true, removeExtra = true;
-        String normalizer = "nmt_nfkc", unkSurface = " \u2047 ";
-        Wire top = new Wire(data, 0, data.length);
-        while (top.more()) {
-            int key = top.varint32();
-            int field = key >>> 3;
-            if (field == 1 && (key & 7) == 2) {
-                Wire p = top.message();
-                String piece = "";
-                float score = 0;
-                int type = SentencePieceBpe.NORMAL;
-                while (p.more()) {
-                    int k = p.varint32();
-                    switch (k >>> 3) {
-                        case 1 -> piece = p.string();
-                        case 2 -> score = p.float32(k);
-                        case 3 -> type = (int) p.varint();
-                        default -> p.skip(k);
-                    }
-                }
-                pieces.add(piece);
-                scores.add(score);
-                types.add(type);
-            } else if (field == 2 && (key & 7) == 2) {
-                Wire t = top.message();
-                while (t.more()) {
-                    int k = t.varint32();
-                    switch (k >>> 3) {
-                        case 3 -> modelType = (int) t.varint();
-                        case 35 -> byteFallback = t.varint() != 0;
-                        case 40 -> unk = (int) t.varint();
-                        case 41 -> bos = (int) t.varint();
-                        case 42 -> eos = (int) t.varint();
-                        case 44 -> unkSurface = t.string();
-                        default -> t.skip(k);
-                    }
-                }
-            } else if (field == 3 && (key & 7) == 2) {
-                Wire n = top.message();
-                while (n.more()) {
-                    int k = n.varint32();
-                    switch (k >>> 3) {
-                        case 1 -> normalizer = n.string();
-                        case 3 -> dummyPrefix = n.varint() != 0;
-                        case 4 -> removeExtra = n.varint() != 0;
-                        default -> n.skip(k);
-                    }
-                }
-            } else {
-                top.skip(key);
+    /** The fields read, with ModelProto's defaults. */
+    private static final class Fields {
+        final List<String> pieces = new ArrayList<>();
+        final List<Float> scores = new ArrayList<>();
+        final List<Integer> types = new ArrayList<>();
+        int modelType = 1, bos = 1, eos = 2;
+        boolean byteFallback, whitespaceAsSuffix;
+        String unkSurface = " \u2047 ";
+        String normalizerName = "";
+        boolean hasCharsMap, hasDenormalizer;
+        boolean addDummyPrefix = true, removeExtraWhitespaces = true, escapeWhitespaces = true;
+
+        SentencePieceBpe build() {
+            if (pieces.isEmpty()) throw new BadInputException("not a SentencePiece model (it has no pieces)");
+            if (modelType != BPE) {
+                String name = modelType > 0 && modelType < MODEL_TYPES.length ? MODEL_TYPES[modelType] : "type " + modelType;
+                throw new BadInputException("SentencePiece " + name + " models are not supported (BPE models, as LLaMA's, are)");
             }
+            if (hasCharsMap) {
+                throw new BadInputException("SentencePiece normaliser \"" + normalizerName
+                        + "\" is not supported (only \"identity\", as LLaMA uses, is)");
+            }
+            if (hasDenormalizer) throw new BadInputException("SentencePiece denormaliser rules are not supported");
+            if (whitespaceAsSuffix) throw new BadInputException("treat_whitespace_as_suffix is not supported");
+            float[] s = new float[scores.size()];
+            int[] t = new int[types.size()];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = scores.get(i);
+                t[i] = types.get(i);
+            }
+            var normalizer = new SentencePieceNormalizer(addDummyPrefix, removeExtraWhitespaces, escapeWhitespaces);
+            return new SentencePieceBpe(pieces.toArray(String[]::new), s, t, bos, eos, byteFallback, normalizer, unkSurface);
         }
-        if (pieces.isEmpty()) throw new BadInputException(path + ": not a SentencePiece model (no pieces)");
-        if (modelType != 2) throw new BadInputException(path + ": SentencePiece model type " + modelType + " is not supported (BPE, type 2, is)");
-        if (!normalizer.equals("identity")) {
-            throw new BadInputException(path + ": SentencePiece normaliser \"" + normalizer + "\" is not supported (identity is, as LLaMA uses)");
-        }
-        float[] s = new float[scores.size()];
-        int[] ty = new int[types.size()];
-        for (int i = 0; i < s.length; i++) {
-            s[i] = scores.get(i);
-            ty[i] = types.get(i);
-            if (!byteFallback && ty[i] == SentencePieceBpe.BYTE) ty[i] = SentencePieceBpe.UNUSED;
-        }
-        return new SentencePieceBpe(pieces.toArray(String[]::new), s, ty, unk, bos, eos, dummyPrefix, removeExtra, unkSurface);
     }
 
-    /** A protobuf wire-format reader over a byte range. */
-    private static final class Wire {
-        final byte[] b;
-        int pos;
-        final int end;
-
-        Wire(byte[] b, int pos, int end) {
-            this.b = b;
-            this.pos = pos;
-            this.end = end;
-        }
-
-        boolean more() {
-            return pos < end;
-        }
-
-        long varint() {
-            long result = 0;
-            for (int shift = 0; shift < 64; shift += 7) {
-                if (pos >= end) throw new IndexOutOfBoundsException();
-                byte x = b[pos++];
-                result |= (long) (x & 0x7F) << shift;
-                if (x >= 0) return result;
+    private static Fields parse(byte[] data) {
+        Fields f = new Fields();
+        ProtobufWire model = new ProtobufWire(data);
+        while (model.nextField()) {
+            switch (model.fieldNumber()) {
+                case 1 -> readPiece(model.message(), f);
+                case 2 -> readTrainerSpec(model.message(), f);
+                case 3 -> readNormalizerSpec(model.message(), f);
+                case 5 -> f.hasDenormalizer = hasCharsMap(model.message());
+                default -> model.skip();
             }
-            throw new IndexOutOfBoundsException();
         }
+        return f;
+    }
 
-        int varint32() {
-            return (int) varint();
-        }
-
-        Wire message() {
-            int len = varint32();
-            if (len < 0 || pos + len > end) throw new IndexOutOfBoundsException();
-            Wire w = new Wire(b, pos, pos + len);
-            pos += len;
-            return w;
-        }
-
-        String string() {
-            Wire w = message();
-            return new String(b, w.pos, w.end - w.pos, StandardCharsets.UTF_8);
-        }
-
-        float float32(int key) {
-            if ((key & 7) != 5) throw new IndexOutOfBoundsException();
-            if (pos + 4 > end) throw new IndexOutOfBoundsException();
-            float f = ByteBuffer.wrap(b, pos, 4).order(ByteOrder.LITTLE_ENDIAN).getFloat();
-            pos += 4;
-            return f;
-        }
-
-        void skip(int key) {
-            switch (key & 7) {
-                case 0 -> varint();
-                case 1 -> pos += 8;
-                case 2 -> message();
-                case 5 -> pos += 4;
-                default -> throw new IndexOutOfBoundsException();
+    private static void readPiece(ProtobufWire p, Fields f) {
+        String piece = "";
+        float score = 0;
+        int type = PieceTypes.NORMAL;
+        while (p.nextField()) {
+            switch (p.fieldNumber()) {
+                case 1 -> piece = p.string();
+                case 2 -> score = p.float32();
+                case 3 -> type = p.int32();
+                default -> p.skip();
             }
-            if (pos > end) throw new IndexOutOfBoundsException();
         }
+        f.pieces.add(piece);
+        f.scores.add(score);
+        f.types.add(type);
+    }
+
+    private static void readTrainerSpec(ProtobufWire t, Fields f) {
+        while (t.nextField()) {
+            switch (t.fieldNumber()) {
+                case 3 -> f.modelType = t.int32();
+                case 24 -> f.whitespaceAsSuffix = t.bool();
+                case 35 -> f.byteFallback = t.bool();
+                case 41 -> f.bos = t.int32();
+                case 42 -> f.eos = t.int32();
+                case 44 -> f.unkSurface = t.string();
+                default -> t.skip();
+            }
+        }
+    }
+
+    private static void readNormalizerSpec(ProtobufWire n, Fields f) {
+        while (n.nextField()) {
+            switch (n.fieldNumber()) {
+                case 1 -> f.normalizerName = n.string();
+                case 2 -> f.hasCharsMap = n.bytesField().length > 0;
+                case 3 -> f.addDummyPrefix = n.bool();
+                case 4 -> f.removeExtraWhitespaces = n.bool();
+                case 5 -> f.escapeWhitespaces = n.bool();
+                default -> n.skip();
+            }
+        }
+    }
+
+    private static boolean hasCharsMap(ProtobufWire spec) {
+        boolean found = false;
+        while (spec.nextField()) {
+            if (spec.fieldNumber() == 2) found |= spec.bytesField().length > 0;
+            else spec.skip();
+        }
+        return found;
     }
 }

@@ -4,14 +4,15 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
- * Turns generated tokens into text as they come: bytes of a character split over several
- * byte-fallback tokens are held back until the character is complete, and (SentencePiece) the
- * leading space of the first piece after BOS is dropped, as llama2.c and SentencePiece do.
+ * Turns generated tokens into text as they come. Bytes of a character split over several tokens
+ * (byte-fallback pieces, or byte-level BPE tokens) are held back until the character is complete;
+ * and, for SentencePiece vocabularies, a piece right after BOS loses its leading space (the dummy
+ * prefix), as llama2.c's run.c does. Not thread-safe: one decoder per stream.
  */
 public final class StreamingDecoder {
     private final Tokenizer tokenizer;
@@ -20,7 +21,7 @@ public final class StreamingDecoder {
             .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE);
     private int previous;
 
-    /** @param previousToken the token before the first one fed (the prompt's last token) */
+    /** @param previousToken the token before the first one fed (the prompt's last token, often BOS) */
     public StreamingDecoder(Tokenizer tokenizer, int previousToken) {
         this.tokenizer = tokenizer;
         this.previous = previousToken;
@@ -29,16 +30,16 @@ public final class StreamingDecoder {
     /** The text that became complete with this token (possibly empty). */
     public String feed(int token) {
         byte[] bytes = tokenizer.decodeBytes(token);
-        if (previous == tokenizer.bosId() && tokenizer instanceof SentencePieceBpe sp && sp.stripsLeadingSpaceAfterBos()
-                && bytes.length > 0 && bytes[0] == ' ' && !tokenizer.tokenText(token).startsWith("<0x")) {
-            bytes = java.util.Arrays.copyOfRange(bytes, 1, bytes.length);
+        if (previous >= 0 && previous == tokenizer.bosId() && bytes.length > 0 && bytes[0] == ' '
+                && tokenizer instanceof SentencePieceBpe sp && sp.stripsLeadingSpaceAfterBos(token)) {
+            bytes = Arrays.copyOfRange(bytes, 1, bytes.length);
         }
         previous = token;
         pending.writeBytes(bytes);
         return drain(false);
     }
 
-    /** Whatever is left, with incomplete characters replaced. */
+    /** Whatever is left at the end of the stream, an incomplete character replaced by U+FFFD. */
     public String flush() {
         return drain(true);
     }
@@ -46,14 +47,13 @@ public final class StreamingDecoder {
     private String drain(boolean endOfInput) {
         ByteBuffer in = ByteBuffer.wrap(pending.toByteArray());
         CharBuffer out = CharBuffer.allocate(in.remaining() + 1);
-        CoderResult r = utf8.decode(in, out, endOfInput);
-        if (r.isError()) throw new IllegalStateException(r.toString());
+        utf8.decode(in, out, endOfInput); // with REPLACE it reports only underflow or overflow, never an error
         if (endOfInput) {
             utf8.flush(out);
             utf8.reset();
         }
         pending.reset();
-        pending.write(in.array(), in.position(), in.remaining()); // an incomplete character waits
+        pending.write(in.array(), in.position(), in.remaining()); // an incomplete character waits for its next bytes
         return out.flip().toString();
     }
 }

@@ -47,6 +47,20 @@ public final class AdamW {
         return t;
     }
 
+    /** The first and second moments of {@code p} (live arrays, not copies), or null before its first update; for checkpoints. */
+    public float[][] moments(Param p) {
+        Moments mv = state.get(p);
+        return mv == null ? null : new float[][] {mv.m(), mv.v()};
+    }
+
+    /** Restores a checkpoint: the step count and, per parameter, its moments (copied; absent = no state yet). */
+    public void restore(int steps, Map<Param, float[][]> moments) {
+        if (steps < 0) throw new IllegalArgumentException("negative step count " + steps);
+        t = steps;
+        state.clear();
+        moments.forEach((p, mv) -> state.put(p, new Moments(mv[0].clone(), mv[1].clone())));
+    }
+
     public static boolean decays(Param p) {
         return p.kind() == Param.Kind.MATRIX;
     }

@@ -39,11 +39,22 @@ public final class Trainer {
         return optimizer.steps();
     }
 
+    /** The optimizer, for checkpoints (its moments and step count). */
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
     public TrainingPass pass() {
         return pass;
     }
 
     public StepResult step(List<Batch> microBatches) {
+        return step(microBatches, objective);
+    }
+
+    /** One step on another objective than the constructor's (e.g. a random subset of the exits each step). */
+    public StepResult step(List<Batch> microBatches, ExitObjective objective) {
+        objective.check(model.config);
         if (microBatches.isEmpty()) throw new BadInputException("a training step needs at least one batch");
         List<Param> params = model.params();
         model.zeroGrads();

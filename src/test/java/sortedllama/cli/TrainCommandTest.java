@@ -1,0 +1,195 @@
+package sortedllama.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import sortedllama.BadInputException;
+import sortedllama.io.ModelFile;
+import sortedllama.io.ModelLoader;
+import sortedllama.io.SafetensorsWriter;
+import sortedllama.model.LlamaConfig;
+import sortedllama.model.LlamaModel;
+import sortedllama.model.RopeLayout;
+import sortedllama.tensor.DType;
+import sortedllama.train.TrainableModel;
+
+class TrainCommandTest {
+    static final Path TOKENIZER = Path.of("src/test/resources/tokenizer/wordnet_bpe_600.json");
+    static final Path TINY = Path.of("src/test/resources/models/tied_legacy.bin");
+
+    @TempDir static Path shared;
+    static Path model, trainText, validText;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        LlamaConfig c = new LlamaConfig(32, 64, 4, 4, 2, 8, 600, 64, 1e-5f, 10000f, null, RopeLayout.HALF_SPLIT, 1, 2);
+        model = shared.resolve("base");
+        Files.createDirectories(model);
+        try (Arena arena = Arena.ofShared()) {
+            SafetensorsWriter.write(model, TrainableModel.random(c, 7, true).toWeights(arena), DType.F32);
+        }
+        Files.copy(TOKENIZER, model.resolve("tokenizer.json"));
+        String[] animals = {"cat", "dog", "bird", "horse", "fish"};
+        String[] places = {"house", "garden", "river", "park", "field"};
+        Random rnd = new Random(3);
+        StringBuilder train = new StringBuilder(), valid = new StringBuilder();
+        for (int i = 0; i < 60; i++) {
+            String doc = "the " + animals[rnd.nextInt(5)] + " is in the " + places[rnd.nextInt(5)] + ". a small "
+                    + animals[rnd.nextInt(5)] + " sleeps by the " + places[rnd.nextInt(5)] + ".\n\n";
+            (i % 6 == 5 ? valid : train).append(doc);
+        }
+        trainText = shared.resolve("train.txt");
+        validText = shared.resolve("valid.txt");
+        Files.writeString(trainText, train);
+        Files.writeString(validText, valid);
+    }
+
+    /** Runs a command as Main does: BadInputException is exit 2 with a one-line message. */
+    static int run(Object command, String... args) {
+        CommandLine cli = new CommandLine(command);
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        cli.setErr(new PrintWriter(err, true));
+        cli.setParameterExceptionHandler((ex, a) -> Main.BAD_INPUT);
+        cli.setExecutionExceptionHandler((ex, c, p) -> {
+            if (ex instanceof BadInputException) {
+                System.err.println("sorted-llama: " + ex.getMessage());
+                return Main.BAD_INPUT;
+            }
+            throw ex;
+        });
+        return cli.execute(args);
+    }
+
+    static List<String> trainArgs(Path out, String... extra) {
+        List<String> a = new ArrayList<>(List.of("--model", model.toString(), "--data", trainText.toString(), "--validation",
+                validText.toString(), "--format", "TEXT", "--method", "sorted", "--exits", "1,2,3", "--out", out.toString(),
+                "--batch", "4", "--seq-len", "32", "--lr", "3e-3", "--warmup", "2"));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    @Test
+    void sortedTrainingLowersValidationLossAtEveryExit(@TempDir Path out) throws Exception {
+        assertEquals(0, run(new TrainCommand(), trainArgs(out, "--steps", "30", "--eval-every", "10").toArray(String[]::new)));
+        List<JsonNode> validation = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            JsonNode row = new ObjectMapper().readTree(line);
+            if (row.has("validation_exit_loss")) validation.add(row.get("validation_exit_loss"));
+        }
+        assertTrue(validation.size() >= 2, "validation rows: " + validation.size());
+        JsonNode first = validation.get(0), last = validation.get(validation.size() - 1);
+        for (String exit : List.of("1", "2", "3", "4")) {
+            assertTrue(last.get(exit).asDouble() < first.get(exit).asDouble() - 0.5,
+                    "exit " + exit + ": " + first.get(exit) + " -> " + last.get(exit));
+        }
+        assertTrue(Files.size(out.resolve("loss.png")) > 1000);
+        assertTrue(Files.isRegularFile(out.resolve("model/tokenizer.json")));
+        try (ModelFile trained = ModelLoader.open(out.resolve("model"))) {
+            assertEquals(4, trained.config().nLayers());
+        }
+    }
+
+    @Test
+    void resumedRunReachesBitIdenticalWeights(@TempDir Path dir) throws Exception {
+        Path whole = dir.resolve("whole"), split = dir.resolve("split");
+        assertEquals(0, run(new TrainCommand(), trainArgs(whole, "--steps", "6", "--accumulate", "2", "--exits-per-step", "2", "--checkpoint-every", "2")
+                .toArray(String[]::new)));
+        assertEquals(0, run(new TrainCommand(), trainArgs(split, "--steps", "6", "--accumulate", "2", "--exits-per-step", "2", "--stop-after", "3")
+                .toArray(String[]::new)));
+        assertTrue(Files.notExists(split.resolve("model")));
+        // other options are refused
+        assertEquals(2, run(new TrainCommand(), trainArgs(split, "--steps", "6", "--accumulate", "2", "--exits-per-step", "2", "--seed", "5", "--resume")
+                .toArray(String[]::new)));
+        // a new run does not overwrite a checkpoint silently
+        assertEquals(2, run(new TrainCommand(), trainArgs(split, "--steps", "6", "--accumulate", "2", "--exits-per-step", "2").toArray(String[]::new)));
+        assertEquals(0, run(new TrainCommand(), trainArgs(split, "--steps", "6", "--accumulate", "2", "--exits-per-step", "2", "--resume")
+                .toArray(String[]::new)));
+        assertArrayEquals(Files.readAllBytes(whole.resolve("checkpoint/tensors.bin")), Files.readAllBytes(split.resolve("checkpoint/tensors.bin")));
+        assertArrayEquals(Files.readAllBytes(whole.resolve("model/model.safetensors")), Files.readAllBytes(split.resolve("model/model.safetensors")));
+    }
+
+    @Test
+    void exitsPerStepTrainsTheLastLayerAndOthersAtRandom(@TempDir Path out) throws Exception {
+        assertEquals(0, run(new TrainCommand(), trainArgs(out, "--steps", "8", "--exits-per-step", "2").toArray(String[]::new)));
+        java.util.Set<String> seen = new java.util.TreeSet<>();
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            JsonNode row = new ObjectMapper().readTree(line);
+            if (!row.has("exit_loss")) continue;
+            assertEquals(2, row.get("exit_loss").size(), line);
+            assertTrue(row.get("exit_loss").has("4"), line);
+            row.get("exit_loss").fieldNames().forEachRemaining(seen::add);
+        }
+        assertTrue(seen.size() > 2, "exits drawn: " + seen);
+        assertEquals(2, run(new TrainCommand(), trainArgs(out.resolve("x"), "--steps", "8", "--exits-per-step", "5").toArray(String[]::new)));
+    }
+
+    private static float[] logits(Path path, int exit, int[] tokens) {
+        try (ModelFile f = ModelLoader.open(path)) {
+            LlamaModel m = f.model();
+            return m.forward(m.newCache(tokens.length), tokens, exit, true);
+        }
+    }
+
+    /** Within {@code tol} of the largest logit: float32 paths that sum in different orders. */
+    private static void assertClose(float[] expected, float[] actual, double tol) {
+        assertEquals(expected.length, actual.length);
+        double scale = 0;
+        for (float e : expected) scale = Math.max(scale, Math.abs(e));
+        for (int i = 0; i < expected.length; i++) {
+            assertTrue(Math.abs(expected[i] - actual[i]) <= tol * scale, "at " + i + ": " + expected[i] + " vs " + actual[i]);
+        }
+    }
+
+    @Test
+    void exportOfAnExitMatchesTheSourceAtThatExit(@TempDir Path dir) {
+        int[] tokens = new Random(1).ints(12, 0, 96).toArray();
+        assertEquals(0, run(new ExportCommand(), "--model", TINY.toString(), "--out", dir.resolve("exit2").toString(), "--format", "hf",
+                "--exit-layer", "2"));
+        try (ModelFile f = ModelLoader.open(dir.resolve("exit2"))) {
+            assertEquals(2, f.config().nLayers());
+        }
+        assertClose(logits(TINY, 2, tokens), logits(dir.resolve("exit2"), 2, tokens), 1e-5);
+        assertEquals(0, run(new ExportCommand(), "--model", TINY.toString(), "--out", dir.resolve("exit3.gguf").toString(), "--format", "gguf",
+                "--exit-layer", "3"));
+        assertClose(logits(TINY, 3, tokens), logits(dir.resolve("exit3.gguf"), 3, tokens), 1e-5);
+        for (String[] f : new String[][] {{"hf", "full"}, {"gguf", "full.gguf"}, {"llama2c", "full.bin"}}) {
+            assertEquals(0, run(new ExportCommand(), "--model", TINY.toString(), "--out", dir.resolve(f[1]).toString(), "--format", f[0]));
+            assertClose(logits(TINY, 4, tokens), logits(dir.resolve(f[1]), 4, tokens), 1e-5);
+        }
+    }
+
+    private static String[] with(List<String> args, String option, String value) {
+        args.set(args.indexOf(option) + 1, value);
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void badInputExitsWith2(@TempDir Path out) {
+        assertEquals(2, run(new TrainCommand(), "--model", model.toString(), "--data", out.resolve("missing.txt").toString(),
+                "--format", "text", "--out", out.toString()));
+        assertEquals(2, run(new TrainCommand(), with(trainArgs(out.resolve("a"), "--steps", "4"), "--seq-len", "1000")));
+        assertEquals(2, run(new TrainCommand(), with(trainArgs(out.resolve("b"), "--steps", "4"), "--format", "csv")));
+        assertEquals(2, run(new TrainCommand(), with(trainArgs(out.resolve("c"), "--steps", "4"), "--exits", "1,9")));
+        assertEquals(2, run(new TrainCommand(), with(trainArgs(out.resolve("d"), "--steps", "4"), "--method", "frozen")));
+        assertEquals(2, run(new TrainCommand(), trainArgs(out.resolve("e"), "--steps", "4", "--resume").toArray(String[]::new)));
+        assertEquals(2, run(new ExportCommand(), "--model", TINY.toString(), "--out", out.resolve("x").toString(), "--format", "hf",
+                "--exit-layer", "5"));
+        assertEquals(2, run(new ExportCommand(), "--model", TINY.toString(), "--out", out.resolve("y").toString(), "--format", "onnx"));
+    }
+}
