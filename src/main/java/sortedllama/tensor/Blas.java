@@ -31,7 +31,7 @@ public final class Blas {
                 Linker.Option.critical(true));
         SET_THREADS = linker.downcallHandle(lookup.find("openblas_set_num_threads").orElseThrow(),
                 FunctionDescriptor.ofVoid(I));
-        setThreads(Parallel.threads());
+        setThreads(1); // see Matmul: our workers split the rows, OpenBLAS's own pool would spin against them
     }
 
     private Blas() {}
@@ -58,8 +58,4 @@ public final class Blas {
         }
     }
 
-    /** Y[T, rows] = X[T, cols] · W^T for a float32 weight W stored [rows, cols]. */
-    public static void matmulTransposed(MemorySegment w, int rows, int cols, float[] x, int tokens, float[] y) {
-        sgemm(tokens, rows, cols, 1f, MemorySegment.ofArray(x), cols, w, cols, true, 0f, MemorySegment.ofArray(y), rows);
-    }
 }

@@ -9,7 +9,9 @@ import java.lang.foreign.MemorySegment;
  *   <li>one vector (decoding): fused Vector API kernels, rows split over the cores;</li>
  *   <li>a few vectors (speculative verification): each row is decoded once and reused for every vector;</li>
  *   <li>many vectors (prefill, training): OpenBLAS sgemm, straight on the mapped weights when they are
- *       float32, else on tiles decoded to float32.</li>
+ *       float32, else on tiles decoded to float32. OpenBLAS runs single-threaded on slices of rows that
+ *       our own workers share out: its thread pool keeps spinning after each product, which halved
+ *       the speed of the Java kernels running between products.</li>
  * </ul>
  */
 public final class Matmul {
@@ -38,7 +40,9 @@ public final class Matmul {
                 }
             });
         } else if (w.type() == DType.F32) {
-            Blas.matmulTransposed(w.data(), rows, cols, x, tokens, out);
+            MemorySegment xSeg = MemorySegment.ofArray(x), outSeg = MemorySegment.ofArray(out);
+            Parallel.forRange(rows, Math.max(16, minRows), (from, to) -> Blas.sgemm(tokens, to - from, cols, 1f, xSeg, cols,
+                    w.data().asSlice(4L * from * cols, 4L * (to - from) * cols), cols, true, 0f, outSeg.asSlice(4L * from), rows));
         } else {
             blasOnDecodedTiles(w, x, tokens, out);
         }
@@ -58,7 +62,8 @@ public final class Matmul {
                     System.arraycopy(row, 0, tile, r * cols, cols);
                 }
             });
-            Blas.sgemm(tokens, n, cols, 1f, xSeg, cols, tileSeg, cols, true, 0f, outSeg.asSlice(4L * r0), rows);
+            Parallel.forRange(n, 16, (from, to) -> Blas.sgemm(tokens, to - from, cols, 1f, xSeg, cols,
+                    tileSeg.asSlice(4L * from * cols), cols, true, 0f, outSeg.asSlice(4L * (first + from)), rows));
         }
     }
 }

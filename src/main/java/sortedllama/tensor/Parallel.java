@@ -58,10 +58,9 @@ public final class Parallel {
         return threads;
     }
 
-    /** Sets how many threads kernels use (at least 1), OpenBLAS included. */
+    /** Sets how many threads kernels use (at least 1). */
     public static void setThreads(int n) {
         threads = Math.max(1, n);
-        Blas.setThreads(threads);
     }
 
     /**
