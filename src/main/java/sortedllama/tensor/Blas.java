@@ -50,8 +50,14 @@ public final class Blas {
      */
     public static void sgemm(int m, int n, int k, float alpha, MemorySegment a, int lda, MemorySegment b, int ldb,
                              boolean transB, float beta, MemorySegment c, int ldc) {
+        sgemm(false, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /** As above, with op(A) = A^T (A stored [k,m]) when {@code transA}. Runs on the calling thread. */
+    public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, MemorySegment a, int lda,
+                             MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
         try {
-            SGEMM.invokeExact(ROW_MAJOR, NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb,
+            SGEMM.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb,
                     beta, c, ldc);
         } catch (Throwable t) {
             throw new IllegalStateException("cblas_sgemm failed", t);

@@ -27,7 +27,7 @@ final class Attention {
     /** out = softmax(q k^T / sqrt(headDim)) v, keeping the probabilities in att for the backward. */
     static void forward(float[] out, float[] att, float[] q, float[] k, float[] v, BatchLayout s) {
         Dims d = new Dims(s);
-        Gemm.onOneOpenblasThread(() -> Parallel.forRange(s.batchSize() * d.kvHeads, 1, (from, to) -> {
+        Parallel.forRange(s.batchSize() * d.kvHeads, 1, (from, to) -> {
             for (int group = from; group < to; group++) {
                 int b = group / d.kvHeads, g = group % d.kvHeads, kv = d.kvOffset(b, g);
                 for (int h = g * d.rep; h < (g + 1) * d.rep; h++) {
@@ -42,7 +42,7 @@ final class Attention {
                     Gemm.tile(false, false, d.T, d.headDim, d.T, 1f, att, p, d.T, v, kv, d.kvDim, 0f, out, qo, d.qDim);
                 }
             }
-        }));
+        });
     }
 
     /**
@@ -52,7 +52,7 @@ final class Attention {
     static void backward(float[] dq, float[] dk, float[] dv, float[] dOut, float[] q, float[] k, float[] v,
                          float[] att, BatchLayout s) {
         Dims d = new Dims(s);
-        Gemm.onOneOpenblasThread(() -> Parallel.forRange(s.batchSize() * d.kvHeads, 1, (from, to) -> {
+        Parallel.forRange(s.batchSize() * d.kvHeads, 1, (from, to) -> {
             float[] dS = new float[d.T * d.T];
             for (int group = from; group < to; group++) {
                 int b = group / d.kvHeads, g = group % d.kvHeads, kv = d.kvOffset(b, g);
@@ -72,7 +72,7 @@ final class Attention {
                     Gemm.tile(true, false, d.T, d.headDim, d.T, 1f, att, p, d.T, dOut, qo, d.qDim, firstHead, dv, kv, d.kvDim);
                 }
             }
-        }));
+        });
     }
 
     /** Sizes and where a (sequence, head)'s block starts in each array. */

@@ -1,11 +1,6 @@
 package sortedllama.train;
 
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 import sortedllama.tensor.Blas;
 import sortedllama.tensor.Parallel;
@@ -17,8 +12,8 @@ import sortedllama.tensor.Parallel;
  *
  * <p>Threads: OpenBLAS's own workers keep spinning for a long time after each product, and on
  * a machine with few cores they steal the cores from the Java kernels that run in between
- * (attention ran at half speed). So OpenBLAS is set to one thread while a product runs, and the
- * product is cut into tiles that {@link Parallel}'s workers hand to OpenBLAS one by one.
+ * (attention ran at half speed). So OpenBLAS runs single-threaded ({@link Blas} sets it so), and
+ * the product is cut into tiles that {@link Parallel}'s workers hand to OpenBLAS one by one.
  *
  * <p>Reproducibility: the tiles depend on the shapes only, never on the number of threads, and
  * a tile is always computed by the same single-threaded call, so every product gives the same
@@ -27,29 +22,8 @@ import sortedllama.tensor.Parallel;
  * along the inner dimension, and the partial products are added in a fixed order.
  */
 final class Gemm {
-    private static final int ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
     /** Tile sizes: large enough that packing operands per tile costs little. */
     static final int TILE_ROWS = 256, TILE_COLS = 4096, TILE_INNER = 1024;
-    private static final MethodHandle SGEMM, SET_THREADS, GET_THREADS;
-
-    static {
-        try {
-            // Blas loads the library (from the org.bytedeco jar)
-            Class.forName(Blas.class.getName());
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException(e);
-        }
-        var I = ValueLayout.JAVA_INT;
-        var F = ValueLayout.JAVA_FLOAT;
-        var P = ValueLayout.ADDRESS;
-        Linker linker = Linker.nativeLinker();
-        SymbolLookup lookup = SymbolLookup.loaderLookup();
-        SGEMM = linker.downcallHandle(lookup.find("cblas_sgemm").orElseThrow(),
-                FunctionDescriptor.ofVoid(I, I, I, I, I, I, F, P, I, P, I, F, P, I), Linker.Option.critical(true));
-        SET_THREADS = linker.downcallHandle(lookup.find("openblas_set_num_threads").orElseThrow(), FunctionDescriptor.ofVoid(I));
-        GET_THREADS = linker.downcallHandle(lookup.find("openblas_get_num_threads").orElseThrow(), FunctionDescriptor.of(I));
-    }
-
     private Gemm() {}
 
     /**
@@ -62,34 +36,18 @@ final class Gemm {
         // equal tiles of at most TILE_ROWS x TILE_COLS: balanced over the workers
         int rowTiles = ceilDiv(m, TILE_ROWS), colTiles = ceilDiv(n, TILE_COLS);
         int tileRows = ceilDiv(m, rowTiles), tileCols = ceilDiv(n, colTiles);
-        onOneOpenblasThread(() -> {
-            if (rowTiles * colTiles < 4 && k >= 2 * TILE_INNER) {
-                alongInner(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
-                return;
-            }
-            Parallel.forRange(rowTiles * colTiles, 1, (from, to) -> {
-                for (int tile = from; tile < to; tile++) {
-                    int r0 = tile / colTiles * tileRows, c0 = tile % colTiles * tileCols;
-                    int rows = Math.min(tileRows, m - r0), cols = Math.min(tileCols, n - c0);
-                    tile(transA, transB, rows, cols, k, 1f, a, aOff + (transA ? r0 : r0 * lda), lda,
-                            b, bOff + (transB ? c0 * ldb : c0), ldb, beta, c, cOff + r0 * ldc + c0, ldc);
-                }
-            });
-        });
-    }
-
-    /**
-     * Runs {@code body} with OpenBLAS set to one thread (restored after): within it, kernels call
-     * {@link #tile} from Parallel's workers, several products at once.
-     */
-    static void onOneOpenblasThread(Runnable body) {
-        int openblasThreads = openblasThreads();
-        if (openblasThreads != 1) setOpenblasThreads(1);
-        try {
-            body.run();
-        } finally {
-            if (openblasThreads != 1) setOpenblasThreads(openblasThreads);
+        if (rowTiles * colTiles < 4 && k >= 2 * TILE_INNER) {
+            alongInner(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            return;
         }
+        Parallel.forRange(rowTiles * colTiles, 1, (from, to) -> {
+            for (int tile = from; tile < to; tile++) {
+                int r0 = tile / colTiles * tileRows, c0 = tile % colTiles * tileCols;
+                int rows = Math.min(tileRows, m - r0), cols = Math.min(tileCols, n - c0);
+                tile(transA, transB, rows, cols, k, 1f, a, aOff + (transA ? r0 : r0 * lda), lda,
+                        b, bOff + (transB ? c0 * ldb : c0), ldb, beta, c, cOff + r0 * ldc + c0, ldc);
+            }
+        });
     }
 
     /** Partial products over fixed chunks of the inner dimension, then C = beta·C + their sum in chunk order. */
@@ -114,34 +72,10 @@ final class Gemm {
         });
     }
 
-    /**
-     * C = alpha·op(A)·op(B) + beta·C by one call of OpenBLAS on the calling thread: only inside
-     * {@link #onOneOpenblasThread}.
-     */
+    /** C = alpha·op(A)·op(B) + beta·C by one single-threaded OpenBLAS call on the calling thread. */
     static void tile(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                      float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc) {
-        try {
-            SGEMM.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha,
-                    slice(a, aOff), lda, slice(b, bOff), ldb, beta, slice(c, cOff), ldc);
-        } catch (Throwable t) {
-            throw new IllegalStateException("cblas_sgemm failed", t);
-        }
-    }
-
-    private static int openblasThreads() {
-        try {
-            return (int) GET_THREADS.invokeExact();
-        } catch (Throwable t) {
-            throw new IllegalStateException("openblas_get_num_threads failed", t);
-        }
-    }
-
-    private static void setOpenblasThreads(int n) {
-        try {
-            SET_THREADS.invokeExact(n);
-        } catch (Throwable t) {
-            throw new IllegalStateException("openblas_set_num_threads failed", t);
-        }
+        Blas.sgemm(transA, transB, m, n, k, alpha, slice(a, aOff), lda, slice(b, bOff), ldb, beta, slice(c, cOff), ldc);
     }
 
     private static int ceilDiv(int a, int b) {
