@@ -56,7 +56,7 @@ final class BenchModes {
         }
 
         ExitSet exitSet(ModelFile file) {
-            return exits == null ? ExitSet.all(file.config().nLayers()) : ExitSet.parse(exits, file.config().nLayers());
+            return exits == null ? file.exitSet() : ExitSet.parse(exits, file.config().nLayers());
         }
     }
 

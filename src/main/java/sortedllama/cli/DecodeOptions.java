@@ -16,7 +16,8 @@ final class DecodeOptions {
     Double budget;
 
     @Option(names = "--exits", paramLabel = "LIST",
-            description = "The model's exit set, e.g. 2,4,6 or every:4 or every:4@12 (default: every layer).")
+            description = "The model's exit set, e.g. 2,4,6 or every:4 or every:4@12 (default: the exits the model "
+                    + "records as sorted-tuned, else every layer).")
     String exits;
 
     @Option(names = "--draft-exit", paramLabel = "K",
@@ -39,8 +40,9 @@ final class DecodeOptions {
             description = "Adaptive mode: keys/values of skipped layers: recompute (exact, default) or propagate (CALM's copy).")
     String kvFill;
 
-    DecodePlan plan(Integer exitLayer, LlamaConfig config) {
-        ExitSet exitSet = exits == null ? ExitSet.all(config.nLayers()) : ExitSet.parse(exits, config.nLayers());
+    DecodePlan plan(Integer exitLayer, sortedllama.io.ModelFile file) {
+        LlamaConfig config = file.config();
+        ExitSet exitSet = exits == null ? file.exitSet() : ExitSet.parse(exits, config.nLayers());
         return DecodePlan.of(mode, exitLayer, budget, draftExit, draftTokens, !fixedDraft, confidence, kvFill, exitSet, config);
     }
 }

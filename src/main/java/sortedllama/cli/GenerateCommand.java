@@ -71,7 +71,7 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (ModelFile file = modelOptions.open()) {
             var config = file.config();
-            var plan = decode.plan(exitLayer, config);
+            var plan = decode.plan(exitLayer, file);
             Tokenizer tokenizer = ids && prompt.ids != null ? null
                     : modelOptions.requireTokenizer(file, "needed for --prompt text and for text output; use --prompt-ids with --ids to work on ids alone");
             int[] promptIds;

@@ -27,7 +27,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--host", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Address to listen on (default ${DEFAULT-VALUE}).")
     String host;
 
-    @Option(names = "--exits", paramLabel = "LIST", description = "The model's exit set, for budgets and /v1/models (default: every layer).")
+    @Option(names = "--exits", paramLabel = "LIST", description = "The model's exit set, for budgets and /v1/models (default: the exits the model records as sorted-tuned, else every layer).")
     String exits;
 
     @Option(names = "--slots", paramLabel = "N", description = "Generations at once (default: one per core).")
@@ -43,7 +43,7 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         try (ModelFile file = modelOptions.open()) {
             var tokenizer = modelOptions.requireTokenizer(file, "the server works on text");
-            var exitSet = exits == null ? ExitSet.all(file.config().nLayers()) : ExitSet.parse(exits, file.config().nLayers());
+            var exitSet = exits == null ? file.exitSet() : ExitSet.parse(exits, file.config().nLayers());
             var options = ServerOptions.defaults().withHost(host).withRequestTimeout(Duration.ofSeconds(timeoutSeconds));
             if (slots != null || queue != null) {
                 int s = slots != null ? slots : Runtime.getRuntime().availableProcessors();

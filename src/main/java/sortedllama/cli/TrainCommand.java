@@ -296,7 +296,8 @@ public final class TrainCommand implements Callable<Integer> {
         Path modelDir = out.resolve("model");
         Files.createDirectories(modelDir);
         try (Arena arena = Arena.ofShared()) {
-            SafetensorsWriter.write(modelDir, model.toWeights(arena), DType.F32);
+            // a sorted model records its exits, the default exit set of generate, serve and bench
+            SafetensorsWriter.write(modelDir, model.toWeights(arena), DType.F32, m == Method.SORTED ? set : null);
         }
         if (tokenizerFile != null) {
             Files.copy(tokenizerFile, modelDir.resolve(tokenizerFile.getFileName().toString().endsWith(".json") ? "tokenizer.json"

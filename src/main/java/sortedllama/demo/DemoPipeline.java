@@ -135,7 +135,7 @@ public final class DemoPipeline {
         Path dir = s.out().resolve(objective.exits().length == 1 ? "model-sft" : "model-soft");
         try (Arena arena = Arena.ofShared()) { // kernel threads read the weights too
             LlamaModel inference = new LlamaModel(model.toWeights(arena));
-            SafetensorsWriter.write(dir, inference.weights(), DType.F32);
+            SafetensorsWriter.write(dir, inference.weights(), DType.F32, objective.exits().length > 1 ? sorted : null);
             Files.copy(tokenizerPath, dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             Map<Integer, String> samples = samples(inference, tokenizer);
             var modes = compareModes(inference, tokenizer, heldOut, sorted);

@@ -16,7 +16,10 @@ import sortedllama.model.RopeScaling;
  * A Hugging Face LLaMA {@code config.json}, read and written. Hugging Face checkpoints rotate
  * half-split dimension pairs ({@link RopeLayout#HALF_SPLIT}): its converter permutes Meta's wq/wk rows.
  */
-record HfConfig(LlamaConfig config, boolean tieWordEmbeddings, String torchDtype) {
+record HfConfig(LlamaConfig config, boolean tieWordEmbeddings, String torchDtype, String sortedExits) {
+    /** Our key in config.json for the exits a model was sorted-tuned at (Hugging Face ignores unknown keys). */
+    static final String SORTED_EXITS = "sorted_exits";
+
     static final ObjectMapper JSON = new ObjectMapper();
 
     static HfConfig read(Path path) {
@@ -43,7 +46,13 @@ record HfConfig(LlamaConfig config, boolean tieWordEmbeddings, String torchDtype
                     integer(j, "vocab_size", path), integer(j, "max_position_embeddings", 2048, path),
                     (float) number(j, "rms_norm_eps", 1e-6, path), (float) number(j, "rope_theta", 10000, path), scaling,
                     RopeLayout.HALF_SPLIT, firstId(j, "bos_token_id", 1, path), firstId(j, "eos_token_id", 2, path));
-            return new HfConfig(config, j.path("tie_word_embeddings").asBoolean(false), text(j, "torch_dtype", ""));
+            String exits = null;
+            if (j.path(SORTED_EXITS).isArray()) {
+                StringBuilder sb = new StringBuilder();
+                for (JsonNode e : j.path(SORTED_EXITS)) sb.append(sb.isEmpty() ? "" : ",").append(e.asInt());
+                exits = sb.toString();
+            }
+            return new HfConfig(config, j.path("tie_word_embeddings").asBoolean(false), text(j, "torch_dtype", ""), exits);
         } catch (BadInputException e) {
             if (e.getMessage().startsWith(path.toString())) throw e;
             throw new BadInputException(path + ": " + e.getMessage());

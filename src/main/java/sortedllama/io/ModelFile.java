@@ -18,6 +18,19 @@ import sortedllama.tokenizer.Tokenizer;
 public record ModelFile(Path path, String format, LlamaConfig config, Map<String, Tensor> tensors,
                         Tokenizer embeddedTokenizer, Map<String, String> metadata, Arena arena)
         implements AutoCloseable {
+    /** Metadata key of the exits a model was sorted-tuned at ("2,4,6,8"), when its file records them. */
+    public static final String SORTED_EXITS = "sorted_exits";
+
+    /**
+     * The model's exit set: the exits it was sorted-tuned at when the file records them
+     * (config.json's {@code sorted_exits}), else every layer.
+     */
+    public sortedllama.model.ExitSet exitSet() {
+        String exits = metadata.get(SORTED_EXITS);
+        return exits == null ? sortedllama.model.ExitSet.all(config.nLayers())
+                : sortedllama.model.ExitSet.parse(exits, config.nLayers());
+    }
+
     /** Key of the optional rope frequency divisors in {@link #tensors}. */
     public static final String ROPE_FREQS = "rope_freqs.weight";
 

@@ -46,6 +46,7 @@ final class SafetensorsReader {
             if (config.tieWordEmbeddings()) tensors.remove(OUTPUT); // tied: lm_head, if saved at all, is the embedding
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("torch_dtype", config.torchDtype());
+            if (config.sortedExits() != null) meta.put(ModelFile.SORTED_EXITS, config.sortedExits());
             meta.put("tie_word_embeddings", String.valueOf(config.tieWordEmbeddings()));
             meta.put("safetensors files", String.valueOf(new TreeSet<>(seen.values()).size()));
             return new ModelFile(dir, "Hugging Face safetensors", config.config(), tensors, null, meta, arena);

@@ -25,6 +25,11 @@ public final class SafetensorsWriter {
 
     /** @param dtype F32, F16 or BF16, for every tensor (as Hugging Face stores norms in the model's dtype) */
     public static void write(Path dir, LlamaWeights weights, DType dtype) {
+        write(dir, weights, dtype, null);
+    }
+
+    /** @param sortedExits the exits the model was sorted-tuned at, recorded in config.json; null if none */
+    public static void write(Path dir, LlamaWeights weights, DType dtype, sortedllama.model.ExitSet sortedExits) {
         String torchDtype = switch (dtype) {
             case F32 -> "float32";
             case F16 -> "float16";
@@ -42,6 +47,10 @@ public final class SafetensorsWriter {
         }
         writeFile(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         ObjectNode config = HfConfig.toJson(weights.config, weights.tiedOutput(), torchDtype);
+        if (sortedExits != null) {
+            var array = config.putArray(HfConfig.SORTED_EXITS);
+            for (int k : sortedExits.layers()) array.add(k);
+        }
         BinaryOut.writeAtomically(dir.resolve("config.json"), out -> out.utf8(config.toPrettyString() + "\n"));
     }
 
