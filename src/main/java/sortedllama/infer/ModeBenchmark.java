@@ -28,9 +28,12 @@ public final class ModeBenchmark {
         return out;
     }
 
-    /** One warm-up pass (for the JIT), then a timed greedy pass over every prompt. */
+    /**
+     * A whole untimed pass first (so that the JIT has compiled this plan's paths and, for
+     * speculation, the speed memory has settled), then a timed greedy pass over every prompt.
+     */
     public static Totals measure(LlamaModel model, DecodePlan plan, List<int[]> prompts, int tokens, List<int[]> reference) {
-        for (int[] p : prompts) plan.generate(model, p, Math.min(tokens, 16), Sampler.greedy(), -1, null);
+        for (int[] p : prompts) plan.generate(model, p, tokens, Sampler.greedy(), -1, null);
         long nanos = 0, generated = 0, drafted = 0, total = 0;
         double depthSum = 0, acceptedSum = 0;
         int identical = 0, agreeing = 0, compared = 0;

@@ -196,13 +196,16 @@ public final class SpeculativeGenerator {
      * so a change in acceptance (another kind of prompt) is noticed.
      */
     static final class ModeChooser {
+        /** Longest wait between probes of the losing mode: its cost then stays below 1%. */
+        private static final int MAX_PROBE_INTERVAL = 32 * PROBE_EVERY;
         private double plainNanosPerToken = Double.NaN, specNanosPerToken = Double.NaN;
-        private int tokensSinceProbe;
-        private boolean speculating = true;
+        private int tokensSinceProbe, probeInterval = PROBE_EVERY;
+        private boolean speculating = true, probing;
 
         synchronized boolean speculate() {
             if (Double.isNaN(plainNanosPerToken) && !Double.isNaN(specNanosPerToken)) return false; // measure plain once early
-            if (tokensSinceProbe >= PROBE_EVERY) { // time to measure the other mode once
+            probing = tokensSinceProbe >= probeInterval;
+            if (probing) { // time to measure the other mode once
                 tokensSinceProbe = 0;
                 return !speculating;
             }
@@ -219,11 +222,14 @@ public final class SpeculativeGenerator {
             settle(tokens);
         }
 
+        /** A probe that confirms the current mode doubles the wait before the next one; a switch resets it. */
         private void settle(int tokens) {
             tokensSinceProbe += tokens;
-            if (!Double.isNaN(plainNanosPerToken) && !Double.isNaN(specNanosPerToken)) {
-                speculating = specNanosPerToken <= plainNanosPerToken;
-            }
+            if (Double.isNaN(plainNanosPerToken) || Double.isNaN(specNanosPerToken)) return;
+            boolean faster = specNanosPerToken <= plainNanosPerToken;
+            if (probing) probeInterval = faster == speculating ? Math.min(MAX_PROBE_INTERVAL, 2 * probeInterval) : PROBE_EVERY;
+            probing = false;
+            speculating = faster;
         }
 
         private static double ema(double old, double sample) {
