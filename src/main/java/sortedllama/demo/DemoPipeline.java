@@ -33,6 +33,11 @@ import sortedllama.train.Batch;
 import sortedllama.train.ExitObjective;
 import sortedllama.train.LrSchedule;
 import sortedllama.train.TrainableModel;
+import sortedllama.train.data.BatchMode;
+import sortedllama.train.data.DataFormat;
+import sortedllama.train.data.DataOptions;
+import sortedllama.train.data.DataPosition;
+import sortedllama.train.data.TrainingData;
 import sortedllama.train.Trainer;
 
 /**
@@ -94,9 +99,13 @@ public final class DemoPipeline {
         Path tokenizerPath = s.out().resolve("tokenizer.json");
         WordNetTasks.writeText(BpeTrainer.train(trainText.substring(0, Math.min(trainText.length(), 2_000_000)), s.vocab()), tokenizerPath);
         Tokenizer tokenizer = Tokenizers.load(tokenizerPath, s.vocab());
-        var trainTokens = new PackedTokens(trainText.lines().toList(), tokenizer);
-        var heldOutTokens = new PackedTokens(WordNetTasks.pretrainingText(heldOut).lines().toList(), tokenizer);
-        log.printf(Locale.ROOT, "    %,d training tokens, %,d held-out tokens%n", trainTokens.tokens.length, heldOutTokens.tokens.length);
+        // one document per entry (blank lines between them), packed into rows by the trainer's own data pipeline
+        Path trainFile = s.out().resolve("corpus-train.txt"), heldOutFile = s.out().resolve("corpus-heldout.txt");
+        WordNetTasks.writeText(String.join("\n\n", trainText.lines().toList()), trainFile);
+        WordNetTasks.writeText(String.join("\n\n", WordNetTasks.pretrainingText(heldOut).lines().toList()), heldOutFile);
+        var options = DataOptions.defaults(DataFormat.TEXT, s.seqLen(), s.batchSize()).withBatching(BatchMode.PACK)
+                .withSeed(s.seed()).withValidationFraction(0);
+        TrainingData data = TrainingData.load(trainFile, heldOutFile, tokenizer, options, line -> log.println("    " + line));
 
         LlamaConfig config = new LlamaConfig(s.dim(), s.dim() * 11 / 4 / 32 * 32, s.layers(), 4, 2, s.dim() / 4, s.vocab(), s.seqLen(),
                 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, tokenizer.bosId(), tokenizer.eosId());
@@ -106,19 +115,18 @@ public final class DemoPipeline {
         for (ExitObjective objective : List.of(ExitObjective.lastLayer(config), ExitObjective.equal(sorted))) {
             String name = objective.exits().length == 1 ? "standard (SFT)" : "sorted (SoFT) " + sorted;
             log.printf("%d/4 training %s: %d steps of %d x %d tokens%n", stage, name, s.steps(), s.batchSize(), s.seqLen());
-            variants.add(train(name, config, objective, trainTokens, heldOutTokens, tokenizer, tokenizerPath, heldOut, sorted));
+            variants.add(train(name, config, objective, data, tokenizer, tokenizerPath, heldOut, sorted));
             stage = 4;
         }
         return variants;
     }
 
-    private Variant train(String name, LlamaConfig config, ExitObjective objective, PackedTokens trainTokens,
-                          PackedTokens heldOutTokens, Tokenizer tokenizer, Path tokenizerPath, List<WordNetEntries.Entry> heldOut,
-                          ExitSet sorted) throws IOException {
+    private Variant train(String name, LlamaConfig config, ExitObjective objective, TrainingData data, Tokenizer tokenizer,
+                          Path tokenizerPath, List<WordNetEntries.Entry> heldOut, ExitSet sorted) throws IOException {
         TrainableModel model = TrainableModel.random(config, s.seed(), true);
         var schedule = new LrSchedule(s.learningRate(), s.learningRate() / 10, Math.max(1, s.steps() / 20), s.steps(), LrSchedule.Decay.COSINE);
         var trainer = new Trainer(model, objective, new Trainer.Settings(schedule, AdamW.Settings.defaults(), 1.0, false));
-        var batches = trainTokens.new Batches(s.seqLen(), s.batchSize(), s.seed());
+        var batches = data.batches(new DataPosition(0, 0)); // the same batches, in the same order, for every variant
         List<double[]> curve = new ArrayList<>();
         long t0 = System.nanoTime();
         try (ProgressBar bar = new ProgressBarBuilder().setTaskName("    " + name).setInitialMax(s.steps())
@@ -131,7 +139,7 @@ public final class DemoPipeline {
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double[] heldOutLoss = heldOutLoss(trainer, config, heldOutTokens);
+        double[] heldOutLoss = heldOutLoss(trainer, config, data.validationBatches());
         Path dir = s.out().resolve(objective.exits().length == 1 ? "model-sft" : "model-soft");
         try (Arena arena = Arena.ofShared()) { // kernel threads read the weights too
             LlamaModel inference = new LlamaModel(model.toWeights(arena));
@@ -162,15 +170,12 @@ public final class DemoPipeline {
     }
 
     /** Mean held-out cross-entropy at every layer (the same batches for every variant). */
-    private double[] heldOutLoss(Trainer trainer, LlamaConfig config, PackedTokens heldOut) {
+    private double[] heldOutLoss(Trainer trainer, LlamaConfig config, List<Batch> heldOut) {
         ExitObjective everyLayer = ExitObjective.equal(ExitSet.all(config.nLayers()));
         double[] sum = new double[config.nLayers()];
-        int batches = Math.min(s.evalBatches(), heldOut.rows(s.seqLen()) / s.batchSize());
+        int batches = Math.min(s.evalBatches(), heldOut.size());
         for (int b = 0; b < batches; b++) {
-            int[] rows = new int[s.batchSize()];
-            for (int i = 0; i < rows.length; i++) rows[i] = b * s.batchSize() + i;
-            Batch batch = heldOut.batch(rows, s.seqLen());
-            double[] perExit = trainer.pass().evaluate(batch, everyLayer).perExit();
+            double[] perExit = trainer.pass().evaluate(heldOut.get(b), everyLayer).perExit();
             for (int l = 0; l < sum.length; l++) sum[l] += perExit[l] / batches;
         }
         return sum;
