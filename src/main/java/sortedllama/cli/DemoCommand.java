@@ -11,7 +11,8 @@ import sortedllama.demo.DemoPipeline;
 import sortedllama.demo.DemoReport;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"The main job on the embedded default: WordNet 3.1 (shipped in a Maven artifact) becomes a corpus",
+        description = {"Train and compare standard and sorted fine-tuning on embedded WordNet data, with a report.",
+                "The main job on the embedded default: WordNet 3.1 (shipped in a Maven artifact) becomes a corpus",
                 "and a BPE vocabulary; one small LLaMA is trained twice from the same start, with standard",
                 "(last-layer) and with sorted (every exit) fine-tuning; every layer of both is evaluated on",
                 "held-out entries and generates text. Writes a report with tables and plots."})

@@ -22,8 +22,8 @@ import sortedllama.model.LlamaWeights;
 import sortedllama.tensor.DType;
 
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Write a model in another format, whole or as the standalone sub-model of one exit",
-                "(its first K layers, the final norm and the head)."})
+        description = {"Write a model in another format, whole or as the standalone sub-model of one exit.",
+                "A sub-model holds the first K layers, the final norm and the head."})
 public final class ExportCommand implements Callable<Integer> {
     public enum Format { HF, GGUF, LLAMA2C }
 

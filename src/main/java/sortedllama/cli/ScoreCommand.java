@@ -22,7 +22,8 @@ import sortedllama.io.ModelFile;
 import sortedllama.model.ExitSet;
 
 @Command(name = "score", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Mean next-token cross-entropy and perplexity of a text at each exit, with the KL divergence",
+        description = {"Score a text at each exit: loss, perplexity, KL from the last exit, cosine of hidden states.",
+                "Mean next-token cross-entropy and perplexity of a text at each exit, with the KL divergence",
                 "from the last exit's distribution and the cosine similarity of hidden states."})
 final class ScoreCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

@@ -14,7 +14,8 @@ import sortedllama.server.InferenceServer;
 import sortedllama.server.ServerOptions;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"An OpenAI-compatible HTTP server: POST /v1/completions and /v1/chat/completions (streaming with",
+        description = {"Serve a model over an OpenAI-compatible HTTP API.",
+                "POST /v1/completions and /v1/chat/completions (streaming with",
                 "server-sent events; extra fields exit_layer, budget, mode, draft_exit, draft_tokens, confidence),",
                 "GET /v1/models, /health and /metrics (Prometheus text)."})
 final class ServeCommand implements Callable<Integer> {

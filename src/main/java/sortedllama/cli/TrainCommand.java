@@ -52,7 +52,8 @@ import sortedllama.train.data.DataPosition;
 import sortedllama.train.data.TrainingData;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Fine-tune a model with Sorted Fine-Tuning (the mean cross-entropy of several exits sharing the final",
+        description = {"Fine-tune a model, sorted (every chosen exit) or standard (last layer).",
+                "Fine-tune a model with Sorted Fine-Tuning (the mean cross-entropy of several exits sharing the final",
                 "norm and head) or standard fine-tuning (last layer only). Writes OUT/metrics.jsonl, OUT/loss.png,",
                 "OUT/checkpoint/ (resumable with --resume) and the final model in OUT/model (Hugging Face safetensors F32)."})
 public final class TrainCommand implements Callable<Integer> {
