@@ -115,6 +115,25 @@ class CliTest {
     }
 
     @Test
+    void evalQaScoresEveryExit() throws Exception {
+        Path questions = java.nio.file.Files.createTempFile("qa", ".json");
+        java.nio.file.Files.writeString(questions, "{\"Data\": [{\"Question\": \"12?\", \"Answer\": {\"Value\": \"3\", \"Aliases\": [\"3\"]}},"
+                + " {\"Question\": \"45?\", \"Answer\": {\"Value\": \"6\"}}, {\"Question\": 7}]}");
+        Run r = run("eval", "qa", "--model", fixture("tied_gguf_f32.gguf"), "--data", questions.toString(), "--max-tokens", "4", "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode exits = new ObjectMapper().readTree(r.out()).get("exits");
+        assertEquals(4, exits.size());
+        for (JsonNode e : exits) {
+            assertEquals(2, e.get("questions").asInt(), "the malformed third record is skipped and reported");
+            double em = e.get("exact_match").asDouble();
+            assertTrue(em >= 0 && em <= 1, e.toString());
+        }
+        assertTrue(r.err().contains("skipped"), r.err());
+        Run missing = run("eval", "qa", "--model", fixture("tied_gguf_f32.gguf"), "--data", "/no/such/questions.json");
+        assertEquals(2, missing.status());
+    }
+
+    @Test
     void helpExplainsOptions() {
         Run r = run("generate", "--help");
         assertEquals(0, r.status());
