@@ -17,6 +17,7 @@ import net.sf.extjwnl.data.POS;
 import sortedllama.infer.DecodePlan;
 import sortedllama.infer.Generator;
 import sortedllama.infer.ModeBenchmark;
+import sortedllama.io.AtomicFiles;
 import sortedllama.io.SafetensorsWriter;
 import sortedllama.tensor.DType;
 import sortedllama.infer.Sampler;
@@ -97,12 +98,12 @@ public final class DemoPipeline {
 
         log.println("2/4 learning a " + s.vocab() + "-token byte-level BPE vocabulary");
         Path tokenizerPath = s.out().resolve("tokenizer.json");
-        WordNetTasks.writeText(BpeTrainer.train(trainText.substring(0, Math.min(trainText.length(), 2_000_000)), s.vocab()), tokenizerPath);
+        AtomicFiles.writeString(tokenizerPath, BpeTrainer.train(trainText.substring(0, Math.min(trainText.length(), 2_000_000)), s.vocab()));
         Tokenizer tokenizer = Tokenizers.load(tokenizerPath, s.vocab());
         // one document per entry (blank lines between them), packed into rows by the trainer's own data pipeline
         Path trainFile = s.out().resolve("corpus-train.txt"), heldOutFile = s.out().resolve("corpus-heldout.txt");
-        WordNetTasks.writeText(String.join("\n\n", trainText.lines().toList()), trainFile);
-        WordNetTasks.writeText(String.join("\n\n", WordNetTasks.pretrainingText(heldOut).lines().toList()), heldOutFile);
+        AtomicFiles.writeString(trainFile, String.join("\n\n", trainText.lines().toList()));
+        AtomicFiles.writeString(heldOutFile, String.join("\n\n", WordNetTasks.pretrainingText(heldOut).lines().toList()));
         var options = DataOptions.defaults(DataFormat.TEXT, s.seqLen(), s.batchSize()).withBatching(BatchMode.PACK)
                 .withSeed(s.seed()).withValidationFraction(0);
         TrainingData data = TrainingData.load(trainFile, heldOutFile, tokenizer, options, line -> log.println("    " + line));
@@ -187,10 +188,7 @@ public final class DemoPipeline {
         int[] prompt = tokenizer.encodeAfterBos("dog (noun):", -1);
         for (int exit = 1; exit <= model.config().nLayers(); exit++) {
             var result = new Generator(model).generate(prompt, 24, exit, Sampler.greedy(), tokenizer.eosId(), null);
-            var decoder = new StreamingDecoder(tokenizer, prompt[prompt.length - 1]);
-            StringBuilder sb = new StringBuilder();
-            for (int id : result.tokens()) if (id != tokenizer.eosId()) sb.append(decoder.feed(id));
-            out.put(exit, sb.append(decoder.flush()).toString().replace('\n', ' ').strip());
+            out.put(exit, StreamingDecoder.decodeAfter(tokenizer, prompt, result.tokens()).replace('\n', ' ').strip());
         }
         return out;
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,6 +13,7 @@ import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import sortedllama.io.AtomicFiles;
 
 /** The demo's outputs: results.json, report.md, and PNG plots of held-out loss per layer and training curves. */
 public final class DemoReport {
@@ -52,7 +52,7 @@ public final class DemoReport {
             v.samples().forEach((layer, text) -> sb.append("| ").append(layer).append(" | ").append(text.replace("|", "\\|")).append(" |\n"));
             sb.append('\n');
         }
-        Files.writeString(md, sb.toString());
+        AtomicFiles.writeString(md, sb.toString());
         return md;
     }
 
@@ -102,7 +102,7 @@ public final class DemoReport {
             vs.add(m);
         }
         root.put("variants", vs);
-        Files.writeString(path, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root));
+        AtomicFiles.writeString(path, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root));
     }
 
     private static void plotHeldOut(Path path, List<DemoPipeline.Variant> variants) throws IOException {

@@ -3,14 +3,12 @@ package sortedllama.demo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import sortedllama.io.AtomicFiles;
 
 /**
  * The demo's tasks, built from WordNet entries in the formats the trainer reads:
@@ -72,19 +70,7 @@ public final class WordNetTasks {
     /** Writes JSON atomically (temporary file, then rename). */
     public static void writeJson(Object value, Path path) throws IOException {
         var mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        writeAtomically(path, mapper.writeValueAsBytes(value));
-    }
-
-    public static void writeText(String text, Path path) throws IOException {
-        writeAtomically(path, text.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static void writeAtomically(Path path, byte[] bytes) throws IOException {
-        Path dir = path.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, path.getFileName().toString(), ".tmp");
-        Files.write(tmp, bytes);
-        Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.write(path, mapper.writeValueAsBytes(value));
     }
 
     private static Map<String, String> alpaca(String instruction, String input, String output) {

@@ -45,11 +45,8 @@ public final class QaEvaluator {
         int room = Math.min(maxTokens, model.config().contextLength() - prompt.length);
         if (room <= 0) return "";
         var result = new Generator(model).generate(prompt, room, exit, Sampler.greedy(), tokenizer.eosId(), null);
-        var decoder = new StreamingDecoder(tokenizer, prompt[prompt.length - 1]);
-        StringBuilder text = new StringBuilder();
-        for (int id : result.tokens()) if (id != tokenizer.eosId()) text.append(decoder.feed(id));
-        text.append(decoder.flush());
-        int newline = text.indexOf("\n");
-        return (newline >= 0 ? text.substring(0, newline) : text.toString()).strip();
+        String text = StreamingDecoder.decodeAfter(tokenizer, prompt, result.tokens());
+        int newline = text.indexOf('\n');
+        return (newline >= 0 ? text.substring(0, newline) : text).strip();
     }
 }

@@ -39,6 +39,17 @@ public final class StreamingDecoder {
         return drain(false);
     }
 
+    /**
+     * The text of a finished generation that followed {@code prompt}: the same rules as streaming
+     * (the leading space after BOS), the end-of-sequence token left out.
+     */
+    public static String decodeAfter(Tokenizer tokenizer, int[] prompt, int[] generated) {
+        var decoder = new StreamingDecoder(tokenizer, prompt[prompt.length - 1]);
+        StringBuilder text = new StringBuilder();
+        for (int id : generated) if (id != tokenizer.eosId()) text.append(decoder.feed(id));
+        return text.append(decoder.flush()).toString();
+    }
+
     /** Whatever is left at the end of the stream, an incomplete character replaced by U+FFFD. */
     public String flush() {
         return drain(true);
