@@ -18,8 +18,8 @@ final class ModelOptions {
 
     @Option(names = "--tokenizer", paramLabel = "PATH",
             description = "Tokenizer: SentencePiece tokenizer.model, llama2.c tokenizer.bin or Hugging Face "
-                    + "tokenizer.json. Default: the vocabulary embedded in a GGUF file, or tokenizer.model / "
-                    + "tokenizer.json beside the model.")
+                    + "tokenizer.json. Default: the vocabulary embedded in a GGUF file, or tokenizer.json, "
+                    + "tokenizer.model or tokenizer.bin beside the model.")
     Path tokenizer;
 
     @Option(names = "--threads", paramLabel = "N", description = "Threads for the kernels (default: all cores).")
@@ -55,23 +55,10 @@ final class ModelOptions {
 
     /** The tokenizer to use, or null when none is given, embedded or found beside the model. */
     Tokenizer tokenizer(ModelFile file) {
-        Tokenizer tok;
-        if (tokenizer != null) {
-            tok = Tokenizers.load(tokenizer, file.config().vocabSize());
-        } else if (file.embeddedTokenizer() != null) {
-            tok = file.embeddedTokenizer();
-        } else {
-            Path dir = java.nio.file.Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
-            tok = null;
-            for (String name : new String[] {"tokenizer.json", "tokenizer.model"}) {
-                Path candidate = dir.resolve(name);
-                if (java.nio.file.Files.isRegularFile(candidate)) {
-                    tok = Tokenizers.load(candidate, file.config().vocabSize());
-                    break;
-                }
-            }
-        }
-        return tok;
+        if (tokenizer != null) return Tokenizers.load(tokenizer, file.config().vocabSize());
+        if (file.embeddedTokenizer() != null) return file.embeddedTokenizer();
+        Path dir = java.nio.file.Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+        return Tokenizers.find(dir).map(found -> Tokenizers.load(found, file.config().vocabSize())).orElse(null);
     }
 
     Tokenizer requireTokenizer(ModelFile file, String why) {

@@ -34,10 +34,15 @@ public final class Tokenizers {
     }
 
     private static Path findIn(Path dir) {
+        return find(dir).orElseThrow(() -> new BadInputException(dir + ": directory holds no " + String.join(", ", FILE_NAMES)));
+    }
+
+    /** The tokenizer file a directory holds (tokenizer.json, tokenizer.model or tokenizer.bin, in that order), if any. */
+    public static java.util.Optional<Path> find(Path dir) {
         for (String name : FILE_NAMES) {
-            if (Files.isRegularFile(dir.resolve(name))) return dir.resolve(name);
+            if (Files.isRegularFile(dir.resolve(name))) return java.util.Optional.of(dir.resolve(name));
         }
-        throw new BadInputException(dir + ": directory holds no " + String.join(", ", FILE_NAMES));
+        return java.util.Optional.empty();
     }
 
     /**
