@@ -51,8 +51,4 @@ public record ExitPolicy(TreeMap<Integer, Float> thresholds) {
         }
         throw new BadInputException("--confidence: threshold \"" + text.strip() + "\" in \"" + spec + "\" is not a probability in [0, 1]");
     }
-
-    public Map<Integer, Float> asMap() {
-        return thresholds;
-    }
 }

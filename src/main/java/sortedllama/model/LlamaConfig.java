@@ -53,16 +53,6 @@ public record LlamaConfig(int dim, int hiddenDim, int nLayers, int nHeads, int n
         }
     }
 
-    public LlamaConfig withContextLength(int newContextLength) {
-        return new LlamaConfig(dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, newContextLength,
-                normEps, ropeTheta, ropeScaling, ropeLayout, bosId, eosId);
-    }
-
-    public LlamaConfig withRopeLayout(RopeLayout layout) {
-        return new LlamaConfig(dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, contextLength,
-                normEps, ropeTheta, ropeScaling, layout, bosId, eosId);
-    }
-
     private static String describe(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int headDim,
                                    int vocabSize, int contextLength) {
         return "dim=" + dim + " hidden=" + hiddenDim + " layers=" + nLayers + " heads=" + nHeads + " kv_heads="
