@@ -1,6 +1,5 @@
 package sortedllama.infer;
 
-import java.util.Map;
 import java.util.TreeMap;
 import sortedllama.BadInputException;
 
