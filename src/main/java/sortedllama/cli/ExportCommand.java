@@ -70,7 +70,7 @@ public final class ExportCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The standalone model of exit {@code k}: layers 1..k, the final norm and the head, config nLayers = k. */
+    /** The standalone model of exit {@code k}: layers 1..k, exit k's final norm and head, config nLayers = k. */
     static LlamaWeights truncate(LlamaWeights w, int k) {
         LlamaConfig c = w.config;
         if (k < 1 || k > c.nLayers()) {
@@ -78,7 +78,8 @@ public final class ExportCommand implements Callable<Integer> {
         }
         LlamaConfig sub = new LlamaConfig(c.dim(), c.hiddenDim(), k, c.nHeads(), c.nKvHeads(), c.headDim(), c.vocabSize(),
                 c.contextLength(), c.normEps(), c.ropeTheta(), c.ropeScaling(), c.ropeLayout(), c.bosId(), c.eosId());
-        return new LlamaWeights(sub, w.tokenEmbedding, Arrays.copyOf(w.layers, k), w.finalNorm, w.output);
+        // an exit with its own head (SFT+ICT) keeps it: that is the head its sub-model was tuned with
+        return new LlamaWeights(sub, w.tokenEmbedding, Arrays.copyOf(w.layers, k), w.normFor(k), w.outputFor(k));
     }
 
     private void copyTokenizer(ModelFile file) throws IOException {

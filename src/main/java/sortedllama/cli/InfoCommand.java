@@ -32,6 +32,7 @@ final class InfoCommand implements Callable<Integer> {
                     c.ropeTheta(), c.ropeLayout());
             if (c.ropeScaling() != null) out.printf("rope scaling:    %s%n", c.ropeScaling());
             out.printf("tied head:       %s%nbos / eos:       %d / %d%n", weights.tiedOutput(), c.bosId(), c.eosId());
+            if (!weights.exitHeads.isEmpty()) out.printf("own exit heads:  %s (SFT+ICT; the other exits share the head)%n", weights.exitHeads.keySet());
             if (file.embeddedTokenizer() != null) {
                 out.printf("vocabulary:      embedded, %d tokens%n", file.embeddedTokenizer().vocabSize());
             }

@@ -39,6 +39,7 @@ import sortedllama.tensor.DType;
 import sortedllama.tokenizer.Tokenizer;
 import sortedllama.train.AdamW;
 import sortedllama.train.Batch;
+import sortedllama.train.ClassifierTuning;
 import sortedllama.train.ExitLosses;
 import sortedllama.train.ExitObjective;
 import sortedllama.train.LrSchedule;
@@ -52,12 +53,14 @@ import sortedllama.train.data.DataPosition;
 import sortedllama.train.data.TrainingData;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Fine-tune a model, sorted (every chosen exit) or standard (last layer).",
+        description = {"Fine-tune a model, sorted (every chosen exit), standard (last layer) or ict (exit heads only).",
                 "Fine-tune a model with Sorted Fine-Tuning (the mean cross-entropy of several exits sharing the final",
-                "norm and head) or standard fine-tuning (last layer only). Writes OUT/metrics.jsonl, OUT/loss.png,",
-                "OUT/checkpoint/ (resumable with --resume) and the final model in OUT/model (Hugging Face safetensors F32)."})
+                "norm and head), standard fine-tuning (last layer only), or intermediate classifier tuning (SFT+ICT:",
+                "the backbone frozen, a head of its own trained for each exit below the last). Writes OUT/metrics.jsonl,",
+                "OUT/loss.png, OUT/checkpoint/ (resumable with --resume) and the final model in OUT/model (Hugging Face",
+                "safetensors F32; per-exit heads are stored beside lm_head and used at their exits by every command)."})
 public final class TrainCommand implements Callable<Integer> {
-    public enum Method { SORTED, STANDARD }
+    public enum Method { SORTED, STANDARD, ICT }
 
     @Spec CommandSpec spec;
     @Mixin ModelOptions modelOptions;
@@ -77,8 +80,13 @@ public final class TrainCommand implements Callable<Integer> {
     String format;
 
     @Option(names = "--method", paramLabel = "M", defaultValue = "sorted",
-            description = "sorted (SoFT: every exit of --exits, equally weighted) or standard (last layer only). Default: ${DEFAULT-VALUE}.")
+            description = {"sorted (SoFT: every exit of --exits, equally weighted), standard (last layer only) or ict",
+                    "(start from an SFT model, freeze it, train one head per exit of --exits below the last). Default: ${DEFAULT-VALUE}."})
     String method;
+
+    @Option(names = "--ict-shared-head",
+            description = "With --method ict: train the model's single shared head and final norm on the sum of every exit's loss instead of a head per exit (a tied head is untied first).")
+    boolean ictSharedHead;
 
     @Option(names = "--exits", paramLabel = "LIST", defaultValue = "all",
             description = "Exits to train (sorted) and to validate: 2,4,6 or every:4 or all; the last layer is always included. Default: ${DEFAULT-VALUE}.")
@@ -182,7 +190,12 @@ public final class TrainCommand implements Callable<Integer> {
             withLast[withLast.length - 1] = c.nLayers();
             set = new ExitSet(withLast);
         }
-        ExitObjective objective = m == Method.SORTED ? ExitObjective.equal(set) : ExitObjective.lastLayer(c);
+        if (ictSharedHead && m != Method.ICT) throw new BadInputException("--ict-shared-head needs --method ict");
+        ExitObjective objective = switch (m) {
+            case SORTED -> ExitObjective.equal(set);
+            case STANDARD -> ExitObjective.lastLayer(c);
+            case ICT -> ClassifierTuning.prepare(model, set, ictSharedHead);
+        };
         ExitObjective validationObjective = ExitObjective.equal(set);
         if (exitsPerStep != null) {
             if (m != Method.SORTED) throw new BadInputException("--exits-per-step needs --method sorted");
@@ -243,7 +256,12 @@ public final class TrainCommand implements Callable<Integer> {
             }
         }
         log.printf(Locale.ROOT, "training %,d parameters, %s, %d steps of %d x %d x %d tokens, lr %.2e%n", model.parameterCount(),
-                m == Method.SORTED ? "sorted, exits " + set : "standard", totalSteps, accumulate, batch, T, lr);
+                switch (m) {
+                    case SORTED -> "sorted, exits " + set;
+                    case STANDARD -> "standard";
+                    case ICT -> "ict, backbone frozen, " + (ictSharedHead ? "one shared head for exits " + set
+                            : "heads of their own for exits " + java.util.Arrays.toString(objective.exits()));
+                }, totalSteps, accumulate, batch, T, lr);
         try (BufferedWriter metrics = Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND);
              ProgressBar bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(totalSteps)
@@ -297,8 +315,8 @@ public final class TrainCommand implements Callable<Integer> {
         Path modelDir = out.resolve("model");
         Files.createDirectories(modelDir);
         try (Arena arena = Arena.ofShared()) {
-            // a sorted model records its exits, the default exit set of generate, serve and bench
-            SafetensorsWriter.write(modelDir, model.toWeights(arena), DType.F32, m == Method.SORTED ? set : null);
+            // a sorted (or exit-tuned) model records its exits, the default exit set of generate, serve and bench
+            SafetensorsWriter.write(modelDir, model.toWeights(arena), DType.F32, m == Method.STANDARD ? null : set);
         }
         if (tokenizerFile != null) {
             Files.copy(tokenizerFile, modelDir.resolve(tokenizerFile.getFileName().toString().endsWith(".json") ? "tokenizer.json"
@@ -407,6 +425,7 @@ public final class TrainCommand implements Callable<Integer> {
         o.put("weight_decay", weightDecay);
         o.put("clip", clip);
         o.put("exits_per_step", exitsPerStep);
+        o.put("ict_shared_head", ictSharedHead);
         try { // as read back from state.json, so that equal options compare equal (42L and 42 are different nodes)
             return (ObjectNode) JSON.readTree(JSON.writeValueAsString(o));
         } catch (IOException e) {

@@ -65,9 +65,9 @@ public final class ExitScorer {
             states[e] = x.clone();
         }
         int last = layers.length - 1;
-        float[] lastLogProbs = logProbs(model.logits(states[last], T, true), T, vocab);
+        float[] lastLogProbs = logProbs(model.logits(states[last], T, true, layers[last]), T, vocab);
         for (int e = 0; e < layers.length; e++) {
-            float[] logProbs = e == last ? lastLogProbs : logProbs(model.logits(states[e], T, true), T, vocab);
+            float[] logProbs = e == last ? lastLogProbs : logProbs(model.logits(states[e], T, true, layers[e]), T, vocab);
             for (int t = 0; t < T; t++) {
                 int row = t * vocab;
                 sums[e].crossEntropy -= logProbs[row + ids[t + 1]];

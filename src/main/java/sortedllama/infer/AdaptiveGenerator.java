@@ -58,7 +58,7 @@ public final class AdaptiveGenerator {
             for (Map.Entry<Integer, Float> exit : policy.thresholds().entrySet()) {
                 runLayers(cache, x, p, depth, exit.getKey(), exitStates);
                 depth = exit.getKey();
-                float[] logits = model.logits(x, 1, false);
+                float[] logits = model.logits(x, 1, false, depth);
                 if (topProbability(logits) >= exit.getValue()) {
                     chosen = logits;
                     break;
@@ -67,7 +67,7 @@ public final class AdaptiveGenerator {
             if (chosen == null) {
                 runLayers(cache, x, p, depth, layers, exitStates);
                 depth = layers;
-                chosen = model.logits(x, 1, false);
+                chosen = model.logits(x, 1, false, layers);
             }
             if (depth < layers) {
                 if (fill == KvFill.PROPAGATE) model.propagateState(cache, x, p, depth);

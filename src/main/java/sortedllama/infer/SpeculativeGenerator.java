@@ -122,7 +122,7 @@ public final class SpeculativeGenerator {
             model.runLayers(cache, x, 1, p + i, 0, draftExit);
             System.arraycopy(x, 0, hidden, i * dim, dim);
             if (i == g) break;
-            float[] logits = model.logits(x, 1, false);
+            float[] logits = model.logits(x, 1, false, draftExit);
             if (draftProbs == null) {
                 token = Sampler.argmax(logits, 0, vocab);
             } else {
@@ -134,7 +134,7 @@ public final class SpeculativeGenerator {
 
         // Verify: layers K+1..L over all g+1 positions in one batched pass.
         model.runLayers(cache, hidden, g + 1, p, draftExit, layers);
-        float[] full = model.logits(hidden, g + 1, true);
+        float[] full = model.logits(hidden, g + 1, true, layers);
 
         int accepted = 0, next = -1;
         for (int i = 0; i < g && next < 0; i++) {

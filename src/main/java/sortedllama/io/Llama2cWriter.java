@@ -33,6 +33,8 @@ public final class Llama2cWriter {
                 : c.ropeTheta() != 10000f ? "rope theta " + c.ropeTheta() + " (llama2.c assumes 10000)"
                 : c.normEps() != 1e-5f ? "RMSNorm epsilon " + c.normEps() + " (llama2.c assumes 1e-5)"
                 : c.headDim() * c.nHeads() != c.dim() ? "head size " + c.headDim() + " != dim / heads"
+                : !weights.exitHeads.isEmpty() ? "per-exit heads (exits " + weights.exitHeads.keySet()
+                        + "; export one exit's sub-model with --exit-layer K instead)"
                 : null;
         if (unrepresentable != null) {
             throw new BadInputException(target + ": a llama2.c file cannot record this model's " + unrepresentable);

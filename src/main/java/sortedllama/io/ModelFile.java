@@ -45,18 +45,7 @@ public record ModelFile(Path path, String format, LlamaConfig config, Map<String
     public ModelFile withMatricesAs(sortedllama.tensor.DType type) {
         var converted = weights().convertMatrices(type, arena);
         Map<String, Tensor> tensors = new java.util.LinkedHashMap<>(this.tensors);
-        tensors.put(sortedllama.model.TensorNames.TOKEN_EMBEDDING, converted.tokenEmbedding);
-        if (!converted.tiedOutput()) tensors.put(sortedllama.model.TensorNames.OUTPUT, converted.output);
-        for (int l = 0; l < converted.layers.length; l++) {
-            var layer = converted.layers[l];
-            tensors.put(sortedllama.model.TensorNames.wq(l), layer.wq());
-            tensors.put(sortedllama.model.TensorNames.wk(l), layer.wk());
-            tensors.put(sortedllama.model.TensorNames.wv(l), layer.wv());
-            tensors.put(sortedllama.model.TensorNames.wo(l), layer.wo());
-            tensors.put(sortedllama.model.TensorNames.gate(l), layer.gate());
-            tensors.put(sortedllama.model.TensorNames.up(l), layer.up());
-            tensors.put(sortedllama.model.TensorNames.down(l), layer.down());
-        }
+        tensors.putAll(converted.matrices());
         return new ModelFile(path, format + ", matrices converted to " + type, config, tensors, embeddedTokenizer, metadata, arena);
     }
 

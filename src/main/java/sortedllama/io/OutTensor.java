@@ -74,7 +74,7 @@ record OutTensor(String name, long[] shape, DType type, Data data) {
     /**
      * Every tensor of a model under its canonical name, in llama.cpp's order: q/k rows in rotary
      * layout {@code layout}, matrices as {@code matrixType} (null: as stored), norms as {@code normType}.
-     * The head is listed only when it is not tied to the embedding.
+     * The head is listed only when it is not tied to the embedding; exits' own heads come last.
      */
     static Map<String, OutTensor> llama(LlamaWeights w, RopeLayout layout, DType matrixType, DType normType) {
         LlamaConfig c = w.config;
@@ -96,6 +96,10 @@ record OutTensor(String name, long[] shape, DType type, Data data) {
             matrix(out, down(l), x.down(), matrixType, null);
             matrix(out, up(l), x.up(), matrixType, null);
         }
+        w.exitHeads.forEach((k, own) -> {
+            out.put(exitNorm(k), of(exitNorm(k), own.norm(), normType));
+            matrix(out, exitOutput(k), own.output(), matrixType, null);
+        });
         return out;
     }
 

@@ -141,6 +141,8 @@ final class SafetensorsReader {
         if (hf.equals("model.embed_tokens.weight")) return TOKEN_EMBEDDING;
         if (hf.equals("model.norm.weight")) return FINAL_NORM;
         if (hf.equals("lm_head.weight")) return OUTPUT;
+        int exit = exitOfHf(hf);
+        if (exit >= 0) return hf.endsWith(".norm.weight") ? exitNorm(exit) : exitOutput(exit);
         if (!hf.startsWith("model.layers.")) return null;
         String rest = hf.substring("model.layers.".length());
         int dot = rest.indexOf('.');
@@ -165,11 +167,25 @@ final class SafetensorsReader {
         };
     }
 
+    /**
+     * An exit's own norm and head (SFT+ICT) have no Hugging Face name; ours are
+     * {@code exit_heads.K.norm.weight} and {@code exit_heads.K.lm_head.weight}, beside lm_head.
+     */
+    private static final java.util.regex.Pattern HF_EXIT_HEAD =
+            java.util.regex.Pattern.compile("exit_heads\\.(\\d+)\\.(norm|lm_head)\\.weight");
+
+    private static int exitOfHf(String hf) {
+        var m = HF_EXIT_HEAD.matcher(hf);
+        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
     /** Ours to Hugging Face's: the inverse of {@link #ourName}. */
     static String hfName(String ours) {
         if (ours.equals(TOKEN_EMBEDDING)) return "model.embed_tokens.weight";
         if (ours.equals(FINAL_NORM)) return "model.norm.weight";
         if (ours.equals(OUTPUT)) return "lm_head.weight";
+        int exit = exitOf(ours);
+        if (exit >= 0) return "exit_heads." + exit + (ours.equals(exitNorm(exit)) ? ".norm.weight" : ".lm_head.weight");
         // blk.N.kind.weight
         String[] parts = ours.split("\\.");
         if (parts.length != 4 || !parts[0].equals("blk")) throw new IllegalArgumentException("not a LLaMA tensor name: " + ours);

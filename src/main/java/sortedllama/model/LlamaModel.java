@@ -49,7 +49,7 @@ public final class LlamaModel {
         int pos0 = cache.length();
         runLayers(cache, x, tokens.length, pos0, 0, exitLayer);
         cache.advanceTo(pos0 + tokens.length);
-        return logits(x, tokens.length, allLogits);
+        return logits(x, tokens.length, allLogits, exitLayer);
     }
 
     /** Embedding rows of the tokens, one after another. */
@@ -114,15 +114,18 @@ public final class LlamaModel {
         }
     }
 
-    /** Final RMSNorm and the shared head, for the last token or for every token. */
-    public float[] logits(float[] x, int T, boolean allLogits) {
+    /**
+     * Exit {@code exit}'s final RMSNorm and head (the shared ones unless the exit has its own), for
+     * the last token or for every token of the hidden states {@code x}.
+     */
+    public float[] logits(float[] x, int T, boolean allLogits, int exit) {
         int dim = c.dim();
         int n = allLogits ? T : 1;
         float[] last = allLogits ? x : java.util.Arrays.copyOfRange(x, (T - 1) * dim, T * dim);
         float[] normed = new float[n * dim];
-        Ops.rmsNorm(normed, last, w.finalNorm, n, c.normEps());
+        Ops.rmsNorm(normed, last, w.normFor(exit), n, c.normEps());
         float[] out = new float[n * c.vocabSize()];
-        Matmul.apply(w.output, normed, n, out);
+        Matmul.apply(w.outputFor(exit), normed, n, out);
         return out;
     }
 

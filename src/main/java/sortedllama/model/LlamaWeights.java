@@ -5,7 +5,11 @@ import static sortedllama.model.TensorNames.*;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import sortedllama.BadInputException;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Dequantize;
@@ -28,17 +32,78 @@ public final class LlamaWeights {
     public final float[] finalNorm;
     /** The shared LM head; the same tensor as the embedding when the model ties them. */
     public final Tensor output;
+    /**
+     * Exits with a final norm and head of their own (an SFT+ICT model's intermediate classifiers),
+     * by exit layer; every other exit uses the shared {@link #finalNorm} and {@link #output}.
+     */
+    public final SortedMap<Integer, ExitHead> exitHeads;
+
+    /** One exit's own final RMSNorm weights and head. */
+    public record ExitHead(float[] norm, Tensor output) {}
 
     public LlamaWeights(LlamaConfig config, Tensor tokenEmbedding, Layer[] layers, float[] finalNorm, Tensor output) {
+        this(config, tokenEmbedding, layers, finalNorm, output, Collections.emptySortedMap());
+    }
+
+    public LlamaWeights(LlamaConfig config, Tensor tokenEmbedding, Layer[] layers, float[] finalNorm, Tensor output,
+                        SortedMap<Integer, ExitHead> exitHeads) {
         this.config = config;
         this.tokenEmbedding = tokenEmbedding;
         this.layers = layers;
         this.finalNorm = finalNorm;
         this.output = output;
+        this.exitHeads = Collections.unmodifiableSortedMap(new TreeMap<>(exitHeads));
+        for (int k : exitHeads.keySet()) config.checkExitLayer(k);
     }
 
     public boolean tiedOutput() {
         return output == tokenEmbedding;
+    }
+
+    /** The final norm that exit {@code k} applies: its own if it has one, else the shared one. */
+    public float[] normFor(int k) {
+        ExitHead own = exitHeads.get(k);
+        return own == null ? finalNorm : own.norm();
+    }
+
+    /** The head that exit {@code k} applies: its own if it has one, else the shared one. */
+    public Tensor outputFor(int k) {
+        ExitHead own = exitHeads.get(k);
+        return own == null ? output : own.output();
+    }
+
+    /**
+     * Every weight matrix under its {@link TensorNames} name (the head only when not tied, then the
+     * exits' own heads), in the order of a model file.
+     */
+    public Map<String, Tensor> matrices() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put(TOKEN_EMBEDDING, tokenEmbedding);
+        if (!tiedOutput()) m.put(OUTPUT, output);
+        for (int l = 0; l < layers.length; l++) {
+            Layer x = layers[l];
+            m.put(wq(l), x.wq());
+            m.put(wk(l), x.wk());
+            m.put(wv(l), x.wv());
+            m.put(wo(l), x.wo());
+            m.put(gate(l), x.gate());
+            m.put(up(l), x.up());
+            m.put(down(l), x.down());
+        }
+        exitHeads.forEach((k, h) -> m.put(exitOutput(k), h.output()));
+        return m;
+    }
+
+    /** Every norm vector under its {@link TensorNames} name, in the order of a model file. */
+    public Map<String, float[]> norms() {
+        Map<String, float[]> m = new LinkedHashMap<>();
+        m.put(FINAL_NORM, finalNorm);
+        for (int l = 0; l < layers.length; l++) {
+            m.put(attnNorm(l), layers[l].attnNorm());
+            m.put(ffnNorm(l), layers[l].ffnNorm());
+        }
+        exitHeads.forEach((k, h) -> m.put(exitNorm(k), h.norm()));
+        return m;
     }
 
     /**
@@ -55,7 +120,9 @@ public final class LlamaWeights {
         }
         Tensor embedding = convert(tokenEmbedding, type, arena);
         Tensor head = tiedOutput() ? embedding : convert(output, type, arena);
-        return new LlamaWeights(config, embedding, converted, finalNorm, head);
+        SortedMap<Integer, ExitHead> heads = new TreeMap<>();
+        exitHeads.forEach((k, h) -> heads.put(k, new ExitHead(h.norm(), convert(h.output(), type, arena))));
+        return new LlamaWeights(config, embedding, converted, finalNorm, head, heads);
     }
 
     private static Tensor convert(Tensor t, DType type, Arena arena) {
@@ -96,7 +163,17 @@ public final class LlamaWeights {
         }
         float[] finalNorm = check.vector(FINAL_NORM, c.dim());
         Tensor output = tensors.containsKey(OUTPUT) ? check.matrix(OUTPUT, c.vocabSize(), c.dim()) : embedding;
-        return new LlamaWeights(c, embedding, layers, finalNorm, output);
+        SortedMap<Integer, ExitHead> exitHeads = new TreeMap<>();
+        for (String name : tensors.keySet()) {
+            int k = exitOf(name);
+            if (k < 0 || exitHeads.containsKey(k)) continue;
+            if (k < 1 || k > c.nLayers()) {
+                throw new BadInputException(source + ": tensor " + name + " is the head of exit " + k
+                        + ", but the model has layers 1.." + c.nLayers());
+            }
+            exitHeads.put(k, new ExitHead(check.vector(exitNorm(k), c.dim()), check.matrix(exitOutput(k), c.vocabSize(), c.dim())));
+        }
+        return new LlamaWeights(c, embedding, layers, finalNorm, output, exitHeads);
     }
 
     private record Checker(Map<String, Tensor> tensors, String source) {

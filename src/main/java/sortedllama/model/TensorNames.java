@@ -23,4 +23,20 @@ public final class TensorNames {
     public static String down(int layer) { return "blk." + layer + ".ffn_down.weight"; }
     /** SwiGLU up projection (w3). */
     public static String up(int layer) { return "blk." + layer + ".ffn_up.weight"; }
+
+    /**
+     * An exit's own final norm and head (SFT+ICT's per-exit classifiers), for exit {@code k}
+     * (1-based: after k layers). A model without them uses the shared ones at every exit.
+     */
+    public static String exitNorm(int k) { return "exit." + k + ".output_norm.weight"; }
+    public static String exitOutput(int k) { return "exit." + k + ".output.weight"; }
+
+    private static final java.util.regex.Pattern EXIT_HEAD =
+            java.util.regex.Pattern.compile("exit\\.(\\d+)\\.(output_norm|output)\\.weight");
+
+    /** The exit k of an {@link #exitNorm} or {@link #exitOutput} name, or -1 for any other name. */
+    public static int exitOf(String name) {
+        var m = EXIT_HEAD.matcher(name);
+        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+    }
 }

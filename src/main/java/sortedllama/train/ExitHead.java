@@ -5,7 +5,7 @@ import sortedllama.model.LlamaConfig;
 import sortedllama.tensor.Parallel;
 
 /**
- * One exit's loss: the model's shared final RMSNorm and head on the residual stream after k
+ * One exit's loss: the final RMSNorm and head (the shared ones, or the exit's own under SFT+ICT) on the residual stream after k
  * layers, then softmax cross-entropy on the counted targets. Nothing downstream depends on an
  * exit, so its backward runs right after its forward, and the logits never exist for all tokens
  * at once: they go through in chunks of tokens ({@value #CHUNK_FLOATS} floats at most), each
@@ -32,14 +32,15 @@ final class ExitHead {
      * {@code h}. When {@code backward}, also adds {@code weight} times its gradient to the final
      * norm's and head's gradients (unless frozen) and, if {@code dh} is not null, to dh.
      */
-    double run(TrainableModel m, float[] h, Batch batch, float weight, boolean backward, float[] dh) {
+    double run(TrainableModel m, int exit, float[] h, Batch batch, float weight, boolean backward, float[] dh) {
         LlamaConfig c = m.config;
         int n = batch.positions(), dim = c.dim(), vocab = c.vocabSize(), counted = batch.countedTargets();
         if (counted == 0) return 0;
         float scale = weight / counted;
-        float[] w = m.head.value(), dw = backward ? m.head.gradOrNull() : null;
-        boolean needDNormed = backward && (dh != null || m.finalNorm.trainable());
-        RmsNorm.forward(normed, rstd, h, m.finalNorm.value(), n, c.normEps());
+        Param head = m.headFor(exit), norm = m.normFor(exit);
+        float[] w = head.value(), dw = backward ? head.gradOrNull() : null;
+        boolean needDNormed = backward && (dh != null || norm.trainable());
+        RmsNorm.forward(normed, rstd, h, norm.value(), n, c.normEps());
         for (int t0 = 0; t0 < n; t0 += chunk) {
             int first = t0, rows = Math.min(chunk, n - t0);
             Gemm.gemm(false, true, rows, vocab, dim, normed, first * dim, dim, w, 0, dim, 0f, logits, 0, vocab);
@@ -58,18 +59,18 @@ final class ExitHead {
             if (needDNormed) Gemm.gemm(false, false, rows, dim, vocab, logits, 0, vocab, w, 0, dim, 0f, dNormed, first * dim, dim);
             if (dw != null) Gemm.gemm(true, false, vocab, dim, rows, logits, 0, vocab, normed, first * dim, dim, 1f, dw, 0, dim);
         }
-        if (needDNormed) RmsNorm.backward(dh, m.finalNorm.gradOrNull(), dNormed, h, m.finalNorm.value(), rstd, n);
+        if (needDNormed) RmsNorm.backward(dh, norm.gradOrNull(), dNormed, h, norm.value(), rstd, n);
         double sum = 0;
         for (int t = 0; t < n; t++) sum += tokenLoss[t]; // in order: reproducible
         return sum / counted;
     }
 
     /** The logits [tokens, vocab] of every position of residual stream {@code h} (evaluation, tests). */
-    float[] logits(TrainableModel m, float[] h, int tokens) {
+    float[] logits(TrainableModel m, int exit, float[] h, int tokens) {
         LlamaConfig c = m.config;
-        RmsNorm.forward(normed, rstd, h, m.finalNorm.value(), tokens, c.normEps());
+        RmsNorm.forward(normed, rstd, h, m.normFor(exit).value(), tokens, c.normEps());
         float[] out = new float[tokens * c.vocabSize()];
-        Gemm.gemm(false, true, tokens, c.vocabSize(), c.dim(), normed, 0, c.dim(), m.head.value(), 0, c.dim(), 0f, out, 0, c.vocabSize());
+        Gemm.gemm(false, true, tokens, c.vocabSize(), c.dim(), normed, 0, c.dim(), m.headFor(exit).value(), 0, c.dim(), 0f, out, 0, c.vocabSize());
         return out;
     }
 }

@@ -4,7 +4,11 @@ import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 import sortedllama.BadInputException;
 import sortedllama.model.LlamaConfig;
@@ -34,8 +38,16 @@ public final class TrainableModel {
     public final Param embedding;
     public final Layer[] layers;
     public final Param finalNorm;
-    /** The shared LM head: the same Param as {@link #embedding} when tied. */
-    public final Param head;
+    /** The shared LM head: the same Param as {@link #embedding} when tied (until {@link #untieHead}). */
+    public Param head;
+    /**
+     * Exits with a final norm and head of their own (SFT+ICT's intermediate classifiers), by exit
+     * layer; the other exits share {@link #finalNorm} and {@link #head}.
+     */
+    private final SortedMap<Integer, OwnHead> exitHeads = new TreeMap<>();
+
+    /** One exit's own final RMSNorm and head. */
+    public record OwnHead(Param norm, Param head) {}
     /** Llama 3.1's rope_freqs divisors, or null (see {@link sortedllama.model.Rope}). */
     public final float[] ropeFreqDivisors;
 
@@ -44,7 +56,7 @@ public final class TrainableModel {
         float[] values(String name, long[] shape);
     }
 
-    private TrainableModel(LlamaConfig c, boolean tied, float[] ropeFreqDivisors, Source values) {
+    private TrainableModel(LlamaConfig c, boolean tied, float[] ropeFreqDivisors, Set<Integer> exitHeadLayers, Source values) {
         this.config = c;
         this.ropeFreqDivisors = ropeFreqDivisors;
         int d = c.dim(), hid = c.hiddenDim(), q = c.qDim(), kv = c.kvDim();
@@ -67,6 +79,11 @@ public final class TrainableModel {
         }
         this.finalNorm = norm(TensorNames.FINAL_NORM, d, values);
         this.head = tied ? embedding : matrix(TensorNames.OUTPUT, c.vocabSize(), d, values);
+        for (int k : exitHeadLayers) {
+            c.checkExitLayer(k);
+            exitHeads.put(k, new OwnHead(norm(TensorNames.exitNorm(k), d, values),
+                    matrix(TensorNames.exitOutput(k), c.vocabSize(), d, values)));
+        }
     }
 
     private static Param matrix(String name, int rows, int cols, Source values) {
@@ -81,26 +98,9 @@ public final class TrainableModel {
 
     /** Float32 copies of inference weights (decoded from whatever type they are stored in). */
     public static TrainableModel fromWeights(LlamaWeights w, float[] ropeFreqDivisors) {
-        Map<String, float[]> norms = new java.util.HashMap<>();
-        norms.put(TensorNames.FINAL_NORM, w.finalNorm);
-        for (int l = 0; l < w.layers.length; l++) {
-            norms.put(TensorNames.attnNorm(l), w.layers[l].attnNorm());
-            norms.put(TensorNames.ffnNorm(l), w.layers[l].ffnNorm());
-        }
-        Map<String, Tensor> matrices = new java.util.HashMap<>();
-        matrices.put(TensorNames.TOKEN_EMBEDDING, w.tokenEmbedding);
-        matrices.put(TensorNames.OUTPUT, w.output);
-        for (int l = 0; l < w.layers.length; l++) {
-            LlamaWeights.Layer x = w.layers[l];
-            matrices.put(TensorNames.wq(l), x.wq());
-            matrices.put(TensorNames.wk(l), x.wk());
-            matrices.put(TensorNames.wv(l), x.wv());
-            matrices.put(TensorNames.wo(l), x.wo());
-            matrices.put(TensorNames.gate(l), x.gate());
-            matrices.put(TensorNames.up(l), x.up());
-            matrices.put(TensorNames.down(l), x.down());
-        }
-        return new TrainableModel(w.config, w.tiedOutput(), ropeFreqDivisors,
+        Map<String, float[]> norms = w.norms();
+        Map<String, Tensor> matrices = w.matrices();
+        return new TrainableModel(w.config, w.tiedOutput(), ropeFreqDivisors, w.exitHeads.keySet(),
                 (name, shape) -> norms.containsKey(name) ? norms.get(name).clone() : Dequantize.all(matrices.get(name)));
     }
 
@@ -114,7 +114,9 @@ public final class TrainableModel {
      */
     public static TrainableModel fromValues(LlamaConfig c, Map<String, float[]> values) {
         boolean tied = !values.containsKey(TensorNames.OUTPUT);
-        return new TrainableModel(c, tied, null, (name, shape) -> {
+        Set<Integer> exitHeadLayers = new TreeSet<>();
+        for (String name : values.keySet()) if (TensorNames.exitOf(name) >= 0) exitHeadLayers.add(TensorNames.exitOf(name));
+        return new TrainableModel(c, tied, null, exitHeadLayers, (name, shape) -> {
             float[] v = values.get(name);
             if (v == null) throw new BadInputException("missing tensor " + name);
             return v;
@@ -129,7 +131,7 @@ public final class TrainableModel {
      */
     public static TrainableModel random(LlamaConfig c, long seed, boolean tiedHead) {
         double residualStd = 0.02 / Math.sqrt(2.0 * c.nLayers());
-        return new TrainableModel(c, tiedHead, null, (name, shape) -> {
+        return new TrainableModel(c, tiedHead, null, Set.of(), (name, shape) -> {
             int n = Math.toIntExact(shape[0] * (shape.length > 1 ? shape[1] : 1));
             float[] v = new float[n];
             if (shape.length == 1) {
@@ -147,6 +149,51 @@ public final class TrainableModel {
         return head == embedding;
     }
 
+    /**
+     * Makes the head a parameter of its own, a copy of the embedding it was tied to, so that the
+     * head can train while the embedding stays frozen (SFT+ICT with one shared head).
+     */
+    public void untieHead() {
+        if (!tied()) return;
+        head = new Param(TensorNames.OUTPUT, Param.Kind.MATRIX, embedding.shape(), embedding.value().clone());
+    }
+
+    /**
+     * Gives each of {@code exits} a final norm and head of its own, initialised as copies of the
+     * shared ones (SFT+ICT); exits that already have one keep it.
+     */
+    public void addExitHeads(int[] exits) {
+        for (int k : exits) {
+            config.checkExitLayer(k);
+            if (exitHeads.containsKey(k)) continue;
+            exitHeads.put(k, new OwnHead(
+                    new Param(TensorNames.exitNorm(k), Param.Kind.NORM, finalNorm.shape(), finalNorm.value().clone()),
+                    new Param(TensorNames.exitOutput(k), Param.Kind.MATRIX, head.shape(), head.value().clone())));
+        }
+    }
+
+    /** The exits with their own head, ascending. */
+    public Set<Integer> exitHeadLayers() {
+        return java.util.Collections.unmodifiableSet(exitHeads.keySet());
+    }
+
+    /** Exit {@code k}'s own head and norm, if it has them, else null. */
+    public OwnHead ownHead(int k) {
+        return exitHeads.get(k);
+    }
+
+    /** The final norm exit {@code k} applies: its own or the shared one. */
+    Param normFor(int k) {
+        OwnHead own = exitHeads.get(k);
+        return own == null ? finalNorm : own.norm();
+    }
+
+    /** The head exit {@code k} applies: its own or the shared one. */
+    Param headFor(int k) {
+        OwnHead own = exitHeads.get(k);
+        return own == null ? head : own.head();
+    }
+
     /** Every parameter once (a tied embedding-head once), in the order of a model file. */
     public List<Param> params() {
         List<Param> all = new ArrayList<>();
@@ -154,6 +201,10 @@ public final class TrainableModel {
         for (Layer layer : layers) all.addAll(layer.params());
         all.add(finalNorm);
         if (!tied()) all.add(head);
+        for (OwnHead own : exitHeads.values()) {
+            all.add(own.norm());
+            all.add(own.head());
+        }
         return all;
     }
 
@@ -200,7 +251,9 @@ public final class TrainableModel {
                     tensor(x.gate(), arena), tensor(x.up(), arena), tensor(x.down(), arena));
         }
         Tensor emb = tensor(embedding, arena);
-        return new LlamaWeights(config, emb, out, finalNorm.value().clone(), tied() ? emb : tensor(head, arena));
+        SortedMap<Integer, LlamaWeights.ExitHead> heads = new TreeMap<>();
+        exitHeads.forEach((k, own) -> heads.put(k, new LlamaWeights.ExitHead(own.norm().value().clone(), tensor(own.head(), arena))));
+        return new LlamaWeights(config, emb, out, finalNorm.value().clone(), tied() ? emb : tensor(head, arena), heads);
     }
 
     private static Tensor tensor(Param p, Arena arena) {

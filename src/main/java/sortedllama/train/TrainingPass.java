@@ -88,7 +88,7 @@ public final class TrainingPass {
     public float[] logits(Batch batch, int exit) {
         model.config.checkExitLayer(exit);
         BatchLayout layout = forward(batch, exit);
-        return buffers.head.logits(model, buffers.residual[exit], layout.tokens());
+        return buffers.head.logits(model, exit, buffers.residual[exit], layout.tokens());
     }
 
     private BatchLayout forward(Batch batch, int layers) {
@@ -116,7 +116,7 @@ public final class TrainingPass {
             boolean walkLayer = l - 1 >= lowest; // does layer l (1-based) need its backward?
             if (e >= 0 && exits[e] == l) {
                 float weight = (float) (objective.weights()[e] * gradScale);
-                perExit[e] = b.head.run(model, b.residual[l], batch, weight, backward, walkLayer ? b.dx : null);
+                perExit[e] = b.head.run(model, l, b.residual[l], batch, weight, backward, walkLayer ? b.dx : null);
                 e--;
             }
             if (!walkLayer) continue;

@@ -174,6 +174,91 @@ class TrainCommandTest {
         }
     }
 
+    /** Every tensor of a model file as floats, by canonical name. */
+    private static java.util.Map<String, float[]> tensors(Path path) {
+        try (ModelFile f = ModelLoader.open(path)) {
+            java.util.Map<String, float[]> out = new java.util.TreeMap<>();
+            f.tensors().forEach((name, t) -> out.put(name, sortedllama.tensor.Dequantize.all(t)));
+            return out;
+        }
+    }
+
+    private static JsonNode lastValidation(Path out) throws Exception {
+        JsonNode last = null;
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            JsonNode row = new ObjectMapper().readTree(line);
+            if (row.has("validation_exit_loss")) last = row.get("validation_exit_loss");
+        }
+        return last;
+    }
+
+    @Test
+    void ictTrainsHeadsOfItsOwnOnTheFrozenSftModel(@TempDir Path dir) throws Exception {
+        Path sft = dir.resolve("sft"), ict = dir.resolve("ict"), split = dir.resolve("split");
+        assertEquals(0, run(new TrainCommand(), with(trainArgs(sft, "--steps", "20"), "--method", "standard")));
+        Path sftModel = sft.resolve("model");
+        List<String> ictArgs = trainArgs(ict, "--steps", "12");
+        ictArgs.set(ictArgs.indexOf("--model") + 1, sftModel.toString());
+        assertEquals(0, run(new TrainCommand(), with(ictArgs, "--method", "ict")));
+        Path ictModel = ict.resolve("model");
+
+        // the backbone (and the SFT head the last layer keeps) is bit-identical; exits 1..3 have heads of their own
+        var before = tensors(sftModel);
+        var after = tensors(ictModel);
+        for (var e : before.entrySet()) assertArrayEquals(e.getValue(), after.get(e.getKey()), e.getKey() + " is frozen");
+        for (int k = 1; k <= 3; k++) {
+            assertTrue(after.containsKey(sortedllama.model.TensorNames.exitOutput(k)), "exit " + k + " has its own head");
+        }
+        assertEquals(before.size() + 6, after.size());
+        // the tuned heads beat the shared head at their exits, and the last layer is SFT's
+        JsonNode sftLoss = lastValidation(sft), ictLoss = lastValidation(ict);
+        for (String exit : List.of("1", "2", "3")) {
+            assertTrue(ictLoss.get(exit).asDouble() < sftLoss.get(exit).asDouble() - 0.05, "exit " + exit + ": SFT "
+                    + sftLoss.get(exit) + ", ICT " + ictLoss.get(exit));
+        }
+        assertEquals(sftLoss.get("4").asDouble(), ictLoss.get("4").asDouble(), 1e-12);
+
+        // every format and every exit runs the exits' own heads
+        int[] tokens = new Random(4).ints(10, 0, 600).toArray();
+        assertEquals(0, run(new ExportCommand(), "--model", ictModel.toString(), "--out", dir.resolve("ict.gguf").toString(), "--format", "gguf"));
+        assertEquals(0, run(new ExportCommand(), "--model", ictModel.toString(), "--out", dir.resolve("exit2").toString(), "--format", "hf",
+                "--exit-layer", "2"));
+        for (int exit = 1; exit <= 4; exit++) assertClose(logits(ictModel, exit, tokens), logits(dir.resolve("ict.gguf"), exit, tokens), 1e-5);
+        assertClose(logits(ictModel, 2, tokens), logits(dir.resolve("exit2"), 2, tokens), 1e-5);
+        assertTrue(Math.abs(logits(ictModel, 2, tokens)[0] - logits(sftModel, 2, tokens)[0]) > 1e-4, "exit 2 uses its own head");
+        assertEquals(2, run(new ExportCommand(), "--model", ictModel.toString(), "--out", dir.resolve("ict.bin").toString(), "--format", "llama2c"));
+
+        // an interrupted ICT run resumes to the same bits; --ict-shared-head needs --method ict
+        ictArgs = trainArgs(split, "--steps", "12", "--stop-after", "5");
+        ictArgs.set(ictArgs.indexOf("--model") + 1, sftModel.toString());
+        assertEquals(0, run(new TrainCommand(), with(ictArgs, "--method", "ict")));
+        ictArgs.remove("--stop-after");
+        ictArgs.remove("5");
+        ictArgs.add("--resume");
+        assertEquals(0, run(new TrainCommand(), with(ictArgs, "--method", "ict")));
+        assertArrayEquals(Files.readAllBytes(ictModel.resolve("model.safetensors")), Files.readAllBytes(split.resolve("model/model.safetensors")));
+        assertEquals(2, run(new TrainCommand(), trainArgs(dir.resolve("bad"), "--steps", "2", "--ict-shared-head").toArray(String[]::new)));
+    }
+
+    @Test
+    void ictWithASharedHeadTrainsOnlyTheHeadAndFinalNorm(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("shared");
+        List<String> args = trainArgs(out, "--steps", "10", "--ict-shared-head");
+        assertEquals(0, run(new TrainCommand(), with(args, "--method", "ict")));
+        var before = tensors(model);
+        var after = tensors(out.resolve("model"));
+        for (var e : before.entrySet()) {
+            boolean head = e.getKey().equals(sortedllama.model.TensorNames.FINAL_NORM);
+            if (!head) assertArrayEquals(e.getValue(), after.get(e.getKey()), e.getKey() + " is frozen");
+        }
+        // the base model ties its head to the embedding: the head was untied and trained alone
+        float[] embedding = before.get(sortedllama.model.TensorNames.TOKEN_EMBEDDING);
+        float[] head = after.get(sortedllama.model.TensorNames.OUTPUT);
+        assertTrue(head != null && !java.util.Arrays.equals(embedding, head), "an untied, trained head");
+        assertTrue(!java.util.Arrays.equals(before.get(sortedllama.model.TensorNames.FINAL_NORM),
+                after.get(sortedllama.model.TensorNames.FINAL_NORM)), "the final norm trained");
+    }
+
     private static String[] with(List<String> args, String option, String value) {
         args.set(args.indexOf(option) + 1, value);
         return args.toArray(String[]::new);
