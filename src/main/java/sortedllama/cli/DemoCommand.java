@@ -11,36 +11,65 @@ import sortedllama.demo.DemoPipeline;
 import sortedllama.demo.DemoReport;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train and compare standard and sorted fine-tuning on embedded WordNet data, with a report.",
-                "The main job on the embedded default: WordNet 3.1 (shipped in a Maven artifact) becomes a corpus",
-                "and a BPE vocabulary; one small LLaMA is trained twice from the same start, with standard",
-                "(last-layer) and with sorted (every exit) fine-tuning; every layer of both is evaluated on",
-                "held-out entries and generates text. Writes a report with tables and plots."})
+        description = {"Fine-tune the committed base model with SFT, SoFT, SFT+ICT and extracted fine-tuning, and compare every exit.",
+                "The main job on the embedded default: WordNet 3.1 (shipped in a Maven artifact) becomes instruction",
+                "(Alpaca format) and closed-book QA (TriviaQA format) tasks with fixed splits; the small LLaMA base model",
+                "committed in the jar (pre-trained on WordNet text) is fine-tuned by each method on the same batches; every",
+                "exit is scored on the test split (held-out loss, QA exact match, instruction answers judged against SFT),",
+                "KL and cosine per layer are measured and the decoding modes compared. Writes a report with tables and plots."})
 final class DemoCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "demo-output", description = "Where the report goes (default ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--steps", paramLabel = "N", description = "Training steps per method (default 600).")
+    @Option(names = "--steps", paramLabel = "N", description = "Fine-tuning steps of SFT, SoFT and each extracted model (SoFT 2x: twice, ICT: half; default 300).")
     Integer steps;
 
-    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed of the initialisation and the batch order (default ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed of the batch order (default ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--base", paramLabel = "DIR",
+            description = "Fine-tune this base model (a model folder with its tokenizer, e.g. from --pretrain-base) instead of the committed one.")
+    Path base;
+
+    @Option(names = "--questions", paramLabel = "N", description = "Test questions scored at each exit (default 200).")
+    Integer questions;
+
+    @Option(names = "--instructions", paramLabel = "N", description = "Test instructions answered and judged at each exit (default 40).")
+    Integer instructions;
+
+    @Option(names = "--pretrain-base", paramLabel = "DIR",
+            description = {"Instead of the demo: pre-train the demo's base model from scratch into DIR (how the committed one",
+                    "in src/main/resources/" + sortedllama.demo.BasePretraining.RESOURCE + " was made)."})
+    Path pretrainBase;
+
+    @Option(names = "--pretrain-steps", paramLabel = "N", description = "Steps of --pretrain-base (default 4000).")
+    Integer pretrainSteps;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter log = spec.commandLine().getOut();
+        if (pretrainBase != null) {
+            var d = sortedllama.demo.BasePretraining.Settings.defaults();
+            if (pretrainSteps != null && pretrainSteps < 1) throw new sortedllama.BadInputException("--pretrain-steps must be at least 1");
+            sortedllama.demo.BasePretraining.run(pretrainBase, pretrainSteps == null ? d : d.withSteps(pretrainSteps), log);
+            return 0;
+        }
         var d = DemoPipeline.Settings.defaults(out);
-        var settings = new DemoPipeline.Settings(out, steps != null ? steps : d.steps(), d.batchSize(), d.seqLen(), d.dim(), d.layers(),
-                d.vocab(), d.sortedExits(), d.learningRate(), seed, d.evalBatches());
+        var settings = new DemoPipeline.Settings(out, base, steps != null ? steps : d.steps(), d.batchSize(), d.seqLen(), d.exits(),
+                d.learningRate(), seed, d.evalBatches(), questions != null ? questions : d.questions(),
+                instructions != null ? instructions : d.instructions());
         if (settings.steps() < 1) throw new sortedllama.BadInputException("--steps must be at least 1");
+        if (settings.questions() < 1 || settings.instructions() < 1) throw new sortedllama.BadInputException("--questions and --instructions must be at least 1");
+        if (base != null && !java.nio.file.Files.isDirectory(base)) throw new sortedllama.BadInputException("--base " + base + " is not a model folder");
         long t0 = System.nanoTime();
         var variants = new DemoPipeline(settings, log).run();
-        Path report = DemoReport.write(out, settings, variants);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Path report = DemoReport.write(out, settings, variants, seconds);
         log.println();
         DemoReport.printSummary(log, variants);
-        log.printf("%nreport: %s (%.0f s)%n", report.toAbsolutePath(), (System.nanoTime() - t0) / 1e9);
+        log.printf("%nreport: %s (%.0f s)%n", report.toAbsolutePath(), seconds);
         return 0;
     }
 }

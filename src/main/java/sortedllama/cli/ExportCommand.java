@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -17,7 +16,6 @@ import sortedllama.io.GgufWriter;
 import sortedllama.io.Llama2cWriter;
 import sortedllama.io.ModelFile;
 import sortedllama.io.SafetensorsWriter;
-import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaWeights;
 import sortedllama.tensor.DType;
 
@@ -46,7 +44,12 @@ public final class ExportCommand implements Callable<Integer> {
         Format f = TrainCommand.parseEnum(Format.class, format, "--format");
         try (ModelFile file = modelOptions.open()) {
             LlamaWeights w = file.weights();
-            if (exitLayer != null) w = truncate(w, exitLayer);
+            if (exitLayer != null) {
+                if (exitLayer < 1 || exitLayer > w.config.nLayers()) {
+                    throw new BadInputException("--exit-layer " + exitLayer + " is out of range: this model has layers 1.." + w.config.nLayers());
+                }
+                w = w.subModel(exitLayer);
+            }
             switch (f) {
                 case HF -> {
                     if (file.ropeFreqDivisors() != null) {
@@ -68,18 +71,6 @@ public final class ExportCommand implements Callable<Integer> {
                     w.config.nLayers());
         }
         return 0;
-    }
-
-    /** The standalone model of exit {@code k}: layers 1..k, exit k's final norm and head, config nLayers = k. */
-    static LlamaWeights truncate(LlamaWeights w, int k) {
-        LlamaConfig c = w.config;
-        if (k < 1 || k > c.nLayers()) {
-            throw new BadInputException("--exit-layer " + k + " is out of range: this model has layers 1.." + c.nLayers());
-        }
-        LlamaConfig sub = new LlamaConfig(c.dim(), c.hiddenDim(), k, c.nHeads(), c.nKvHeads(), c.headDim(), c.vocabSize(),
-                c.contextLength(), c.normEps(), c.ropeTheta(), c.ropeScaling(), c.ropeLayout(), c.bosId(), c.eosId());
-        // an exit with its own head (SFT+ICT) keeps it: that is the head its sub-model was tuned with
-        return new LlamaWeights(sub, w.tokenEmbedding, Arrays.copyOf(w.layers, k), w.normFor(k), w.outputFor(k));
     }
 
     private void copyTokenizer(ModelFile file) throws IOException {

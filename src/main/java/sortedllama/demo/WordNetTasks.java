@@ -36,18 +36,21 @@ public final class WordNetTasks {
         return out;
     }
 
-    /** TriviaQA-shaped records: {"Question", "Answer": {"Value", "Aliases"}}. */
+    /**
+     * TriviaQA-shaped records, {"Question", "Answer": {"Value", "Aliases"}}: what an entry is a kind
+     * of (its hypernym; any lemma of the hypernym synset counts). Closed-book: the fact is in the
+     * pre-training text ("... A kind of X."), asked in the direction it was read, word first (models
+     * learn "A is B" without learning "B is A"). Entries without a hypernym ask nothing.
+     */
     public static List<Map<String, Object>> questions(List<WordNetEntries.Entry> entries) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (var e : entries) {
-            List<String> aliases = new ArrayList<>();
-            aliases.add(e.word());
-            aliases.addAll(e.synonyms());
+            if (e.hypernyms().isEmpty()) continue;
             Map<String, Object> answer = new LinkedHashMap<>();
-            answer.put("Value", e.word());
-            answer.put("Aliases", aliases);
+            answer.put("Value", e.hypernyms().get(0));
+            answer.put("Aliases", e.hypernyms());
             Map<String, Object> record = new LinkedHashMap<>();
-            record.put("Question", "Which word means: " + e.definition() + "?");
+            record.put("Question", "What is " + (e.pos().equals("verb") ? "to " : "a ") + e.word() + " a kind of?");
             record.put("Answer", answer);
             out.add(record);
         }

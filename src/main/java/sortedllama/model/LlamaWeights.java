@@ -73,6 +73,18 @@ public final class LlamaWeights {
     }
 
     /**
+     * The standalone model of exit {@code k}: layers 1..k and exit k's final norm and head (its own,
+     * under SFT+ICT: the head it was tuned with), config nLayers = k. Shares the tensors.
+     */
+    public LlamaWeights subModel(int k) {
+        LlamaConfig c = config;
+        c.checkExitLayer(k);
+        LlamaConfig sub = new LlamaConfig(c.dim(), c.hiddenDim(), k, c.nHeads(), c.nKvHeads(), c.headDim(), c.vocabSize(),
+                c.contextLength(), c.normEps(), c.ropeTheta(), c.ropeScaling(), c.ropeLayout(), c.bosId(), c.eosId());
+        return new LlamaWeights(sub, tokenEmbedding, Arrays.copyOf(layers, k), normFor(k), outputFor(k));
+    }
+
+    /**
      * Every weight matrix under its {@link TensorNames} name (the head only when not tied, then the
      * exits' own heads), in the order of a model file.
      */

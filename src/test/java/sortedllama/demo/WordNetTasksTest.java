@@ -50,6 +50,8 @@ class WordNetTasksTest {
         var questions = WordNetTasks.questions(few);
         @SuppressWarnings("unchecked")
         var answer = (Map<String, Object>) questions.get(0).get("Answer");
+        assertEquals(few.stream().filter(e -> !e.hypernyms().isEmpty()).count(), questions.size(), "one question per entry with a hypernym");
+        assertEquals("What is a physical entity a kind of?", questions.get(0).get("Question"));
         assertEquals("entity", answer.get("Value"));
         assertTrue(WordNetTasks.pretrainingText(few).startsWith("entity (noun): that which is perceived"));
     }

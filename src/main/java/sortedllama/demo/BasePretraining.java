@@ -1,0 +1,114 @@
+package sortedllama.demo;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import sortedllama.io.AtomicFiles;
+import sortedllama.io.SafetensorsWriter;
+import sortedllama.model.ExitSet;
+import sortedllama.model.LlamaConfig;
+import sortedllama.model.RopeLayout;
+import sortedllama.tensor.DType;
+import sortedllama.tokenizer.BpeTrainer;
+import sortedllama.tokenizer.Tokenizer;
+import sortedllama.tokenizer.Tokenizers;
+import sortedllama.train.AdamW;
+import sortedllama.train.ExitObjective;
+import sortedllama.train.LrSchedule;
+import sortedllama.train.TrainableModel;
+import sortedllama.train.Trainer;
+import sortedllama.train.data.BatchMode;
+import sortedllama.train.data.DataFormat;
+import sortedllama.train.data.DataOptions;
+import sortedllama.train.data.DataPosition;
+import sortedllama.train.data.TrainingData;
+
+/**
+ * Pre-trains the demo's base model, the one committed under {@value #RESOURCE}: a byte-level BPE
+ * vocabulary learnt from the corpus, then a small LLaMA from a seeded random start trained as
+ * LLaMA is, on next-token prediction at the last layer only (no exit is favoured before the
+ * fine-tuning methods are compared). Stored as BF16 safetensors to stay a few MB.
+ */
+public final class BasePretraining {
+    /** Where the committed base model lives on the class path (config.json, model.safetensors, tokenizer.json). */
+    public static final String RESOURCE = "sortedllama/demo/base";
+
+    /** Sizes and schedule of the base model: 1.6M parameters, 8 layers (exits every 2 give the paper's nested sub-models). */
+    public record Settings(int corpusSize, int vocab, int dim, int layers, int context, int seqLen, int batchSize, int steps,
+                           double learningRate, long seed) {
+        public static Settings defaults() {
+            return new Settings(DemoCorpus.DEFAULT_SIZE, 1024, 128, 8, 256, 128, 16, 4000, 3e-3, 42);
+        }
+
+        public Settings withSteps(int steps) {
+            return new Settings(corpusSize, vocab, dim, layers, context, seqLen, batchSize, steps, learningRate, seed);
+        }
+    }
+
+    private BasePretraining() {}
+
+    public static void run(Path out, Settings s, PrintWriter log) throws IOException {
+        Files.createDirectories(out);
+        DemoCorpus corpus = DemoCorpus.load(s.corpusSize());
+        String text = corpus.pretrainingText();
+        log.printf(Locale.ROOT, "corpus: %,d WordNet entries, %,d characters%n", corpus.entries().size(), text.length());
+        Path tokenizerPath = out.resolve("tokenizer.json");
+        AtomicFiles.writeString(tokenizerPath, BpeTrainer.train(text, s.vocab()));
+        Tokenizer tokenizer = Tokenizers.load(tokenizerPath, s.vocab());
+
+        Path corpusFile = Files.createTempFile("wordnet-corpus", ".txt");
+        try {
+            Files.writeString(corpusFile, String.join("\n\n", text.lines().toList())); // one document per entry
+            var options = DataOptions.defaults(DataFormat.TEXT, s.seqLen(), s.batchSize()).withBatching(BatchMode.PACK)
+                    .withSeed(s.seed()).withValidationFraction(0); // it is to learn every entry
+            TrainingData data = TrainingData.load(corpusFile, null, tokenizer, options, line -> log.println("    " + line));
+            LlamaConfig config = new LlamaConfig(s.dim(), s.dim() * 11 / 4 / 32 * 32, s.layers(), 4, 2, s.dim() / 4, s.vocab(),
+                    s.context(), 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, tokenizer.bosId(), tokenizer.eosId());
+            TrainableModel model = TrainableModel.random(config, s.seed(), true);
+            var schedule = new LrSchedule(s.learningRate(), s.learningRate() / 10, s.steps() / 20, s.steps(), LrSchedule.Decay.COSINE);
+            var trainer = new Trainer(model, ExitObjective.lastLayer(config),
+                    new Trainer.Settings(schedule, AdamW.Settings.defaults(), 1.0, false));
+            var batches = data.batches(DataPosition.START);
+            long t0 = System.nanoTime();
+            double loss = Double.NaN;
+            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("pre-train").setInitialMax(s.steps())
+                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).continuousUpdate().build()) {
+                for (int step = 0; step < s.steps(); step++) {
+                    loss = trainer.step(List.of(batches.next())).loss();
+                    bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f", loss));
+                    bar.step();
+                }
+            }
+            // how well it knows its corpus, at every layer: a few batches of it (there is nothing held out)
+            double[] corpusLoss = new double[config.nLayers()];
+            var everyLayer = ExitObjective.equal(ExitSet.all(config.nLayers()));
+            var sample = data.batches(DataPosition.START);
+            for (int b = 0; b < 8; b++) {
+                double[] perExit = trainer.pass().evaluate(sample.next(), everyLayer).perExit();
+                for (int l = 0; l < corpusLoss.length; l++) corpusLoss[l] += perExit[l] / 8;
+            }
+            try (Arena arena = Arena.ofShared()) {
+                SafetensorsWriter.write(out, model.toWeights(arena), DType.BF16);
+            }
+            Map<String, Object> record = new LinkedHashMap<>();
+            record.put("settings", s.toString());
+            record.put("final_training_loss", loss);
+            record.put("corpus_loss_per_layer", corpusLoss);
+            record.put("seconds", (System.nanoTime() - t0) / 1e9);
+            record.put("command", "./sorted-llama demo --pretrain-base src/main/resources/" + RESOURCE + " --pretrain-steps " + s.steps());
+            WordNetTasks.writeJson(record, out.resolve("pretraining.json"));
+            log.printf(Locale.ROOT, "base model written to %s; loss on its corpus per layer %s%n", out, java.util.Arrays.toString(corpusLoss));
+        } finally {
+            Files.deleteIfExists(corpusFile);
+        }
+    }
+}

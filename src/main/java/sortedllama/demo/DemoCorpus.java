@@ -1,0 +1,36 @@
+package sortedllama.demo;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import net.sf.extjwnl.data.POS;
+
+/**
+ * The demo's slice of WordNet: the {@code size} most common noun and verb synsets that have a
+ * hypernym (by SemCor use count, ties in file order). A small base model can learn a few thousand
+ * entries by heart in minutes, which closed-book question answering needs; all of WordNet would
+ * take it hours. Every entry belongs to a fixed train / validation / test split.
+ */
+public record DemoCorpus(List<WordNetEntries.Entry> entries) {
+
+    public static final int DEFAULT_SIZE = 4000;
+
+    public static DemoCorpus load(int size) {
+        List<WordNetEntries.Entry> all = new ArrayList<>();
+        for (var e : WordNetEntries.load(POS.NOUN, POS.VERB)) if (!e.hypernyms().isEmpty()) all.add(e);
+        all.sort(Comparator.comparingInt(WordNetEntries.Entry::useCount).reversed()); // stable: file order breaks ties
+        return new DemoCorpus(List.copyOf(all.subList(0, Math.min(size, all.size()))));
+    }
+
+    public List<WordNetEntries.Entry> split(WordNetEntries.Split which) {
+        return entries.stream().filter(e -> WordNetEntries.split(e) == which).toList();
+    }
+
+    /**
+     * What the base model reads in pre-training: every entry, test split included, one document
+     * per entry. The facts that the held-out questions ask about are here; the tasks' formats are not.
+     */
+    public String pretrainingText() {
+        return WordNetTasks.pretrainingText(entries);
+    }
+}

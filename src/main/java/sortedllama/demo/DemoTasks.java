@@ -1,0 +1,77 @@
+package sortedllama.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import sortedllama.io.AtomicFiles;
+import sortedllama.tokenizer.Tokenizer;
+import sortedllama.train.data.AlpacaFormat;
+import sortedllama.train.data.Example;
+import sortedllama.train.data.ExampleEncoder;
+import sortedllama.train.data.TriviaQaFormat;
+
+/**
+ * The demo's fine-tuning tasks, built from the corpus's fixed splits: instruction following in
+ * Stanford Alpaca format (define a word, use it in a sentence, give a synonym, name a more general
+ * term) and closed-book questions in TriviaQA format ("What is a X a kind of?", any lemma of the
+ * hypernym counts). Train and validation splits are mixed into one prompt/completion JSONL each
+ * (rendered with the same templates the alpaca and triviaqa readers use, loss on the response);
+ * the test split is kept apart for evaluation, in the tasks' own formats.
+ */
+record DemoTasks(Path trainFile, Path validationFile, List<Example> testQuestions, List<Instruction> testInstructions) {
+
+    /** A held-out instruction: its prompt ids (Alpaca template) and the reference answer. */
+    record Instruction(String instruction, String input, int[] prompt, String reference) {}
+
+    static DemoTasks write(DemoCorpus corpus, Tokenizer tokenizer, Path dir) throws IOException {
+        Path train = dir.resolve("finetune-train.jsonl"), validation = dir.resolve("finetune-validation.jsonl");
+        writeMixed(corpus.split(WordNetEntries.Split.TRAIN), train);
+        writeMixed(corpus.split(WordNetEntries.Split.VALIDATION), validation);
+        var test = corpus.split(WordNetEntries.Split.TEST);
+        var instructions = WordNetTasks.instructions(test);
+        var questions = WordNetTasks.questions(test);
+        WordNetTasks.writeJson(instructions, dir.resolve("instructions-test.json"));
+        WordNetTasks.writeJson(questions, dir.resolve("questions-test.json"));
+
+        ExampleEncoder encoder = new ExampleEncoder(tokenizer);
+        List<Example> testQuestions = new ArrayList<>();
+        for (var q : questions) {
+            @SuppressWarnings("unchecked")
+            var answer = (Map<String, Object>) q.get("Answer");
+            @SuppressWarnings("unchecked")
+            var aliases = (List<String>) answer.get("Aliases");
+            testQuestions.add(encoder.pair(TriviaQaFormat.prompt((String) q.get("Question")),
+                    TriviaQaFormat.response((String) answer.get("Value")), aliases));
+        }
+        List<Instruction> testInstructions = new ArrayList<>();
+        for (var r : instructions) {
+            String prompt = AlpacaFormat.prompt(r.get("instruction"), r.get("input"));
+            testInstructions.add(new Instruction(r.get("instruction"), r.get("input"), encoder.prompt(prompt), r.get("output")));
+        }
+        return new DemoTasks(train, validation, testQuestions, testInstructions);
+    }
+
+    /** Both tasks of some entries as {"prompt", "completion"} lines, instructions then questions per entry. */
+    private static void writeMixed(List<WordNetEntries.Entry> entries, Path file) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        StringBuilder sb = new StringBuilder();
+        for (var e : entries) {
+            for (var r : WordNetTasks.instructions(List.of(e))) {
+                line(json, sb, AlpacaFormat.prompt(r.get("instruction"), r.get("input")), r.get("output"));
+            }
+            for (var q : WordNetTasks.questions(List.of(e))) {
+                @SuppressWarnings("unchecked")
+                var answer = (Map<String, Object>) q.get("Answer");
+                line(json, sb, TriviaQaFormat.prompt((String) q.get("Question")), TriviaQaFormat.response((String) answer.get("Value")));
+            }
+        }
+        AtomicFiles.writeString(file, sb.toString());
+    }
+
+    private static void line(ObjectMapper json, StringBuilder sb, String prompt, String completion) throws IOException {
+        sb.append(json.writeValueAsString(Map.of("prompt", prompt, "completion", completion))).append('\n');
+    }
+}
