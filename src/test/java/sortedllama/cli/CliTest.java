@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import sortedllama.SharedData;
 
 /** The command-line contract, run in-process as the shell would run it. */
@@ -99,6 +100,31 @@ class CliTest {
         Run again = run("generate", "--model", fixture("tied_gguf_f32.gguf"), "--prompt", "a", "--max-tokens", "4", "--temperature", "0.8",
                 "--seed", "7");
         assertEquals(r.out(), again.out(), "the same seed gives the same text");
+    }
+
+    @Test
+    void ggufExportCarriesTheVocabulary(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("m.gguf");
+        Run r = run("export", "--model", fixture("tied_gguf_f32.gguf"), "--out", out.toString(), "--format", "gguf");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("wrote " + out + " (gguf, 4 layers) with vocabulary of 96 tokens\n", r.out());
+        // the written file alone generates the same text as its source
+        String[] generate = {"generate", "--prompt", "a b", "--max-tokens", "4", "--temperature", "0.8", "--seed", "7", "--model"};
+        Run source = run(concat(generate, fixture("tied_gguf_f32.gguf"))), exported = run(concat(generate, out.toString()));
+        assertEquals(0, exported.status(), exported.err());
+        assertEquals(source.out(), exported.out());
+
+        Path bare = dir.resolve("bare.gguf");
+        Run none = run("export", "--model", fixture("tied_legacy.bin"), "--out", bare.toString(), "--format", "gguf");
+        assertEquals(0, none.status(), none.err());
+        assertEquals("wrote " + bare + " (gguf, 4 layers) without vocabulary: no tokenizer found\n", none.out());
+        assertTrue(run("export", "--help").out().contains("vocabulary"));
+    }
+
+    private static String[] concat(String[] args, String last) {
+        String[] out = java.util.Arrays.copyOf(args, args.length + 1);
+        out[args.length] = last;
+        return out;
     }
 
     @Test
