@@ -1,5 +1,6 @@
 package sortedllama.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,10 +8,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sortedllama.SharedData;
+import sortedllama.TestModels;
+import sortedllama.io.GgufWriter;
+import sortedllama.io.ModelFile;
+import sortedllama.io.ModelLoader;
+import sortedllama.tokenizer.Tokenizers;
 
 /** The command-line contract, run in-process as the shell would run it. */
 class CliTest {
@@ -119,6 +126,29 @@ class CliTest {
         assertEquals(0, none.status(), none.err());
         assertEquals("wrote " + bare + " (gguf, 4 layers) without vocabulary: no tokenizer found\n", none.out());
         assertTrue(run("export", "--help").out().contains("vocabulary"));
+    }
+
+    @Test
+    void ggufExportTakesTheVocabularyOfTokenizerOrSaysWhyNot(@TempDir Path dir) throws Exception {
+        Path bare = dir.resolve("bare.gguf"), out = dir.resolve("m.gguf");
+        GgufWriter.write(bare, TestModels.withVocabulary(600), null, null);
+        Path json = Path.of(CliTest.class.getResource("/tokenizer/wordnet_bpe_600.json").toURI());
+        Run r = run("export", "--model", bare.toString(), "--tokenizer", json.toString(), "--out", out.toString(), "--format", "gguf");
+        assertEquals("wrote " + out + " (gguf, 1 layers) with vocabulary of 600 tokens\n", r.out(), r.err());
+        try (ModelFile back = ModelLoader.open(out)) {
+            String text = "A noun: a word that names a thing, 42 of them.";
+            assertArrayEquals(Tokenizers.load(json, 600).encode(text), back.embeddedTokenizer().encode(text));
+        }
+        // a normaliser GGUF has no key for: the weights are written, the vocabulary left out, and the line says why
+        Path nfc = dir.resolve("tokenizer.json");
+        Files.writeString(nfc, Files.readString(json).replace("\"normalizer\" : null", "\"normalizer\" : {\"type\" : \"NFC\"}"));
+        r = run("export", "--model", bare.toString(), "--tokenizer", nfc.toString(), "--out", out.toString(), "--format", "gguf");
+        assertEquals("wrote " + out + " (gguf, 1 layers) without vocabulary: GGUF cannot hold this tokenizer: its Unicode "
+                + "normalisation [NFC] has no GGUF key\n", r.out(), r.err());
+        // a tokenizer of another size stays an error
+        r = run("export", "--model", fixture("tied_legacy.bin"), "--tokenizer", json.toString(), "--out", out.toString(), "--format", "gguf");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("has 600 tokens but the model has 96"), r.err());
     }
 
     private static String[] concat(String[] args, String last) {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
@@ -19,15 +18,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import sortedllama.BadInputException;
 import sortedllama.SharedData;
+import sortedllama.TestModels;
 import sortedllama.io.GgufWriter;
 import sortedllama.io.ModelFile;
 import sortedllama.io.ModelLoader;
-import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaWeights;
-import sortedllama.model.RopeLayout;
-import sortedllama.model.TensorNames;
-import sortedllama.tensor.DType;
-import sortedllama.tensor.Tensor;
 
 /**
  * GGUF files carry their tokenizer: a model written with a tokenizer's vocabulary loads back
@@ -50,7 +45,7 @@ class GgufRoundTripTest {
     void embeddedVocabularyTokenizesAsTheOriginal(String name) {
         Tokenizer original = open(name);
         Path gguf = dir.resolve("m.gguf");
-        GgufWriter.write(gguf, modelWithVocabulary(original.vocabSize()), null, Tokenizers.toGguf(original));
+        GgufWriter.write(gguf, TestModels.withVocabulary(original.vocabSize()), null, Tokenizers.toGguf(original));
         try (ModelFile back = ModelLoader.open(gguf)) {
             Tokenizer t = back.embeddedTokenizer();
             assertNotNull(t, "the file embeds its vocabulary");
@@ -101,7 +96,7 @@ class GgufRoundTripTest {
     void standardKeysAreWritten() {
         Tokenizer llama3 = open("llama3_subset.json");
         Path gguf = dir.resolve("m.gguf");
-        GgufWriter.write(gguf, modelWithVocabulary(llama3.vocabSize()), null, Tokenizers.toGguf(llama3));
+        GgufWriter.write(gguf, TestModels.withVocabulary(llama3.vocabSize()), null, Tokenizers.toGguf(llama3));
         try (ModelFile back = ModelLoader.open(gguf)) {
             Map<String, String> m = back.metadata();
             assertEquals("gpt2", m.get("tokenizer.ggml.model"));
@@ -116,7 +111,7 @@ class GgufRoundTripTest {
         Tokenizer wordnet = open("wordnet_bpe_600.json"); // Llama 3's split without ignore_merges: llama.cpp's smaug-bpe
         assertEquals("smaug-bpe", Tokenizers.toGguf(wordnet).pre());
         Tokenizer llama2 = open("sp_tiny.model");
-        GgufWriter.write(gguf, modelWithVocabulary(llama2.vocabSize()), null, Tokenizers.toGguf(llama2));
+        GgufWriter.write(gguf, TestModels.withVocabulary(llama2.vocabSize()), null, Tokenizers.toGguf(llama2));
         try (ModelFile back = ModelLoader.open(gguf)) {
             Map<String, String> m = back.metadata();
             assertEquals("llama", m.get("tokenizer.ggml.model"));
@@ -130,7 +125,7 @@ class GgufRoundTripTest {
     void aVocabularyOfAnotherSizeIsRefusedAtWriteTime() {
         Tokenizer sp = open("sp_tiny.model");
         Path gguf = dir.resolve("m.gguf");
-        LlamaWeights model = modelWithVocabulary(sp.vocabSize() + 1);
+        LlamaWeights model = TestModels.withVocabulary(sp.vocabSize() + 1);
         var e = assertThrows(BadInputException.class, () -> GgufWriter.write(gguf, model, null, Tokenizers.toGguf(sp)));
         assertEquals(gguf + ": the vocabulary has " + sp.vocabSize() + " tokens but the model has " + (sp.vocabSize() + 1)
                 + ": they do not belong together", e.getMessage());
@@ -175,19 +170,5 @@ class GgufRoundTripTest {
             }
         }
         return TokenizerFixtures.json(name.equals("llama3_subset.json") ? "llama3_expected.json" : "wordnet_bpe_600_expected.json");
-    }
-
-    /** The smallest model with {@code vocab} tokens: one layer of width 8, zero weights (only the vocabulary matters here). */
-    private static LlamaWeights modelWithVocabulary(int vocab) {
-        int dim = 8;
-        var config = new LlamaConfig(dim, dim, 1, 2, 2, dim / 2, vocab, 64, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
-        var layer = new LlamaWeights.Layer(new float[dim], zeros("wq", dim, dim), zeros("wk", dim, dim), zeros("wv", dim, dim),
-                zeros("wo", dim, dim), new float[dim], zeros("gate", dim, dim), zeros("up", dim, dim), zeros("down", dim, dim));
-        Tensor embedding = zeros(TensorNames.TOKEN_EMBEDDING, vocab, dim);
-        return new LlamaWeights(config, embedding, new LlamaWeights.Layer[] {layer}, new float[dim], embedding);
-    }
-
-    private static Tensor zeros(String name, int rows, int cols) {
-        return new Tensor(name, DType.F32, new long[] {rows, cols}, MemorySegment.ofArray(new float[rows * cols]));
     }
 }
