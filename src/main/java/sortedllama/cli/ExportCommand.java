@@ -18,10 +18,15 @@ import sortedllama.io.ModelFile;
 import sortedllama.io.SafetensorsWriter;
 import sortedllama.model.LlamaWeights;
 import sortedllama.tensor.DType;
+import sortedllama.tokenizer.GgufVocabulary;
+import sortedllama.tokenizer.Tokenizer;
+import sortedllama.tokenizer.Tokenizers;
 
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Write a model in another format, whole or as the standalone sub-model of one exit.",
-                "A sub-model holds the first K layers, the final norm and the head."})
+                "A sub-model holds the first K layers, the final norm and the head.",
+                "gguf embeds the tokenizer's vocabulary (from --tokenizer, the model's own, or a tokenizer file beside it), "
+                        + "so that the file is self-contained; hf copies the tokenizer file beside config.json."})
 public final class ExportCommand implements Callable<Integer> {
     public enum Format { HF, GGUF, LLAMA2C }
 
@@ -33,7 +38,8 @@ public final class ExportCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--format", required = true, paramLabel = "FMT",
-            description = "hf (safetensors, float32), gguf (matrices keep their stored type) or llama2c (version 1, float32).")
+            description = "hf (safetensors, float32), gguf (matrices keep their stored type, with the vocabulary when "
+                    + "there is a tokenizer) or llama2c (version 1, float32).")
     String format;
 
     @Option(names = "--exit-layer", paramLabel = "K", description = "Write only the sub-model of exit K (default: the whole model).")
@@ -50,6 +56,7 @@ public final class ExportCommand implements Callable<Integer> {
                 }
                 w = w.subModel(exitLayer);
             }
+            String vocabularyNote = ""; // gguf says whether the file carries a vocabulary
             switch (f) {
                 case HF -> {
                     if (file.ropeFreqDivisors() != null) {
@@ -59,7 +66,11 @@ public final class ExportCommand implements Callable<Integer> {
                     SafetensorsWriter.write(out, w, DType.F32);
                     copyTokenizer(file);
                 }
-                case GGUF -> GgufWriter.write(out, w, file.ropeFreqDivisors(), null);
+                case GGUF -> {
+                    VocabularyChoice v = ggufVocabulary(file);
+                    GgufWriter.write(out, w, file.ropeFreqDivisors(), v.vocabulary());
+                    vocabularyNote = v.note();
+                }
                 case LLAMA2C -> {
                     if (file.ropeFreqDivisors() != null) {
                         throw new BadInputException(modelOptions.model + ": per-frequency rope divisors (rope_freqs) cannot be written to llama2c");
@@ -67,10 +78,29 @@ public final class ExportCommand implements Callable<Integer> {
                     Llama2cWriter.write(out, w, 1);
                 }
             }
-            spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s (%s, %d layers)%n", out, f.name().toLowerCase(Locale.ROOT),
-                    w.config.nLayers());
+            spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s (%s, %d layers)%s%n", out, f.name().toLowerCase(Locale.ROOT),
+                    w.config.nLayers(), vocabularyNote);
         }
         return 0;
+    }
+
+    /** The vocabulary to embed, or null, and what the printed line says about it. */
+    private record VocabularyChoice(GgufVocabulary vocabulary, String note) {}
+
+    /**
+     * The tokenizer's vocabulary as GGUF embeds it, or none when there is no tokenizer or GGUF
+     * cannot record how it works: the weights are still worth writing then. A tokenizer whose size
+     * does not fit the model stays an error.
+     */
+    private VocabularyChoice ggufVocabulary(ModelFile file) {
+        Tokenizer tokenizer = modelOptions.tokenizer(file);
+        if (tokenizer == null) return new VocabularyChoice(null, " without vocabulary: no tokenizer found");
+        try {
+            GgufVocabulary v = Tokenizers.toGguf(tokenizer);
+            return new VocabularyChoice(v, " with vocabulary of " + v.tokens().length + " tokens");
+        } catch (BadInputException e) {
+            return new VocabularyChoice(null, " without vocabulary: GGUF cannot hold this tokenizer: " + e.getMessage());
+        }
     }
 
     private void copyTokenizer(ModelFile file) throws IOException {

@@ -158,6 +158,14 @@ final class GgufFile {
         throw f.error("metadata " + key + " is not a number: " + v);
     }
 
+    /** Optional boolean metadata. */
+    boolean bool(String key, boolean fallback) {
+        Object v = metadata.get(key);
+        if (v == null) return fallback;
+        if (v instanceof Boolean b) return b;
+        throw f.error("metadata " + key + " is not a boolean: " + v);
+    }
+
     /** Optional string metadata, or null. */
     String text(String key) {
         Object v = metadata.get(key);

@@ -111,7 +111,9 @@ final class GgufReader {
             }
             return new GgufVocabulary(gguf.text("tokenizer.ggml.model"), pieces, scores, types, merges,
                     gguf.integer("tokenizer.ggml.bos_token_id", 1), gguf.integer("tokenizer.ggml.eos_token_id", 2),
-                    gguf.text("tokenizer.ggml.pre"), gguf.text("tokenizer.chat_template"));
+                    gguf.text("tokenizer.ggml.pre"), gguf.text("tokenizer.chat_template"),
+                    // llama.cpp's defaults for SentencePiece vocabularies: LLaMA's
+                    gguf.bool("tokenizer.ggml.add_space_prefix", true), gguf.bool("tokenizer.ggml.remove_extra_whitespaces", false));
         } catch (ClassCastException | BadInputException e) {
             throw new BadInputException(gguf.path() + ": malformed tokenizer.ggml metadata: " + e.getMessage());
         }

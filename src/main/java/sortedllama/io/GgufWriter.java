@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import sortedllama.BadInputException;
 import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaWeights;
 import sortedllama.model.RopeLayout;
@@ -19,6 +20,8 @@ import sortedllama.tokenizer.GgufVocabulary;
  * llama.cpp's value types (sizes and token ids uint32, epsilon and rope base float32), tensor infos,
  * then the data aligned to 32 bytes. Matrices keep their stored type, norms are float32, q/k rows are
  * in the interleaved rotary layout, and Llama 3.1 rope scaling becomes {@code rope_freqs.weight}.
+ * Given a vocabulary, the file is self-contained: {@code tokenizer.ggml.*} as llama.cpp's converter
+ * writes them, which {@link GgufReader} turns back into the same tokenizer.
  */
 public final class GgufWriter {
     static final int ALIGNMENT = GgufFile.DEFAULT_ALIGNMENT;
@@ -28,10 +31,15 @@ public final class GgufWriter {
     /**
      * @param ropeFreqDivisors Llama 3.1's per-frequency divisors as read from a GGUF file
      *                         ({@link ModelFile#ropeFreqDivisors()}), or null
-     * @param vocabulary       the vocabulary to embed, or null for none
+     * @param vocabulary       the vocabulary to embed ({@link sortedllama.tokenizer.Tokenizers#toGguf}), or
+     *                         null for none; it must have as many tokens as the model
      */
     public static void write(Path target, LlamaWeights weights, float[] ropeFreqDivisors, GgufVocabulary vocabulary) {
         LlamaConfig c = weights.config;
+        if (vocabulary != null && vocabulary.tokens().length != c.vocabSize()) {
+            throw new BadInputException(target + ": the vocabulary has " + vocabulary.tokens().length + " tokens but the model has "
+                    + c.vocabSize() + ": they do not belong together");
+        }
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("general.architecture", "llama");
         meta.put("general.alignment", ALIGNMENT);
@@ -49,10 +57,11 @@ public final class GgufWriter {
         meta.put("llama.rope.dimension_count", c.headDim());
         meta.put("llama.rope.freq_base", c.ropeTheta());
         meta.put("llama.attention.layer_norm_rms_epsilon", c.normEps());
-        if (vocabulary != null) putVocabulary(meta, vocabulary);
-        else {
-            meta.put("tokenizer.ggml.bos_token_id", c.bosId());
-            meta.put("tokenizer.ggml.eos_token_id", c.eosId());
+        if (vocabulary != null) {
+            putVocabulary(meta, vocabulary, c);
+        } else {
+            putId(meta, "tokenizer.ggml.bos_token_id", c.bosId());
+            putId(meta, "tokenizer.ggml.eos_token_id", c.eosId());
         }
         List<OutTensor> tensors = new ArrayList<>(OutTensor.llama(weights, RopeLayout.INTERLEAVED, null, DType.F32).values());
         float[] divisors = ropeDivisors(c, ropeFreqDivisors);
@@ -60,16 +69,32 @@ public final class GgufWriter {
         write(target, meta, tensors);
     }
 
-    private static void putVocabulary(Map<String, Object> meta, GgufVocabulary v) {
+    /** The tokenizer.ggml.* keys in the order llama.cpp's converter writes them. */
+    private static void putVocabulary(Map<String, Object> meta, GgufVocabulary v, LlamaConfig c) {
         meta.put("tokenizer.ggml.model", v.model());
         if (v.pre() != null) meta.put("tokenizer.ggml.pre", v.pre());
         meta.put("tokenizer.ggml.tokens", v.tokens());
         if (v.scores() != null) meta.put("tokenizer.ggml.scores", v.scores());
         if (v.tokenTypes() != null) meta.put("tokenizer.ggml.token_type", v.tokenTypes());
         if (v.merges() != null) meta.put("tokenizer.ggml.merges", v.merges());
-        meta.put("tokenizer.ggml.bos_token_id", v.bosId());
-        meta.put("tokenizer.ggml.eos_token_id", v.eosId());
+        // a vocabulary without BOS or EOS of its own uses the model's, as Tokenizer.encodeAfterBos does
+        int bos = v.bosId() >= 0 ? v.bosId() : c.bosId();
+        putId(meta, "tokenizer.ggml.bos_token_id", bos);
+        putId(meta, "tokenizer.ggml.eos_token_id", v.eosId() >= 0 ? v.eosId() : c.eosId());
+        putId(meta, "tokenizer.ggml.unknown_token_id", v.unknownId());
+        // what this project does: BOS before every prompt when there is one, never an appended EOS
+        meta.put("tokenizer.ggml.add_bos_token", bos >= 0);
+        meta.put("tokenizer.ggml.add_eos_token", false);
+        if (v.model().equals("llama")) {
+            meta.put("tokenizer.ggml.add_space_prefix", v.addSpacePrefix());
+            meta.put("tokenizer.ggml.remove_extra_whitespaces", v.removeExtraWhitespaces());
+        }
         if (v.chatTemplate() != null) meta.put("tokenizer.chat_template", v.chatTemplate());
+    }
+
+    /** A token id, left out when there is none (-1): GGUF ids are unsigned. */
+    private static void putId(Map<String, Object> meta, String key, int id) {
+        if (id >= 0) meta.put(key, id);
     }
 
     /**

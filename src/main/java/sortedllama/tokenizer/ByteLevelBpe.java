@@ -30,6 +30,8 @@ public final class ByteLevelBpe implements Tokenizer {
     private static final int CACHE_LIMIT = 50_000;
 
     private final String[] tokens;
+    /** Per-token kinds ({@link PieceTypes}), kept so that a GGUF file can record them. */
+    private final int[] types;
     private final Map<String, Integer> vocab = new HashMap<>();
     /** (left id, right id) packed in a long → (rank, merged id) packed in a long. */
     private final Map<Long, Long> merges = new HashMap<>();
@@ -51,12 +53,19 @@ public final class ByteLevelBpe implements Tokenizer {
      */
     public ByteLevelBpe(String[] tokens, List<String> merges, Map<String, Integer> specials, String splitRegex,
                         boolean ignoreMerges, int bosId, int eosId, String chatTemplate) {
-        this(tokens, merges, specials, List.of(), PreTokenizer.regex(splitRegex), ignoreMerges, bosId, eosId, chatTemplate);
+        this(tokens, null, merges, specials, List.of(), PreTokenizer.regex(splitRegex), ignoreMerges, bosId, eosId, chatTemplate);
     }
 
-    ByteLevelBpe(String[] tokens, List<String> merges, Map<String, Integer> specials, List<Normalizer.Form> normalization,
+    /**
+     * @param types per-token kinds ({@link PieceTypes}), or null for {@link #defaultTypes}
+     */
+    ByteLevelBpe(String[] tokens, int[] types, List<String> merges, Map<String, Integer> specials, List<Normalizer.Form> normalization,
                  PreTokenizer preTokenizer, boolean ignoreMerges, int bosId, int eosId, String chatTemplate) {
         this.tokens = tokens;
+        if (types != null && types.length != tokens.length) {
+            throw new BadInputException("vocabulary has " + tokens.length + " tokens but " + types.length + " token types");
+        }
+        this.types = types != null ? types : defaultTypes(tokens, specials);
         for (int i = 0; i < tokens.length; i++) if (tokens[i] != null) vocab.putIfAbsent(tokens[i], i);
         for (int b = 0; b < 256; b++) {
             Integer id = vocab.get(String.valueOf(Gpt2ByteMap.charOf(b)));
@@ -75,6 +84,14 @@ public final class ByteLevelBpe implements Tokenizer {
         this.bosId = bosId < 0 ? -1 : checkId(bosId, "BOS");
         this.eosId = eosId < 0 ? -1 : checkId(eosId, "EOS");
         this.chatTemplate = chatTemplate;
+    }
+
+    /** Token kinds when nothing says more: ids without a token unused, special tokens control, the rest normal. */
+    static int[] defaultTypes(String[] tokens, Map<String, Integer> specials) {
+        int[] types = new int[tokens.length];
+        for (int i = 0; i < tokens.length; i++) types[i] = tokens[i] == null ? PieceTypes.UNUSED : PieceTypes.NORMAL;
+        for (int id : specials.values()) if (id >= 0 && id < types.length) types[id] = PieceTypes.CONTROL;
+        return types;
     }
 
     private void addMerge(int rank, String rule) {
@@ -202,6 +219,33 @@ public final class ByteLevelBpe implements Tokenizer {
             Gpt2ByteMap.decodeToken(tokens[id], out);
         }
         return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * This vocabulary as GGUF embeds it ("gpt2"). GGUF names only a few pre-tokenizers and has no
+     * Unicode normalisation, so anything else is refused rather than written to encode differently.
+     */
+    GgufVocabulary toGgufVocabulary() {
+        if (!normalization.isEmpty()) throw new BadInputException("its Unicode normalisation " + normalization + " has no GGUF key");
+        PreTokenizer.GgufSplit split = preTokenizer.asGgufSplit(ignoreMerges);
+        if (split == null) {
+            throw new BadInputException("its pre-tokenizer" + (ignoreMerges ? " with ignore_merges" : "")
+                    + " has no tokenizer.ggml.pre name (GPT-2's and Llama 3's splits have)");
+        }
+        // GGUF needs a string for every id; ids without a token get llama.cpp converter's placeholder (typed unused)
+        String[] out = tokens.clone();
+        for (int i = 0; i < out.length; i++) if (out[i] == null) out[i] = "[PAD" + i + "]";
+        // the merge table keeps ids by pair; its ranks give back the rules' order
+        List<long[]> entries = new ArrayList<>(merges.size());
+        merges.forEach((pair, rankAndMerged) -> entries.add(new long[] {rankAndMerged >>> 32, pair}));
+        entries.sort((a, b) -> Long.compare(a[0], b[0]));
+        String[] rules = new String[entries.size()];
+        for (int r = 0; r < rules.length; r++) {
+            long pair = entries.get(r)[1];
+            rules[r] = tokens[(int) (pair >>> 32)] + " " + tokens[(int) pair];
+        }
+        return new GgufVocabulary("gpt2", out, null, types.clone(), rules, bosId, eosId, split.names().getFirst(), chatTemplate,
+                false, false);
     }
 
     @Override

@@ -42,8 +42,11 @@ final class HfTokenizerJson {
         if (!vocabNode.isObject() || vocabNode.isEmpty()) throw new BadInputException("model.vocab is missing or empty");
         vocabNode.properties().forEach(e -> vocab.put(e.getKey(), id(e.getValue(), "model.vocab[\"" + e.getKey() + "\"]")));
         Map<String, Integer> specials = new LinkedHashMap<>();
+        List<Integer> userDefined = new ArrayList<>(); // added tokens not marked special (llama.cpp's user-defined)
         for (JsonNode t : root.path("added_tokens")) {
-            specials.put(t.path("content").asText(), id(t.path("id"), "added token " + t.path("content")));
+            int id = id(t.path("id"), "added token " + t.path("content"));
+            specials.put(t.path("content").asText(), id);
+            if (!t.path("special").asBoolean(true)) userDefined.add(id);
         }
         int size = 0;
         for (int id : vocab.values()) size = Math.max(size, id + 1);
@@ -51,6 +54,8 @@ final class HfTokenizerJson {
         String[] tokens = new String[size];
         vocab.forEach((text, id) -> tokens[id] = text);
         specials.forEach((text, id) -> tokens[id] = text);
+        int[] types = ByteLevelBpe.defaultTypes(tokens, specials);
+        for (int id : userDefined) types[id] = PieceTypes.USER_DEFINED;
         List<String> merges = new ArrayList<>();
         for (JsonNode m : model.path("merges")) {
             merges.add(m.isArray() && m.size() == 2 ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
@@ -61,8 +66,8 @@ final class HfTokenizerJson {
         int eos = specialId(config.path("eos_token"), specials, "<|end_of_text|>", "</s>");
         List<Normalizer.Form> normalization = normalization(root.path("normalizer"));
         PreTokenizer preTokenizer = preTokenizer(root.path("pre_tokenizer"));
-        return new ByteLevelBpe(tokens, merges, specials, normalization, preTokenizer, model.path("ignore_merges").asBoolean(false),
-                bos, eos, chatTemplate(config.path("chat_template")));
+        return new ByteLevelBpe(tokens, types, merges, specials, normalization, preTokenizer,
+                model.path("ignore_merges").asBoolean(false), bos, eos, chatTemplate(config.path("chat_template")));
     }
 
     private static void checkModel(JsonNode model) {

@@ -63,7 +63,8 @@ final class Llama2cTokenizerReader {
             if (types[i] == PieceTypes.NORMAL) pieces[i] = pieces[i].replace(' ', SentencePieceNormalizer.SPACE_SYMBOL);
         }
         try {
-            return new SentencePieceBpe(pieces, scores, types, BOS, EOS, true, SentencePieceNormalizer.LLAMA, " \u2047 ");
+            return new SentencePieceBpe(pieces, scores, types, BOS, EOS, true, SentencePieceNormalizer.LLAMA,
+                    SentencePieceBpe.DEFAULT_UNK_SURFACE);
         } catch (BadInputException e) {
             throw new BadInputException(path + ": " + e.getMessage(), e);
         }

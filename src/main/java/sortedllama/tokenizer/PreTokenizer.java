@@ -20,6 +20,22 @@ final class PreTokenizer {
     static final String LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
             + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
+    /**
+     * A split that GGUF names in {@code tokenizer.ggml.pre}, as llama.cpp reads the name: its
+     * pattern, and whether a piece that is itself a token is taken whole before merging (llama.cpp's
+     * ignore_merges, Hugging Face's model.ignore_merges). The first name is the one we write.
+     */
+    record GgufSplit(String regex, boolean ignoreMerges, List<String> names) {}
+
+    /**
+     * "default" is what a file without tokenizer.ggml.pre gets; llama.cpp's smaug-bpe and dbrx are
+     * Llama 3's split without ignore_merges.
+     */
+    static final List<GgufSplit> GGUF_SPLITS = List.of(
+            new GgufSplit(GPT2_SPLIT, false, List.of("gpt-2", "gpt2", "default")),
+            new GgufSplit(LLAMA3_SPLIT, true, List.of("llama-bpe", "llama3")),
+            new GgufSplit(LLAMA3_SPLIT, false, List.of("smaug-bpe", "dbrx")));
+
     /** One step; a null pattern leaves pieces whole. */
     record Step(Pattern pattern, boolean addPrefixSpace) {}
 
@@ -45,6 +61,37 @@ final class PreTokenizer {
         } catch (PatternSyntaxException e) {
             throw new BadInputException("pre-tokenizer pattern cannot be compiled: " + e.getDescription() + " in " + regex, e);
         }
+    }
+
+    /** The split a {@code tokenizer.ggml.pre} name stands for, or null when we do not know the name. */
+    static GgufSplit ggufSplit(String name) {
+        for (GgufSplit s : GGUF_SPLITS) if (s.names.contains(name)) return s;
+        return null;
+    }
+
+    /** The GGUF split this pre-tokenizer amounts to with or without ignore_merges, or null when GGUF has no name for it. */
+    GgufSplit asGgufSplit(boolean ignoreMerges) {
+        String regex = singleSplit();
+        for (GgufSplit s : GGUF_SPLITS) {
+            if (s.ignoreMerges == ignoreMerges && compile(s.regex).pattern().equals(regex)) return s;
+        }
+        return null;
+    }
+
+    /**
+     * The pattern of the one split this pre-tokenizer makes, or null when it does more (several
+     * splits, or a prefix space). Steps that do nothing are skipped: Llama 3's Split-then-ByteLevel
+     * has a ByteLevel step without regex or prefix space.
+     */
+    private String singleSplit() {
+        String regex = null;
+        for (Step step : steps) {
+            if (step.addPrefixSpace) return null;
+            if (step.pattern == null) continue;
+            if (regex != null) return null;
+            regex = step.pattern.pattern();
+        }
+        return regex;
     }
 
     List<String> split(String text) {

@@ -31,6 +31,9 @@ import sortedllama.BadInputException;
  * the unknown piece. Control pieces such as {@code <s>} are never produced from text.
  */
 public final class SentencePieceBpe implements Tokenizer {
+    /** What the unknown piece decodes as unless a tokenizer.model says otherwise (sentencepiece's); GGUF has no key for it. */
+    static final String DEFAULT_UNK_SURFACE = " \u2047 ";
+
     private final String[] pieces;
     private final float[] scores;
     private final int[] types;
@@ -253,9 +256,25 @@ public final class SentencePieceBpe implements Tokenizer {
         return normalizer.stripsFirstSpaceWhenDecoding() && types[id] != BYTE;
     }
 
-    /** This vocabulary as a GGUF file would embed it ("llama"), e.g. to check {@link Tokenizers#fromGguf}. */
+    /**
+     * This vocabulary as GGUF embeds it ("llama"). GGUF's keys say whether a space is put before the
+     * text and whether runs of spaces collapse; what they cannot say (spaces kept unescaped, another
+     * surface for the unknown piece, byte fallback without byte pieces) is refused rather than
+     * written to encode or decode differently.
+     */
     GgufVocabulary toGgufVocabulary() {
-        return new GgufVocabulary("llama", pieces.clone(), scores.clone(), types.clone(), null, bosId, eosId, null, null);
+        if (!normalizer.escapeWhitespaces()) throw new BadInputException("it keeps spaces unescaped, which GGUF cannot record");
+        if (!unkSurface.equals(DEFAULT_UNK_SURFACE)) {
+            throw new BadInputException("its unknown piece decodes as \"" + unkSurface + "\", which GGUF cannot record");
+        }
+        // a GGUF reader turns byte fallback on exactly when there are byte pieces
+        boolean hasBytePieces = Arrays.stream(types).anyMatch(t -> t == BYTE);
+        if (byteFallback != hasBytePieces) {
+            throw new BadInputException("byte fallback is " + (byteFallback ? "on" : "off") + " with" + (hasBytePieces ? "" : "out")
+                    + " byte pieces, which GGUF cannot record");
+        }
+        return new GgufVocabulary("llama", pieces.clone(), scores.clone(), types.clone(), null, bosId, eosId, null, null,
+                normalizer.addDummyPrefix(), normalizer.removeExtraWhitespaces());
     }
 
     @Override

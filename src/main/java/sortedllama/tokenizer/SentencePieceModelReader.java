@@ -43,7 +43,7 @@ final class SentencePieceModelReader {
         final List<Integer> types = new ArrayList<>();
         int modelType = 1, bos = 1, eos = 2;
         boolean byteFallback, whitespaceAsSuffix;
-        String unkSurface = " \u2047 ";
+        String unkSurface = SentencePieceBpe.DEFAULT_UNK_SURFACE;
         String normalizerName = "";
         boolean hasCharsMap, hasDenormalizer;
         boolean addDummyPrefix = true, removeExtraWhitespaces = true, escapeWhitespaces = true;

@@ -58,13 +58,28 @@ public final class Tokenizers {
         };
     }
 
+    /**
+     * The vocabulary to embed in a GGUF file, from which {@link #fromGguf} builds a tokenizer that
+     * encodes and decodes as this one does.
+     *
+     * @throws BadInputException when GGUF cannot record how this tokenizer works; the message says what
+     */
+    public static GgufVocabulary toGguf(Tokenizer tokenizer) {
+        return switch (tokenizer) {
+            case SentencePieceBpe sp -> sp.toGgufVocabulary();
+            case ByteLevelBpe bpe -> bpe.toGgufVocabulary();
+            default -> throw new BadInputException(tokenizer.getClass().getSimpleName() + " has no GGUF form");
+        };
+    }
+
     private static SentencePieceBpe sentencePieceFromGguf(GgufVocabulary v) {
         String[] tokens = v.tokens();
         if (v.scores() == null) throw new BadInputException("GGUF llama vocabulary without tokenizer.ggml.scores");
         int[] types = v.tokenTypes() != null ? v.tokenTypes() : PieceTypes.llamaConventions(tokens, v.bosId(), v.eosId());
         boolean byteFallback = Arrays.stream(types).anyMatch(t -> t == PieceTypes.BYTE);
-        return new SentencePieceBpe(tokens, v.scores(), types, v.bosId(), v.eosId(), byteFallback, SentencePieceNormalizer.LLAMA,
-                " \u2047 ");
+        var normalizer = new SentencePieceNormalizer(v.addSpacePrefix(), v.removeExtraWhitespaces(), true);
+        return new SentencePieceBpe(tokens, v.scores(), types, v.bosId(), v.eosId(), byteFallback, normalizer,
+                SentencePieceBpe.DEFAULT_UNK_SURFACE);
     }
 
     private static ByteLevelBpe byteLevelFromGguf(GgufVocabulary v) {
@@ -78,16 +93,13 @@ public final class Tokenizers {
                 if (type == PieceTypes.CONTROL || type == PieceTypes.USER_DEFINED) specials.putIfAbsent(tokens[i], i);
             }
         }
-        // tokenizer.ggml.pre names the split; llama.cpp also takes whole pieces found in Llama 3's vocabulary
         String pre = v.pre() == null ? "default" : v.pre();
-        boolean llama3 = switch (pre) {
-            case "default", "gpt-2", "gpt2" -> false;
-            case "llama-bpe", "llama3", "smaug-bpe" -> true;
-            default -> throw new BadInputException("GGUF pre-tokenizer \"" + pre
-                    + "\" is not supported (default, gpt-2 and llama-bpe are)");
-        };
-        return new ByteLevelBpe(tokens, Arrays.asList(v.merges()), specials, List.of(),
-                PreTokenizer.regex(llama3 ? PreTokenizer.LLAMA3_SPLIT : PreTokenizer.GPT2_SPLIT), llama3, v.bosId(), v.eosId(),
-                v.chatTemplate());
+        PreTokenizer.GgufSplit split = PreTokenizer.ggufSplit(pre);
+        if (split == null) {
+            throw new BadInputException("GGUF pre-tokenizer \"" + pre + "\" is not supported (" + String.join(", ",
+                    PreTokenizer.GGUF_SPLITS.stream().flatMap(s -> s.names().stream()).toList()) + " are)");
+        }
+        return new ByteLevelBpe(tokens, v.tokenTypes(), Arrays.asList(v.merges()), specials, List.of(),
+                PreTokenizer.regex(split.regex()), split.ignoreMerges(), v.bosId(), v.eosId(), v.chatTemplate());
     }
 }

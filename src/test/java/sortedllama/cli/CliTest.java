@@ -1,5 +1,6 @@
 package sortedllama.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,9 +8,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import sortedllama.SharedData;
+import sortedllama.TestModels;
+import sortedllama.io.GgufWriter;
+import sortedllama.io.ModelFile;
+import sortedllama.io.ModelLoader;
+import sortedllama.tokenizer.Tokenizers;
 
 /** The command-line contract, run in-process as the shell would run it. */
 class CliTest {
@@ -99,6 +107,54 @@ class CliTest {
         Run again = run("generate", "--model", fixture("tied_gguf_f32.gguf"), "--prompt", "a", "--max-tokens", "4", "--temperature", "0.8",
                 "--seed", "7");
         assertEquals(r.out(), again.out(), "the same seed gives the same text");
+    }
+
+    @Test
+    void ggufExportCarriesTheVocabulary(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("m.gguf");
+        Run r = run("export", "--model", fixture("tied_gguf_f32.gguf"), "--out", out.toString(), "--format", "gguf");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("wrote " + out + " (gguf, 4 layers) with vocabulary of 96 tokens\n", r.out());
+        // the written file alone generates the same text as its source
+        String[] generate = {"generate", "--prompt", "a b", "--max-tokens", "4", "--temperature", "0.8", "--seed", "7", "--model"};
+        Run source = run(concat(generate, fixture("tied_gguf_f32.gguf"))), exported = run(concat(generate, out.toString()));
+        assertEquals(0, exported.status(), exported.err());
+        assertEquals(source.out(), exported.out());
+
+        Path bare = dir.resolve("bare.gguf");
+        Run none = run("export", "--model", fixture("tied_legacy.bin"), "--out", bare.toString(), "--format", "gguf");
+        assertEquals(0, none.status(), none.err());
+        assertEquals("wrote " + bare + " (gguf, 4 layers) without vocabulary: no tokenizer found\n", none.out());
+        assertTrue(run("export", "--help").out().contains("vocabulary"));
+    }
+
+    @Test
+    void ggufExportTakesTheVocabularyOfTokenizerOrSaysWhyNot(@TempDir Path dir) throws Exception {
+        Path bare = dir.resolve("bare.gguf"), out = dir.resolve("m.gguf");
+        GgufWriter.write(bare, TestModels.withVocabulary(600), null, null);
+        Path json = Path.of(CliTest.class.getResource("/tokenizer/wordnet_bpe_600.json").toURI());
+        Run r = run("export", "--model", bare.toString(), "--tokenizer", json.toString(), "--out", out.toString(), "--format", "gguf");
+        assertEquals("wrote " + out + " (gguf, 1 layers) with vocabulary of 600 tokens\n", r.out(), r.err());
+        try (ModelFile back = ModelLoader.open(out)) {
+            String text = "A noun: a word that names a thing, 42 of them.";
+            assertArrayEquals(Tokenizers.load(json, 600).encode(text), back.embeddedTokenizer().encode(text));
+        }
+        // a normaliser GGUF has no key for: the weights are written, the vocabulary left out, and the line says why
+        Path nfc = dir.resolve("tokenizer.json");
+        Files.writeString(nfc, Files.readString(json).replace("\"normalizer\" : null", "\"normalizer\" : {\"type\" : \"NFC\"}"));
+        r = run("export", "--model", bare.toString(), "--tokenizer", nfc.toString(), "--out", out.toString(), "--format", "gguf");
+        assertEquals("wrote " + out + " (gguf, 1 layers) without vocabulary: GGUF cannot hold this tokenizer: its Unicode "
+                + "normalisation [NFC] has no GGUF key\n", r.out(), r.err());
+        // a tokenizer of another size stays an error
+        r = run("export", "--model", fixture("tied_legacy.bin"), "--tokenizer", json.toString(), "--out", out.toString(), "--format", "gguf");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("has 600 tokens but the model has 96"), r.err());
+    }
+
+    private static String[] concat(String[] args, String last) {
+        String[] out = java.util.Arrays.copyOf(args, args.length + 1);
+        out[args.length] = last;
+        return out;
     }
 
     @Test

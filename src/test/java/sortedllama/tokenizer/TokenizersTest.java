@@ -75,7 +75,8 @@ class TokenizersTest {
         }
         // without token types, LLaMA's conventions give the same tokenizer
         var v = fromModel.toGgufVocabulary();
-        Tokenizer untyped = Tokenizers.fromGguf(new GgufVocabulary("llama", v.tokens(), v.scores(), null, null, 1, 2, null, null));
+        Tokenizer untyped = Tokenizers.fromGguf(new GgufVocabulary("llama", v.tokens(), v.scores(), null, null, 1, 2, null, null,
+                true, false));
         assertArrayEquals(gguf.encode("Hi \uD83D\uDE00 <s>"), untyped.encode("Hi \uD83D\uDE00 <s>"));
     }
 
@@ -92,15 +93,16 @@ class TokenizersTest {
 
     @Test
     void unsupportedGgufVocabulariesAreRefused() throws IOException {
-        var unknownModel = new GgufVocabulary("bert", new String[] {"a"}, null, null, null, -1, -1, null, null);
+        var unknownModel = new GgufVocabulary("bert", new String[] {"a"}, null, null, null, -1, -1, null, null, false, false);
         assertEquals("GGUF tokenizer model \"bert\" is not supported (llama and gpt2 are)",
                 assertThrows(BadInputException.class, () -> Tokenizers.fromGguf(unknownModel)).getMessage());
-        assertEquals("GGUF pre-tokenizer \"qwen2\" is not supported (default, gpt-2 and llama-bpe are)",
+        assertEquals("GGUF pre-tokenizer \"qwen2\" is not supported (gpt-2, gpt2, default, llama-bpe, llama3, smaug-bpe, dbrx are)",
                 assertThrows(BadInputException.class, () -> Tokenizers.fromGguf(llama3SubsetAsGguf("qwen2"))).getMessage());
-        var noMerges = new GgufVocabulary("gpt2", new String[] {"a"}, null, null, null, -1, -1, null, null);
+        var noMerges = new GgufVocabulary("gpt2", new String[] {"a"}, null, null, null, -1, -1, null, null, false, false);
         assertEquals("GGUF gpt2 vocabulary without tokenizer.ggml.merges",
                 assertThrows(BadInputException.class, () -> Tokenizers.fromGguf(noMerges)).getMessage());
-        var badBos = new GgufVocabulary("llama", new String[] {"<unk>", "a"}, new float[2], new int[] {2, 1}, null, 7, -1, null, null);
+        var badBos = new GgufVocabulary("llama", new String[] {"<unk>", "a"}, new float[2], new int[] {2, 1}, null, 7, -1, null, null,
+                true, false);
         assertEquals("BOS id 7 is outside the vocabulary of 2 pieces",
                 assertThrows(BadInputException.class, () -> Tokenizers.fromGguf(badBos)).getMessage());
     }
@@ -121,6 +123,7 @@ class TokenizersTest {
         for (JsonNode t : root.get("added_tokens")) types[t.get("id").asInt()] = PieceTypes.CONTROL;
         List<String> merges = new ArrayList<>();
         root.get("model").get("merges").forEach(m -> merges.add(m.asText()));
-        return new GgufVocabulary("gpt2", tokens, null, types, merges.toArray(String[]::new), 128000, 128009, pre, "{{ messages }}");
+        return new GgufVocabulary("gpt2", tokens, null, types, merges.toArray(String[]::new), 128000, 128009, pre, "{{ messages }}",
+                false, false);
     }
 }
