@@ -15,7 +15,13 @@ class WordNetTasksTest {
 
     @BeforeAll
     static void load() {
-        nouns = WordNetEntries.load(POS.NOUN);
+        nouns();
+    }
+
+    /** WordNet's nouns, read once for every test class that needs them (reading takes seconds). */
+    static synchronized List<WordNetEntries.Entry> nouns() {
+        if (nouns == null) nouns = WordNetEntries.load(POS.NOUN);
+        return nouns;
     }
 
     @Test

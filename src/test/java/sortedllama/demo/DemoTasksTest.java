@@ -1,0 +1,59 @@
+package sortedllama.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import sortedllama.tokenizer.Tokenizer;
+import sortedllama.tokenizer.Tokenizers;
+import sortedllama.train.data.DataFormat;
+import sortedllama.train.data.DataOptions;
+import sortedllama.train.data.Example;
+import sortedllama.train.data.TrainingData;
+
+/**
+ * The demo's mixed prompt/completion files hold exactly what the alpaca and triviaqa readers
+ * make of the same records: the same templates, the same tokens, the loss on the same positions.
+ */
+class DemoTasksTest {
+    static final Path TOKENIZER = Path.of("src/test/resources/tokenizer/wordnet_bpe_600.json");
+
+    private static List<Example> read(Path file, DataFormat format, Tokenizer t) {
+        var options = DataOptions.defaults(format, 512, 4).withValidationFraction(0);
+        return TrainingData.load(file, null, t, options, line -> {}).train();
+    }
+
+    @Test
+    void mixedFileEncodesAsTheTasksOwnFormats(@TempDir Path dir) throws Exception {
+        Tokenizer t = Tokenizers.load(TOKENIZER, 600);
+        var entries = WordNetTasksTest.nouns().subList(0, 40);
+        var corpus = new DemoCorpus(entries);
+        DemoTasks tasks = DemoTasks.write(corpus, t, dir);
+        var train = corpus.split(WordNetEntries.Split.TRAIN);
+        WordNetTasks.writeJson(WordNetTasks.instructions(train), dir.resolve("alpaca.json"));
+        WordNetTasks.writeJson(WordNetTasks.questions(train), dir.resolve("trivia.json"));
+        List<Example> mixed = read(tasks.trainFile(), DataFormat.JSONL, t);
+        List<Example> expected = new java.util.ArrayList<>(read(dir.resolve("alpaca.json"), DataFormat.ALPACA, t));
+        expected.addAll(read(dir.resolve("trivia.json"), DataFormat.TRIVIAQA, t));
+        assertEquals(expected.size(), mixed.size());
+        var key = (java.util.function.Function<Example, String>) e -> java.util.Arrays.toString(e.tokens()) + "@" + e.responseStart();
+        assertEquals(expected.stream().map(key).sorted().toList(), mixed.stream().map(key).sorted().toList());
+
+        // the test split: its questions with their aliases, its instructions as Alpaca prompts
+        var test = corpus.split(WordNetEntries.Split.TEST);
+        assertEquals(WordNetTasks.questions(test).size(), tasks.testQuestions().size());
+        assertEquals(WordNetTasks.instructions(test).size(), tasks.testInstructions().size());
+        @SuppressWarnings("unchecked")
+        var answer = (Map<String, Object>) WordNetTasks.questions(test).get(0).get("Answer");
+        assertEquals(answer.get("Aliases"), tasks.testQuestions().get(0).answers());
+        var first = tasks.testInstructions().get(0);
+        assertTrue(t.decode(first.prompt()).endsWith("### Response:"), t.decode(first.prompt()));
+        assertTrue(Files.isRegularFile(dir.resolve("questions-test.json")) && Files.isRegularFile(dir.resolve("instructions-test.json")));
+        for (var e : test) assertTrue(corpus.pretrainingText().contains(e.word() + " ("), "the base reads the test split's facts: " + e.word());
+    }
+}
