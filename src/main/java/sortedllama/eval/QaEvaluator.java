@@ -1,11 +1,8 @@
 package sortedllama.eval;
 
 import java.util.List;
-import sortedllama.infer.Generator;
-import sortedllama.infer.Sampler;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaModel;
-import sortedllama.tokenizer.StreamingDecoder;
 import sortedllama.tokenizer.Tokenizer;
 import sortedllama.train.data.Example;
 
@@ -42,10 +39,7 @@ public final class QaEvaluator {
 
     /** The greedy answer at one exit: its first line, stripped. */
     static String answer(LlamaModel model, Tokenizer tokenizer, int[] prompt, int exit, int maxTokens) {
-        int room = Math.min(maxTokens, model.config().contextLength() - prompt.length);
-        if (room <= 0) return "";
-        var result = new Generator(model).generate(prompt, room, exit, Sampler.greedy(), tokenizer.eosId(), null);
-        String text = StreamingDecoder.decodeAfter(tokenizer, prompt, result.tokens());
+        String text = GreedyAnswer.text(model, tokenizer, prompt, exit, maxTokens);
         int newline = text.indexOf('\n');
         return (newline >= 0 ? text.substring(0, newline) : text).strip();
     }

@@ -1,6 +1,7 @@
 package sortedllama.train.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -25,6 +26,26 @@ public final class AlpacaFormat implements JsonRecords.RecordParser {
     public static String prompt(String instruction, String input) {
         if (input.isEmpty()) return WITHOUT_INPUT + "### Instruction:\n" + instruction + "\n\n### Response:";
         return WITH_INPUT + "### Instruction:\n" + instruction + "\n\n### Input:\n" + input + "\n\n### Response:";
+    }
+
+    /**
+     * An instruction to answer at evaluation time. {@code id} is the record's "id" field (a string or
+     * a number) if it has one, else its number in the file, counted from 1, so that ids stay the same
+     * when bad records are skipped or the file is cut with --limit.
+     */
+    public record Instruction(String id, String instruction, String input) {
+        public String prompt() {
+            return AlpacaFormat.prompt(instruction, input);
+        }
+    }
+
+    /** The instructions of an Alpaca file, in file order; "output", if present, is not read. */
+    public static List<Instruction> instructions(Path file, BadRecords bad) {
+        return JsonRecords.records(file, null, (record, where) -> {
+            JsonNode id = record.get("id");
+            String name = id != null && (id.isTextual() || id.isIntegralNumber()) ? id.asText() : Long.toString(where.record());
+            return new Instruction(name, JsonFields.nonEmptyText(record, "instruction"), JsonFields.optionalText(record, "input"));
+        }, bad);
     }
 
     @Override

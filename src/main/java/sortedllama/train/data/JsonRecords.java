@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import sortedllama.BadInputException;
 
 /**
@@ -49,14 +50,22 @@ final class JsonRecords {
      *                   format has no such wrapper
      */
     static List<Example> examples(Path file, String wrapperKey, RecordParser parser, BadRecords bad) {
-        List<Example> out = new ArrayList<>();
+        return records(file, wrapperKey, (record, where) -> parser.parse(record), bad);
+    }
+
+    /**
+     * The records of a file turned into anything, not only examples (evaluation reads instructions
+     * without their outputs); the parser also gets the record's place, e.g. for a default id.
+     */
+    static <T> List<T> records(Path file, String wrapperKey, BiFunction<JsonNode, RecordLocation, T> parser, BadRecords bad) {
+        List<T> out = new ArrayList<>();
         RecordHandler handler = (record, where) -> {
             if (!record.isObject()) {
                 bad.reject(where, "a record must be a JSON object, not " + JsonFields.kind(record));
                 return;
             }
             try {
-                out.add(parser.parse(record));
+                out.add(parser.apply(record, where));
             } catch (InvalidRecordException e) {
                 bad.reject(where, e.getMessage());
             }
