@@ -71,7 +71,7 @@ public final class DemoPipeline {
      * pairwise score against SFT at each exit, in [-1, 1].
      */
     public record Variant(String name, String key, int[] trainedExits, List<double[]> curve, double seconds, double[] heldOutLoss,
-                          Map<Integer, ExitEvaluation> exits, Map<Integer, ReferenceJudge.Score> judged, ExitScorer.ExitScore[] analysis,
+                          Map<Integer, ExitEvaluation> exits, Map<Integer, sortedllama.eval.PairwiseScore> judged, ExitScorer.ExitScore[] analysis,
                           Map<String, ModeBenchmark.Totals> modes, Map<Integer, String> samples) {}
 
     /** Decoding modes compared on the SFT and SoFT models (greedy, held-out instruction prompts). */
@@ -153,7 +153,7 @@ public final class DemoPipeline {
         Variant reference = variants.get(0);
         for (int i = 0; i < variants.size(); i++) {
             Variant v = variants.get(i);
-            Map<Integer, ReferenceJudge.Score> judged = new LinkedHashMap<>();
+            Map<Integer, sortedllama.eval.PairwiseScore> judged = new LinkedHashMap<>();
             for (int k : exits.layers()) judged.put(k, ReferenceJudge.compare(v.exits().get(k).answerF1(), reference.exits().get(k).answerF1()));
             variants.set(i, withJudged(v, judged));
         }
@@ -267,7 +267,7 @@ public final class DemoPipeline {
         return out;
     }
 
-    private static Variant withJudged(Variant v, Map<Integer, ReferenceJudge.Score> judged) {
+    private static Variant withJudged(Variant v, Map<Integer, sortedllama.eval.PairwiseScore> judged) {
         return new Variant(v.name(), v.key(), v.trainedExits(), v.curve(), v.seconds(), v.heldOutLoss(), v.exits(), judged, v.analysis(),
                 v.modes(), v.samples());
     }

@@ -200,7 +200,11 @@ public final class DemoReport {
                 x.put("instruction_f1", e.instructionF1());
                 x.put("tokens_per_s", e.tokensPerSecond());
                 var j = v.judged().get(k);
-                if (j != null) x.put("judged_vs_sft", Map.of("wins", j.wins(), "ties", j.ties(), "losses", j.losses(), "score", j.score()));
+                if (j != null) {
+                    var c = j.combined();
+                    x.put("judged_vs_sft", Map.of("wins", c.wins(), "ties", c.ties(), "losses", c.losses(), "score", j.score(),
+                            "consistency", j.consistency()));
+                }
                 exits.add(x);
             });
             m.put("exits", exits);

@@ -1,31 +1,32 @@
 package sortedllama.demo;
 
+import java.util.ArrayList;
+import java.util.List;
+import sortedllama.eval.PairwiseScore;
+import sortedllama.eval.Verdict;
+
 /**
- * The demo's judge of two systems' instruction answers: the one closer to the reference answer
- * (higher token F1) wins, equal F1 is a tie. The demo has no judge model (nothing may be
+ * The demo's judge of two systems' instruction answers: the response closer to the reference
+ * answer (higher token F1) wins, equal F1 is a tie. The demo has no judge model (nothing may be
  * downloaded, and a model as small as the ones it trains cannot judge), so it judges against the
- * references that its tasks come with; the scoring is the paper's, (wins - losses) / prompts in
- * [-1, 1]. Such a judge has no position bias, so both answer orders give the same verdicts.
+ * references its tasks come with. Verdicts are given in both answer orders and scored like
+ * {@code eval judge}'s ({@link PairwiseScore}: (wins - losses) / prompts, mean of the orders); this
+ * judge has no position bias, so the orders agree.
  */
 final class ReferenceJudge {
     private ReferenceJudge() {}
 
-    /** Verdicts of system A against system B over the same prompts. */
-    record Score(int wins, int ties, int losses) {
-        double score() {
-            int n = wins + ties + losses;
-            return n == 0 ? 0 : (wins - losses) / (double) n;
+    static PairwiseScore compare(double[] f1A, double[] f1B) {
+        if (f1A.length != f1B.length) throw new IllegalArgumentException(f1A.length + " answers against " + f1B.length);
+        List<Verdict> ab = new ArrayList<>(), ba = new ArrayList<>();
+        for (int i = 0; i < f1A.length; i++) {
+            ab.add(verdict(f1A[i], f1B[i])); // A shown as response 1
+            ba.add(verdict(f1B[i], f1A[i])); // A shown as response 2
         }
+        return PairwiseScore.of(ab, ba);
     }
 
-    static Score compare(double[] f1A, double[] f1B) {
-        if (f1A.length != f1B.length) throw new IllegalArgumentException(f1A.length + " answers against " + f1B.length);
-        int wins = 0, ties = 0, losses = 0;
-        for (int i = 0; i < f1A.length; i++) {
-            if (f1A[i] > f1B[i]) wins++;
-            else if (f1A[i] < f1B[i]) losses++;
-            else ties++;
-        }
-        return new Score(wins, ties, losses);
+    private static Verdict verdict(double first, double second) {
+        return first > second ? Verdict.FIRST : first < second ? Verdict.SECOND : Verdict.TIE;
     }
 }
