@@ -29,6 +29,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed of the batch order (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--exits", paramLabel = "LIST", defaultValue = "every:2",
+            description = "The exits SoFT trains, ICT gives heads and EFT extracts, scored at each (default ${DEFAULT-VALUE}: 2,4,6,8).")
+    String exits;
+
     @Option(names = "--base", paramLabel = "DIR",
             description = "Fine-tune this base model (a model folder with its tokenizer, e.g. from --pretrain-base) instead of the committed one.")
     Path base;
@@ -57,7 +61,7 @@ final class DemoCommand implements Callable<Integer> {
             return 0;
         }
         var d = DemoPipeline.Settings.defaults(out);
-        var settings = new DemoPipeline.Settings(out, base, steps != null ? steps : d.steps(), d.batchSize(), d.seqLen(), d.exits(),
+        var settings = new DemoPipeline.Settings(out, base, steps != null ? steps : d.steps(), d.batchSize(), d.seqLen(), exits,
                 d.learningRate(), seed, d.evalBatches(), questions != null ? questions : d.questions(),
                 instructions != null ? instructions : d.instructions());
         if (settings.steps() < 1) throw new sortedllama.BadInputException("--steps must be at least 1");

@@ -112,6 +112,11 @@ public final class DemoPipeline {
         }
         int layers = baseWeights.config.nLayers();
         ExitSet exits = ExitSet.parse(s.exits(), layers);
+        if (exits.last() != layers) { // the full model is always one of the sub-models compared
+            int[] withLast = Arrays.copyOf(exits.layers(), exits.layers().length + 1);
+            withLast[withLast.length - 1] = layers;
+            exits = new ExitSet(withLast);
+        }
         DemoTasks tasks = DemoTasks.write(corpus, tokenizer, s.out());
         var options = DataOptions.defaults(DataFormat.JSONL, s.seqLen(), s.batchSize()).withBatching(BatchMode.PACK).withSeed(s.seed());
         TrainingData data = TrainingData.load(tasks.trainFile(), tasks.validationFile(), tokenizer, options, line -> log.println("    " + line));
