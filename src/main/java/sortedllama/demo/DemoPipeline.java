@@ -72,7 +72,7 @@ public final class DemoPipeline {
      */
     public record Variant(String name, String key, int[] trainedExits, List<double[]> curve, double seconds, double[] heldOutLoss,
                           Map<Integer, ExitEvaluation> exits, Map<Integer, sortedllama.eval.PairwiseScore> judged, ExitScorer.ExitScore[] analysis,
-                          Map<String, ModeBenchmark.Totals> modes, Map<Integer, String> samples) {}
+                          Map<String, Map<String, ModeBenchmark.Totals>> modes, Map<Integer, String> samples) {}
 
     /** Decoding modes compared on the SFT and SoFT models (greedy, held-out instruction prompts). */
     static final Map<String, String[]> MODES = modes();
@@ -246,11 +246,25 @@ public final class DemoPipeline {
         return ids;
     }
 
-    /** Greedy decoding modes on held-out instruction prompts against full depth: speed, depth, acceptance, agreement. */
-    private static Map<String, ModeBenchmark.Totals> compareModes(LlamaModel model, DemoTasks tasks, ExitSet exits) {
-        List<int[]> prompts = new ArrayList<>();
-        for (int i = 0; i < 8 && i < tasks.testInstructions().size(); i++) prompts.add(tasks.testInstructions().get(i).prompt());
-        int tokens = 48;
+    /** The prompt sets the decoding modes run on: long answers (instructions) and short ones (questions), as in the paper. */
+    static final String LONG_ANSWERS = "instructions, 48 tokens", SHORT_ANSWERS = "questions, 6 tokens";
+
+    /**
+     * Greedy decoding modes against full depth, on 8 held-out instructions (48 tokens each) and 16
+     * held-out questions (6 tokens each: short answers, where speculation has the least to gain):
+     * speed, depth, acceptance, agreement.
+     */
+    private static Map<String, Map<String, ModeBenchmark.Totals>> compareModes(LlamaModel model, DemoTasks tasks, ExitSet exits) {
+        Map<String, Map<String, ModeBenchmark.Totals>> out = new LinkedHashMap<>();
+        List<int[]> instructions = new ArrayList<>(), questions = new ArrayList<>();
+        for (int i = 0; i < 8 && i < tasks.testInstructions().size(); i++) instructions.add(tasks.testInstructions().get(i).prompt());
+        for (int i = 0; i < 16 && i < tasks.testQuestions().size(); i++) questions.add(tasks.testQuestions().get(i).prompt());
+        out.put(LONG_ANSWERS, compareModes(model, instructions, 48, exits));
+        out.put(SHORT_ANSWERS, compareModes(model, questions, 6, exits));
+        return out;
+    }
+
+    private static Map<String, ModeBenchmark.Totals> compareModes(LlamaModel model, List<int[]> prompts, int tokens, ExitSet exits) {
         var reference = ModeBenchmark.fullDepthOutputs(model, prompts, tokens);
         Map<String, ModeBenchmark.Totals> out = new LinkedHashMap<>();
         MODES.forEach((label, m) -> {
@@ -277,7 +291,7 @@ public final class DemoPipeline {
                 v.modes(), v.samples());
     }
 
-    private static Variant withModes(Variant v, Map<String, ModeBenchmark.Totals> modes) {
+    private static Variant withModes(Variant v, Map<String, Map<String, ModeBenchmark.Totals>> modes) {
         return new Variant(v.name(), v.key(), v.trainedExits(), v.curve(), v.seconds(), v.heldOutLoss(), v.exits(), v.judged(), v.analysis(),
                 modes, v.samples());
     }
