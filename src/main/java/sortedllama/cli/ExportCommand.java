@@ -54,7 +54,7 @@ public final class ExportCommand implements Callable<Integer> {
                     }
                     Files.createDirectories(out);
                     SafetensorsWriter.write(out, w, DType.F32);
-                    copyTokenizer(file);
+                    copyTokenizer(modelOptions, out);
                 }
                 case GGUF -> GgufWriter.write(out, w, file.ropeFreqDivisors(), null);
                 case LLAMA2C -> {
@@ -81,7 +81,8 @@ public final class ExportCommand implements Callable<Integer> {
         return new LlamaWeights(sub, w.tokenEmbedding, Arrays.copyOf(w.layers, k), w.finalNorm, w.output);
     }
 
-    private void copyTokenizer(ModelFile file) throws IOException {
+    /** Copies --tokenizer, or a tokenizer found beside --model, into the Hugging Face directory {@code out}. */
+    static void copyTokenizer(ModelOptions modelOptions, Path out) throws IOException {
         Path source = modelOptions.tokenizer;
         if (source == null) {
             Path dir = Files.isDirectory(modelOptions.model) ? modelOptions.model : modelOptions.model.toAbsolutePath().getParent();
