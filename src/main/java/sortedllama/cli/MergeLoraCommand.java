@@ -12,6 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sortedllama.BadInputException;
+import sortedllama.io.FileBackedArena;
 import sortedllama.io.GgufWriter;
 import sortedllama.io.ModelFile;
 import sortedllama.io.SafetensorsWriter;
@@ -48,23 +49,26 @@ public final class MergeLoraCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Format f = TrainCommand.parseEnum(Format.class, format, "--format");
         if (!Files.isDirectory(lora)) throw new BadInputException("--lora " + lora + " is not a directory");
-        try (ModelFile file = modelOptions.open(); Arena arena = Arena.ofShared()) {
+        try (ModelFile file = modelOptions.open()) {
             LlamaWeights base = file.weights();
             TrainableModel model = TrainableModel.withStoredProjections(base, file.ropeFreqDivisors());
             LoraConfig config = LoraFiles.load(lora, model);
-            // the adapted layers from the model; embedding, final norm and head are the base's tensors as stored
-            LlamaWeights trained = model.toWeights(arena);
-            LlamaWeights merged = new LlamaWeights(base.config, base.tokenEmbedding, trained.layers, base.finalNorm, base.output);
-            switch (f) {
-                case HF -> {
-                    if (file.ropeFreqDivisors() != null) {
-                        throw new BadInputException(modelOptions.model + ": per-frequency rope divisors (rope_freqs) cannot be written to hf");
+            if (f == Format.HF && file.ropeFreqDivisors() != null) {
+                throw new BadInputException(modelOptions.model + ": per-frequency rope divisors (rope_freqs) cannot be written to hf");
+            }
+            // the merged projections are float32 copies: in a temporary file beside the output, not in RAM (FileBackedArena)
+            Path scratchDir = f == Format.HF ? out : out.toAbsolutePath().getParent();
+            try (Arena arena = new FileBackedArena(scratchDir)) {
+                // the adapted layers from the model; embedding, final norm and head are the base's tensors as stored
+                LlamaWeights trained = model.toWeights(arena);
+                LlamaWeights merged = new LlamaWeights(base.config, base.tokenEmbedding, trained.layers, base.finalNorm, base.output);
+                switch (f) {
+                    case HF -> {
+                        SafetensorsWriter.write(out, merged, DType.F32, sortedExits(file));
+                        ExportCommand.copyTokenizer(modelOptions, out);
                     }
-                    Files.createDirectories(out);
-                    SafetensorsWriter.write(out, merged, DType.F32, sortedExits(file));
-                    ExportCommand.copyTokenizer(modelOptions, out);
+                    case GGUF -> GgufWriter.write(out, merged, file.ropeFreqDivisors(), null);
                 }
-                case GGUF -> GgufWriter.write(out, merged, file.ropeFreqDivisors(), null);
             }
             spec.commandLine().getOut().printf(Locale.ROOT, "merged LoRA rank %d (alpha %s, %s) into %s: wrote %s (%s)%n",
                     config.rank(), config.alpha(), config.targetList(), modelOptions.model, out, f.name().toLowerCase(Locale.ROOT));

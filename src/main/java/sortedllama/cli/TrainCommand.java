@@ -31,6 +31,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sortedllama.BadInputException;
+import sortedllama.io.FileBackedArena;
 import sortedllama.io.ModelFile;
 import sortedllama.io.SafetensorsWriter;
 import sortedllama.model.ExitSet;
@@ -148,6 +149,11 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Stop (with a checkpoint) after step N, as if interrupted; for testing --resume.")
     Integer stopAfter;
 
+    @Option(names = "--activation-checkpointing",
+            description = "Keep only each layer's input and recompute its activations in the backward: memory for one layer's "
+                    + "activations instead of all layers', for about a third more compute; the same bits either way.")
+    boolean activationCheckpointing;
+
     @Option(names = "--lora-rank", paramLabel = "R",
             description = "Train LoRA adapters of rank R instead of the whole model: the base stays frozen in its stored type "
                     + "(BF16, F16...), and only the adapters, norms excluded, train. Default: off (full fine-tuning).")
@@ -245,7 +251,7 @@ public final class TrainCommand implements Callable<Integer> {
         var schedule = new LrSchedule(lr, lr / 10, warm, totalSteps, LrSchedule.Decay.COSINE);
         var adamW = new AdamW.Settings(0.9, 0.95, 1e-8, weightDecay);
         if (clip < 0) throw new BadInputException("--clip must be >= 0, got " + clip);
-        Trainer trainer = new Trainer(model, objective, new Trainer.Settings(schedule, adamW, clip, false));
+        Trainer trainer = new Trainer(model, objective, new Trainer.Settings(schedule, adamW, clip, activationCheckpointing));
 
         Files.createDirectories(out);
         Path metricsFile = out.resolve("metrics.jsonl");
@@ -345,8 +351,8 @@ public final class TrainCommand implements Callable<Integer> {
             LoraFiles.save(out.resolve("lora"), model, lora, about);
             log.printf("LoRA adapter written to %s%n", out.resolve("lora"));
         }
-        try (Arena arena = Arena.ofShared()) {
-            // under LoRA the adapters are merged into their projections: a plain model
+        // under LoRA the adapters are merged into their projections: a plain model, built in a file-backed arena (FileBackedArena)
+        try (Arena arena = lora == null ? Arena.ofShared() : new FileBackedArena(out)) {
             // a sorted model records its exits, the default exit set of generate, serve and bench
             SafetensorsWriter.write(modelDir, model.toWeights(arena), DType.F32, m == Method.SORTED ? set : null);
         }
