@@ -178,6 +178,20 @@ class LoraCommandsTest {
         assertTrue(Files.size(whole.resolve("checkpoint/tensors.bin")) < 3 * Files.size(whole.resolve("lora/adapter.safetensors")));
     }
 
+    @Test
+    void standardMethodTrainsAdaptersToo(@TempDir Path dir) throws Exception {
+        CliTest.Run r = CliTest.run(trainArgs(dir, "--steps", "3", "--method", "standard", "--lora-targets", "o,up", "--lora-alpha", "3"));
+        assertEquals(0, r.status(), r.err());
+        JsonNode adapter = LoraFiles.readJson(dir.resolve("lora"));
+        assertEquals("o,up", adapter.get("targets").asText());
+        assertEquals(3.0, adapter.get("alpha").asDouble());
+        assertTrue(adapter.path("sorted_exits").isMissingNode(), adapter.toString());
+        try (ModelFile f = ModelLoader.open(dir.resolve("model"))) {
+            assertEquals(4, f.config().nLayers());
+            assertTrue(!f.metadata().containsKey(ModelFile.SORTED_EXITS));
+        }
+    }
+
     private static void assertBadInput(String expected, String... args) {
         CliTest.Run r = CliTest.run(args);
         assertEquals(2, r.status(), r.err());
