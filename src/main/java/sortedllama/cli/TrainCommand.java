@@ -444,6 +444,7 @@ public final class TrainCommand implements Callable<Integer> {
     private LoraConfig loraConfig() {
         if (loraRank == null) {
             if (loraAlpha != null) throw new BadInputException("--lora-alpha needs --lora-rank");
+            if (!loraTargets.equals(LoraConfig.ALL_TARGETS)) throw new BadInputException("--lora-targets needs --lora-rank");
             return null;
         }
         if (loraRank < 1) throw new BadInputException("--lora-rank must be at least 1, got " + loraRank);

@@ -81,7 +81,8 @@ public record LoraConfig(int rank, double alpha, List<Target> targets) {
                 Param base = t.of(layer);
                 if (base.adapter() != null) throw new IllegalStateException(base.name() + " has an adapter already");
                 if (rank > Math.min(base.rows(), base.cols())) {
-                    throw new BadInputException("--lora-rank " + rank + " exceeds the size of " + base.name() + " " + java.util.Arrays.toString(base.shape()));
+                    throw new BadInputException("--lora-rank " + rank + " exceeds the size of " + base.name() + " "
+                            + java.util.Arrays.toString(base.shape()));
                 }
                 base.setAdapter(LoraAdapter.init(base, rank, alpha, seed));
             }

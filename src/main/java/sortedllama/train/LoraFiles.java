@@ -67,7 +67,11 @@ public final class LoraFiles {
             if (!json.hasNonNull(key)) throw new BadInputException(dir.resolve(CONFIG) + ": no \"" + key + "\"");
         }
         if (!json.get("rank").canConvertToInt()) throw new BadInputException(dir.resolve(CONFIG) + ": rank is not an integer");
-        return new LoraConfig(json.get("rank").asInt(), json.get("alpha").asDouble(), LoraConfig.parseTargets(json.get("targets").asText()));
+        try {
+            return new LoraConfig(json.get("rank").asInt(), json.get("alpha").asDouble(), LoraConfig.parseTargets(json.get("targets").asText()));
+        } catch (BadInputException e) { // its messages name the train options that give these values
+            throw new BadInputException(dir.resolve(CONFIG) + ": " + e.getMessage());
+        }
     }
 
     /**

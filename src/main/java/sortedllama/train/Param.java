@@ -50,7 +50,7 @@ public final class Param {
     private Param(String name, Tensor stored) {
         this.name = name;
         this.kind = Kind.MATRIX;
-        this.shape = stored.shape();
+        this.shape = stored.shape().clone();
         this.value = null;
         this.grad = null;
         this.stored = stored;

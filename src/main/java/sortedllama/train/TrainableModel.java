@@ -77,7 +77,12 @@ public final class TrainableModel {
     private static Param matrix(String name, int rows, int cols, Source values) {
         long[] shape = {rows, cols};
         Tensor kept = values.stored(name);
-        if (kept != null) return Param.stored(name, kept);
+        if (kept != null) {
+            if (!java.util.Arrays.equals(kept.shape(), shape)) {
+                throw new IllegalArgumentException(name + " is " + kept.shapeString() + ", not " + java.util.Arrays.toString(shape));
+            }
+            return Param.stored(name, kept);
+        }
         return new Param(name, Param.Kind.MATRIX, shape, values.values(name, shape));
     }
 

@@ -211,6 +211,10 @@ class LoraCommandsTest {
         assertBadInput("--lora-rank must be at least 1", trainArgs(dir.resolve("b"), "--steps", "2", "--lora-rank", "0"));
         assertBadInput("--lora-alpha must be positive", trainArgs(dir.resolve("c"), "--steps", "2", "--lora-alpha", "-1"));
         assertBadInput("--lora-rank 64 exceeds", trainArgs(dir.resolve("d"), "--steps", "2", "--lora-rank", "64"));
+        CliTest.Run noRank = CliTest.run("train", "--model", base.toString(), "--data", trainText.toString(), "--format", "text",
+                "--out", dir.resolve("e").toString(), "--lora-targets", "q");
+        assertEquals(2, noRank.status());
+        assertTrue(noRank.err().contains("--lora-targets needs --lora-rank"), noRank.err());
         String adapter = trained.resolve("lora").toString(), out = dir.resolve("m").toString();
         assertBadInput("is not a directory", "merge-lora", "--model", base.toString(), "--lora", dir.resolve("none").toString(), "--out", out);
         Files.createDirectories(dir.resolve("empty"));
