@@ -179,12 +179,14 @@ class LoraCommandsTest {
     }
 
     @Test
-    void standardMethodTrainsAdaptersToo(@TempDir Path dir) throws Exception {
-        CliTest.Run r = CliTest.run(trainArgs(dir, "--steps", "3", "--method", "standard", "--lora-targets", "o,up", "--lora-alpha", "3"));
+    void standardMethodTrainsAdaptersTooOnAQuantizedBase(@TempDir Path dir) throws Exception {
+        CliTest.Run r = CliTest.run(trainArgs(dir, "--steps", "3", "--method", "standard", "--lora-targets", "o,up", "--lora-alpha", "3",
+                "--quantize", "Q8_0"));
         assertEquals(0, r.status(), r.err());
         JsonNode adapter = LoraFiles.readJson(dir.resolve("lora"));
         assertEquals("o,up", adapter.get("targets").asText());
         assertEquals(3.0, adapter.get("alpha").asDouble());
+        assertEquals("Q8_0", adapter.get("quantize").asText());
         assertTrue(adapter.path("sorted_exits").isMissingNode(), adapter.toString());
         try (ModelFile f = ModelLoader.open(dir.resolve("model"))) {
             assertEquals(4, f.config().nLayers());

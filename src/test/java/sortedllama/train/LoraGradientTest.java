@@ -27,15 +27,16 @@ import sortedllama.tensor.Quantize;
 class LoraGradientTest {
     static final double H = 1e-2, OP_TOL = 5e-4, MODEL_TOL = 2e-3;
 
-    /** One projection y = x W^T + s (x A^T) B^T, W float32 (trainable too) or stored BF16 (frozen). */
+    /** One projection y = x W^T + s (x A^T) B^T, W float32 (trainable too) or stored as F16, BF16 or Q8_0 (frozen). */
     @ParameterizedTest
-    @ValueSource(strings = {"F32", "BF16"})
+    @ValueSource(strings = {"F32", "F16", "BF16", "Q8_0"})
     void loraLinear(String baseType) {
         Random rnd = new Random(7);
-        int in = 24, out = 10, rank = 3, tokens = 5;
+        int in = 32, out = 10, rank = 3, tokens = 5; // in: one Q8_0 block
         float[] w = random(rnd, out * in, 0.3);
         Param base = baseType.equals("F32") ? new Param("blk.0.attn_q.weight", Param.Kind.MATRIX, new long[] {out, in}, w)
-                : Param.stored("blk.0.attn_q.weight", Quantize.tensor("blk.0.attn_q.weight", DType.BF16, new long[] {out, in}, w, Arena.ofAuto()));
+                : Param.stored("blk.0.attn_q.weight", Quantize.tensor("blk.0.attn_q.weight", DType.valueOf(baseType), new long[] {out, in}, w,
+                        Arena.ofAuto()));
         LoraAdapter adapter = LoraAdapter.init(base, rank, 5.0, 3);
         base.setAdapter(adapter);
         float[] b = adapter.b().value();
