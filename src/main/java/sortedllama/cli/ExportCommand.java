@@ -64,7 +64,7 @@ public final class ExportCommand implements Callable<Integer> {
                     }
                     Files.createDirectories(out);
                     SafetensorsWriter.write(out, w, DType.F32);
-                    copyTokenizer(file);
+                    copyTokenizer(modelOptions, out);
                 }
                 case GGUF -> {
                     VocabularyChoice v = ggufVocabulary(file);
@@ -103,7 +103,8 @@ public final class ExportCommand implements Callable<Integer> {
         }
     }
 
-    private void copyTokenizer(ModelFile file) throws IOException {
+    /** Copies --tokenizer, or a tokenizer found beside --model, into the Hugging Face directory {@code out}. */
+    static void copyTokenizer(ModelOptions modelOptions, Path out) throws IOException {
         Path source = modelOptions.tokenizer;
         if (source == null) {
             Path dir = Files.isDirectory(modelOptions.model) ? modelOptions.model : modelOptions.model.toAbsolutePath().getParent();

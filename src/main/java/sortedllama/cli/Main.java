@@ -10,7 +10,7 @@ import sortedllama.BadInputException;
         description = "Many-in-one LLaMA models: run any exit layer of a LLaMA checkpoint (llama2.c, "
                 + "Hugging Face safetensors, GGUF).",
         subcommands = {GenerateCommand.class, TokenizeCommand.class, InfoCommand.class, ScoreCommand.class, BenchCommand.class,
-                TrainCommand.class, ExportCommand.class, EvalCommand.class, ServeCommand.class, DemoCommand.class,
+                TrainCommand.class, MergeLoraCommand.class, ExportCommand.class, EvalCommand.class, ServeCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit status for bad usage or bad input, with a one-line message on stderr. */

@@ -31,6 +31,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sortedllama.BadInputException;
+import sortedllama.io.FileBackedArena;
 import sortedllama.io.ModelFile;
 import sortedllama.io.SafetensorsWriter;
 import sortedllama.model.ExitSet;
@@ -42,6 +43,8 @@ import sortedllama.train.Batch;
 import sortedllama.train.ClassifierTuning;
 import sortedllama.train.ExitLosses;
 import sortedllama.train.ExitObjective;
+import sortedllama.train.LoraConfig;
+import sortedllama.train.LoraFiles;
 import sortedllama.train.LrSchedule;
 import sortedllama.train.TrainableModel;
 import sortedllama.train.Trainer;
@@ -58,7 +61,9 @@ import sortedllama.train.data.TrainingData;
                 "norm and head), standard fine-tuning (last layer only), or intermediate classifier tuning (SFT+ICT:",
                 "the backbone frozen, a head of its own trained for each exit below the last). Writes OUT/metrics.jsonl,",
                 "OUT/loss.png, OUT/checkpoint/ (resumable with --resume) and the final model in OUT/model (Hugging Face",
-                "safetensors F32; per-exit heads are stored beside lm_head and used at their exits by every command)."})
+                "safetensors F32; per-exit heads are stored beside lm_head and used at their exits by every command).",
+                "With --lora-rank, trains LoRA adapters on a frozen base kept in its stored type; OUT/model is then the merged",
+                "model and OUT/lora the adapter (for merge-lora)."})
 public final class TrainCommand implements Callable<Integer> {
     public enum Method { SORTED, STANDARD, ICT }
 
@@ -152,10 +157,39 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Stop (with a checkpoint) after step N, as if interrupted; for testing --resume.")
     Integer stopAfter;
 
+    @Option(names = "--activation-checkpointing",
+            description = "Keep only each layer's input and recompute its activations in the backward: memory for one layer's "
+                    + "activations instead of all layers', for about a third more compute; the same bits either way.")
+    boolean activationCheckpointing;
+
+    @Option(names = "--lora-rank", paramLabel = "R",
+            description = "Train LoRA adapters of rank R instead of the whole model: the base stays frozen in its stored type "
+                    + "(BF16, F16...), and only the adapters, norms excluded, train. Default: off (full fine-tuning).")
+    Integer loraRank;
+
+    @Option(names = "--lora-alpha", paramLabel = "A",
+            description = "LoRA scale numerator: the update is (A / R) B A. Default: 2 R.")
+    Double loraAlpha;
+
+    @Option(names = "--lora-targets", paramLabel = "LIST", defaultValue = LoraConfig.ALL_TARGETS,
+            description = "Projections that get adapters, of q,k,v,o,gate,up,down. Default: all of them (${DEFAULT-VALUE}).")
+    String loraTargets;
+
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Under LoRA, the base model's file: its tensors are the frozen weights, so it stays open while training. */
+    private ModelFile loraBase;
 
     @Override
     public Integer call() throws IOException {
+        try {
+            return train();
+        } finally {
+            if (loraBase != null) loraBase.close();
+        }
+    }
+
+    private Integer train() throws IOException {
         PrintWriter log = spec.commandLine().getOut();
         Method m = parseEnum(Method.class, method, "--method");
         DataFormat dataFormat = parseEnum(DataFormat.class, format, "--format");
@@ -167,18 +201,30 @@ public final class TrainCommand implements Callable<Integer> {
         if (!(lr > 0)) throw new BadInputException("--lr must be positive, got " + lr);
         if (length != null && length.steps != null && length.steps < 1) throw new BadInputException("--steps must be at least 1, got " + length.steps);
         if (length != null && length.epochs != null && !(length.epochs > 0)) throw new BadInputException("--epochs must be positive, got " + length.epochs);
+        LoraConfig lora = loraConfig();
+        if (lora != null && m == Method.ICT) {
+            throw new BadInputException("--lora-rank does not apply to --method ict: ICT trains only heads, the layers stay frozen");
+        }
 
         TrainableModel model;
         Tokenizer tokenizer;
         Path tokenizerFile;
-        try (ModelFile file = modelOptions.open()) {
-            LlamaConfig c = file.config();
+        ModelFile file = modelOptions.open();
+        try {
             tokenizer = modelOptions.requireTokenizer(file, "needed to read --data");
             tokenizerFile = tokenizerFile(file);
-            model = TrainableModel.fromWeights(file.weights(), file.ropeFreqDivisors());
             if (file.ropeFreqDivisors() != null) { // SafetensorsWriter cannot store them: refuse before hours of training
                 throw new BadInputException(modelOptions.model + ": a model with rope_freqs.weight cannot be written to OUT/model after training");
             }
+            if (lora == null) {
+                model = TrainableModel.fromWeights(file.weights(), file.ropeFreqDivisors());
+            } else {
+                model = TrainableModel.withStoredProjections(file.weights(), file.ropeFreqDivisors());
+                lora.attach(model, seed);
+                loraBase = file;
+            }
+        } finally {
+            if (loraBase == null) file.close();
         }
         LlamaConfig c = model.config;
         int T = seqLen != null ? seqLen : Math.min(512, c.contextLength());
@@ -221,7 +267,7 @@ public final class TrainCommand implements Callable<Integer> {
         var schedule = new LrSchedule(lr, lr / 10, warm, totalSteps, LrSchedule.Decay.COSINE);
         var adamW = new AdamW.Settings(0.9, 0.95, 1e-8, weightDecay);
         if (clip < 0) throw new BadInputException("--clip must be >= 0, got " + clip);
-        Trainer trainer = new Trainer(model, objective, new Trainer.Settings(schedule, adamW, clip, false));
+        Trainer trainer = new Trainer(model, objective, new Trainer.Settings(schedule, adamW, clip, activationCheckpointing));
 
         Files.createDirectories(out);
         Path metricsFile = out.resolve("metrics.jsonl");
@@ -255,7 +301,9 @@ public final class TrainCommand implements Callable<Integer> {
                 evaluate(trainer, validationObjective, validationBatches, 0, metrics); // the starting point of the curves
             }
         }
-        log.printf(Locale.ROOT, "training %,d parameters, %s, %d steps of %d x %d x %d tokens, lr %.2e%n", model.parameterCount(),
+        log.printf(Locale.ROOT, "training %,d parameters%s, %s, %d steps of %d x %d x %d tokens, lr %.2e%n",
+                model.trainingParams().stream().filter(sortedllama.train.Param::trainable).mapToLong(sortedllama.train.Param::size).sum(),
+                lora == null ? "" : " (LoRA rank " + lora.rank() + ", alpha " + lora.alpha() + " on " + lora.targetList() + ")",
                 switch (m) {
                     case SORTED -> "sorted, exits " + set;
                     case STANDARD -> "standard";
@@ -314,7 +362,18 @@ public final class TrainCommand implements Callable<Integer> {
         plot(metricsFile, out.resolve("loss.png"));
         Path modelDir = out.resolve("model");
         Files.createDirectories(modelDir);
-        try (Arena arena = Arena.ofShared()) {
+        if (lora != null) {
+            ObjectNode about = JSON.createObjectNode();
+            about.put("base_model", modelOptions.model.toAbsolutePath().normalize().toString());
+            about.put("quantize", modelOptions.quantize);
+            if (m != Method.STANDARD) {
+                about.put("sorted_exits", String.join(",", java.util.Arrays.stream(set.layers()).mapToObj(String::valueOf).toList()));
+            }
+            LoraFiles.save(out.resolve("lora"), model, lora, about);
+            log.printf("LoRA adapter written to %s%n", out.resolve("lora"));
+        }
+        // under LoRA the adapters are merged into their projections: a plain model, built in a file-backed arena (FileBackedArena)
+        try (Arena arena = lora == null ? Arena.ofShared() : new FileBackedArena(out)) {
             // a sorted (or exit-tuned) model records its exits, the default exit set of generate, serve and bench
             SafetensorsWriter.write(modelDir, model.toWeights(arena), DType.F32, m == Method.STANDARD ? null : set);
         }
@@ -402,6 +461,17 @@ public final class TrainCommand implements Callable<Integer> {
         if (!series.isEmpty()) BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
+    /** The LoRA options, checked; null without --lora-rank. */
+    private LoraConfig loraConfig() {
+        if (loraRank == null) {
+            if (loraAlpha != null) throw new BadInputException("--lora-alpha needs --lora-rank");
+            if (!loraTargets.equals(LoraConfig.ALL_TARGETS)) throw new BadInputException("--lora-targets needs --lora-rank");
+            return null;
+        }
+        if (loraRank < 1) throw new BadInputException("--lora-rank must be at least 1, got " + loraRank);
+        return new LoraConfig(loraRank, loraAlpha != null ? loraAlpha : LoraConfig.defaultAlpha(loraRank), LoraConfig.parseTargets(loraTargets));
+    }
+
     /** The options that decide the run's result (not where it writes, how often it checkpoints or evaluates). */
     private ObjectNode optionsJson(Method m, DataFormat dataFormat, int T) {
         ObjectNode o = JSON.createObjectNode();
@@ -426,6 +496,11 @@ public final class TrainCommand implements Callable<Integer> {
         o.put("clip", clip);
         o.put("exits_per_step", exitsPerStep);
         o.put("ict_shared_head", ictSharedHead);
+        if (loraRank != null) { // only under LoRA: a full fine-tuning checkpoint keeps the options it had
+            o.put("lora_rank", loraRank);
+            o.put("lora_alpha", loraConfig().alpha());
+            o.put("lora_targets", loraConfig().targetList());
+        }
         try { // as read back from state.json, so that equal options compare equal (42L and 42 are different nodes)
             return (ObjectNode) JSON.readTree(JSON.writeValueAsString(o));
         } catch (IOException e) {

@@ -54,6 +54,11 @@ public final class TrainableModel {
     /** Where a builder's values come from: the tensor's {@link TensorNames} name and shape. */
     private interface Source {
         float[] values(String name, long[] shape);
+
+        /** The tensor to keep as it is stored instead of float32 values (a frozen base for LoRA), or null. */
+        default Tensor stored(String name) {
+            return null;
+        }
     }
 
     private TrainableModel(LlamaConfig c, boolean tied, float[] ropeFreqDivisors, Set<Integer> exitHeadLayers, Source values) {
@@ -88,6 +93,13 @@ public final class TrainableModel {
 
     private static Param matrix(String name, int rows, int cols, Source values) {
         long[] shape = {rows, cols};
+        Tensor kept = values.stored(name);
+        if (kept != null) {
+            if (!java.util.Arrays.equals(kept.shape(), shape)) {
+                throw new IllegalArgumentException(name + " is " + kept.shapeString() + ", not " + java.util.Arrays.toString(shape));
+            }
+            return Param.stored(name, kept);
+        }
         return new Param(name, Param.Kind.MATRIX, shape, values.values(name, shape));
     }
 
@@ -98,10 +110,32 @@ public final class TrainableModel {
 
     /** Float32 copies of inference weights (decoded from whatever type they are stored in). */
     public static TrainableModel fromWeights(LlamaWeights w, float[] ropeFreqDivisors) {
+        return fromWeights(w, ropeFreqDivisors, false);
+    }
+
+    /**
+     * For LoRA: the layers' projection matrices stay the loaded tensors, in their stored type and
+     * frozen ({@link Param#storedTensor()}); embedding, norms and head become float32 copies.
+     * {@code w}'s memory (e.g. its mapped file) must stay open while the model is used.
+     */
+    public static TrainableModel withStoredProjections(LlamaWeights w, float[] ropeFreqDivisors) {
+        return fromWeights(w, ropeFreqDivisors, true);
+    }
+
+    private static TrainableModel fromWeights(LlamaWeights w, float[] ropeFreqDivisors, boolean keepProjections) {
         Map<String, float[]> norms = w.norms();
         Map<String, Tensor> matrices = w.matrices();
-        return new TrainableModel(w.config, w.tiedOutput(), ropeFreqDivisors, w.exitHeads.keySet(),
-                (name, shape) -> norms.containsKey(name) ? norms.get(name).clone() : Dequantize.all(matrices.get(name)));
+        Source source = new Source() {
+            public float[] values(String name, long[] shape) {
+                return norms.containsKey(name) ? norms.get(name).clone() : Dequantize.all(matrices.get(name));
+            }
+
+            public Tensor stored(String name) {
+                boolean projection = name.startsWith("blk.");
+                return keepProjections && projection ? matrices.get(name) : null;
+            }
+        };
+        return new TrainableModel(w.config, w.tiedOutput(), ropeFreqDivisors, w.exitHeads.keySet(), source);
     }
 
     public static TrainableModel fromWeights(LlamaWeights w) {
@@ -215,6 +249,27 @@ public final class TrainableModel {
 
     public void zeroGrads() {
         for (Param p : params()) p.zeroGrad();
+        for (Param p : adapterParams()) p.zeroGrad();
+    }
+
+    /** The LoRA adapters' A and B of every projection that has one (see {@link LoraConfig#attach}), layer by layer; empty without LoRA. */
+    public List<Param> adapterParams() {
+        List<Param> all = new ArrayList<>();
+        for (Layer layer : layers) {
+            for (Param p : layer.params()) {
+                if (p.adapter() != null) {
+                    all.add(p.adapter().a());
+                    all.add(p.adapter().b());
+                }
+            }
+        }
+        return all;
+    }
+
+    /** What the optimizer updates and a checkpoint holds: the adapters under LoRA (the base is frozen), else every parameter. */
+    public List<Param> trainingParams() {
+        List<Param> adapters = adapterParams();
+        return adapters.isEmpty() ? params() : adapters;
     }
 
     /** Trains exactly the parameters {@code which} accepts and freezes the rest. */
@@ -236,12 +291,16 @@ public final class TrainableModel {
     int lowestLayerNeedingGradient() {
         if (embedding.trainable()) return 0;
         for (int l = 0; l < layers.length; l++) {
-            for (Param p : layers[l].params()) if (p.trainable()) return l;
+            for (Param p : layers[l].params()) if (p.needsGradient()) return l;
         }
         return layers.length;
     }
 
-    /** The model as inference weights: float32 tensors allocated in {@code arena}, copies of the values. */
+    /**
+     * The model as inference weights: float32 tensors allocated in {@code arena}, copies of the
+     * values; a projection with a LoRA adapter merged (W + s·B·A, float32), a stored one without
+     * an adapter passed on as the tensor it is.
+     */
     public LlamaWeights toWeights(Arena arena) {
         LlamaWeights.Layer[] out = new LlamaWeights.Layer[layers.length];
         for (int l = 0; l < layers.length; l++) {
@@ -257,6 +316,12 @@ public final class TrainableModel {
     }
 
     private static Tensor tensor(Param p, Arena arena) {
+        if (p.adapter() != null) {
+            float[] merged = p.storedTensor() != null ? StoredMatrix.decodeAll(p.storedTensor()) : p.value().clone();
+            p.adapter().addTo(merged);
+            return Quantize.tensor(p.name(), DType.F32, p.shape(), merged, arena);
+        }
+        if (p.storedTensor() != null) return p.storedTensor();
         return Quantize.tensor(p.name(), DType.F32, p.shape(), p.value(), arena);
     }
 }

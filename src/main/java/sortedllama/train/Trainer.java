@@ -31,7 +31,7 @@ public final class Trainer {
         this.objective = objective;
         this.settings = settings;
         this.pass = new TrainingPass(model, settings.checkpointing());
-        this.optimizer = new AdamW(model.params(), settings.adamW());
+        this.optimizer = new AdamW(model.trainingParams(), settings.adamW());
     }
 
     /** Steps taken so far; the next step uses the schedule's rate at this index. */
@@ -56,7 +56,7 @@ public final class Trainer {
     public StepResult step(List<Batch> microBatches, ExitObjective objective) {
         objective.check(model.config);
         if (microBatches.isEmpty()) throw new BadInputException("a training step needs at least one batch");
-        List<Param> params = model.params();
+        List<Param> params = model.trainingParams();
         model.zeroGrads();
         double loss = 0;
         double[] perExit = new double[objective.exits().length];

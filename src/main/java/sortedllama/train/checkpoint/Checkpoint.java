@@ -25,8 +25,8 @@ import sortedllama.train.data.DataPosition;
 
 /**
  * A training run's state in a directory: {@code state.json} (trainer step, data position, the run's
- * options) and {@code tensors.bin} (every parameter's float32 values, then its AdamW moments when it
- * has any). Written to a temporary directory and renamed into place, so a crash leaves either the old
+ * options) and {@code tensors.bin} (every trained parameter's float32 values, then its AdamW moments
+ * when it has any; under LoRA the adapters only, as the frozen base is the model file itself). Written to a temporary directory and renamed into place, so a crash leaves either the old
  * checkpoint or the new one. Floats are stored bit for bit: a resumed run continues exactly.
  */
 public final class Checkpoint {
@@ -52,7 +52,7 @@ public final class Checkpoint {
             Files.createDirectories(tmp);
             try (var out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp.resolve("tensors.bin")), 1 << 20))) {
                 out.writeInt(MAGIC);
-                var params = model.params();
+                var params = model.trainingParams();
                 out.writeInt(params.size());
                 AdamW opt = trainer.optimizer();
                 for (Param p : params) {
@@ -94,7 +94,7 @@ public final class Checkpoint {
         try (var in = new DataInputStream(new BufferedInputStream(Files.newInputStream(dir.resolve("tensors.bin")), 1 << 20))) {
             if (in.readInt() != MAGIC) throw new BadInputException(dir + ": tensors.bin is not a sorted-llama checkpoint");
             int n = in.readInt();
-            var params = model.params();
+            var params = model.trainingParams();
             if (n != params.size()) throw new BadInputException(dir + ": checkpoint has " + n + " tensors, the model " + params.size());
             for (Param p : params) {
                 String name = in.readUTF();
