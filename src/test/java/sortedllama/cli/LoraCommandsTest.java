@@ -44,18 +44,9 @@ class LoraCommandsTest {
         }
         Files.copy(TrainCommandTest.TOKENIZER, base.resolve("tokenizer.json"));
         baseBytes = Files.readAllBytes(base.resolve("model.safetensors"));
-        String[] animals = {"cat", "dog", "bird", "horse", "fish"}, places = {"house", "garden", "river", "park", "field"};
-        Random rnd = new Random(3);
-        StringBuilder train = new StringBuilder(), valid = new StringBuilder();
-        for (int i = 0; i < 60; i++) {
-            String doc = "the " + animals[rnd.nextInt(5)] + " is in the " + places[rnd.nextInt(5)] + ". a small "
-                    + animals[rnd.nextInt(5)] + " sleeps by the " + places[rnd.nextInt(5)] + ".\n\n";
-            (i % 6 == 5 ? valid : train).append(doc);
-        }
         trainText = shared.resolve("train.txt");
         validText = shared.resolve("valid.txt");
-        Files.writeString(trainText, train);
-        Files.writeString(validText, valid);
+        TrainCommandTest.writeCorpus(trainText, validText);
         trained = shared.resolve("trained");
         CliTest.Run r = CliTest.run(trainArgs(trained, "--steps", "30", "--eval-every", "30"));
         assertEquals(0, r.status(), r.err());

@@ -44,6 +44,13 @@ class TrainCommandTest {
             SafetensorsWriter.write(model, TrainableModel.random(c, 7, true).toWeights(arena), DType.F32);
         }
         Files.copy(TOKENIZER, model.resolve("tokenizer.json"));
+        trainText = shared.resolve("train.txt");
+        validText = shared.resolve("valid.txt");
+        writeCorpus(trainText, validText);
+    }
+
+    /** 60 short seeded documents about animals and places, every sixth one for validation. */
+    static void writeCorpus(Path trainFile, Path validFile) throws java.io.IOException {
         String[] animals = {"cat", "dog", "bird", "horse", "fish"};
         String[] places = {"house", "garden", "river", "park", "field"};
         Random rnd = new Random(3);
@@ -53,10 +60,8 @@ class TrainCommandTest {
                     + animals[rnd.nextInt(5)] + " sleeps by the " + places[rnd.nextInt(5)] + ".\n\n";
             (i % 6 == 5 ? valid : train).append(doc);
         }
-        trainText = shared.resolve("train.txt");
-        validText = shared.resolve("valid.txt");
-        Files.writeString(trainText, train);
-        Files.writeString(validText, valid);
+        Files.writeString(trainFile, train);
+        Files.writeString(validFile, valid);
     }
 
     /** Runs a command as Main does: BadInputException is exit 2 with a one-line message. */
