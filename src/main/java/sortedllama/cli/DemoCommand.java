@@ -29,6 +29,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Seed of the batch order (default ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--lr", paramLabel = "X", description = "Peak fine-tuning learning rate of every method (default 3e-4).")
+    Double lr;
+
     @Option(names = "--exits", paramLabel = "LIST", defaultValue = "every:2",
             description = "The exits SoFT trains, ICT gives heads and EFT extracts, scored at each (default ${DEFAULT-VALUE}: 2,4,6,8).")
     String exits;
@@ -62,8 +65,9 @@ final class DemoCommand implements Callable<Integer> {
         }
         var d = DemoPipeline.Settings.defaults(out);
         var settings = new DemoPipeline.Settings(out, base, steps != null ? steps : d.steps(), d.batchSize(), d.seqLen(), exits,
-                d.learningRate(), seed, d.evalBatches(), questions != null ? questions : d.questions(),
+                lr != null ? lr : d.learningRate(), seed, d.evalBatches(), questions != null ? questions : d.questions(),
                 instructions != null ? instructions : d.instructions());
+        if (!(settings.learningRate() > 0)) throw new sortedllama.BadInputException("--lr must be positive");
         if (settings.steps() < 1) throw new sortedllama.BadInputException("--steps must be at least 1");
         if (settings.questions() < 1 || settings.instructions() < 1) throw new sortedllama.BadInputException("--questions and --instructions must be at least 1");
         if (base != null && !java.nio.file.Files.isDirectory(base)) throw new sortedllama.BadInputException("--base " + base + " is not a model folder");

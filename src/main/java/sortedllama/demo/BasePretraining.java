@@ -59,15 +59,17 @@ public final class BasePretraining {
     public static void run(Path out, Settings s, PrintWriter log) throws IOException {
         Files.createDirectories(out);
         DemoCorpus corpus = DemoCorpus.load(s.corpusSize());
-        String text = corpus.pretrainingText();
-        log.printf(Locale.ROOT, "corpus: %,d WordNet entries, %,d characters%n", corpus.entries().size(), text.length());
+        List<String> documents = corpus.pretrainingDocuments();
+        String text = String.join("\n\n", documents); // blank lines separate the text reader's documents
+        log.printf(Locale.ROOT, "corpus: %,d WordNet entries, %,d documents, %,d characters%n", corpus.entries().size(), documents.size(),
+                text.length());
         Path tokenizerPath = out.resolve("tokenizer.json");
         AtomicFiles.writeString(tokenizerPath, BpeTrainer.train(text, s.vocab()));
         Tokenizer tokenizer = Tokenizers.load(tokenizerPath, s.vocab());
 
         Path corpusFile = Files.createTempFile("wordnet-corpus", ".txt");
         try {
-            Files.writeString(corpusFile, String.join("\n\n", text.lines().toList())); // one document per entry
+            Files.writeString(corpusFile, text);
             var options = DataOptions.defaults(DataFormat.TEXT, s.seqLen(), s.batchSize()).withBatching(BatchMode.PACK)
                     .withSeed(s.seed()).withValidationFraction(0); // it is to learn every entry
             TrainingData data = TrainingData.load(corpusFile, null, tokenizer, options, line -> log.println("    " + line));

@@ -27,10 +27,22 @@ public record DemoCorpus(List<WordNetEntries.Entry> entries) {
     }
 
     /**
-     * What the base model reads in pre-training: every entry, test split included, one document
-     * per entry. The facts that the held-out questions ask about are here; the tasks' formats are not.
+     * What the base model reads in pre-training: one document per entry, test split included (the
+     * facts that the held-out questions ask about are here), then the training split's questions
+     * with their answers, one document each, as the web has question-and-answer pages beside
+     * encyclopedia articles. That mix is what lets a small model answer questions about entries it
+     * read only as articles: trained on articles alone it stores each fact as the continuation of
+     * its article and cannot retrieve it from a question (Allen-Zhu and Li, "Physics of Language
+     * Models 3.1", 2023, "mixed training"). Test-split questions never appear.
      */
-    public String pretrainingText() {
-        return WordNetTasks.pretrainingText(entries);
+    public List<String> pretrainingDocuments() {
+        List<String> docs = new ArrayList<>(WordNetTasks.pretrainingText(entries).lines().toList());
+        for (var q : WordNetTasks.questions(split(WordNetEntries.Split.TRAIN))) {
+            @SuppressWarnings("unchecked")
+            var answer = (java.util.Map<String, Object>) q.get("Answer");
+            docs.add(sortedllama.train.data.TriviaQaFormat.prompt((String) q.get("Question"))
+                    + sortedllama.train.data.TriviaQaFormat.response((String) answer.get("Value")));
+        }
+        return docs;
     }
 }

@@ -39,8 +39,11 @@ public final class WordNetTasks {
     /**
      * TriviaQA-shaped records, {"Question", "Answer": {"Value", "Aliases"}}: what an entry is a kind
      * of (its hypernym; any lemma of the hypernym synset counts). Closed-book: the fact is in the
-     * pre-training text ("... A kind of X."), asked in the direction it was read, word first (models
-     * learn "A is B" without learning "B is A"). Entries without a hypernym ask nothing.
+     * pre-training text ("... A house is a kind of dwelling."), asked in the direction it was read,
+     * word first (models learn "A is B" without learning "B is A"), and phrased close to the question:
+     * a small model pre-trained on one phrasing of a fact cannot retrieve it from a question that
+     * rephrases it (Allen-Zhu and Li, "Physics of Language Models 3.1", 2023: knowledge becomes
+     * extractable when the pre-training text varies its phrasing). Entries without a hypernym ask nothing.
      */
     public static List<Map<String, Object>> questions(List<WordNetEntries.Entry> entries) {
         List<Map<String, Object>> out = new ArrayList<>();
@@ -50,7 +53,7 @@ public final class WordNetTasks {
             answer.put("Value", e.hypernyms().get(0));
             answer.put("Aliases", e.hypernyms());
             Map<String, Object> record = new LinkedHashMap<>();
-            record.put("Question", "What is " + (e.pos().equals("verb") ? "to " : "a ") + e.word() + " a kind of?");
+            record.put("Question", "What is " + subject(e) + " a kind of?");
             record.put("Answer", answer);
             out.add(record);
         }
@@ -63,7 +66,7 @@ public final class WordNetTasks {
         for (var e : entries) {
             sb.append(e.word()).append(" (").append(e.pos()).append("): ").append(e.definition()).append('.');
             if (!e.synonyms().isEmpty()) sb.append(" Synonyms: ").append(String.join(", ", e.synonyms())).append('.');
-            if (!e.hypernyms().isEmpty()) sb.append(" A kind of ").append(e.hypernyms().get(0)).append('.');
+            if (!e.hypernyms().isEmpty()) sb.append(' ').append(capitalise(subject(e))).append(" is a kind of ").append(e.hypernyms().get(0)).append('.');
             if (!e.examples().isEmpty()) sb.append(" Example: ").append(e.examples().get(0)).append('.');
             sb.append('\n');
         }
@@ -82,6 +85,11 @@ public final class WordNetTasks {
         m.put("input", input);
         m.put("output", output);
         return m;
+    }
+
+    /** How a sentence names the entry: "a house", "to hear". */
+    private static String subject(WordNetEntries.Entry e) {
+        return (e.pos().equals("verb") ? "to " : "a ") + e.word();
     }
 
     private static String capitalise(String s) {

@@ -54,6 +54,13 @@ class DemoTasksTest {
         var first = tasks.testInstructions().get(0);
         assertTrue(t.decode(first.prompt()).endsWith("### Response:"), t.decode(first.prompt()));
         assertTrue(Files.isRegularFile(dir.resolve("questions-test.json")) && Files.isRegularFile(dir.resolve("instructions-test.json")));
-        for (var e : test) assertTrue(corpus.pretrainingText().contains(e.word() + " ("), "the base reads the test split's facts: " + e.word());
+        String pretraining = String.join("\n", corpus.pretrainingDocuments());
+        for (var e : test) assertTrue(pretraining.contains(e.word() + " ("), "the base reads the test split's facts: " + e.word());
+        for (var q : WordNetTasks.questions(test)) {
+            assertTrue(!pretraining.contains((String) q.get("Question")), "never a test question: " + q.get("Question"));
+        }
+        for (var q : WordNetTasks.questions(train)) {
+            assertTrue(pretraining.contains((String) q.get("Question")), "the training split's questions: " + q.get("Question"));
+        }
     }
 }
