@@ -61,7 +61,7 @@ public final class DemoPipeline {
     public record Settings(Path out, Path base, int steps, int batchSize, int seqLen, String exits, double learningRate, long seed,
                            int evalBatches, int questions, int instructions) {
         public static Settings defaults(Path out) {
-            return new Settings(out, null, 300, 8, 256, "every:2", 1e-3, 42, 16, 200, 40);
+            return new Settings(out, null, 300, 8, 256, "every:2", 3e-4, 42, 16, 200, 40);
         }
     }
 
