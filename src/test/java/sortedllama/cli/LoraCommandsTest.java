@@ -79,19 +79,11 @@ class LoraCommandsTest {
     }
 
     static float[] logits(Path path, int exit, int[] tokens) {
-        try (ModelFile f = ModelLoader.open(path)) {
-            LlamaModel m = f.model();
-            return m.forward(m.newCache(tokens.length), tokens, exit, true);
-        }
+        return TrainCommandTest.logits(path, exit, tokens);
     }
 
     static void assertClose(float[] expected, float[] actual, double tol) {
-        assertEquals(expected.length, actual.length);
-        double scale = 0;
-        for (float e : expected) scale = Math.max(scale, Math.abs(e));
-        for (int i = 0; i < expected.length; i++) {
-            assertTrue(Math.abs(expected[i] - actual[i]) <= tol * scale, "at " + i + ": " + expected[i] + " vs " + actual[i]);
-        }
+        TrainCommandTest.assertClose(expected, actual, tol);
     }
 
     @Test

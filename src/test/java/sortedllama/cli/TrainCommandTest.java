@@ -144,7 +144,7 @@ class TrainCommandTest {
         assertEquals(2, run(new TrainCommand(), trainArgs(out.resolve("x"), "--steps", "8", "--exits-per-step", "5").toArray(String[]::new)));
     }
 
-    private static float[] logits(Path path, int exit, int[] tokens) {
+    static float[] logits(Path path, int exit, int[] tokens) {
         try (ModelFile f = ModelLoader.open(path)) {
             LlamaModel m = f.model();
             return m.forward(m.newCache(tokens.length), tokens, exit, true);
@@ -152,7 +152,7 @@ class TrainCommandTest {
     }
 
     /** Within {@code tol} of the largest logit: float32 paths that sum in different orders. */
-    private static void assertClose(float[] expected, float[] actual, double tol) {
+    static void assertClose(float[] expected, float[] actual, double tol) {
         assertEquals(expected.length, actual.length);
         double scale = 0;
         for (float e : expected) scale = Math.max(scale, Math.abs(e));
