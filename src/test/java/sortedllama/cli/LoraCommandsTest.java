@@ -19,7 +19,6 @@ import sortedllama.io.ModelFile;
 import sortedllama.io.ModelLoader;
 import sortedllama.io.SafetensorsWriter;
 import sortedllama.model.LlamaConfig;
-import sortedllama.model.LlamaModel;
 import sortedllama.model.RopeLayout;
 import sortedllama.tensor.DType;
 import sortedllama.train.Batch;
