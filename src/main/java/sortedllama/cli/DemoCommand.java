@@ -11,12 +11,14 @@ import sortedllama.demo.DemoPipeline;
 import sortedllama.demo.DemoReport;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Fine-tune the committed base model with SFT, SoFT, SFT+ICT and extracted fine-tuning, and compare every exit.",
-                "The main job on the embedded default: WordNet 3.1 (shipped in a Maven artifact) becomes instruction",
-                "(Alpaca format) and closed-book QA (TriviaQA format) tasks with fixed splits; the small LLaMA base model",
-                "committed in the jar (pre-trained on WordNet text) is fine-tuned by each method on the same batches; every",
-                "exit is scored on the test split (held-out loss, QA exact match, instruction answers judged against SFT),",
-                "KL and cosine per layer are measured and the decoding modes compared. Writes a report with tables and plots."})
+        description = {"Fine-tune the committed base model with SFT, SoFT, SFT+ICT and extracted",
+                "fine-tuning, and compare every exit. WordNet 3.1 (a Maven artifact) becomes",
+                "instruction (Alpaca) and closed-book QA (TriviaQA) tasks with fixed splits;",
+                "the small LLaMA base committed in the jar (pre-trained on WordNet text) is",
+                "fine-tuned by each method on the same batches; every exit is scored on the",
+                "test split (held-out loss, QA exact match, instruction answers judged against",
+                "SFT), KL and cosine per layer are measured and the decoding modes compared.",
+                "Writes a report with tables and plots to --out."})
 final class DemoCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -47,8 +49,8 @@ final class DemoCommand implements Callable<Integer> {
     Integer instructions;
 
     @Option(names = "--pretrain-base", paramLabel = "DIR",
-            description = {"Instead of the demo: pre-train the demo's base model from scratch into DIR (how the committed one",
-                    "in src/main/resources/" + sortedllama.demo.BasePretraining.RESOURCE + " was made)."})
+            description = "Instead of the demo: pre-train the demo's base model from scratch into DIR (how the committed one in src/main/resources/"
+                    + sortedllama.demo.BasePretraining.RESOURCE + " was made).")
     Path pretrainBase;
 
     @Option(names = "--pretrain-steps", paramLabel = "N", description = "Steps of --pretrain-base (default 4000).")
