@@ -56,14 +56,14 @@ import sortedllama.train.data.DataPosition;
 import sortedllama.train.data.TrainingData;
 
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Fine-tune a model, sorted (every chosen exit), standard (last layer) or ict (exit heads only).",
-                "Fine-tune a model with Sorted Fine-Tuning (the mean cross-entropy of several exits sharing the final",
-                "norm and head), standard fine-tuning (last layer only), or intermediate classifier tuning (SFT+ICT:",
-                "the backbone frozen, a head of its own trained for each exit below the last). Writes OUT/metrics.jsonl,",
-                "OUT/loss.png, OUT/checkpoint/ (resumable with --resume) and the final model in OUT/model (Hugging Face",
-                "safetensors F32; per-exit heads are stored beside lm_head and used at their exits by every command).",
-                "With --lora-rank, trains LoRA adapters on a frozen base kept in its stored type; OUT/model is then the merged",
-                "model and OUT/lora the adapter (for merge-lora)."})
+        description = {"Fine-tune a model: sorted (SoFT: the mean cross-entropy of several exits",
+                "sharing the final norm and head), standard (SFT: the last layer only) or ict",
+                "(SFT+ICT: the backbone frozen, a head of its own trained for each exit below",
+                "the last). Writes OUT/metrics.jsonl, OUT/loss.png, OUT/checkpoint/ (resumable",
+                "with --resume) and the final model in OUT/model (Hugging Face safetensors F32;",
+                "per-exit heads are stored beside lm_head and used at their exits by every",
+                "command). With --lora-rank, trains LoRA adapters on a frozen base kept in its",
+                "stored type; OUT/model is then the merged model and OUT/lora the adapter."})
 public final class TrainCommand implements Callable<Integer> {
     public enum Method { SORTED, STANDARD, ICT }
 
@@ -127,7 +127,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Shuffle seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up steps. Default: 5% of the steps.")
+    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up steps. Default: 5%% of the steps.")
     Integer warmup;
 
     @Option(names = "--weight-decay", paramLabel = "W", defaultValue = "0.0",
