@@ -213,27 +213,37 @@ public final class SpeculativeGenerator {
         }
 
         synchronized void recordPlain(long nanos, int tokens) {
-            plainNanosPerToken = ema(plainNanosPerToken, (double) nanos / tokens);
+            plainNanosPerToken = update(plainNanosPerToken, (double) nanos / tokens, probing && speculating);
             settle(tokens);
         }
 
         synchronized void recordSpeculative(long nanos, int tokens) {
-            specNanosPerToken = ema(specNanosPerToken, (double) nanos / tokens);
+            specNanosPerToken = update(specNanosPerToken, (double) nanos / tokens, probing && !speculating);
             settle(tokens);
         }
 
-        /** A probe that confirms the current mode doubles the wait before the next one; a switch resets it. */
+        /**
+         * A probe that clearly (by more than a fifth) confirms the current mode doubles the wait
+         * before the next one; a switch or a close call resets it, so noise cannot push probes apart.
+         */
         private void settle(int tokens) {
             tokensSinceProbe += tokens;
             if (Double.isNaN(plainNanosPerToken) || Double.isNaN(specNanosPerToken)) return;
             boolean faster = specNanosPerToken <= plainNanosPerToken;
-            if (probing) probeInterval = faster == speculating ? Math.min(MAX_PROBE_INTERVAL, 2 * probeInterval) : PROBE_EVERY;
+            boolean clear = Math.abs(specNanosPerToken - plainNanosPerToken) > 0.2 * Math.min(specNanosPerToken, plainNanosPerToken);
+            if (probing) probeInterval = faster == speculating && clear ? Math.min(MAX_PROBE_INTERVAL, 2 * probeInterval) : PROBE_EVERY;
             probing = false;
             speculating = faster;
         }
 
-        private static double ema(double old, double sample) {
-            return Double.isNaN(old) ? sample : 0.8 * old + 0.2 * sample;
+        /**
+         * The running mode's time per token moves smoothly (mean of recent samples); a probe of the
+         * other mode replaces that mode's estimate: it is the only fresh sample, and the old one may
+         * date from before the JIT compiled that mode's path (a first plain token measured while
+         * cold would otherwise keep a slower speculation running for thousands of tokens).
+         */
+        private static double update(double old, double sample, boolean probe) {
+            return Double.isNaN(old) || probe ? sample : 0.8 * old + 0.2 * sample;
         }
     }
 }
