@@ -230,12 +230,7 @@ public final class TrainCommand implements Callable<Integer> {
         int T = seqLen != null ? seqLen : Math.min(512, c.contextLength());
         if (T < 1) throw new BadInputException("--seq-len must be at least 1, got " + T);
         if (T > c.contextLength()) throw new BadInputException("--seq-len " + T + " exceeds the model's context of " + c.contextLength());
-        ExitSet set = ExitSet.parse(exits, c.nLayers());
-        if (set.last() != c.nLayers()) {
-            int[] withLast = java.util.Arrays.copyOf(set.layers(), set.layers().length + 1);
-            withLast[withLast.length - 1] = c.nLayers();
-            set = new ExitSet(withLast);
-        }
+        ExitSet set = ExitSet.parse(exits, c.nLayers()).withLast(c.nLayers());
         if (ictSharedHead && m != Method.ICT) throw new BadInputException("--ict-shared-head needs --method ict");
         ExitObjective objective = switch (m) {
             case SORTED -> ExitObjective.equal(set);

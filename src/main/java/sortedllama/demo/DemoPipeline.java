@@ -111,12 +111,7 @@ public final class DemoPipeline {
             baseWeights = TrainableModel.fromWeights(baseFile.weights()).toWeights(Arena.ofAuto()); // float32, off the file
         }
         int layers = baseWeights.config.nLayers();
-        ExitSet exits = ExitSet.parse(s.exits(), layers);
-        if (exits.last() != layers) { // the full model is always one of the sub-models compared
-            int[] withLast = Arrays.copyOf(exits.layers(), exits.layers().length + 1);
-            withLast[withLast.length - 1] = layers;
-            exits = new ExitSet(withLast);
-        }
+        ExitSet exits = ExitSet.parse(s.exits(), layers).withLast(layers);
         DemoTasks tasks = DemoTasks.write(corpus, tokenizer, s.out());
         var options = DataOptions.defaults(DataFormat.JSONL, s.seqLen(), s.batchSize()).withBatching(BatchMode.PACK).withSeed(s.seed());
         TrainingData data = TrainingData.load(tasks.trainFile(), tasks.validationFile(), tokenizer, options, line -> log.println("    " + line));
@@ -149,8 +144,10 @@ public final class DemoPipeline {
         whole.put("SoFT", soft);
         whole.put("SoFT 2x steps", soft2);
         whole.put("SFT+ICT", ict);
+        Map<String, LlamaModel> models = new LinkedHashMap<>(); // each trained model as the inference engine runs it, built once
+        whole.forEach((name, run) -> models.put(name, new LlamaModel(run.model().toWeights(Arena.ofAuto()))));
         for (var e : whole.entrySet()) {
-            variants.add(evaluateWhole(e.getKey(), e.getValue(), exits, data, tokenizer, tasks));
+            variants.add(evaluateWhole(e.getKey(), e.getValue(), models.get(e.getKey()), exits, data, tokenizer, tasks));
         }
         variants.add(evaluateExtracted(extracted, variants.get(0), exits, data, tokenizer, tasks));
 
@@ -166,8 +163,7 @@ public final class DemoPipeline {
         log.println("5/5 decoding modes on the SFT and SoFT models");
         for (int i = 0; i < 2; i++) {
             Variant v = variants.get(i);
-            LlamaModel model = new LlamaModel(whole.get(v.name()).model().toWeights(Arena.ofAuto()));
-            variants.set(i, withModes(v, compareModes(model, tasks, exits)));
+            variants.set(i, withModes(v, compareModes(models.get(v.name()), tasks, exits)));
         }
         return variants;
     }
@@ -184,16 +180,14 @@ public final class DemoPipeline {
         return dir;
     }
 
-    private Variant evaluateWhole(String name, FineTuning.Run run, ExitSet exits, TrainingData data, Tokenizer tokenizer, DemoTasks tasks)
-            throws IOException {
+    private Variant evaluateWhole(String name, FineTuning.Run run, LlamaModel model, ExitSet exits, TrainingData data, Tokenizer tokenizer,
+                                  DemoTasks tasks) throws IOException {
         int layers = run.model().config.nLayers();
         double[] heldOut = FineTuning.heldOutLoss(run.model(), ExitSet.all(layers).layers(), data.validationBatches(), s.evalBatches());
-        LlamaWeights weights = run.model().toWeights(Arena.ofAuto());
         String key = name.toLowerCase(Locale.ROOT).replace("+", "-").replace(" ", "-");
         Path dir = s.out().resolve("model-" + key);
-        SafetensorsWriter.write(dir, weights, DType.F32, name.equals("SFT") ? null : exits);
+        SafetensorsWriter.write(dir, model.weights(), DType.F32, name.equals("SFT") ? null : exits);
         Files.copy(tokenizerPath, dir.resolve(tokenizerPath.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-        LlamaModel model = new LlamaModel(weights);
         Map<Integer, ExitEvaluation> scores = new LinkedHashMap<>();
         for (int k : exits.layers()) {
             scores.put(k, ExitEvaluation.of(model, tokenizer, tasks, k, heldOut[k - 1], s.questions(), s.instructions()));

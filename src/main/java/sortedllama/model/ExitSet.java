@@ -15,6 +15,14 @@ public record ExitSet(int[] layers) {
         if (layers.length == 0) throw new BadInputException("the exit set is empty");
     }
 
+    /** This set with the last layer {@code depth} added if it is missing: the full model is always one of the sub-models. */
+    public ExitSet withLast(int depth) {
+        if (last() == depth) return this;
+        int[] more = Arrays.copyOf(layers, layers.length + 1);
+        more[layers.length] = depth;
+        return new ExitSet(more);
+    }
+
     public static ExitSet all(int depth) {
         int[] all = new int[depth];
         for (int i = 0; i < depth; i++) all[i] = i + 1;
