@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import net.sf.extjwnl.data.POS;
+import sortedllama.train.data.TriviaQaFormat;
 
 /**
  * The demo's slice of WordNet: the {@code size} most common noun and verb synsets that have a
@@ -37,11 +38,8 @@ public record DemoCorpus(List<WordNetEntries.Entry> entries) {
      */
     public List<String> pretrainingDocuments() {
         List<String> docs = new ArrayList<>(WordNetTasks.pretrainingText(entries).lines().toList());
-        for (var q : WordNetTasks.questions(split(WordNetEntries.Split.TRAIN))) {
-            @SuppressWarnings("unchecked")
-            var answer = (java.util.Map<String, Object>) q.get("Answer");
-            docs.add(sortedllama.train.data.TriviaQaFormat.prompt((String) q.get("Question"))
-                    + sortedllama.train.data.TriviaQaFormat.response((String) answer.get("Value")));
+        for (var q : WordNetTasks.questionRecords(split(WordNetEntries.Split.TRAIN))) {
+            docs.add(TriviaQaFormat.prompt(q.question()) + TriviaQaFormat.response(q.value()));
         }
         return docs;
     }

@@ -32,19 +32,13 @@ record DemoTasks(Path trainFile, Path validationFile, List<Example> testQuestion
         writeMixed(corpus.split(WordNetEntries.Split.VALIDATION), validation);
         var test = corpus.split(WordNetEntries.Split.TEST);
         var instructions = WordNetTasks.instructions(test);
-        var questions = WordNetTasks.questions(test);
         WordNetTasks.writeJson(instructions, dir.resolve("instructions-test.json"));
-        WordNetTasks.writeJson(questions, dir.resolve("questions-test.json"));
+        WordNetTasks.writeJson(WordNetTasks.questions(test), dir.resolve("questions-test.json"));
 
         ExampleEncoder encoder = new ExampleEncoder(tokenizer);
         List<Example> testQuestions = new ArrayList<>();
-        for (var q : questions) {
-            @SuppressWarnings("unchecked")
-            var answer = (Map<String, Object>) q.get("Answer");
-            @SuppressWarnings("unchecked")
-            var aliases = (List<String>) answer.get("Aliases");
-            testQuestions.add(encoder.pair(TriviaQaFormat.prompt((String) q.get("Question")),
-                    TriviaQaFormat.response((String) answer.get("Value")), aliases));
+        for (var q : WordNetTasks.questionRecords(test)) {
+            testQuestions.add(encoder.pair(TriviaQaFormat.prompt(q.question()), TriviaQaFormat.response(q.value()), q.aliases()));
         }
         List<Instruction> testInstructions = new ArrayList<>();
         for (var r : instructions) {
@@ -62,10 +56,8 @@ record DemoTasks(Path trainFile, Path validationFile, List<Example> testQuestion
             for (var r : WordNetTasks.instructions(List.of(e))) {
                 line(json, sb, AlpacaFormat.prompt(r.get("instruction"), r.get("input")), r.get("output"));
             }
-            for (var q : WordNetTasks.questions(List.of(e))) {
-                @SuppressWarnings("unchecked")
-                var answer = (Map<String, Object>) q.get("Answer");
-                line(json, sb, TriviaQaFormat.prompt((String) q.get("Question")), TriviaQaFormat.response((String) answer.get("Value")));
+            for (var q : WordNetTasks.questionRecords(List.of(e))) {
+                line(json, sb, TriviaQaFormat.prompt(q.question()), TriviaQaFormat.response(q.value()));
             }
         }
         AtomicFiles.writeString(file, sb.toString());

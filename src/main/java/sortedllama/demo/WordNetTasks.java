@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import sortedllama.io.AtomicFiles;
+import sortedllama.train.data.TriviaQaRecord;
 
 /**
  * The demo's tasks, built from WordNet entries in the formats the trainer reads:
@@ -37,7 +38,7 @@ public final class WordNetTasks {
     }
 
     /**
-     * TriviaQA-shaped records, {"Question", "Answer": {"Value", "Aliases"}}: what an entry is a kind
+     * Closed-book questions, one per entry with a hypernym: what the entry is a kind
      * of (its hypernym; any lemma of the hypernym synset counts). Closed-book: the fact is in the
      * pre-training text ("... A house is a kind of dwelling."), asked in the direction it was read,
      * word first (models learn "A is B" without learning "B is A"), and phrased close to the question:
@@ -45,15 +46,23 @@ public final class WordNetTasks {
      * rephrases it (Allen-Zhu and Li, "Physics of Language Models 3.1", 2023: knowledge becomes
      * extractable when the pre-training text varies its phrasing). Entries without a hypernym ask nothing.
      */
+    public static List<TriviaQaRecord> questionRecords(List<WordNetEntries.Entry> entries) {
+        List<TriviaQaRecord> out = new ArrayList<>();
+        for (var e : entries) {
+            if (!e.hypernyms().isEmpty()) out.add(new TriviaQaRecord("What is " + subject(e) + " a kind of?", e.hypernyms().get(0), e.hypernyms()));
+        }
+        return out;
+    }
+
+    /** {@link #questionRecords} as TriviaQA's JSON records: {"Question", "Answer": {"Value", "Aliases"}}. */
     public static List<Map<String, Object>> questions(List<WordNetEntries.Entry> entries) {
         List<Map<String, Object>> out = new ArrayList<>();
-        for (var e : entries) {
-            if (e.hypernyms().isEmpty()) continue;
+        for (var q : questionRecords(entries)) {
             Map<String, Object> answer = new LinkedHashMap<>();
-            answer.put("Value", e.hypernyms().get(0));
-            answer.put("Aliases", e.hypernyms());
+            answer.put("Value", q.value());
+            answer.put("Aliases", q.aliases());
             Map<String, Object> record = new LinkedHashMap<>();
-            record.put("Question", "What is " + subject(e) + " a kind of?");
+            record.put("Question", q.question());
             record.put("Answer", answer);
             out.add(record);
         }
