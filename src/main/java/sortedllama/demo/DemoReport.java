@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.ToDoubleFunction;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -48,14 +49,19 @@ public final class DemoReport {
                 + "the same batches in the same order; SoFT trains the exits %s with one shared final norm and head. Scores on the test "
                 + "split, which the fine-tuning never saw (its facts are in the pre-training text). Total time %.0f s.%n%n",
                 layers, settings.steps(), settings.batchSize(), settings.seqLen(), settings.exits(), seconds));
-        sb.append("## Held-out loss at every exit (validation split, nats)\n\n").append(table(variants, e -> e.heldOutLoss(), "%.3f")).append('\n');
+        sb.append("## Held-out loss at every exit (validation split, nats)\n\n").append(exitTable(variants,
+                (v, k) -> String.format(Locale.ROOT, "%.3f", v.exits().get(k).heldOutLoss()))).append('\n');
         sb.append("## Closed-book QA exact match (normalised, best over aliases; case-sensitive in brackets)\n\n");
-        sb.append(qaTable(variants)).append('\n');
+        sb.append(exitTable(variants, (v, k) -> {
+            var qa = v.exits().get(k).qa();
+            return String.format(Locale.ROOT, "%.3f (%.3f)", qa.exactMatch(), qa.caseSensitiveExactMatch());
+        })).append('\n');
         sb.append("## Instruction following: answers judged against SFT's at the same exit\n\n");
         sb.append("Score (wins - losses) / prompts in [-1, 1], as the paper scores PandaLM's verdicts; the judge prefers the answer with the "
                 + "higher token F1 against the reference answer (no judge model can run in the demo; `eval judge` takes a model or an "
                 + "OpenAI-compatible endpoint). Mean token F1 in brackets.\n\n");
-        sb.append(judgedTable(variants)).append('\n');
+        sb.append(exitTable(variants, (v, k) -> String.format(Locale.ROOT, "%+.3f (%.3f)", v.judged().get(k).score(),
+                v.exits().get(k).instructionF1()))).append('\n');
         sb.append("![held-out loss per layer](heldout-loss-per-layer.png)\n\n![QA exact match per exit](qa-exact-match-per-exit.png)\n\n");
         sb.append("![judged score per exit](judged-score-per-exit.png)\n\n![speed vs quality](speed-vs-quality.png)\n\n");
         sb.append("## Analysis: how far each layer is from the last\n\n");
@@ -93,38 +99,12 @@ public final class DemoReport {
         return md;
     }
 
-    /** One row per exit of the exit set, one column per method. */
-    static String table(List<DemoPipeline.Variant> variants, ToDoubleFunction<ExitEvaluation> value, String format) {
+    /** One row per exit of the exit set, one column per method; {@code cell} writes a method's value at an exit. */
+    static String exitTable(List<DemoPipeline.Variant> variants, BiFunction<DemoPipeline.Variant, Integer, String> cell) {
         StringBuilder sb = header(variants);
         for (int k : variants.get(0).exits().keySet()) {
             sb.append("| ").append(k).append(" |");
-            for (var v : variants) sb.append(' ').append(String.format(Locale.ROOT, format, value.applyAsDouble(v.exits().get(k)))).append(" |");
-            sb.append('\n');
-        }
-        return sb.toString();
-    }
-
-    private static String qaTable(List<DemoPipeline.Variant> variants) {
-        StringBuilder sb = header(variants);
-        for (int k : variants.get(0).exits().keySet()) {
-            sb.append("| ").append(k).append(" |");
-            for (var v : variants) {
-                var qa = v.exits().get(k).qa();
-                sb.append(String.format(Locale.ROOT, " %.3f (%.3f) |", qa.exactMatch(), qa.caseSensitiveExactMatch()));
-            }
-            sb.append('\n');
-        }
-        return sb.toString();
-    }
-
-    private static String judgedTable(List<DemoPipeline.Variant> variants) {
-        StringBuilder sb = header(variants);
-        for (int k : variants.get(0).exits().keySet()) {
-            sb.append("| ").append(k).append(" |");
-            for (var v : variants) {
-                var j = v.judged().get(k);
-                sb.append(String.format(Locale.ROOT, " %+.3f (%.3f) |", j.score(), v.exits().get(k).instructionF1()));
-            }
+            for (var v : variants) sb.append(' ').append(cell.apply(v, k)).append(" |");
             sb.append('\n');
         }
         return sb.toString();
