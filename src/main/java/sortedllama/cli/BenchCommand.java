@@ -1,6 +1,7 @@
 package sortedllama.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -12,13 +13,14 @@ import sortedllama.infer.Generator;
 import sortedllama.infer.Sampler;
 import sortedllama.io.ModelFile;
 import sortedllama.model.LlamaWeights;
+import sortedllama.tensor.Matmul;
 import sortedllama.tensor.MemoryBandwidth;
 import sortedllama.tensor.Parallel;
 import sortedllama.tensor.Tensor;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (speed is measured here, never in tests).",
-        subcommands = {BenchCommand.Decode.class, BenchCommand.Bandwidth.class, BenchModes.Speculative.class,
+        subcommands = {BenchCommand.Decode.class, BenchCommand.Bandwidth.class, BenchCommand.MatmulBench.class, BenchModes.Speculative.class,
                 BenchModes.Adaptive.class})
 final class BenchCommand {
 
@@ -84,6 +86,75 @@ final class BenchCommand {
             spec.commandLine().getOut().printf(Locale.ROOT, "read bandwidth: %.2f GB/s (%d MiB, %d threads)%n", gbs,
                     mib, Parallel.threads());
             return 0;
+        }
+    }
+
+    @Command(name = "matmul", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Time of a product of random weight matrices with T vectors, for each T, in both regimes",
+                    "(each row read once for all T vectors, and OpenBLAS sgemm), with the ratio to one vector:",
+                    "what speculative verification of T-1 drafts costs against decoding one token."})
+    static final class MatmulBench implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--rows", paramLabel = "R", defaultValue = "4096", description = "Rows of each matrix (default ${DEFAULT-VALUE}).")
+        int rows;
+
+        @Option(names = "--cols", paramLabel = "C", defaultValue = "1024", description = "Columns of each matrix (default ${DEFAULT-VALUE}).")
+        int cols;
+
+        @Option(names = "--matrices", paramLabel = "M", defaultValue = "8",
+                description = "Matrices multiplied in turn, so that their total size sets the cache regime (default ${DEFAULT-VALUE}).")
+        int matrices;
+
+        @Option(names = "--type", paramLabel = "TYPE", defaultValue = "F32", description = "Weight type: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+        sortedllama.tensor.DType type;
+
+        @Option(names = "--tokens", paramLabel = "LIST", split = ",", defaultValue = "1,2,3,4,5,8,12,16,24",
+                description = "Vector counts to time (default ${DEFAULT-VALUE}).")
+        List<Integer> tokens;
+
+        @Option(names = "--runs", paramLabel = "N", defaultValue = "30", description = "Timed passes; the best is reported (default ${DEFAULT-VALUE}).")
+        int runs;
+
+        @Override
+        public Integer call() {
+            if (rows < 1 || cols < 32 || cols % 32 != 0 || matrices < 1 || runs < 1) {
+                throw new sortedllama.BadInputException("--rows and --matrices must be positive, --cols a positive multiple of 32, --runs at least 1");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            var random = new java.util.Random(1);
+            try (var arena = java.lang.foreign.Arena.ofShared()) { // shared: the workers read the weights
+                Tensor[] ws = new Tensor[matrices];
+                for (int m = 0; m < matrices; m++) {
+                    float[] values = new float[rows * cols];
+                    for (int i = 0; i < values.length; i++) values[i] = (float) random.nextGaussian();
+                    ws[m] = sortedllama.tensor.Quantize.tensor("w" + m, type, new long[] {rows, cols}, values, arena);
+                }
+                out.printf(Locale.ROOT, "%d matrices %d x %d %s (%.1f MiB), %d threads; ms per pass, best of %d%n", matrices, rows, cols,
+                        type, matrices * type.bytesFor((long) rows * cols) / 1048576.0, Parallel.threads(), runs);
+                out.printf("%6s %12s %8s %12s %8s%n", "T", "row reuse", "vs T=1", "sgemm", "vs T=1");
+                double one = Double.NaN;
+                for (int t : tokens) {
+                    if (t < 1) throw new sortedllama.BadInputException("--tokens must be positive, got " + t);
+                    double reuse = bestMillis(ws, t, Matmul.Regime.ROW_REUSE, random), blas = bestMillis(ws, t, Matmul.Regime.BLAS, random);
+                    if (Double.isNaN(one)) one = t == 1 ? reuse : Double.NaN;
+                    out.printf(Locale.ROOT, "%6d %12.3f %7.2fx %12.3f %7.2fx%n", t, reuse, reuse / one, blas, blas / one);
+                }
+            }
+            return 0;
+        }
+
+        private double bestMillis(Tensor[] ws, int t, Matmul.Regime regime, java.util.Random random) {
+            float[] x = new float[t * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+            float[] y = new float[t * rows];
+            long best = Long.MAX_VALUE;
+            for (int r = 0; r < runs + 3; r++) { // three untimed passes for the JIT
+                long t0 = System.nanoTime();
+                for (Tensor w : ws) Matmul.apply(w, x, t, y, regime);
+                if (r >= 3) best = Math.min(best, System.nanoTime() - t0);
+            }
+            return best / 1e6;
         }
     }
 

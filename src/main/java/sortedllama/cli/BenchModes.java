@@ -10,12 +10,18 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import sortedllama.BadInputException;
 import sortedllama.infer.DecodePlan;
 import sortedllama.infer.ModeBenchmark;
 import sortedllama.io.ModelFile;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaModel;
 import sortedllama.tokenizer.Tokenizer;
+import sortedllama.train.data.BadRecordPolicy;
+import sortedllama.train.data.BadRecords;
+import sortedllama.train.data.DataFormat;
+import sortedllama.train.data.Example;
+import sortedllama.train.data.ExampleEncoder;
 
 /**
  * Speed of speculative and adaptive decoding against full-depth greedy decoding, measured in the
@@ -34,6 +40,18 @@ final class BenchModes {
         @Option(names = "--prompt-ids", paramLabel = "\"ID ...\"", description = "A prompt as token ids (repeatable).")
         List<String> promptIds = new ArrayList<>();
 
+        @Option(names = "--prompts-file", paramLabel = "FILE",
+                description = "Prompts from a data file (needs a tokenizer), rendered as training renders them: see --prompts-format.")
+        java.nio.file.Path promptsFile;
+
+        @Option(names = "--prompts-format", paramLabel = "FORMAT", defaultValue = "alpaca",
+                description = "Format of --prompts-file: alpaca (instruction/input), triviaqa (questions) or jsonl (prompt/completion) (default ${DEFAULT-VALUE}).")
+        String promptsFormat;
+
+        @Option(names = "--prompts-limit", paramLabel = "N", defaultValue = "16",
+                description = "Prompts taken from the start of --prompts-file (default ${DEFAULT-VALUE}).")
+        int promptsLimit;
+
         @Option(names = "--tokens", paramLabel = "N", defaultValue = "128", description = "Tokens per prompt (default ${DEFAULT-VALUE}).")
         int tokens;
 
@@ -48,11 +66,32 @@ final class BenchModes {
                 Tokenizer tok = modelOptions.requireTokenizer(file, "needed for --prompt");
                 for (String p : prompts) all.add(tok.encodeAfterBos(p, file.config().bosId()));
             }
+            if (promptsFile != null) all.addAll(fromFile(file));
             if (all.isEmpty()) {
                 int vocab = file.config().vocabSize(), bos = file.config().bosId();
                 for (int i = 0; i < 8; i++) all.add(i == 0 ? new int[] {bos} : new int[] {bos, (int) ((long) i * 7919 % vocab)});
             }
             return all;
+        }
+
+        private List<int[]> fromFile(ModelFile file) {
+            DataFormat format = switch (promptsFormat.toLowerCase(java.util.Locale.ROOT)) {
+                case "alpaca" -> DataFormat.ALPACA;
+                case "triviaqa" -> DataFormat.TRIVIAQA;
+                case "jsonl" -> DataFormat.JSONL;
+                default -> throw new BadInputException("--prompts-format must be alpaca, triviaqa or jsonl, got " + promptsFormat);
+            };
+            if (promptsLimit < 1) throw new BadInputException("--prompts-limit must be at least 1, got " + promptsLimit);
+            if (!java.nio.file.Files.isRegularFile(promptsFile)) throw new BadInputException("--prompts-file " + promptsFile + " does not exist");
+            Tokenizer tok = modelOptions.requireTokenizer(file, "needed for --prompts-file");
+            var bad = new BadRecords(BadRecordPolicy.SKIP, line -> System.err.println("sorted-llama: " + line));
+            List<int[]> out = new ArrayList<>();
+            for (Example e : format.read(promptsFile, new ExampleEncoder(tok), bad)) {
+                if (out.size() == promptsLimit) break;
+                out.add(e.prompt());
+            }
+            if (out.isEmpty()) throw new BadInputException(promptsFile + ": no usable prompts");
+            return out;
         }
 
         ExitSet exitSet(ModelFile file) {

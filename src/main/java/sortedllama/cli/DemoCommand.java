@@ -56,13 +56,32 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--pretrain-steps", paramLabel = "N", description = "Steps of --pretrain-base (default 4000).")
     Integer pretrainSteps;
 
+    @Option(names = "--pretrain-dim", paramLabel = "D", description = "Width of the --pretrain-base model (default 128; hidden 11/4 of it).")
+    Integer pretrainDim;
+
+    @Option(names = "--pretrain-layers", paramLabel = "L", description = "Layers of the --pretrain-base model (default 8).")
+    Integer pretrainLayers;
+
+    @Option(names = "--pretrain-lr", paramLabel = "X", description = "Peak learning rate of --pretrain-base (default 3e-3).")
+    Double pretrainLr;
+
+    @Option(names = "--pretrain-exits", paramLabel = "LIST",
+            description = "Train these exits from the start (sorted pre-training, e.g. every:4) instead of the last layer only.")
+    String pretrainExits;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter log = spec.commandLine().getOut();
         if (pretrainBase != null) {
-            var d = sortedllama.demo.BasePretraining.Settings.defaults();
+            var s = sortedllama.demo.BasePretraining.Settings.defaults();
             if (pretrainSteps != null && pretrainSteps < 1) throw new sortedllama.BadInputException("--pretrain-steps must be at least 1");
-            sortedllama.demo.BasePretraining.run(pretrainBase, pretrainSteps == null ? d : d.withSteps(pretrainSteps), log);
+            if (pretrainSteps != null) s = s.withSteps(pretrainSteps);
+            if (pretrainDim != null || pretrainLayers != null) {
+                s = s.withShape(pretrainDim != null ? pretrainDim : s.dim(), pretrainLayers != null ? pretrainLayers : s.layers());
+            }
+            if (pretrainLr != null) s = s.withLearningRate(pretrainLr);
+            if (pretrainExits != null) s = s.withExits(pretrainExits);
+            sortedllama.demo.BasePretraining.run(pretrainBase, s, log);
             return 0;
         }
         var d = DemoPipeline.Settings.defaults(out);

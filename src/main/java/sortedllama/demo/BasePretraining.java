@@ -12,6 +12,7 @@ import java.util.Map;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import sortedllama.BadInputException;
 import sortedllama.io.AtomicFiles;
 import sortedllama.io.SafetensorsWriter;
 import sortedllama.model.ExitSet;
@@ -42,15 +43,45 @@ public final class BasePretraining {
     /** Where the committed base model lives on the class path (config.json, model.safetensors, tokenizer.json). */
     public static final String RESOURCE = "sortedllama/demo/base";
 
-    /** Sizes and schedule of the base model: 1.6M parameters, 8 layers (exits every 2 give the paper's nested sub-models). */
+    /**
+     * Sizes and schedule of the base model: by default 1.6M parameters, 8 layers (exits every 2 give
+     * the paper's nested sub-models), trained at the last layer only ({@code exits} null); a list of
+     * exits trains them all from the start (sorted pre-training, for models that must draft well).
+     */
     public record Settings(int corpusSize, int vocab, int dim, int layers, int context, int seqLen, int batchSize, int steps,
-                           double learningRate, long seed) {
+                           double learningRate, long seed, String exits) {
         public static Settings defaults() {
-            return new Settings(DemoCorpus.DEFAULT_SIZE, 1024, 128, 8, 256, 128, 16, 4000, 3e-3, 42);
+            return new Settings(DemoCorpus.DEFAULT_SIZE, 1024, 128, 8, 256, 128, 16, 4000, 3e-3, 42, null);
         }
 
         public Settings withSteps(int steps) {
-            return new Settings(corpusSize, vocab, dim, layers, context, seqLen, batchSize, steps, learningRate, seed);
+            return new Settings(corpusSize, vocab, dim, layers, context, seqLen, batchSize, steps, learningRate, seed, exits);
+        }
+
+        public Settings withShape(int dim, int layers) {
+            if (dim < 32 || dim % 32 != 0) throw new BadInputException("--pretrain-dim must be a positive multiple of 32, got " + dim);
+            if (layers < 1) throw new BadInputException("--pretrain-layers must be at least 1, got " + layers);
+            return new Settings(corpusSize, vocab, dim, layers, context, seqLen, batchSize, steps, learningRate, seed, exits);
+        }
+
+        public Settings withLearningRate(double lr) {
+            if (!(lr > 0)) throw new BadInputException("--pretrain-lr must be positive, got " + lr);
+            return new Settings(corpusSize, vocab, dim, layers, context, seqLen, batchSize, steps, lr, seed, exits);
+        }
+
+        public Settings withExits(String exits) {
+            ExitSet.parse(exits, layers); // refuse a bad list before hours of training
+            return new Settings(corpusSize, vocab, dim, layers, context, seqLen, batchSize, steps, learningRate, seed, exits);
+        }
+
+        /** The command that reproduces a run with these settings. */
+        String command(String out) {
+            var d = defaults();
+            var sb = new StringBuilder("./sorted-llama demo --pretrain-base " + out + " --pretrain-steps " + steps);
+            if (dim != d.dim || layers != d.layers) sb.append(" --pretrain-dim ").append(dim).append(" --pretrain-layers ").append(layers);
+            if (learningRate != d.learningRate) sb.append(" --pretrain-lr ").append(learningRate);
+            if (exits != null) sb.append(" --pretrain-exits ").append(exits);
+            return sb.toString();
         }
     }
 
@@ -77,7 +108,8 @@ public final class BasePretraining {
                     s.context(), 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, tokenizer.bosId(), tokenizer.eosId());
             TrainableModel model = TrainableModel.random(config, s.seed(), true);
             var schedule = new LrSchedule(s.learningRate(), s.learningRate() / 10, s.steps() / 20, s.steps(), LrSchedule.Decay.COSINE);
-            var trainer = new Trainer(model, ExitObjective.lastLayer(config),
+            var objective = s.exits() == null ? ExitObjective.lastLayer(config) : ExitObjective.equal(ExitSet.parse(s.exits(), s.layers()));
+            var trainer = new Trainer(model, objective,
                     new Trainer.Settings(schedule, AdamW.Settings.defaults(), 1.0, false));
             var batches = data.batches(DataPosition.START);
             long t0 = System.nanoTime();
@@ -106,7 +138,7 @@ public final class BasePretraining {
             record.put("final_training_loss", loss);
             record.put("corpus_loss_per_layer", corpusLoss);
             record.put("seconds", (System.nanoTime() - t0) / 1e9);
-            record.put("command", "./sorted-llama demo --pretrain-base src/main/resources/" + RESOURCE + " --pretrain-steps " + s.steps());
+            record.put("command", s.command(out.toString()));
             WordNetTasks.writeJson(record, out.resolve("pretraining.json"));
             log.printf(Locale.ROOT, "base model written to %s; loss on its corpus per layer %s%n", out, java.util.Arrays.toString(corpusLoss));
         } finally {

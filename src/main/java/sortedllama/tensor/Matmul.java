@@ -1,5 +1,6 @@
 package sortedllama.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -7,7 +8,8 @@ import java.lang.foreign.MemorySegment;
  * and {@code tokens} input vectors stored one after another. Three regimes:
  * <ul>
  *   <li>one vector (decoding): fused Vector API kernels, rows split over the cores;</li>
- *   <li>a few vectors (speculative verification): each row is decoded once and reused for every vector;</li>
+ *   <li>a few vectors (speculative verification): each row is read once and multiplied with every
+ *       vector while it is in registers (float32) or the L1 cache (other types, decoded once);</li>
  *   <li>many vectors (prefill, training): OpenBLAS sgemm, straight on the mapped weights when they are
  *       float32, else on tiles decoded to float32. OpenBLAS runs single-threaded on slices of rows that
  *       our own workers share out: its thread pool keeps spinning after each product, which halved
@@ -15,8 +17,8 @@ import java.lang.foreign.MemorySegment;
  * </ul>
  */
 public final class Matmul {
-    /** From this many vectors on, sgemm's blocking beats reusing a decoded row. */
-    static final int BLAS_MIN_TOKENS = 8;
+    /** From this many vectors on, sgemm beats reading each row once for all of them (measured with bench matmul). */
+    static final int BLAS_MIN_TOKENS = 16;
     /** Decoded tile for non-float32 weights under sgemm: about 4 MiB of floats. */
     private static final int TILE_FLOATS = 1 << 20;
     /** Below this many multiply-adds per chunk a hand-off to another core costs more than it saves. */
@@ -24,20 +26,25 @@ public final class Matmul {
 
     private Matmul() {}
 
+    /** How a product is computed: chosen by the number of vectors, or forced (for {@code bench matmul}). */
+    public enum Regime { AUTO, ROW_REUSE, BLAS }
+
     public static void apply(Tensor w, float[] x, int tokens, float[] out) {
+        apply(w, x, tokens, out, Regime.AUTO);
+    }
+
+    public static void apply(Tensor w, float[] x, int tokens, float[] out, Regime regime) {
         int rows = w.rows(), cols = w.cols();
         int minRows = Math.max(1, MIN_WORK_PER_THREAD / (cols * tokens));
-        if (tokens == 1) {
+        boolean blas = regime == Regime.BLAS || (regime == Regime.AUTO && tokens >= BLAS_MIN_TOKENS);
+        if (tokens == 1 && !blas) {
             Parallel.forRange(rows, minRows, (from, to) -> {
                 for (int r = from; r < to; r++) out[r] = WeightRows.dot(w, r, x, 0);
             });
-        } else if (tokens < BLAS_MIN_TOKENS) {
+        } else if (!blas) {
             Parallel.forRange(rows, minRows, (from, to) -> {
-                float[] row = new float[cols];
-                for (int r = from; r < to; r++) {
-                    WeightRows.decode(w, r, row);
-                    for (int t = 0; t < tokens; t++) out[t * rows + r] = WeightRows.dot(row, 0, x, t * cols, cols);
-                }
+                MemorySegment scratch = w.type().isQuantized() ? Arena.ofAuto().allocate(4L * cols, 64) : null;
+                for (int r = from; r < to; r++) WeightRows.dotTokens(w, r, x, tokens, out, rows, scratch);
             });
         } else if (w.type() == DType.F32) {
             MemorySegment xSeg = MemorySegment.ofArray(x), outSeg = MemorySegment.ofArray(out);

@@ -51,22 +51,27 @@ public final class WeightRows {
 
     /** Writes row {@code row} of {@code w} as floats into {@code dst[0 .. cols)}. */
     public static void decode(Tensor w, int row, float[] dst) {
+        decode(w, row, MemorySegment.ofArray(dst));
+    }
+
+    /** Writes row {@code row} of {@code w} as little-endian floats at the start of {@code dst}. */
+    public static void decode(Tensor w, int row, MemorySegment dst) {
         MemorySegment seg = w.data();
         long off = row * w.rowBytes();
         int n = w.cols();
         switch (w.type()) {
-            case F32 -> MemorySegment.copy(seg, F32, off, dst, 0, n);
+            case F32 -> MemorySegment.copy(seg, off, dst, 0, 4L * n);
             case F16, BF16 -> {
                 boolean bf16 = w.type() == DType.BF16;
                 int i = 0;
-                for (; i + L <= n; i += L) halfToFloat(seg, off + 2L * i, bf16).intoArray(dst, i);
-                for (; i < n; i++) dst[i] = scalarHalf(seg.get(I16, off + 2L * i), bf16);
+                for (; i + L <= n; i += L) halfToFloat(seg, off + 2L * i, bf16).intoMemorySegment(dst, 4L * i, LE);
+                for (; i < n; i++) dst.set(F32, 4L * i, scalarHalf(seg.get(I16, off + 2L * i), bf16));
             }
             case Q8_0 -> {
                 for (int b = 0; b < n / 32; b++) {
                     long base = off + 34L * b;
                     FloatVector scale = scale(seg, base);
-                    for (int j = 0; j < 32; j += L) q8(seg, base + 2 + j).mul(scale).intoArray(dst, 32 * b + j);
+                    for (int j = 0; j < 32; j += L) q8(seg, base + 2 + j).mul(scale).intoMemorySegment(dst, 4L * (32 * b + j), LE);
                 }
             }
             case Q4_0 -> {
@@ -75,12 +80,90 @@ public final class WeightRows {
                     FloatVector scale = scale(seg, base);
                     for (int j = 0; j < 16; j += L) {
                         ByteVector packed = ByteVector.fromMemorySegment(BS, seg, base + 2 + j, LE);
-                        lowNibbles(packed).mul(scale).intoArray(dst, 32 * b + j);
-                        highNibbles(packed).mul(scale).intoArray(dst, 32 * b + 16 + j);
+                        lowNibbles(packed).mul(scale).intoMemorySegment(dst, 4L * (32 * b + j), LE);
+                        highNibbles(packed).mul(scale).intoMemorySegment(dst, 4L * (32 * b + 16 + j), LE);
                     }
                 }
             }
         }
+    }
+
+    /**
+     * {@code out[t * rows + row] = W[row] . x[t * cols ..]} for every one of {@code tokens} vectors,
+     * reading the row from memory once: speculative verification multiplies each weight with a
+     * handful of hidden states, and for memory-bound weights that costs little more than one.
+     * Float32 rows are used where they are stored; other types are first decoded into
+     * {@code scratch} (at least cols floats), which then stays in the L1 cache for every vector.
+     * Vectors go four at a time, then two, then one, so no lane works on a vector that is not there.
+     */
+    public static void dotTokens(Tensor w, int row, float[] x, int tokens, float[] out, int rows, MemorySegment scratch) {
+        int n = w.cols();
+        MemorySegment seg = w.data();
+        long off = row * w.rowBytes();
+        DType type = w.type();
+        if (type.isQuantized()) { // block formats: decode once rather than per vector
+            decode(w, row, scratch);
+            seg = scratch;
+            off = 0;
+            type = DType.F32;
+        }
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) dotTimes4(seg, off, type, x, t * n, n, out, t * rows + row, rows);
+        for (; t + 2 <= tokens; t += 2) dotTimes2(seg, off, type, x, t * n, n, out, t * rows + row, rows);
+        if (t < tokens) out[t * rows + row] = dotTimes1(seg, off, type, x, t * n, n);
+    }
+
+    /** L weights from column i of the row at {@code off}, as floats: float32, float16 or bfloat16. */
+    private static FloatVector weights(MemorySegment w, long off, DType type, int i) {
+        return type == DType.F32 ? FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE) : halfToFloat(w, off + 2L * i, type == DType.BF16);
+    }
+
+    /** Row at {@code off} times the four vectors x[xOff + k*n ..], k < 4, into out[outOff + k*outStride]. */
+    private static void dotTimes4(MemorySegment w, long off, DType type, float[] x, int xOff, int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector wv = weights(w, off, type, i);
+            a0 = wv.fma(FloatVector.fromArray(FS, x, xOff + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(FS, x, xOff + n + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(FS, x, xOff + 2 * n + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(FS, x, xOff + 3 * n + i), a3);
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff, i, n);
+        out[outOff + outStride] = a1.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff + n, i, n);
+        out[outOff + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff + 2 * n, i, n);
+        out[outOff + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff + 3 * n, i, n);
+    }
+
+    /** As {@link #dotTimes4} for two vectors. */
+    private static void dotTimes2(MemorySegment w, long off, DType type, float[] x, int xOff, int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector wv = weights(w, off, type, i);
+            a0 = wv.fma(FloatVector.fromArray(FS, x, xOff + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(FS, x, xOff + n + i), a1);
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff, i, n);
+        out[outOff + outStride] = a1.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff + n, i, n);
+    }
+
+    /** As {@link #dotTimes4} for one vector. */
+    private static float dotTimes1(MemorySegment w, long off, DType type, float[] x, int xOff, int n) {
+        FloatVector a0 = FloatVector.zero(FS);
+        int i = 0;
+        for (; i + L <= n; i += L) a0 = weights(w, off, type, i).fma(FloatVector.fromArray(FS, x, xOff + i), a0);
+        return a0.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff, i, n);
+    }
+
+    /** Scalar sum of w[i..n) * x[xOff + i ..]: the columns left over after whole vectors. */
+    private static float tail(MemorySegment w, long off, DType type, float[] x, int xOff, int i, int n) {
+        float sum = 0;
+        for (; i < n; i++) {
+            float wi = type == DType.F32 ? w.get(F32, off + 4L * i) : scalarHalf(w.get(I16, off + 2L * i), type == DType.BF16);
+            sum += wi * x[xOff + i];
+        }
+        return sum;
     }
 
     /** Dot product of two float arrays. */
@@ -120,9 +203,7 @@ public final class WeightRows {
         for (; i + L <= n; i += L) {
             acc0 = FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, xOff + i), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) sum += w.get(F32, off + 4L * i) * x[xOff + i];
-        return sum;
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + tail(w, off, DType.F32, x, xOff, i, n);
     }
 
     private static float dotHalf(MemorySegment w, long off, float[] x, int xOff, int n, boolean bf16) {

@@ -9,7 +9,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.stream.Stream;
 
 /**
- * Every regime of {@link Matmul} (fused matrix-vector, decoded-row reuse, OpenBLAS sgemm on mapped
+ * Every regime of {@link Matmul} (fused matrix-vector, one read of each row for a few vectors, OpenBLAS sgemm on mapped
  * and on decoded tiles) against a double-precision product of the decoded weights.
  * Tolerance: 1e-5 * sum |w x| per output (float32 accumulation in a different order).
  */
@@ -18,19 +18,22 @@ class MatmulTest {
     static Stream<Arguments> cases() {
         Stream.Builder<Arguments> b = Stream.builder();
         for (DType type : DType.values()) {
-            for (int tokens : new int[] {1, 3, Matmul.BLAS_MIN_TOKENS, 21}) b.add(Arguments.of(type, tokens));
+            for (int tokens : new int[] {1, 2, 3, 4, 5, 6, 7, Matmul.BLAS_MIN_TOKENS, 21}) b.add(Arguments.of(type, tokens, Matmul.Regime.AUTO));
+            b.add(Arguments.of(type, 1, Matmul.Regime.BLAS));
+            b.add(Arguments.of(type, 3, Matmul.Regime.BLAS));
+            b.add(Arguments.of(type, 21, Matmul.Regime.ROW_REUSE));
         }
         return b.build();
     }
 
-    @ParameterizedTest(name = "{0}, {1} tokens")
+    @ParameterizedTest(name = "{0}, {1} tokens, {2}")
     @MethodSource("cases")
-    void matchesReference(DType type, int tokens) {
+    void matchesReference(DType type, int tokens, Matmul.Regime regime) {
         int rows = 67, cols = type.isQuantized() ? 160 : 150;
         Tensor w = WeightRowsTest.randomMatrix(type, rows, cols, 11);
         float[] x = WeightRowsTest.randomValues(new Random(12), tokens * cols);
         float[] out = new float[tokens * rows];
-        Matmul.apply(w, x, tokens, out);
+        Matmul.apply(w, x, tokens, out, regime);
 
         float[] dense = Dequantize.all(w);
         for (int t = 0; t < tokens; t++) {

@@ -1,0 +1,64 @@
+package sortedllama.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import sortedllama.demo.BasePretraining;
+
+/** The benchmark commands run end to end on tiny inputs (their timings are not checked: speed lives in benchmarks). */
+class BenchCommandTest {
+
+    static String committedBase() throws Exception {
+        return Path.of(BenchCommandTest.class.getResource("/" + BasePretraining.RESOURCE).toURI()).toString();
+    }
+
+    @Test
+    void matmulPrintsOneRowPerVectorCountInBothRegimes() {
+        CliTest.Run run = CliTest.run("bench", "matmul", "--rows", "64", "--cols", "96", "--matrices", "2", "--type", "BF16",
+                "--tokens", "1,3,17", "--runs", "2");
+        assertEquals(0, run.status(), run.err());
+        List<String> rows = run.out().lines().filter(l -> l.matches("\\s+\\d+\\s+[0-9.]+\\s+[0-9.]+x.*")).toList();
+        assertEquals(3, rows.size(), run.out());
+        assertTrue(rows.get(0).contains("1.00x"), rows.get(0)); // T=1 row reuse is the baseline
+    }
+
+    @Test
+    void matmulRefusesAShapeItCannotQuantize() {
+        CliTest.Run run = CliTest.run("bench", "matmul", "--cols", "50");
+        assertEquals(2, run.status());
+        assertTrue(run.err().contains("--cols"), run.err());
+    }
+
+    @Test
+    void speculativeBenchReadsPromptsFromADataFileAndStaysLossless(@TempDir Path dir) throws Exception {
+        Path prompts = dir.resolve("prompts.jsonl");
+        Files.writeString(prompts, """
+                {"prompt": "dog (noun):", "completion": " a domestic animal"}
+                {"prompt": "house (noun):", "completion": " a building"}
+                {"prompt": "run (verb):", "completion": " move fast"}
+                """);
+        CliTest.Run run = CliTest.run("bench", "speculative", "--model", committedBase(), "--prompts-file", prompts.toString(),
+                "--prompts-format", "jsonl", "--prompts-limit", "2", "--draft-exit", "2", "--tokens", "12");
+        assertEquals(0, run.status(), run.err());
+        List<String> modes = run.out().lines().filter(l -> l.startsWith("speculative")).toList();
+        assertEquals(2, modes.size(), run.out());
+        for (String row : modes) assertTrue(Arrays.asList(row.trim().split("\\s+")).contains("2/2"), "greedy speculation must be identical: " + row);
+        assertTrue(run.out().contains("2 prompts x 12 tokens"), run.out());
+    }
+
+    @Test
+    void badPromptsFormatIsAnError(@TempDir Path dir) throws Exception {
+        Path prompts = dir.resolve("p.txt");
+        Files.writeString(prompts, "hello\n");
+        CliTest.Run run = CliTest.run("bench", "speculative", "--model", committedBase(), "--prompts-file", prompts.toString(),
+                "--prompts-format", "csv", "--draft-exit", "2");
+        assertEquals(2, run.status());
+        assertTrue(run.err().contains("--prompts-format must be alpaca, triviaqa or jsonl"), run.err());
+    }
+}
