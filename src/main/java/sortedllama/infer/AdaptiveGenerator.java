@@ -13,8 +13,8 @@ import sortedllama.model.LlamaModel;
  * attend to. Two ways to fill them ({@link KvFill}):
  * <ul>
  *   <li>RECOMPUTE (exact, default): the token's layer-e state is kept, and the first later token
- *       that goes deeper than e first runs the missing layers for every lagging position, in one
- *       batched pass per layer. The cache then holds exactly what full-depth decoding of the same
+ *       that goes deeper than e runs the missing layers for every lagging position together with its
+ *       own, in one batched pass per layer. The cache then holds exactly what full-depth decoding of the same
  *       tokens would hold; skipped layers cost nothing until a deeper token needs them, and then
  *       cost a batched (weights read once) rather than a per-token pass.</li>
  *   <li>PROPAGATE (CALM's state copying): the exit state is copied upward and only each skipped
@@ -80,18 +80,26 @@ public final class AdaptiveGenerator {
         return sink.result(t0, t1, Double.NaN);
     }
 
-    /** Runs layers [from, to) for position p, first catching up positions that left early (RECOMPUTE). */
+    /**
+     * Runs layers [from, to) for position p, catching up positions that left early (RECOMPUTE) in
+     * the same batched pass as p: the lagging positions and p are consecutive, so one pass per
+     * layer reads its weights once for all of them.
+     */
     private void runLayers(KVCache cache, float[] x, int p, int from, int to, float[] exitStates) {
         int dim = model.config().dim();
         for (int l = from; l < to; l++) {
             int lagging = cache.filled(l);
-            if (exitStates != null && lagging < p) {
-                int n = p - lagging;
-                float[] batch = java.util.Arrays.copyOfRange(exitStates, lagging * dim, p * dim);
-                model.runLayers(cache, batch, n, lagging, l, l + 1);
-                System.arraycopy(batch, 0, exitStates, lagging * dim, n * dim);
+            if (exitStates == null || lagging == p) {
+                model.runLayers(cache, x, 1, p, l, l + 1);
+                continue;
             }
-            model.runLayers(cache, x, 1, p, l, l + 1);
+            int n = p - lagging;
+            float[] batch = new float[(n + 1) * dim];
+            System.arraycopy(exitStates, lagging * dim, batch, 0, n * dim);
+            System.arraycopy(x, 0, batch, n * dim, dim);
+            model.runLayers(cache, batch, n + 1, lagging, l, l + 1);
+            System.arraycopy(batch, 0, exitStates, lagging * dim, n * dim);
+            System.arraycopy(batch, n * dim, x, 0, dim);
         }
     }
 
