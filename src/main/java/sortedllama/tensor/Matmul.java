@@ -1,6 +1,5 @@
 package sortedllama.tensor;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -8,8 +7,8 @@ import java.lang.foreign.MemorySegment;
  * and {@code tokens} input vectors stored one after another. Three regimes:
  * <ul>
  *   <li>one vector (decoding): fused Vector API kernels, rows split over the cores;</li>
- *   <li>a few vectors (speculative verification): each row is read once and multiplied with every
- *       vector while it is in registers (float32) or the L1 cache (other types, decoded once);</li>
+ *   <li>a few vectors (speculative verification): each slice of a row is read and expanded to
+ *       floats once, and multiplied with every vector while it is in registers;</li>
  *   <li>many vectors (prefill, training): OpenBLAS sgemm, straight on the mapped weights when they are
  *       float32, else on tiles decoded to float32. OpenBLAS runs single-threaded on slices of rows that
  *       our own workers share out: its thread pool keeps spinning after each product, which halved
@@ -43,8 +42,7 @@ public final class Matmul {
             });
         } else if (!blas) {
             Parallel.forRange(rows, minRows, (from, to) -> {
-                MemorySegment scratch = w.type().isQuantized() ? Arena.ofAuto().allocate(4L * cols, 64) : null;
-                for (int r = from; r < to; r++) WeightRows.dotTokens(w, r, x, tokens, out, rows, scratch);
+                for (int r = from; r < to; r++) WeightRows.dotTokens(w, r, x, tokens, out, rows);
             });
         } else if (w.type() == DType.F32) {
             MemorySegment xSeg = MemorySegment.ofArray(x), outSeg = MemorySegment.ofArray(out);

@@ -30,7 +30,7 @@ public final class WeightRows {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     static {
-        if (32 % L != 0) throw new IllegalStateException("unsupported vector width: " + L + " floats");
+        if (32 % L != 0 || L > 16) throw new IllegalStateException("unsupported vector width: " + L + " floats");
     }
 
     private WeightRows() {}
@@ -92,34 +92,58 @@ public final class WeightRows {
      * {@code out[t * rows + row] = W[row] . x[t * cols ..]} for every one of {@code tokens} vectors,
      * reading the row from memory once: speculative verification multiplies each weight with a
      * handful of hidden states, and for memory-bound weights that costs little more than one.
-     * Float32 rows are used where they are stored; other types are first decoded into
-     * {@code scratch} (at least cols floats), which then stays in the L1 cache for every vector.
-     * Vectors go four at a time, then two, then one, so no lane works on a vector that is not there.
+     * Each L-wide slice of the row is expanded to floats in registers once and multiplied with
+     * four vectors, then two, then one, so no lane works on a vector that is not there.
      */
-    public static void dotTokens(Tensor w, int row, float[] x, int tokens, float[] out, int rows, MemorySegment scratch) {
+    public static void dotTokens(Tensor w, int row, float[] x, int tokens, float[] out, int rows) {
         int n = w.cols();
+        if (w.type() == DType.Q4_0) { // unpacking nibbles per slice costs more than reading the row again from L1
+            for (int t = 0; t < tokens; t++) out[t * rows + row] = dot(w, row, x, t * n);
+            return;
+        }
         MemorySegment seg = w.data();
         long off = row * w.rowBytes();
         DType type = w.type();
-        if (type.isQuantized()) { // block formats: decode once rather than per vector
-            decode(w, row, scratch);
-            seg = scratch;
-            off = 0;
-            type = DType.F32;
-        }
+        // Three vectors go as four with the third repeated where expanding a slice to floats costs
+        // more than a fourth FMA; float32 slices need no expanding, so there three are two and one.
+        int groupOfFourFrom = type == DType.F32 ? 4 : 3;
         int t = 0;
-        for (; t + 4 <= tokens; t += 4) dotTimes4(seg, off, type, x, t * n, n, out, t * rows + row, rows);
-        for (; t + 2 <= tokens; t += 2) dotTimes2(seg, off, type, x, t * n, n, out, t * rows + row, rows);
+        while (tokens - t >= groupOfFourFrom) {
+            int count = Math.min(4, tokens - t);
+            dotTimes4(seg, off, type, x, t * n, n, count, out, t * rows + row, rows);
+            t += count;
+        }
+        if (tokens - t >= 2) {
+            dotTimes2(seg, off, type, x, t * n, n, out, t * rows + row, rows);
+            t += 2;
+        }
         if (t < tokens) out[t * rows + row] = dotTimes1(seg, off, type, x, t * n, n);
     }
 
-    /** L weights from column i of the row at {@code off}, as floats: float32, float16 or bfloat16. */
+    /**
+     * Columns i .. i+L of the row at {@code off}, as floats (i a multiple of L; float types and
+     * Q8_0, whose blocks of 32 hold a whole number of L-wide slices).
+     */
     private static FloatVector weights(MemorySegment w, long off, DType type, int i) {
-        return type == DType.F32 ? FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE) : halfToFloat(w, off + 2L * i, type == DType.BF16);
+        return switch (type) {
+            case F32 -> FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE);
+            case F16 -> halfToFloat(w, off + 2L * i, false);
+            case BF16 -> halfToFloat(w, off + 2L * i, true);
+            case Q8_0 -> {
+                long base = off + 34L * (i / 32);
+                yield q8(w, base + 2 + i % 32).mul(scale(w, base));
+            }
+            case Q4_0 -> throw new IllegalArgumentException("Q4_0 rows are multiplied one vector at a time (dotTokens)");
+        };
     }
 
-    /** Row at {@code off} times the four vectors x[xOff + k*n ..], k < 4, into out[outOff + k*outStride]. */
-    private static void dotTimes4(MemorySegment w, long off, DType type, float[] x, int xOff, int n, float[] out, int outOff, int outStride) {
+    /**
+     * Row at {@code off} times the vectors x[xOff + k*n ..], k < count (3 or 4), into
+     * out[outOff + k*outStride]; with three, the third vector fills the fourth lane group too.
+     */
+    private static void dotTimes4(MemorySegment w, long off, DType type, float[] x, int xOff, int n, int count, float[] out, int outOff,
+                                  int outStride) {
+        int x3 = xOff + (count - 1) * n;
         FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
         for (; i + L <= n; i += L) {
@@ -127,12 +151,12 @@ public final class WeightRows {
             a0 = wv.fma(FloatVector.fromArray(FS, x, xOff + i), a0);
             a1 = wv.fma(FloatVector.fromArray(FS, x, xOff + n + i), a1);
             a2 = wv.fma(FloatVector.fromArray(FS, x, xOff + 2 * n + i), a2);
-            a3 = wv.fma(FloatVector.fromArray(FS, x, xOff + 3 * n + i), a3);
+            a3 = wv.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
         }
         out[outOff] = a0.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff, i, n);
         out[outOff + outStride] = a1.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff + n, i, n);
         out[outOff + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff + 2 * n, i, n);
-        out[outOff + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff + 3 * n, i, n);
+        if (count == 4) out[outOff + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, x3, i, n);
     }
 
     /** As {@link #dotTimes4} for two vectors. */
@@ -156,7 +180,10 @@ public final class WeightRows {
         return a0.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff, i, n);
     }
 
-    /** Scalar sum of w[i..n) * x[xOff + i ..]: the columns left over after whole vectors. */
+    /**
+     * Scalar sum of w[i..n) * x[xOff + i ..]: the columns left over after whole vectors (float
+     * types only: block types have whole blocks of 32, a multiple of L).
+     */
     private static float tail(MemorySegment w, long off, DType type, float[] x, int xOff, int i, int n) {
         float sum = 0;
         for (; i < n; i++) {
