@@ -55,6 +55,10 @@ final class BenchModes {
         @Option(names = "--tokens", paramLabel = "N", defaultValue = "128", description = "Tokens per prompt (default ${DEFAULT-VALUE}).")
         int tokens;
 
+        @Option(names = "--runs", paramLabel = "R", defaultValue = "3",
+                description = "Timed passes over the prompts, every mode taking its turn in each; the fastest is reported (default ${DEFAULT-VALUE}).")
+        int runs;
+
         @Option(names = "--exits", paramLabel = "LIST", description = "The model's exit set (default: every layer).")
         String exits;
 
@@ -106,22 +110,26 @@ final class BenchModes {
                 t.identicalOutputs(), prompts, t.tokenAgreement());
     }
 
-    /** Runs full depth and then each named plan on the prompt set, printing one row each. */
+    /** Runs full depth and each named plan on the prompt set, taking turns, printing one row each. */
     static void compare(PrintWriter out, Common common, java.util.function.BiFunction<ExitSet, sortedllama.model.LlamaConfig,
             java.util.Map<String, DecodePlan>> plans, String footer) {
+        if (common.runs < 1) throw new BadInputException("--runs must be at least 1, got " + common.runs);
         try (ModelFile file = common.modelOptions.open()) {
             LlamaModel model = file.model();
             var c = file.config();
             var prompts = common.prompts(file);
             var exits = common.exitSet(file);
             var reference = ModeBenchmark.fullDepthOutputs(model, prompts, common.tokens);
-            var fullPlan = DecodePlan.of("full", null, null, null, null, true, null, null, exits, c);
-            ModeBenchmark.Totals full = ModeBenchmark.measure(model, fullPlan, prompts, common.tokens, reference);
+            var all = new java.util.LinkedHashMap<String, DecodePlan>();
+            String fullName = "full depth " + c.nLayers();
+            all.put(fullName, DecodePlan.of("full", null, null, null, null, true, null, null, exits, c));
+            all.putAll(plans.apply(exits, c));
+            var totals = ModeBenchmark.measure(model, all, prompts, common.tokens, reference, common.runs);
+            ModeBenchmark.Totals full = totals.get(fullName);
             printHeader(out);
-            printRow(out, "full depth " + c.nLayers(), full, full, prompts.size());
-            plans.apply(exits, c).forEach((name, plan) ->
-                    printRow(out, name, ModeBenchmark.measure(model, plan, prompts, common.tokens, reference), full, prompts.size()));
-            out.printf("%d prompts x %d tokens, greedy, %s, %s%n", prompts.size(), common.tokens, footer, file.path());
+            totals.forEach((name, t) -> printRow(out, name, t, full, prompts.size()));
+            out.printf("%d prompts x %d tokens, greedy, best of %d runs taking turns, %s, %s%n", prompts.size(), common.tokens,
+                    common.runs, footer, file.path());
         }
     }
 

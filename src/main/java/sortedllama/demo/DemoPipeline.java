@@ -74,6 +74,9 @@ public final class DemoPipeline {
                           Map<Integer, ExitEvaluation> exits, Map<Integer, sortedllama.eval.PairwiseScore> judged, ExitScorer.ExitScore[] analysis,
                           Map<String, Map<String, ModeBenchmark.Totals>> modes, Map<Integer, String> samples) {}
 
+    /** Timed passes of the decoding modes, taking turns; the fastest of each is reported. */
+    static final int MODE_RUNS = 3;
+
     /** Decoding modes compared on the SFT and SoFT models (greedy, held-out instruction prompts). */
     static final Map<String, String[]> MODES = modes();
 
@@ -260,13 +263,12 @@ public final class DemoPipeline {
 
     private static Map<String, ModeBenchmark.Totals> compareModes(LlamaModel model, List<int[]> prompts, int tokens, ExitSet exits) {
         var reference = ModeBenchmark.fullDepthOutputs(model, prompts, tokens);
-        Map<String, ModeBenchmark.Totals> out = new LinkedHashMap<>();
+        Map<String, DecodePlan> plans = new LinkedHashMap<>();
         MODES.forEach((label, m) -> {
             Integer draft = m[1] == null ? null : Integer.valueOf(m[1]);
-            var plan = DecodePlan.of(m[0], null, null, draft, null, true, m[2], null, exits, model.config());
-            out.put(label, ModeBenchmark.measure(model, plan, prompts, tokens, reference));
+            plans.put(label, DecodePlan.of(m[0], null, null, draft, null, true, m[2], null, exits, model.config()));
         });
-        return out;
+        return ModeBenchmark.measure(model, plans, prompts, tokens, reference, MODE_RUNS);
     }
 
     /** Greedy answers at every layer to one held-out instruction: what each sub-model says. */

@@ -2,7 +2,9 @@ package sortedllama.infer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import sortedllama.model.LlamaModel;
 
 /**
@@ -29,11 +31,24 @@ public final class ModeBenchmark {
     }
 
     /**
-     * A whole untimed pass first (so that the JIT has compiled this plan's paths and, for
-     * speculation, the speed memory has settled), then a timed greedy pass over every prompt.
+     * Every plan on the prompt set: a whole untimed pass of each first (so that the JIT has
+     * compiled its paths and, for speculation, the speed memory has settled), then {@code runs}
+     * timed greedy passes, the plans taking turns within each run so that a burst of load from
+     * elsewhere on the machine hits them alike; each plan's fastest run is kept.
      */
-    public static Totals measure(LlamaModel model, DecodePlan plan, List<int[]> prompts, int tokens, List<int[]> reference) {
-        for (int[] p : prompts) plan.generate(model, p, tokens, Sampler.greedy(), -1, null);
+    public static Map<String, Totals> measure(LlamaModel model, Map<String, DecodePlan> plans, List<int[]> prompts, int tokens,
+                                              List<int[]> reference, int runs) {
+        for (DecodePlan plan : plans.values()) for (int[] p : prompts) plan.generate(model, p, tokens, Sampler.greedy(), -1, null);
+        Map<String, Totals> best = new LinkedHashMap<>();
+        for (int r = 0; r < Math.max(1, runs); r++) {
+            plans.forEach((name, plan) -> best.merge(name, timedPass(model, plan, prompts, tokens, reference),
+                    (a, b) -> b.tokensPerSecond() > a.tokensPerSecond() ? b : a));
+        }
+        return best;
+    }
+
+    /** One timed greedy pass of a plan over every prompt. */
+    static Totals timedPass(LlamaModel model, DecodePlan plan, List<int[]> prompts, int tokens, List<int[]> reference) {
         long nanos = 0, generated = 0, drafted = 0, total = 0;
         double depthSum = 0, acceptedSum = 0;
         int identical = 0, agreeing = 0, compared = 0;
