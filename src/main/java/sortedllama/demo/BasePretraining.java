@@ -131,7 +131,8 @@ public final class BasePretraining {
                 for (int l = 0; l < corpusLoss.length; l++) corpusLoss[l] += perExit[l] / 8;
             }
             try (Arena arena = Arena.ofShared()) {
-                SafetensorsWriter.write(out, model.toWeights(arena), DType.BF16);
+                // a sorted pre-trained model records its exits, as a sorted fine-tuned one does
+                SafetensorsWriter.write(out, model.toWeights(arena), DType.BF16, s.exits() == null ? null : ExitSet.parse(s.exits(), s.layers()));
             }
             Map<String, Object> record = new LinkedHashMap<>();
             record.put("settings", s.toString());
