@@ -18,14 +18,13 @@ import sortedllama.model.LlamaModel;
  * with probability min(1, p/q) and a rejection is resampled from normalise(max(0, p - q)), so the
  * output follows the full model's distribution exactly (Leviathan et al., 2023; Chen et al., 2023).
  *
- * <p>The draft length adapts: one more after a fully accepted draft, one fewer after a rejection.
- * When speculation measures slower per token than plain decoding (low acceptance, e.g. short
- * answers), it falls back to plain full-depth decoding for a while and then tries again.
+ * <p>The draft length adapts to what speculation measures on this machine ({@link SpeculationPlanner}:
+ * acceptance rate, draft cost per position, verification cost per batch size), and while speculation
+ * is expected to be slower per token than plain decoding (low acceptance, e.g. short answers), it
+ * falls back to plain full-depth decoding, probing now and then.
  */
 public final class SpeculativeGenerator {
     static final int MAX_DRAFT = 16;
-    /** Tokens decoded in one mode before the other mode's speed is probed again. */
-    static final int PROBE_EVERY = 32;
 
     private final LlamaModel model;
     private final int draftExit;
@@ -70,8 +69,7 @@ public final class SpeculativeGenerator {
         long t0 = System.nanoTime();
         int next = sampler.sample(model.forward(cache, prompt, layers, false));
         long t1 = System.nanoTime();
-        int draft = initialDraft;
-        ModeChooser speed = chooserFor(model, draftExit);
+        SpeculationPlanner planner = plannerFor(model, draftExit, initialDraft);
         boolean done = sink.emit(next, layers);
         while (!done) {
             int room = cache.capacity() - cache.length(); // positions left, the pending token's included
@@ -79,12 +77,12 @@ public final class SpeculativeGenerator {
                 sink.stopAtContextEnd();
                 break;
             }
-            int g = Math.min(Math.min(draft, sink.remaining()), room - 1);
-            long start = System.nanoTime();
-            if (g < 1 || (fallBack && !speed.speculate())) {
+            int g = planner.next(adaptive ? 0 : initialDraft, fallBack, Math.min(Math.min(MAX_DRAFT, sink.remaining()), room - 1));
+            if (g < 1) {
+                long start = System.nanoTime();
                 next = sampler.sample(model.forward(cache, new int[] {next}, layers, false));
+                planner.recordPlain(System.nanoTime() - start);
                 done = sink.emit(next, layers);
-                speed.recordPlain(System.nanoTime() - start, 1);
                 continue;
             }
             Round round = speculate(cache, next, g, sampler);
@@ -97,15 +95,14 @@ public final class SpeculativeGenerator {
                 emitted++;
             }
             next = round.next;
-            speed.recordSpeculative(System.nanoTime() - start, emitted);
-            if (adaptive) draft = round.accepted == g ? Math.min(MAX_DRAFT, draft + 1) : Math.max(1, draft - 1);
+            planner.recordRound(g, round.accepted, round.draftNanos, round.verifyNanos, emitted);
         }
         double acceptance = stats.drafted == 0 ? Double.NaN : (double) stats.accepted / stats.drafted;
         return sink.result(t0, t1, acceptance);
     }
 
-    /** One draft-and-verify round: the accepted drafts, and the full model's token after them. */
-    private record Round(int[] drafts, int accepted, int next) {}
+    /** One draft-and-verify round: the accepted drafts, the full model's token after them, and the time of each phase. */
+    private record Round(int[] drafts, int accepted, int next, long draftNanos, long verifyNanos) {}
 
     private Round speculate(KVCache cache, int pending, int g, Sampler sampler) {
         var c = model.config();
@@ -116,6 +113,7 @@ public final class SpeculativeGenerator {
 
         // Draft: feed the pending token and g-1 drafts, plus the last draft so that verification
         // has its layer-K state too. Layers 1..K of the cache fill up to p+g+1.
+        long t0 = System.nanoTime();
         int token = pending;
         for (int i = 0; i <= g; i++) {
             float[] x = model.embed(new int[] {token});
@@ -133,6 +131,7 @@ public final class SpeculativeGenerator {
         }
 
         // Verify: layers K+1..L over all g+1 positions in one batched pass.
+        long t1 = System.nanoTime();
         model.runLayers(cache, hidden, g + 1, p, draftExit, layers);
         float[] full = model.logits(hidden, g + 1, true, layers);
 
@@ -158,7 +157,7 @@ public final class SpeculativeGenerator {
         }
         cache.advanceTo(p + g + 1);
         cache.truncate(p + accepted + 1); // keep the pending token and the accepted drafts
-        return new Round(drafts, accepted, next);
+        return new Round(drafts, accepted, next, t1 - t0, System.nanoTime() - t1);
     }
 
     /** normalise(max(0, p - q)): where rejected mass is redistributed. */
@@ -178,72 +177,13 @@ public final class SpeculativeGenerator {
         long drafted, accepted;
     }
 
-    /**
-     * Measured time per emitted token of each mode for one model and draft exit, kept across
-     * generations (a short answer alone is too short to learn from) and shared by concurrent ones.
-     */
-    private static final Map<LlamaModel, Map<Integer, ModeChooser>> MEMORY = new WeakHashMap<>();
+    /** What speculation measured for each model and draft exit, kept across generations. */
+    private static final Map<LlamaModel, Map<Integer, SpeculationPlanner>> MEMORY = new WeakHashMap<>();
 
-    private static ModeChooser chooserFor(LlamaModel model, int draftExit) {
+    private static SpeculationPlanner plannerFor(LlamaModel model, int draftExit, int initialDraft) {
         synchronized (MEMORY) {
-            return MEMORY.computeIfAbsent(model, m -> new HashMap<>()).computeIfAbsent(draftExit, k -> new ModeChooser());
-        }
-    }
-
-    /**
-     * Chooses between speculating and plain decoding by measured time per token: speculation runs
-     * while it is the faster one, and every {@link #PROBE_EVERY} tokens the other mode is retried,
-     * so a change in acceptance (another kind of prompt) is noticed.
-     */
-    static final class ModeChooser {
-        /** Longest wait between probes of the losing mode: its cost then stays below 1%. */
-        private static final int MAX_PROBE_INTERVAL = 32 * PROBE_EVERY;
-        private double plainNanosPerToken = Double.NaN, specNanosPerToken = Double.NaN;
-        private int tokensSinceProbe, probeInterval = PROBE_EVERY;
-        private boolean speculating = true, probing;
-
-        synchronized boolean speculate() {
-            if (Double.isNaN(plainNanosPerToken) && !Double.isNaN(specNanosPerToken)) return false; // measure plain once early
-            probing = tokensSinceProbe >= probeInterval;
-            if (probing) { // time to measure the other mode once
-                tokensSinceProbe = 0;
-                return !speculating;
-            }
-            return speculating;
-        }
-
-        synchronized void recordPlain(long nanos, int tokens) {
-            plainNanosPerToken = update(plainNanosPerToken, (double) nanos / tokens, probing && speculating);
-            settle(tokens);
-        }
-
-        synchronized void recordSpeculative(long nanos, int tokens) {
-            specNanosPerToken = update(specNanosPerToken, (double) nanos / tokens, probing && !speculating);
-            settle(tokens);
-        }
-
-        /**
-         * A probe that clearly (by more than a fifth) confirms the current mode doubles the wait
-         * before the next one; a switch or a close call resets it, so noise cannot push probes apart.
-         */
-        private void settle(int tokens) {
-            tokensSinceProbe += tokens;
-            if (Double.isNaN(plainNanosPerToken) || Double.isNaN(specNanosPerToken)) return;
-            boolean faster = specNanosPerToken <= plainNanosPerToken;
-            boolean clear = Math.abs(specNanosPerToken - plainNanosPerToken) > 0.2 * Math.min(specNanosPerToken, plainNanosPerToken);
-            if (probing) probeInterval = faster == speculating && clear ? Math.min(MAX_PROBE_INTERVAL, 2 * probeInterval) : PROBE_EVERY;
-            probing = false;
-            speculating = faster;
-        }
-
-        /**
-         * The running mode's time per token moves smoothly (mean of recent samples); a probe of the
-         * other mode replaces that mode's estimate: it is the only fresh sample, and the old one may
-         * date from before the JIT compiled that mode's path (a first plain token measured while
-         * cold would otherwise keep a slower speculation running for thousands of tokens).
-         */
-        private static double update(double old, double sample, boolean probe) {
-            return Double.isNaN(old) || probe ? sample : 0.8 * old + 0.2 * sample;
+            return MEMORY.computeIfAbsent(model, m -> new HashMap<>())
+                    .computeIfAbsent(draftExit, k -> new SpeculationPlanner(initialDraft, MAX_DRAFT));
         }
     }
 }
