@@ -12,7 +12,8 @@ import java.util.Arrays;
  *   <li>v(T), the time to verify T = G+1 positions (layers K+1..L and the head, one batched pass);</li>
  *   <li>p, the time of one plain full-depth token.</li>
  * </ul>
- * A round of G drafts takes (G+1)·d + v(G+1) and emits 1 + a + ... + a^G tokens on average. How v
+ * A round of G drafts takes (G+1)·d + v(G+1) + o (o: choosing and emitting its tokens) and emits
+ * 1 + a + ... + a^G tokens on average. How v
  * grows with T depends on the machine and the model (flat while the weights are memory-bound, then
  * linear), so it is measured rather than assumed: adaptive speculation moves G to whichever of
  * G-1, G, G+1 promises the least time per token, an unmeasured neighbour being tried once at its
@@ -45,7 +46,7 @@ final class SpeculationPlanner {
     private final double[] verifyNanos; // by T = G + 1; NaN until measured
     private final int[] verifyRounds;   // rounds seen by T: the first is the JIT's warm-up and not kept
     private double judged, accepted;
-    private double draftNanosPerPosition = Double.NaN, plainNanos = Double.NaN;
+    private double draftNanosPerPosition = Double.NaN, roundOverheadNanos = Double.NaN, plainNanos = Double.NaN;
     private int current;
     private int tokensSinceProbe, probeInterval = PROBE_EVERY;
     private boolean probing, probedSpeculation;
@@ -81,14 +82,19 @@ final class SpeculationPlanner {
         return speculate ? g : 0;
     }
 
-    /** A speculative round: g drafts, of which {@code acceptedDrafts} were accepted before the first rejection (if any). */
-    synchronized void recordRound(int g, int acceptedDrafts, long draftNanos, long verifyNanos, int emitted) {
+    /**
+     * A speculative round: g drafts, of which {@code acceptedDrafts} were accepted before the first
+     * rejection (if any); the time of its draft and verify phases and of the whole round (the rest,
+     * choosing and emitting tokens, is an overhead per round that plain decoding does not pay).
+     */
+    synchronized void recordRound(int g, int acceptedDrafts, long draftNanos, long verifyNanos, long roundNanos, int emitted) {
         int trials = acceptedDrafts + (acceptedDrafts < g ? 1 : 0);
         for (int i = 0; i < trials; i++) {
             judged = judged * (1 - 1 / ACCEPTANCE_MEMORY) + 1;
             accepted = accepted * (1 - 1 / ACCEPTANCE_MEMORY) + (i < acceptedDrafts ? 1 : 0);
         }
         draftNanosPerPosition = cost(draftNanosPerPosition, (double) draftNanos / (g + 1));
+        roundOverheadNanos = cost(roundOverheadNanos, Math.max(0, roundNanos - draftNanos - verifyNanos));
         // A batch size's first verification runs code the JIT has not compiled for it yet (once
         // measured at 20 times its cost, which kept that size from ever being tried again).
         if (verifyRounds[g + 1]++ > 0) this.verifyNanos[g + 1] = cost(this.verifyNanos[g + 1], verifyNanos);
@@ -120,7 +126,7 @@ final class SpeculationPlanner {
         double a = judged == 0 ? 0 : accepted / judged;
         double tokens = 0, power = 1;
         for (int i = 0; i <= g; i++, power *= a) tokens += power; // 1 + a + ... + a^g
-        return ((g + 1) * draftNanosPerPosition + verifyEstimate(g + 1)) / tokens;
+        return ((g + 1) * draftNanosPerPosition + verifyEstimate(g + 1) + roundOverheadNanos) / tokens;
     }
 
     /**

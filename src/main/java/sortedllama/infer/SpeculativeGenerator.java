@@ -78,11 +78,11 @@ public final class SpeculativeGenerator {
                 break;
             }
             int g = planner.next(adaptive ? 0 : initialDraft, fallBack, Math.min(Math.min(MAX_DRAFT, sink.remaining()), room - 1));
+            long start = System.nanoTime(); // both modes are timed with their emitting included
             if (g < 1) {
-                long start = System.nanoTime();
                 next = sampler.sample(model.forward(cache, new int[] {next}, layers, false));
-                planner.recordPlain(System.nanoTime() - start);
                 done = sink.emit(next, layers);
+                planner.recordPlain(System.nanoTime() - start);
                 continue;
             }
             Round round = speculate(cache, next, g, sampler);
@@ -95,7 +95,7 @@ public final class SpeculativeGenerator {
                 emitted++;
             }
             next = round.next;
-            planner.recordRound(g, round.accepted, round.draftNanos, round.verifyNanos, emitted);
+            planner.recordRound(g, round.accepted, round.draftNanos, round.verifyNanos, System.nanoTime() - start, emitted);
         }
         double acceptance = stats.drafted == 0 ? Double.NaN : (double) stats.accepted / stats.drafted;
         return sink.result(t0, t1, acceptance);

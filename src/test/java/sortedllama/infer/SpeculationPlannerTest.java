@@ -35,7 +35,8 @@ class SpeculationPlannerTest {
             }
             int accepted = 0;
             while (accepted < g && random.nextDouble() < m.acceptance()) accepted++;
-            planner.recordRound(g, accepted, (long) ((g + 1) * m.draftNanos()), (long) m.verifyNanos().applyAsDouble(g + 1), accepted + 1);
+            long draft = (long) ((g + 1) * m.draftNanos()), verify = (long) m.verifyNanos().applyAsDouble(g + 1);
+            planner.recordRound(g, accepted, draft, verify, draft + verify + 20, accepted + 1);
             emitted += accepted + 1;
             speculated += accepted + 1;
         }
@@ -81,7 +82,7 @@ class SpeculationPlannerTest {
     void aColdFirstPlainSampleDoesNotKeepSlowerSpeculationRunning() {
         var planner = new SpeculationPlanner(2, SpeculativeGenerator.MAX_DRAFT);
         assertEquals(2, planner.next(2, true, 16), "speculation is measured first");
-        planner.recordRound(2, 0, 3 * 300, 2000, 1); // no draft accepted: 2.9 us per token
+        planner.recordRound(2, 0, 3 * 300, 2000, 2900, 1); // no draft accepted: 2.9 us per token
         assertEquals(0, planner.next(2, true, 16), "then plain decoding once");
         planner.recordPlain(20_000); // before the JIT compiled the plain path: ten times its real cost
         var m = new Machine(0.0, 300, t -> 2000, 2000);
@@ -100,7 +101,7 @@ class SpeculationPlannerTest {
             assertEquals(5, planner.next(5, false, 16), "without fall-back every step speculates");
             assertEquals(3, planner.next(5, false, 3), "never more drafts than fit");
             if (g == 0) planner.recordPlain(1000);
-            else planner.recordRound(g, 0, 6 * 150, 5100, 1);
+            else planner.recordRound(g, 0, 6 * 150, 5100, 6000, 1);
         }
         assertEquals(0, planner.next(5, true, 0), "no room: plain");
     }
