@@ -75,11 +75,11 @@ public final class DemoPipeline {
                           Map<String, Map<String, ModeBenchmark.Totals>> modes, Map<Integer, String> samples) {}
 
     /**
-     * Timed passes of the decoding modes, taking turns; the fastest of each is reported. A pass of
-     * the short answers lasts about 20 ms on the demo's models, a pause of the machine's a sizable
-     * part of it, so they get more passes.
+     * Timed passes of the decoding modes, taking turns; the fastest of each is reported. A pass
+     * lasts about 100 ms (long answers) or 20 ms (short ones) on the demo's models, so a pause of
+     * the machine's is a sizable part of one.
      */
-    static final int LONG_ANSWER_RUNS = 3, SHORT_ANSWER_RUNS = 15;
+    static final int LONG_ANSWER_RUNS = 7, SHORT_ANSWER_RUNS = 15;
 
     /** Decoding modes compared on the SFT and SoFT models (greedy, held-out instruction prompts). */
     static final Map<String, String[]> MODES = modes();
