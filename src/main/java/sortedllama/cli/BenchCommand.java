@@ -137,7 +137,7 @@ final class BenchCommand {
                 for (int t : tokens) {
                     if (t < 1) throw new sortedllama.BadInputException("--tokens must be positive, got " + t);
                     double reuse = bestMillis(ws, t, Matmul.Regime.ROW_REUSE, random), blas = bestMillis(ws, t, Matmul.Regime.BLAS, random);
-                    if (Double.isNaN(one)) one = t == 1 ? reuse : Double.NaN;
+                    if (t == 1 && Double.isNaN(one)) one = reuse; // the baseline: one vector
                     out.printf(Locale.ROOT, "%6d %12.3f %7.2fx %12.3f %7.2fx%n", t, reuse, reuse / one, blas, blas / one);
                 }
             }

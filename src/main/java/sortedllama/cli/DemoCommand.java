@@ -74,7 +74,6 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter log = spec.commandLine().getOut();
         if (pretrainBase != null) {
             var s = sortedllama.demo.BasePretraining.Settings.defaults();
-            if (pretrainSteps != null && pretrainSteps < 1) throw new sortedllama.BadInputException("--pretrain-steps must be at least 1");
             if (pretrainSteps != null) s = s.withSteps(pretrainSteps);
             if (pretrainDim != null || pretrainLayers != null) {
                 s = s.withShape(pretrainDim != null ? pretrainDim : s.dim(), pretrainLayers != null ? pretrainLayers : s.layers());

@@ -55,6 +55,7 @@ public final class BasePretraining {
         }
 
         public Settings withSteps(int steps) {
+            if (steps < 1) throw new BadInputException("--pretrain-steps must be at least 1");
             return new Settings(corpusSize, vocab, dim, layers, context, seqLen, batchSize, steps, learningRate, seed, exits);
         }
 
@@ -107,8 +108,9 @@ public final class BasePretraining {
             LlamaConfig config = new LlamaConfig(s.dim(), s.dim() * 11 / 4 / 32 * 32, s.layers(), 4, 2, s.dim() / 4, s.vocab(),
                     s.context(), 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, tokenizer.bosId(), tokenizer.eosId());
             TrainableModel model = TrainableModel.random(config, s.seed(), true);
+            ExitSet exits = s.exits() == null ? null : ExitSet.parse(s.exits(), s.layers());
             var schedule = new LrSchedule(s.learningRate(), s.learningRate() / 10, s.steps() / 20, s.steps(), LrSchedule.Decay.COSINE);
-            var objective = s.exits() == null ? ExitObjective.lastLayer(config) : ExitObjective.equal(ExitSet.parse(s.exits(), s.layers()));
+            var objective = exits == null ? ExitObjective.lastLayer(config) : ExitObjective.equal(exits);
             var trainer = new Trainer(model, objective,
                     new Trainer.Settings(schedule, AdamW.Settings.defaults(), 1.0, false));
             var batches = data.batches(DataPosition.START);
@@ -132,7 +134,7 @@ public final class BasePretraining {
             }
             try (Arena arena = Arena.ofShared()) {
                 // a sorted pre-trained model records its exits, as a sorted fine-tuned one does
-                SafetensorsWriter.write(out, model.toWeights(arena), DType.BF16, s.exits() == null ? null : ExitSet.parse(s.exits(), s.layers()));
+                SafetensorsWriter.write(out, model.toWeights(arena), DType.BF16, exits);
             }
             Map<String, Object> record = new LinkedHashMap<>();
             record.put("settings", s.toString());

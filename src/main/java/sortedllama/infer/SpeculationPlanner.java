@@ -13,14 +13,12 @@ import java.util.Arrays;
  *   <li>p, the time of one plain full-depth token.</li>
  * </ul>
  * A round of G drafts takes (G+1)·d + v(G+1) + o (o: choosing and emitting its tokens) and emits
- * 1 + a + ... + a^G tokens on average. How v
- * grows with T depends on the machine and the model (flat while the weights are memory-bound, then
- * linear), so it is measured rather than assumed: adaptive speculation moves G to whichever of
- * G-1, G, G+1 promises the least time per token, an unmeasured neighbour being tried once at its
- * lowest plausible cost. Speculation runs while its expected time per token is a tenth or more below
- * p, and every
- * {@link #PROBE_EVERY} tokens the mode not in use runs once to refresh its figures (the wait
- * doubles while the choice is clear). Costs are the least times seen (noise only adds time), and
+ * 1 + a + ... + a^G tokens on average. How v grows with T depends on the machine and the model
+ * (flat while the weights are memory-bound, then linear), so it is measured rather than assumed:
+ * adaptive speculation moves G to whichever of G-1, G, G+1 promises the least time per token, an
+ * unmeasured neighbour being tried once at its lowest plausible cost. Speculation runs while its
+ * expected time per token is a tenth or more below p, and every {@link #PROBE_EVERY} tokens the
+ * mode not in use runs once to refresh its figures (the wait doubles while the choice is clear). Costs are the least times seen (noise only adds time), and
  * the acceptance part is a count, not a timing, so timing noise hardly moves the choice.
  *
  * <p>Kept per model and draft exit across generations (a short answer alone is too short to learn
@@ -33,8 +31,8 @@ final class SpeculationPlanner {
     private static final int MAX_PROBE_INTERVAL = 8 * PROBE_EVERY;
     /**
      * Speculation must promise at least this much less time per token than plain decoding: the
-     * cost model leaves out the round's own overheads and its figures carry a few percent of noise,
-     * and a marginal gain is not worth risking a loss (measured: rounds promising 6% ran 8% slower).
+     * cost model's figures carry a few percent of noise, and a marginal gain is not worth risking a
+     * loss (measured before the round overhead was in the model: rounds promising 6% ran 8% slower).
      */
     private static final double REQUIRED_GAIN = 0.1;
     /** How fast a cost estimate rises without a lower sample: 2% per sample. */
@@ -145,8 +143,13 @@ final class SpeculationPlanner {
 
     private int bestAround(int g) {
         int best = g;
+        double bestNanos = nanosPerToken(g);
         for (int candidate = Math.max(1, g - 1); candidate <= Math.min(maxDraft, g + 1); candidate++) {
-            if (nanosPerToken(candidate) < nanosPerToken(best)) best = candidate;
+            double nanos = nanosPerToken(candidate);
+            if (nanos < bestNanos) {
+                best = candidate;
+                bestNanos = nanos;
+            }
         }
         return best;
     }

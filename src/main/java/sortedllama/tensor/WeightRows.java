@@ -51,27 +51,22 @@ public final class WeightRows {
 
     /** Writes row {@code row} of {@code w} as floats into {@code dst[0 .. cols)}. */
     public static void decode(Tensor w, int row, float[] dst) {
-        decode(w, row, MemorySegment.ofArray(dst));
-    }
-
-    /** Writes row {@code row} of {@code w} as little-endian floats at the start of {@code dst}. */
-    public static void decode(Tensor w, int row, MemorySegment dst) {
         MemorySegment seg = w.data();
         long off = row * w.rowBytes();
         int n = w.cols();
         switch (w.type()) {
-            case F32 -> MemorySegment.copy(seg, off, dst, 0, 4L * n);
+            case F32 -> MemorySegment.copy(seg, F32, off, dst, 0, n);
             case F16, BF16 -> {
                 boolean bf16 = w.type() == DType.BF16;
                 int i = 0;
-                for (; i + L <= n; i += L) halfToFloat(seg, off + 2L * i, bf16).intoMemorySegment(dst, 4L * i, LE);
-                for (; i < n; i++) dst.set(F32, 4L * i, scalarHalf(seg.get(I16, off + 2L * i), bf16));
+                for (; i + L <= n; i += L) halfToFloat(seg, off + 2L * i, bf16).intoArray(dst, i);
+                for (; i < n; i++) dst[i] = scalarHalf(seg.get(I16, off + 2L * i), bf16);
             }
             case Q8_0 -> {
                 for (int b = 0; b < n / 32; b++) {
                     long base = off + 34L * b;
                     FloatVector scale = scale(seg, base);
-                    for (int j = 0; j < 32; j += L) q8(seg, base + 2 + j).mul(scale).intoMemorySegment(dst, 4L * (32 * b + j), LE);
+                    for (int j = 0; j < 32; j += L) q8(seg, base + 2 + j).mul(scale).intoArray(dst, 32 * b + j);
                 }
             }
             case Q4_0 -> {
@@ -80,8 +75,8 @@ public final class WeightRows {
                     FloatVector scale = scale(seg, base);
                     for (int j = 0; j < 16; j += L) {
                         ByteVector packed = ByteVector.fromMemorySegment(BS, seg, base + 2 + j, LE);
-                        lowNibbles(packed).mul(scale).intoMemorySegment(dst, 4L * (32 * b + j), LE);
-                        highNibbles(packed).mul(scale).intoMemorySegment(dst, 4L * (32 * b + 16 + j), LE);
+                        lowNibbles(packed).mul(scale).intoArray(dst, 32 * b + j);
+                        highNibbles(packed).mul(scale).intoArray(dst, 32 * b + 16 + j);
                     }
                 }
             }
