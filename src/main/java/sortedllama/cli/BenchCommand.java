@@ -20,8 +20,8 @@ import sortedllama.tensor.Tensor;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (speed is measured here, never in tests).",
-        subcommands = {BenchCommand.Decode.class, BenchCommand.Bandwidth.class, BenchCommand.MatmulBench.class, BenchModes.Speculative.class,
-                BenchModes.Adaptive.class})
+        subcommands = {BenchCommand.Decode.class, BenchCommand.Bandwidth.class, BenchCommand.MatmulBench.class, BenchCommand.Sampling.class,
+                BenchModes.Speculative.class, BenchModes.Adaptive.class})
 final class BenchCommand {
 
     @Command(name = "decode", mixinStandardHelpOptions = true, sortOptions = false,
@@ -155,6 +155,57 @@ final class BenchCommand {
                 if (r >= 3) best = Math.min(best, System.nanoTime() - t0);
             }
             return best / 1e6;
+        }
+    }
+
+    @Command(name = "sampling", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Time to pick one token from a vocabulary's logits: greedy (argmax, the baseline) and",
+                    "sampled with temperature, top-k and top-p, on random logits (normal, standard deviation 3)."})
+    static final class Sampling implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--vocab", paramLabel = "N", split = ",", defaultValue = "1024,32000,128256",
+                description = "Vocabulary sizes (default ${DEFAULT-VALUE}).")
+        List<Integer> vocabs;
+
+        @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.8", description = "Temperature (default ${DEFAULT-VALUE}).")
+        float temperature;
+
+        @Option(names = "--top-k", paramLabel = "K", defaultValue = "40", description = "Top-k of the second sampled row (default ${DEFAULT-VALUE}).")
+        int topK;
+
+        @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.9", description = "Top-p of the first sampled row (default ${DEFAULT-VALUE}).")
+        float topP;
+
+        @Option(names = "--runs", paramLabel = "N", defaultValue = "300", description = "Timed draws; the fastest is reported (default ${DEFAULT-VALUE}).")
+        int runs;
+
+        @Override
+        public Integer call() {
+            if (runs < 1 || !(temperature > 0)) throw new sortedllama.BadInputException("--runs must be at least 1 and --temperature above 0");
+            PrintWriter out = spec.commandLine().getOut();
+            var random = new java.util.Random(1);
+            out.printf("%8s %12s %16s %16s%n", "vocab", "argmax us", "top-p " + topP + " us", "top-k " + topK + " us");
+            for (int n : vocabs) {
+                if (n < 2) throw new sortedllama.BadInputException("--vocab sizes must be at least 2, got " + n);
+                float[] logits = new float[n];
+                for (int i = 0; i < n; i++) logits[i] = (float) (3 * random.nextGaussian());
+                Sampler[] samplers = {Sampler.greedy(), new Sampler(temperature, 0, topP, 1), new Sampler(temperature, topK, 1f, 1)};
+                long[] best = new long[samplers.length];
+                java.util.Arrays.fill(best, Long.MAX_VALUE);
+                for (Sampler sampler : samplers) { // half a second of untimed draws each, for the JIT
+                    for (long end = System.nanoTime() + 500_000_000L; System.nanoTime() < end; ) sampler.sample(logits);
+                }
+                for (int r = 0; r < runs; r++) {
+                    for (int k = 0; k < samplers.length; k++) {
+                        long t0 = System.nanoTime();
+                        samplers[k].sample(logits);
+                        best[k] = Math.min(best[k], System.nanoTime() - t0);
+                    }
+                }
+                out.printf(Locale.ROOT, "%8d %12.1f %16.1f %16.1f%n", n, best[0] / 1e3, best[1] / 1e3, best[2] / 1e3);
+            }
+            return 0;
         }
     }
 

@@ -128,7 +128,7 @@ final class BenchModes {
             ModeBenchmark.Totals full = totals.get(fullName);
             printHeader(out);
             totals.forEach((name, t) -> printRow(out, name, t, full, prompts.size()));
-            out.printf("%d prompts x %d tokens, greedy, best of %d runs taking turns, %s, %s%n", prompts.size(), common.tokens,
+            out.printf("%d prompts x %d tokens, greedy, each prompt's best of %d runs (modes taking turns), %s, %s%n", prompts.size(), common.tokens,
                     common.runs, footer, file.path());
         }
     }

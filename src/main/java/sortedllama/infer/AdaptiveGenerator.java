@@ -3,6 +3,7 @@ package sortedllama.infer;
 import java.util.Map;
 import sortedllama.model.KVCache;
 import sortedllama.model.LlamaModel;
+import sortedllama.tensor.Vec;
 
 /**
  * Instance-aware dynamic inference: each token runs the layers up to the first exit whose top
@@ -105,10 +106,7 @@ public final class AdaptiveGenerator {
 
     /** The largest softmax probability of the logits: the exit's confidence. */
     static float topProbability(float[] logits) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (float l : logits) max = Math.max(max, l);
-        double sum = 0;
-        for (float l : logits) sum += Math.exp(l - max);
-        return (float) (1.0 / sum);
+        float[] shifted = logits.clone(); // the chosen exit's logits are sampled from afterwards
+        return 1f / Vec.expShiftedAndSum(shifted, 0, shifted.length, Vec.max(shifted, 0, shifted.length));
     }
 }

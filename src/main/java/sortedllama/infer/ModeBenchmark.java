@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import sortedllama.model.LlamaModel;
 
 /**
@@ -33,27 +34,52 @@ public final class ModeBenchmark {
     /**
      * Every plan on the prompt set: a whole untimed pass of each first (so that the JIT has
      * compiled its paths and, for speculation, the speed memory has settled), then {@code runs}
-     * timed greedy passes, the plans taking turns within each run so that a burst of load from
-     * elsewhere on the machine hits them alike; each plan's fastest run is kept.
+     * timed greedy passes in which the plans take turns on each prompt (the order rotating from
+     * prompt to prompt), so that a burst of load from elsewhere on the machine hits them alike.
+     * For each plan and prompt the fastest of the runs is kept, and a plan's speed is its tokens
+     * over the sum of those times: on a shared machine memory bandwidth drifts by tens of percent
+     * within a second, and a prompt takes a tenth of that, so the best of each prompt is far less
+     * disturbed than the best of whole passes.
      */
     public static Map<String, Totals> measure(LlamaModel model, Map<String, DecodePlan> plans, List<int[]> prompts, int tokens,
                                               List<int[]> reference, int runs) {
         for (DecodePlan plan : plans.values()) for (int[] p : prompts) plan.generate(model, p, tokens, Sampler.greedy(), -1, null);
-        Map<String, Totals> best = new LinkedHashMap<>();
-        for (int r = 0; r < Math.max(1, runs); r++) {
-            plans.forEach((name, plan) -> best.merge(name, timedPass(model, plan, prompts, tokens, reference),
-                    (a, b) -> b.tokensPerSecond() > a.tokensPerSecond() ? b : a));
-        }
-        return best;
+        var fastest = fastestPerPrompt(new ArrayList<>(plans.keySet()), prompts.size(), runs,
+                (name, i) -> plans.get(name).generate(model, prompts.get(i), tokens, Sampler.greedy(), -1, null));
+        Map<String, Totals> out = new LinkedHashMap<>();
+        fastest.forEach((name, results) -> out.put(name, totals(List.of(results), reference)));
+        return out;
     }
 
-    /** One timed greedy pass of a plan over every prompt. */
-    static Totals timedPass(LlamaModel model, DecodePlan plan, List<int[]> prompts, int tokens, List<int[]> reference) {
+    /**
+     * {@code runs} rounds in which every decoder decodes every prompt, the decoders taking turns on
+     * each prompt in an order that rotates by one from prompt to prompt and from run to run (so
+     * that none is always first after another's work); each decoder's fastest result per prompt.
+     */
+    static <K> Map<K, Generator.Result[]> fastestPerPrompt(List<K> decoders, int prompts, int runs,
+                                                           BiFunction<K, Integer, Generator.Result> decode) {
+        Map<K, Generator.Result[]> fastest = new LinkedHashMap<>();
+        for (K d : decoders) fastest.put(d, new Generator.Result[prompts]);
+        for (int r = 0; r < Math.max(1, runs); r++) {
+            for (int i = 0; i < prompts; i++) {
+                for (int k = 0; k < decoders.size(); k++) {
+                    K d = decoders.get((i + r + k) % decoders.size());
+                    Generator.Result result = decode.apply(d, i);
+                    Generator.Result[] kept = fastest.get(d);
+                    if (kept[i] == null || result.decodeNanos() < kept[i].decodeNanos()) kept[i] = result;
+                }
+            }
+        }
+        return fastest;
+    }
+
+    /** Speed, depth, acceptance and agreement of one result per prompt. */
+    static Totals totals(List<Generator.Result> results, List<int[]> reference) {
         long nanos = 0, generated = 0, drafted = 0, total = 0;
         double depthSum = 0, acceptedSum = 0;
         int identical = 0, agreeing = 0, compared = 0;
-        for (int i = 0; i < prompts.size(); i++) {
-            Generator.Result r = plan.generate(model, prompts.get(i), tokens, Sampler.greedy(), -1, null);
+        for (int i = 0; i < results.size(); i++) {
+            Generator.Result r = results.get(i);
             nanos += r.decodeNanos();
             generated += Math.max(0, r.tokens().length - 1);
             total += r.tokens().length;

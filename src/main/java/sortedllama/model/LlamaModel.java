@@ -5,6 +5,8 @@ import sortedllama.tensor.Dequantize;
 import sortedllama.tensor.Matmul;
 import sortedllama.tensor.Ops;
 import sortedllama.tensor.Parallel;
+import sortedllama.tensor.Tensor;
+import sortedllama.tensor.Vec;
 import sortedllama.tensor.WeightRows;
 
 /**
@@ -149,9 +151,7 @@ public final class LlamaModel {
         LlamaWeights.Layer layer = w.layers[l];
         int headDim = c.headDim(), kvDim = c.kvDim(), qDim = c.qDim();
         Ops.rmsNorm(b.normed, x, layer.attnNorm(), T, c.normEps());
-        Matmul.apply(layer.wq(), b.normed, T, b.q);
-        Matmul.apply(layer.wk(), b.normed, T, b.k);
-        Matmul.apply(layer.wv(), b.normed, T, b.v);
+        Matmul.applyEach(new Tensor[] {layer.wq(), layer.wk(), layer.wv()}, b.normed, T, new float[][] {b.q, b.k, b.v});
         for (int t = 0; t < T; t++) {
             rope.rotate(b.q, t * qDim, c.nHeads(), cosSin, t * headDim);
             rope.rotate(b.k, t * kvDim, c.nKvHeads(), cosSin, t * headDim);
@@ -171,10 +171,10 @@ public final class LlamaModel {
                 for (int p = 0; p < visible; p++) {
                     scores[p] = WeightRows.dot(b.q, qOff, keys, p * kvDim + kvOff, headDim) * scale;
                 }
-                Ops.softmax(scores, 0, visible);
+                Vec.softmax(scores, 0, visible);
                 java.util.Arrays.fill(b.attnOut, qOff, qOff + headDim, 0f);
                 for (int p = 0; p < visible; p++) {
-                    WeightRows.axpy(scores[p], values, p * kvDim + kvOff, b.attnOut, qOff, headDim);
+                    Vec.axpy(scores[p], values, p * kvDim + kvOff, b.attnOut, qOff, headDim);
                 }
             }
         });
@@ -185,9 +185,8 @@ public final class LlamaModel {
     private void feedForward(int l, float[] x, int T, LayerBuffers b) {
         LlamaWeights.Layer layer = w.layers[l];
         Ops.rmsNorm(b.normed, x, layer.ffnNorm(), T, c.normEps());
-        Matmul.apply(layer.gate(), b.normed, T, b.gate);
-        Matmul.apply(layer.up(), b.normed, T, b.up);
-        Ops.swiglu(b.gate, b.up, T * c.hiddenDim());
+        Matmul.applyEach(new Tensor[] {layer.gate(), layer.up()}, b.normed, T, new float[][] {b.gate, b.up});
+        Vec.swiglu(b.gate, b.gate, b.up, 0, T * c.hiddenDim());
         Matmul.apply(layer.down(), b.gate, T, b.proj);
         Ops.addInPlace(x, b.proj, T * c.dim());
     }

@@ -53,6 +53,36 @@ public final class Matmul {
         }
     }
 
+    /**
+     * {@code outs[m] = ws[m] x} for matrices that share their input (a layer's Q, K and V; its gate
+     * and up projections): in the two row-at-a-time regimes their rows are shared out over the cores
+     * as one range, one hand-off instead of one per matrix (each hand-off costs about a microsecond,
+     * and a decoding step of a small model multiplies matrices that take only a few).
+     */
+    public static void applyEach(Tensor[] ws, float[] x, int tokens, float[][] outs) {
+        int cols = ws[0].cols();
+        for (Tensor w : ws) {
+            if (w.cols() != cols) throw new IllegalArgumentException("matrices of one input must have the same columns: " + w.shapeString());
+        }
+        if (tokens >= BLAS_MIN_TOKENS) {
+            for (int m = 0; m < ws.length; m++) apply(ws[m], x, tokens, outs[m]);
+            return;
+        }
+        int[] firstRow = new int[ws.length + 1]; // matrix m holds rows firstRow[m] .. firstRow[m+1]-1 of the joint range
+        for (int m = 0; m < ws.length; m++) firstRow[m + 1] = firstRow[m] + ws[m].rows();
+        Parallel.forRange(firstRow[ws.length], Math.max(1, MIN_WORK_PER_THREAD / (cols * tokens)), (from, to) -> {
+            for (int m = 0; m < ws.length; m++) {
+                int lo = Math.max(from, firstRow[m]) - firstRow[m], hi = Math.min(to, firstRow[m + 1]) - firstRow[m];
+                Tensor w = ws[m];
+                float[] out = outs[m];
+                for (int r = lo; r < hi; r++) {
+                    if (tokens == 1) out[r] = WeightRows.dot(w, r, x, 0);
+                    else WeightRows.dotTokens(w, r, x, tokens, out, w.rows());
+                }
+            }
+        });
+    }
+
     private static void blasOnDecodedTiles(Tensor w, float[] x, int tokens, float[] out) {
         int rows = w.rows(), cols = w.cols();
         int tileRows = Math.max(1, Math.min(rows, TILE_FLOATS / cols));

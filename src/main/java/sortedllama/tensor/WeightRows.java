@@ -204,16 +204,6 @@ public final class WeightRows {
         return sum;
     }
 
-    /** y[yOff..] += alpha * x[xOff..], n values. */
-    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        FloatVector va = FloatVector.broadcast(FS, alpha);
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            FloatVector.fromArray(FS, x, xOff + i).fma(va, FloatVector.fromArray(FS, y, yOff + i)).intoArray(y, yOff + i);
-        }
-        for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
-    }
-
     private static float dotF32(MemorySegment w, long off, float[] x, int xOff, int n) {
         FloatVector acc0 = FloatVector.zero(FS), acc1 = FloatVector.zero(FS);
         int i = 0;

@@ -6,6 +6,7 @@ import java.util.Map;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import sortedllama.tensor.Parallel;
+import sortedllama.tensor.Vec;
 
 /**
  * Adam with decoupled weight decay (Loshchilov and Hutter), as torch.optim.AdamW computes it:

@@ -3,6 +3,7 @@ package sortedllama.train;
 import java.util.Arrays;
 import sortedllama.model.LlamaConfig;
 import sortedllama.tensor.Parallel;
+import sortedllama.tensor.Vec;
 
 /**
  * Causal self-attention with grouped-query heads over packed sequences: the query at position t

@@ -1,5 +1,7 @@
 package sortedllama.train;
 
+import sortedllama.tensor.Vec;
+
 /** Softmax cross-entropy of one row of logits against a target id, fused with its gradient. */
 final class CrossEntropy {
     private CrossEntropy() {}

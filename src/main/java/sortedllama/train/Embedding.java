@@ -1,6 +1,7 @@
 package sortedllama.train;
 
 import sortedllama.tensor.Parallel;
+import sortedllama.tensor.Vec;
 
 /** Token embedding: each position's vector is its token's row of the table. */
 final class Embedding {

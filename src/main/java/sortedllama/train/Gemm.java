@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import sortedllama.tensor.Blas;
 import sortedllama.tensor.Parallel;
+import sortedllama.tensor.Vec;
 
 /**
  * Matrix products of training, C = op(A)·op(B) + beta·C on heap float arrays (passed to OpenBLAS

@@ -2,6 +2,7 @@ package sortedllama.train;
 
 import java.util.List;
 import sortedllama.tensor.Parallel;
+import sortedllama.tensor.Vec;
 
 /** Whole-model operations on gradients: the global norm and clipping by it. */
 public final class Gradients {

@@ -1,6 +1,7 @@
 package sortedllama.train;
 
 import java.util.SplittableRandom;
+import sortedllama.tensor.Vec;
 
 /**
  * LoRA (Hu et al. 2021): a frozen projection W [out, in] plus a trainable low-rank update,

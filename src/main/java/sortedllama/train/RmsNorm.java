@@ -1,6 +1,7 @@
 package sortedllama.train;
 
 import sortedllama.tensor.Parallel;
+import sortedllama.tensor.Vec;
 
 /**
  * RMSNorm per token: out = w * x * rstd, rstd = 1 / sqrt(mean(x^2) + eps). The forward keeps

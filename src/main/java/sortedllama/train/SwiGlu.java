@@ -3,6 +3,7 @@ package sortedllama.train;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import sortedllama.tensor.Parallel;
+import sortedllama.tensor.Vec;
 
 /** SwiGLU's gating, element-wise: out = silu(gate) * up, silu(g) = g * sigmoid(g). */
 final class SwiGlu {
@@ -11,13 +12,7 @@ final class SwiGlu {
     private static final int MIN_PER_THREAD = 1 << 14;
 
     static void forward(float[] out, float[] gate, float[] up, int n) {
-        Parallel.forRange(n, MIN_PER_THREAD, (from, to) -> {
-            for (int i = from; i < to; i += Vec.L) {
-                VectorMask<Float> m = Vec.S.indexInRange(i, to);
-                FloatVector g = FloatVector.fromArray(Vec.S, gate, i, m);
-                g.mul(sigmoid(g)).mul(FloatVector.fromArray(Vec.S, up, i, m)).intoArray(out, i, m);
-            }
-        });
+        Parallel.forRange(n, MIN_PER_THREAD, (from, to) -> Vec.swiglu(out, gate, up, from, to));
     }
 
     /** dUp = dOut * silu(g); dGate = dOut * up * silu'(g), silu'(g) = s * (1 + g * (1 - s)), s = sigmoid(g). */
@@ -27,15 +22,11 @@ final class SwiGlu {
                 VectorMask<Float> m = Vec.S.indexInRange(i, to);
                 FloatVector g = FloatVector.fromArray(Vec.S, gate, i, m);
                 FloatVector dy = FloatVector.fromArray(Vec.S, dOut, i, m);
-                FloatVector s = sigmoid(g);
+                FloatVector s = Vec.sigmoid(g);
                 dy.mul(g.mul(s)).intoArray(dUp, i, m);
                 FloatVector slope = s.mul(g.mul(s.neg().add(1f)).add(1f));
                 dy.mul(FloatVector.fromArray(Vec.S, up, i, m)).mul(slope).intoArray(dGate, i, m);
             }
         });
-    }
-
-    private static FloatVector sigmoid(FloatVector g) {
-        return FloatVector.broadcast(Vec.S, 1f).div(Vec.exp(g.neg()).add(1f));
     }
 }

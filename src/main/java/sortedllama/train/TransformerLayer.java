@@ -2,6 +2,7 @@ package sortedllama.train;
 
 import sortedllama.model.LlamaConfig;
 import sortedllama.tensor.Parallel;
+import sortedllama.tensor.Vec;
 
 /**
  * One pre-norm LLaMA layer, forward and backward:

@@ -35,6 +35,11 @@ class MatmulTest {
         float[] out = new float[tokens * rows];
         Matmul.apply(w, x, tokens, out, regime);
 
+        assertProduct(w, x, tokens, out);
+    }
+
+    private static void assertProduct(Tensor w, float[] x, int tokens, float[] out) {
+        int rows = w.rows(), cols = w.cols();
         float[] dense = Dequantize.all(w);
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < rows; r++) {
@@ -44,8 +49,31 @@ class MatmulTest {
                     exact += p;
                     magnitude += Math.abs(p);
                 }
-                assertEquals(exact, out[t * rows + r], 1e-5 * magnitude, "token " + t + " row " + r);
+                assertEquals(exact, out[t * rows + r], 1e-5 * magnitude, w.name() + ": token " + t + " row " + r);
             }
         }
+    }
+
+    static Stream<Arguments> sharedInputCases() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        for (DType type : DType.values()) for (int tokens : new int[] {1, 2, 3, 5, Matmul.BLAS_MIN_TOKENS}) b.add(Arguments.of(type, tokens));
+        return b.build();
+    }
+
+    /** Matrices sharing an input, as one range over the cores: each gets its own product. */
+    @ParameterizedTest(name = "{0}, {1} tokens")
+    @MethodSource("sharedInputCases")
+    void sharedInputGivesEachMatrixsOwnProduct(DType type, int tokens) {
+        int cols = type.isQuantized() ? 160 : 150;
+        int[] rows = {300, 7, 601}; // enough rows that the range is split over the cores, in chunks that straddle matrices
+        Tensor[] ws = new Tensor[rows.length];
+        float[][] outs = new float[rows.length][];
+        for (int m = 0; m < rows.length; m++) {
+            ws[m] = WeightRowsTest.randomMatrix(type, rows[m], cols, 20 + m);
+            outs[m] = new float[tokens * rows[m]];
+        }
+        float[] x = WeightRowsTest.randomValues(new Random(13), tokens * cols);
+        Matmul.applyEach(ws, x, tokens, outs);
+        for (int m = 0; m < rows.length; m++) assertProduct(ws[m], x, tokens, outs[m]);
     }
 }

@@ -1,4 +1,4 @@
-package sortedllama.train;
+package sortedllama.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -7,8 +7,10 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API loops of the training kernels, written so that every JIT tier gives the same bits
- * (training must be reproducible, and a loop runs interpreted, then C1, then C2 within one run):
+ * Vector API loops of the element-wise kernels (training's, and the forward pass's softmax and
+ * SwiGLU), written so that every JIT tier gives the same bits (training must be reproducible,
+ * and a loop runs interpreted, then C1, then C2 within one run; greedy decoding must not change
+ * its mind when a path gets compiled):
  * <ul>
  *   <li>only exactly rounded operations (add, mul, fma, div, sqrt, integer conversions of integral
  *       values), so the Java fallback of an operation and its C2 intrinsic agree;</li>
@@ -20,9 +22,9 @@ import jdk.incubator.vector.VectorSpecies;
  * Tails are masked vectors or use the same formula as the body (an fma per element), so a
  * value's bits do not depend on where a loop's range starts either.
  */
-final class Vec {
-    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    static final int L = S.length();
+public final class Vec {
+    public static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    public static final int L = S.length();
 
     private Vec() {}
 
@@ -39,7 +41,7 @@ final class Vec {
     private static final FloatVector V_LN2_LO = FloatVector.broadcast(S, -LN2_LO), V_P2 = FloatVector.broadcast(S, P2),
             V_P3 = FloatVector.broadcast(S, P3), V_P4 = FloatVector.broadcast(S, P4), V_P5 = FloatVector.broadcast(S, P5);
 
-    static FloatVector exp(FloatVector x) {
+    public static FloatVector exp(FloatVector x) {
         FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
         FloatVector n = xc.fma(LOG2E, ROUNDER).sub(ROUNDER);
         FloatVector r = xc.sub(n.mul(LN2_HI)); // n * LN2_HI is exact: both have few significant bits
@@ -52,14 +54,14 @@ final class Vec {
     }
 
     /** Sum of a vector's lanes, lane 0 first. */
-    static float sumLanes(FloatVector v) {
+    public static float sumLanes(FloatVector v) {
         float s = 0;
         for (int i = 0; i < L; i++) s += v.lane(i);
         return s;
     }
 
     /** Dot product of a[aOff..+n) and b[bOff..+n). */
-    static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i + L <= n; i += L) {
@@ -71,7 +73,7 @@ final class Vec {
     }
 
     /** y[yOff..+n) += alpha * x[xOff..+n), each element one fma. */
-    static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector va = FloatVector.broadcast(S, alpha);
         int i = 0;
         for (; i + L <= n; i += L) {
@@ -81,7 +83,7 @@ final class Vec {
     }
 
     /** Largest of x[off..+n). */
-    static float max(float[] x, int off, int n) {
+    public static float max(float[] x, int off, int n) {
         FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (; i + L <= n; i += L) acc = acc.max(FloatVector.fromArray(S, x, off + i));
@@ -91,7 +93,7 @@ final class Vec {
     }
 
     /** x[i] = exp(x[i] - shift) over x[off..+n); returns their sum. */
-    static float expShiftedAndSum(float[] x, int off, int n, float shift) {
+    public static float expShiftedAndSum(float[] x, int off, int n, float shift) {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i + L <= n; i += L) {
@@ -109,15 +111,29 @@ final class Vec {
     }
 
     /** x[off..+n) *= s. */
-    static void scale(float[] x, int off, int n, float s) {
+    public static void scale(float[] x, int off, int n, float s) {
         int i = 0;
         for (; i + L <= n; i += L) FloatVector.fromArray(S, x, off + i).mul(s).intoArray(x, off + i);
         for (; i < n; i++) x[off + i] *= s;
     }
 
     /** In-place softmax of x[off..+n). */
-    static void softmax(float[] x, int off, int n) {
+    public static void softmax(float[] x, int off, int n) {
         float sum = expShiftedAndSum(x, off, n, max(x, off, n));
         scale(x, off, n, 1f / sum);
+    }
+
+    /** 1 / (1 + e^-g), lane-wise. */
+    public static FloatVector sigmoid(FloatVector g) {
+        return FloatVector.broadcast(S, 1f).div(exp(g.neg()).add(1f));
+    }
+
+    /** out[i] = silu(gate[i]) * up[i] over [from, to): SwiGLU's gating, silu(g) = g * sigmoid(g). */
+    public static void swiglu(float[] out, float[] gate, float[] up, int from, int to) {
+        for (int i = from; i < to; i += L) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector g = FloatVector.fromArray(S, gate, i, m);
+            g.mul(sigmoid(g)).mul(FloatVector.fromArray(S, up, i, m)).intoArray(out, i, m);
+        }
     }
 }
