@@ -7,12 +7,12 @@
 #
 # usage: tools/bench/sorted_speculation.sh [WORK_DIR] [PRETRAIN_STEPS] [FINETUNE_STEPS]
 #   WORK_DIR (default /tmp/sorted-speculation) receives the models and the task files.
-#   Takes about 35 + 8 minutes of training and 5 of benchmarks on 2 cores (defaults 1400 and 300 steps).
+#   Takes about 35 + 21 minutes of training and 10 of benchmarks on 2 cores (defaults 1400 and 1500 steps).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 work=${1:-/tmp/sorted-speculation}
 pretrain_steps=${2:-1400}
-finetune_steps=${3:-300}
+finetune_steps=${3:-1500}
 sl="$here/sorted-llama"
 mkdir -p "$work"
 
@@ -36,8 +36,10 @@ long=(--prompts-file "$work/tasks/instructions-test.json" --prompts-format alpac
 short=(--prompts-file "$work/tasks/questions-test.json" --prompts-format triviaqa --prompts-limit 16 --tokens 6)
 "$sl" bench bandwidth --mib 1024
 for k in 2 4 6 8; do
-  echo "== long answers, draft exit $k"; "$sl" bench speculative "${common[@]}" "${long[@]}" --draft-exit "$k" --draft-tokens 3
-  echo "== short answers, draft exit $k"; "$sl" bench speculative "${common[@]}" "${short[@]}" --draft-exit "$k" --draft-tokens 3
+  echo "== long answers, draft exit $k"; "$sl" bench speculative "${common[@]}" "${long[@]}" --draft-exit "$k" --draft-tokens 2 --runs 7
+  echo "== short answers, draft exit $k"; "$sl" bench speculative "${common[@]}" "${short[@]}" --draft-exit "$k" --draft-tokens 2 --runs 7
 done
-echo "== long answers, early exit"; "$sl" bench adaptive "${common[@]}" "${long[@]}" --confidence "0.95;0.9;0.8;0.6"
-echo "== short answers, early exit"; "$sl" bench adaptive "${common[@]}" "${short[@]}" --confidence "0.95;0.9;0.8;0.6"
+# every exit at one threshold, then two sparser sets (each check costs the head: 0.36 of a layer here)
+thresholds="0.95;0.9;0.8;0.6;8:0.9,12:0.9;6:0.9,10:0.9,14:0.9"
+echo "== long answers, early exit"; "$sl" bench adaptive "${common[@]}" "${long[@]}" --runs 7 --confidence "$thresholds"
+echo "== short answers, early exit"; "$sl" bench adaptive "${common[@]}" "${short[@]}" --runs 7 --confidence "$thresholds"

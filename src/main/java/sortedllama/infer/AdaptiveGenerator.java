@@ -84,7 +84,9 @@ public final class AdaptiveGenerator {
     /**
      * Runs layers [from, to) for position p, catching up positions that left early (RECOMPUTE) in
      * the same batched pass as p: the lagging positions and p are consecutive, so one pass per
-     * layer reads its weights once for all of them.
+     * layer reads its weights once for all of them. Batches stay below sgemm's range, where the
+     * products are batch-invariant, so the caught-up keys and values are bit for bit those of
+     * full-depth decoding.
      */
     private void runLayers(KVCache cache, float[] x, int p, int from, int to, float[] exitStates) {
         int dim = model.config().dim();
@@ -94,15 +96,19 @@ public final class AdaptiveGenerator {
                 model.runLayers(cache, x, 1, p, l, l + 1);
                 continue;
             }
-            int n = p - lagging;
-            float[] batch = new float[(n + 1) * dim];
-            System.arraycopy(exitStates, lagging * dim, batch, 0, n * dim);
-            System.arraycopy(x, 0, batch, n * dim, dim);
-            model.runLayers(cache, batch, n + 1, lagging, l, l + 1);
-            System.arraycopy(batch, 0, exitStates, lagging * dim, n * dim);
-            System.arraycopy(batch, n * dim, x, 0, dim);
+            System.arraycopy(x, 0, exitStates, p * dim, dim);
+            for (int start = lagging; start <= p; ) {
+                int count = Math.min(p + 1 - start, MAX_BATCH);
+                float[] batch = java.util.Arrays.copyOfRange(exitStates, start * dim, (start + count) * dim);
+                model.runLayers(cache, batch, count, start, l, l + 1);
+                System.arraycopy(batch, 0, exitStates, start * dim, count * dim);
+                start += count;
+            }
+            System.arraycopy(exitStates, p * dim, x, 0, dim);
         }
     }
+
+    private static final int MAX_BATCH = sortedllama.tensor.Matmul.BLAS_MIN_TOKENS - 1;
 
     /** The largest softmax probability of the logits: the exit's confidence. */
     static float topProbability(float[] logits) {

@@ -6,6 +6,7 @@ import java.util.WeakHashMap;
 import sortedllama.BadInputException;
 import sortedllama.model.KVCache;
 import sortedllama.model.LlamaModel;
+import sortedllama.tensor.Matmul;
 
 /**
  * Self-speculative decoding: the model's own shallow exit K drafts G tokens, and the full model
@@ -14,7 +15,8 @@ import sortedllama.model.LlamaModel;
  * verification runs only layers K+1..L, starting from the hidden states the draft left at layer K,
  * over the G+1 drafted positions at once. The cache is then cut back past the first rejected token.
  *
- * <p>Greedy output is identical to full-depth greedy decoding. With sampling, drafts are accepted
+ * <p>Greedy output is identical to full-depth greedy decoding, bit for bit: the products are
+ * batch-invariant ({@link sortedllama.tensor.WeightRows#dotTokens}). With sampling, drafts are accepted
  * with probability min(1, p/q) and a rejection is resampled from normalise(max(0, p - q)), so the
  * output follows the full model's distribution exactly (Leviathan et al., 2023; Chen et al., 2023).
  *
@@ -24,7 +26,12 @@ import sortedllama.model.LlamaModel;
  * falls back to plain full-depth decoding, probing now and then.
  */
 public final class SpeculativeGenerator {
-    static final int MAX_DRAFT = 16;
+    /**
+     * Verification runs G+1 positions; up to here the products take the batch-invariant row kernels
+     * (sgemm from {@link Matmul#BLAS_MIN_TOKENS} sums in another order), so every verified position
+     * gets the logits it would get decoded alone.
+     */
+    static final int MAX_DRAFT = Matmul.BLAS_MIN_TOKENS - 2;
 
     private final LlamaModel model;
     private final int draftExit;

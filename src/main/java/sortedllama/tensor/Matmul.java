@@ -17,7 +17,7 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Matmul {
     /** From this many vectors on, sgemm beats reading each row once for all of them (measured with bench matmul). */
-    static final int BLAS_MIN_TOKENS = 16;
+    public static final int BLAS_MIN_TOKENS = 16;
     /** Decoded tile for non-float32 weights under sgemm: about 4 MiB of floats. */
     private static final int TILE_FLOATS = 1 << 20;
     /** Below this many multiply-adds per chunk a hand-off to another core costs more than it saves. */
@@ -33,21 +33,15 @@ public final class Matmul {
     }
 
     public static void apply(Tensor w, float[] x, int tokens, float[] out, Regime regime) {
-        int rows = w.rows(), cols = w.cols();
-        int minRows = Math.max(1, MIN_WORK_PER_THREAD / (cols * tokens));
         boolean blas = regime == Regime.BLAS || (regime == Regime.AUTO && tokens >= BLAS_MIN_TOKENS);
-        if (tokens == 1 && !blas) {
-            Parallel.forRange(rows, minRows, (from, to) -> {
-                for (int r = from; r < to; r++) out[r] = WeightRows.dot(w, r, x, 0);
-            });
-        } else if (!blas) {
-            Parallel.forRange(rows, minRows, (from, to) -> {
-                for (int r = from; r < to; r++) WeightRows.dotTokens(w, r, x, tokens, out, rows);
-            });
+        if (!blas) {
+            rowAtATime(new Tensor[] {w}, x, tokens, new float[][] {out});
         } else if (w.type() == DType.F32) {
+            int rows = w.rows(), cols = w.cols();
             MemorySegment xSeg = MemorySegment.ofArray(x), outSeg = MemorySegment.ofArray(out);
-            Parallel.forRange(rows, Math.max(16, minRows), (from, to) -> Blas.sgemm(tokens, to - from, cols, 1f, xSeg, cols,
-                    w.data().asSlice(4L * from * cols, 4L * (to - from) * cols), cols, true, 0f, outSeg.asSlice(4L * from), rows));
+            Parallel.forRange(rows, Math.max(16, MIN_WORK_PER_THREAD / (cols * tokens)), (from, to) -> Blas.sgemm(tokens, to - from,
+                    cols, 1f, xSeg, cols, w.data().asSlice(4L * from * cols, 4L * (to - from) * cols), cols, true, 0f,
+                    outSeg.asSlice(4L * from), rows));
         } else {
             blasOnDecodedTiles(w, x, tokens, out);
         }
@@ -55,22 +49,29 @@ public final class Matmul {
 
     /**
      * {@code outs[m] = ws[m] x} for matrices that share their input (a layer's Q, K and V; its gate
-     * and up projections): in the two row-at-a-time regimes their rows are shared out over the cores
-     * as one range, one hand-off instead of one per matrix (each hand-off costs about a microsecond,
-     * and a decoding step of a small model multiplies matrices that take only a few).
+     * and up projections): below sgemm's range their rows are shared out over the cores as one range,
+     * one hand-off instead of one per matrix (each hand-off costs about a microsecond, and a decoding
+     * step of a small model multiplies matrices that take only a few).
      */
     public static void applyEach(Tensor[] ws, float[] x, int tokens, float[][] outs) {
-        int cols = ws[0].cols();
         for (Tensor w : ws) {
-            if (w.cols() != cols) throw new IllegalArgumentException("matrices of one input must have the same columns: " + w.shapeString());
+            if (w.cols() != ws[0].cols()) throw new IllegalArgumentException("matrices of one input must have the same columns: " + w.shapeString());
         }
         if (tokens >= BLAS_MIN_TOKENS) {
             for (int m = 0; m < ws.length; m++) apply(ws[m], x, tokens, outs[m]);
-            return;
+        } else {
+            rowAtATime(ws, x, tokens, outs);
         }
+    }
+
+    /**
+     * The fused kernels, one row at a time (with every vector while the row is in registers), the
+     * rows of all the matrices shared out over the cores as one range.
+     */
+    private static void rowAtATime(Tensor[] ws, float[] x, int tokens, float[][] outs) {
         int[] firstRow = new int[ws.length + 1]; // matrix m holds rows firstRow[m] .. firstRow[m+1]-1 of the joint range
         for (int m = 0; m < ws.length; m++) firstRow[m + 1] = firstRow[m] + ws[m].rows();
-        Parallel.forRange(firstRow[ws.length], Math.max(1, MIN_WORK_PER_THREAD / (cols * tokens)), (from, to) -> {
+        Parallel.forRange(firstRow[ws.length], Math.max(1, MIN_WORK_PER_THREAD / (ws[0].cols() * tokens)), (from, to) -> {
             for (int m = 0; m < ws.length; m++) {
                 int lo = Math.max(from, firstRow[m]) - firstRow[m], hi = Math.min(to, firstRow[m + 1]) - firstRow[m];
                 Tensor w = ws[m];

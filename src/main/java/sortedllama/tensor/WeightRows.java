@@ -9,6 +9,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -87,92 +88,107 @@ public final class WeightRows {
      * {@code out[t * rows + row] = W[row] . x[t * cols ..]} for every one of {@code tokens} vectors,
      * reading the row from memory once: speculative verification multiplies each weight with a
      * handful of hidden states, and for memory-bound weights that costs little more than one.
-     * Each L-wide slice of the row is expanded to floats in registers once and multiplied with
-     * four vectors, then two, then one, so no lane works on a vector that is not there.
+     * Float rows: each L-wide slice is expanded to floats in registers once and multiplied with
+     * four vectors, then two, then one. Block-quantized rows are re-read from L1 for each vector
+     * (expanding bytes costs more than reading them again).
+     *
+     * <p>Batch-invariant: every vector's result has exactly the bits {@link #dot} gives it alone
+     * (the same accumulators over the same slices, the same lane sum, the same tail), so a
+     * position verified with others gets the logits it would get decoded alone, and speculative
+     * decoding's greedy output is full-depth greedy output bit for bit, not only up to rounding.
      */
     public static void dotTokens(Tensor w, int row, float[] x, int tokens, float[] out, int rows) {
         int n = w.cols();
-        if (w.type() == DType.Q4_0) { // unpacking nibbles per slice costs more than reading the row again from L1
-            for (int t = 0; t < tokens; t++) out[t * rows + row] = dot(w, row, x, t * n);
-            return;
-        }
-        MemorySegment seg = w.data();
-        long off = row * w.rowBytes();
         DType type = w.type();
-        // Three vectors go as four with the third repeated where expanding a slice to floats costs
-        // more than a fourth FMA; float32 slices need no expanding, so there three are two and one.
-        int groupOfFourFrom = type == DType.F32 ? 4 : 3;
         int t = 0;
-        while (tokens - t >= groupOfFourFrom) {
-            int count = Math.min(4, tokens - t);
-            dotTimes4(seg, off, type, x, t * n, n, count, out, t * rows + row, rows);
-            t += count;
+        if (type == DType.F32 || type == DType.F16 || type == DType.BF16) {
+            MemorySegment seg = w.data();
+            long off = row * w.rowBytes();
+            // Three vectors go as four with the third repeated where expanding a slice to floats costs
+            // more than the fourth's FMAs; float32 slices need no expanding, so there three are two and one.
+            int groupOfFourFrom = type == DType.F32 ? 4 : 3;
+            while (tokens - t >= groupOfFourFrom) {
+                int count = Math.min(4, tokens - t);
+                dotTimes4(seg, off, type, x, t * n, n, count, out, t * rows + row, rows);
+                t += count;
+            }
+            if (tokens - t >= 2) {
+                dotTimes2(seg, off, type, x, t * n, n, out, t * rows + row, rows);
+                t += 2;
+            }
         }
-        if (tokens - t >= 2) {
-            dotTimes2(seg, off, type, x, t * n, n, out, t * rows + row, rows);
-            t += 2;
-        }
-        if (t < tokens) out[t * rows + row] = dotTimes1(seg, off, type, x, t * n, n);
+        for (; t < tokens; t++) out[t * rows + row] = dot(w, row, x, t * n);
     }
 
-    /**
-     * Columns i .. i+L of the row at {@code off}, as floats (i a multiple of L; float types and
-     * Q8_0, whose blocks of 32 hold a whole number of L-wide slices).
-     */
+    /** Columns i .. i+L of the float-type row at {@code off}, as floats. */
     private static FloatVector weights(MemorySegment w, long off, DType type, int i) {
         return switch (type) {
             case F32 -> FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE);
             case F16 -> halfToFloat(w, off + 2L * i, false);
             case BF16 -> halfToFloat(w, off + 2L * i, true);
-            case Q8_0 -> {
-                long base = off + 34L * (i / 32);
-                yield q8(w, base + 2 + i % 32).mul(scale(w, base));
-            }
-            case Q4_0 -> throw new IllegalArgumentException("Q4_0 rows are multiplied one vector at a time (dotTokens)");
+            case Q8_0, Q4_0 -> throw new IllegalArgumentException(type + " rows are multiplied one vector at a time");
         };
     }
 
     /**
      * Row at {@code off} times the vectors x[xOff + k*n ..], k < count (3 or 4), into
      * out[outOff + k*outStride]; with three, the third vector fills the fourth lane group too.
+     * One accumulator per vector over the slices in order, as in {@link #dotF32}. (Two per vector,
+     * even and odd slices, measured slower from three vectors on: eight accumulators and two
+     * expanded slices crowd the registers.)
      */
     private static void dotTimes4(MemorySegment w, long off, DType type, float[] x, int xOff, int n, int count, float[] out, int outOff,
                                   int outStride) {
-        int x3 = xOff + (count - 1) * n;
+        int x1 = xOff + n, x2 = xOff + 2 * n, x3 = xOff + (count - 1) * n;
         FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
         for (; i + L <= n; i += L) {
             FloatVector wv = weights(w, off, type, i);
             a0 = wv.fma(FloatVector.fromArray(FS, x, xOff + i), a0);
-            a1 = wv.fma(FloatVector.fromArray(FS, x, xOff + n + i), a1);
-            a2 = wv.fma(FloatVector.fromArray(FS, x, xOff + 2 * n + i), a2);
+            a1 = wv.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
             a3 = wv.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff, i, n);
-        out[outOff + outStride] = a1.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff + n, i, n);
-        out[outOff + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff + 2 * n, i, n);
-        if (count == 4) out[outOff + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, x3, i, n);
+        out[outOff] = sumLanes(a0) + tail(w, off, type, x, xOff, i, n);
+        out[outOff + outStride] = sumLanes(a1) + tail(w, off, type, x, x1, i, n);
+        out[outOff + 2 * outStride] = sumLanes(a2) + tail(w, off, type, x, x2, i, n);
+        if (count == 4) out[outOff + 3 * outStride] = sumLanes(a3) + tail(w, off, type, x, x3, i, n);
     }
 
     /** As {@link #dotTimes4} for two vectors. */
     private static void dotTimes2(MemorySegment w, long off, DType type, float[] x, int xOff, int n, float[] out, int outOff, int outStride) {
+        int x1 = xOff + n;
         FloatVector a0 = FloatVector.zero(FS), a1 = a0;
         int i = 0;
         for (; i + L <= n; i += L) {
             FloatVector wv = weights(w, off, type, i);
             a0 = wv.fma(FloatVector.fromArray(FS, x, xOff + i), a0);
-            a1 = wv.fma(FloatVector.fromArray(FS, x, xOff + n + i), a1);
+            a1 = wv.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff, i, n);
-        out[outOff + outStride] = a1.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff + n, i, n);
+        out[outOff] = sumLanes(a0) + tail(w, off, type, x, xOff, i, n);
+        out[outOff + outStride] = sumLanes(a1) + tail(w, off, type, x, x1, i, n);
     }
 
-    /** As {@link #dotTimes4} for one vector. */
-    private static float dotTimes1(MemorySegment w, long off, DType type, float[] x, int xOff, int n) {
-        FloatVector a0 = FloatVector.zero(FS);
-        int i = 0;
-        for (; i + L <= n; i += L) a0 = weights(w, off, type, i).fma(FloatVector.fromArray(FS, x, xOff + i), a0);
-        return a0.reduceLanes(VectorOperators.ADD) + tail(w, off, type, x, xOff, i, n);
+    /** Lane i with lane i ^ d: the steps of a fixed reduction tree (null where d is not below L). */
+    private static final VectorShuffle<Float> SWAP8 = swap(8), SWAP4 = swap(4), SWAP2 = swap(2), SWAP1 = swap(1);
+
+    private static VectorShuffle<Float> swap(int d) {
+        return d < L ? VectorShuffle.fromOp(FS, lane -> lane ^ d) : null;
+    }
+
+    /**
+     * The sum of a vector's lanes by a fixed tree of exactly rounded adds. {@code reduceLanes(ADD)}
+     * may associate differently in its Java fallback (interpreter, C1) and its C2 intrinsic, so the
+     * same product could change in the last bit once compiled; this cannot. Each step is a constant
+     * shuffle (a loop over an array of shuffles measured twice as slow as {@code reduceLanes};
+     * this, within 20% of it).
+     */
+    static float sumLanes(FloatVector v) {
+        if (L >= 16) v = v.add(v.rearrange(SWAP8));
+        if (L >= 8) v = v.add(v.rearrange(SWAP4));
+        v = v.add(v.rearrange(SWAP2));
+        v = v.add(v.rearrange(SWAP1));
+        return v.lane(0);
     }
 
     /**
@@ -199,34 +215,28 @@ public final class WeightRows {
         for (; i + L <= n; i += L) {
             acc0 = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc0.add(acc1));
         for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
         return sum;
     }
 
+    /**
+     * One accumulator over the slices in order, the order every batch size uses ({@link #dotTokens}):
+     * its chain of FMAs is hidden by the next rows' loads, decoding being memory-bound.
+     */
     private static float dotF32(MemorySegment w, long off, float[] x, int xOff, int n) {
-        FloatVector acc0 = FloatVector.zero(FS), acc1 = FloatVector.zero(FS);
+        FloatVector acc = FloatVector.zero(FS);
         int i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
-            acc0 = FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, xOff + i), acc0);
-            acc1 = FloatVector.fromMemorySegment(FS, w, off + 4L * (i + L), LE)
-                    .fma(FloatVector.fromArray(FS, x, xOff + i + L), acc1);
-        }
-        for (; i + L <= n; i += L) {
-            acc0 = FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, xOff + i), acc0);
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + tail(w, off, DType.F32, x, xOff, i, n);
+        for (; i + L <= n; i += L) acc = FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, xOff + i), acc);
+        return sumLanes(acc) + tail(w, off, DType.F32, x, xOff, i, n);
     }
 
+    /** As {@link #dotF32}, each slice expanded from 16 bits first. */
     private static float dotHalf(MemorySegment w, long off, float[] x, int xOff, int n, boolean bf16) {
         FloatVector acc = FloatVector.zero(FS);
         int i = 0;
-        for (; i + L <= n; i += L) {
-            acc = halfToFloat(w, off + 2L * i, bf16).fma(FloatVector.fromArray(FS, x, xOff + i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) sum += scalarHalf(w.get(I16, off + 2L * i), bf16) * x[xOff + i];
-        return sum;
+        for (; i + L <= n; i += L) acc = halfToFloat(w, off + 2L * i, bf16).fma(FloatVector.fromArray(FS, x, xOff + i), acc);
+        return sumLanes(acc) + tail(w, off, bf16 ? DType.BF16 : DType.F16, x, xOff, i, n);
     }
 
     /**
@@ -245,7 +255,7 @@ public final class WeightRows {
             long base = off + 34L * b;
             acc0 = q8Block(w, base, x, xOff + 32 * b).fma(scale(w, base), acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return sumLanes(acc0.add(acc1));
     }
 
     /** Unscaled partial dot products of one Q8_0 block (at {@code base}) with x[xOff .. xOff+32). */
@@ -274,7 +284,7 @@ public final class WeightRows {
             }
             acc = block.fma(scale(w, base), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return sumLanes(acc);
     }
 
     private static FloatVector q8(MemorySegment w, long at) {

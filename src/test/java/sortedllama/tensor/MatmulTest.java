@@ -76,4 +76,27 @@ class MatmulTest {
         Matmul.applyEach(ws, x, tokens, outs);
         for (int m = 0; m < rows.length; m++) assertProduct(ws[m], x, tokens, outs[m]);
     }
+
+    /**
+     * Batch invariance: below sgemm's range, each vector's product has exactly the bits it gets
+     * alone, for every type and batch size (odd slice counts and a float tail included: 150 columns
+     * are 9 slices of 16 and 6 more). Speculative verification relies on it to be lossless.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(DType.class)
+    void fewVectorsGiveEachTheBitsItGetsAlone(DType type) {
+        int rows = 67, cols = type.isQuantized() ? 160 : 150;
+        Tensor w = WeightRowsTest.randomMatrix(type, rows, cols, 14);
+        for (int tokens = 2; tokens < Matmul.BLAS_MIN_TOKENS; tokens++) {
+            float[] x = WeightRowsTest.randomValues(new Random(tokens), tokens * cols);
+            float[] together = new float[tokens * rows];
+            Matmul.apply(w, x, tokens, together);
+            for (int t = 0; t < tokens; t++) {
+                float[] alone = new float[rows];
+                Matmul.apply(w, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(alone, java.util.Arrays.copyOfRange(together, t * rows, (t + 1) * rows),
+                        tokens + " vectors, vector " + t);
+            }
+        }
+    }
 }
