@@ -25,7 +25,7 @@ final class DecodeOptions {
     Integer draftExit;
 
     @Option(names = "--draft-tokens", paramLabel = "G",
-            description = "Speculative mode: tokens drafted per round, the starting value when adaptive (default 4). Speculation "
+            description = "Speculative mode: tokens drafted per round, 1-14, the starting value when adaptive (default 4). Speculation "
                     + "falls back to plain decoding while its measured costs and acceptance promise less than a tenth of a gain.")
     Integer draftTokens;
 

@@ -71,8 +71,8 @@ public final class DemoReport {
         sb.append("![KL per layer](kl-per-layer.png)\n\n![cosine per layer](cosine-per-layer.png)\n\n![training loss](training-loss.png)\n\n");
         sb.append("## Dynamic inference\n\n");
         sb.append("Greedy decoding of 8 held-out instructions (48 tokens each) and 16 held-out questions (6 tokens each: short answers), "
-                + "against full depth in the same run (the fastest of " + DemoPipeline.LONG_ANSWER_RUNS + " and " + DemoPipeline.SHORT_ANSWER_RUNS
-                + " timed passes, the modes taking turns). Speculative decoding is lossless (identical outputs) and falls back to full depth "
+                + "against full depth in the same run (" + DemoPipeline.LONG_ANSWER_RUNS + " and " + DemoPipeline.SHORT_ANSWER_RUNS
+                + " timed runs, the modes taking turns on each prompt, each prompt's fastest run kept). Speculative decoding is lossless (identical outputs) and falls back to full depth "
                 + "while it measures slower; adaptive early exit trades agreement for depth.\n\n");
         for (var v : variants) {
             v.modes().forEach((set, modes) -> {
