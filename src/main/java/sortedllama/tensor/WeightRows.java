@@ -9,7 +9,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -150,10 +149,10 @@ public final class WeightRows {
             a2 = wv.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
             a3 = wv.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
         }
-        out[outOff] = sumLanes(a0) + tail(w, off, type, x, xOff, i, n);
-        out[outOff + outStride] = sumLanes(a1) + tail(w, off, type, x, x1, i, n);
-        out[outOff + 2 * outStride] = sumLanes(a2) + tail(w, off, type, x, x2, i, n);
-        if (count == 4) out[outOff + 3 * outStride] = sumLanes(a3) + tail(w, off, type, x, x3, i, n);
+        out[outOff] = Vec.sumLanesTree(a0) + tail(w, off, type, x, xOff, i, n);
+        out[outOff + outStride] = Vec.sumLanesTree(a1) + tail(w, off, type, x, x1, i, n);
+        out[outOff + 2 * outStride] = Vec.sumLanesTree(a2) + tail(w, off, type, x, x2, i, n);
+        if (count == 4) out[outOff + 3 * outStride] = Vec.sumLanesTree(a3) + tail(w, off, type, x, x3, i, n);
     }
 
     /** As {@link #dotTimes4} for two vectors. */
@@ -166,31 +165,10 @@ public final class WeightRows {
             a0 = wv.fma(FloatVector.fromArray(FS, x, xOff + i), a0);
             a1 = wv.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
         }
-        out[outOff] = sumLanes(a0) + tail(w, off, type, x, xOff, i, n);
-        out[outOff + outStride] = sumLanes(a1) + tail(w, off, type, x, x1, i, n);
+        out[outOff] = Vec.sumLanesTree(a0) + tail(w, off, type, x, xOff, i, n);
+        out[outOff + outStride] = Vec.sumLanesTree(a1) + tail(w, off, type, x, x1, i, n);
     }
 
-    /** Lane i with lane i ^ d: the steps of a fixed reduction tree (null where d is not below L). */
-    private static final VectorShuffle<Float> SWAP8 = swap(8), SWAP4 = swap(4), SWAP2 = swap(2), SWAP1 = swap(1);
-
-    private static VectorShuffle<Float> swap(int d) {
-        return d < L ? VectorShuffle.fromOp(FS, lane -> lane ^ d) : null;
-    }
-
-    /**
-     * The sum of a vector's lanes by a fixed tree of exactly rounded adds. {@code reduceLanes(ADD)}
-     * may associate differently in its Java fallback (interpreter, C1) and its C2 intrinsic, so the
-     * same product could change in the last bit once compiled; this cannot. Each step is a constant
-     * shuffle (a loop over an array of shuffles measured twice as slow as {@code reduceLanes};
-     * this, within 20% of it).
-     */
-    static float sumLanes(FloatVector v) {
-        if (L >= 16) v = v.add(v.rearrange(SWAP8));
-        if (L >= 8) v = v.add(v.rearrange(SWAP4));
-        v = v.add(v.rearrange(SWAP2));
-        v = v.add(v.rearrange(SWAP1));
-        return v.lane(0);
-    }
 
     /**
      * Scalar sum of w[i..n) * x[xOff + i ..]: the columns left over after whole vectors (float
@@ -216,7 +194,7 @@ public final class WeightRows {
         for (; i + L <= n; i += L) {
             acc0 = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), acc0);
         }
-        float sum = sumLanes(acc0.add(acc1));
+        float sum = Vec.sumLanesTree(acc0.add(acc1));
         for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
         return sum;
     }
@@ -229,7 +207,7 @@ public final class WeightRows {
         FloatVector acc = FloatVector.zero(FS);
         int i = 0;
         for (; i + L <= n; i += L) acc = FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, xOff + i), acc);
-        return sumLanes(acc) + tail(w, off, DType.F32, x, xOff, i, n);
+        return Vec.sumLanesTree(acc) + tail(w, off, DType.F32, x, xOff, i, n);
     }
 
     /** As {@link #dotF32}, each slice expanded from 16 bits first. */
@@ -237,7 +215,7 @@ public final class WeightRows {
         FloatVector acc = FloatVector.zero(FS);
         int i = 0;
         for (; i + L <= n; i += L) acc = halfToFloat(w, off + 2L * i, bf16).fma(FloatVector.fromArray(FS, x, xOff + i), acc);
-        return sumLanes(acc) + tail(w, off, bf16 ? DType.BF16 : DType.F16, x, xOff, i, n);
+        return Vec.sumLanesTree(acc) + tail(w, off, bf16 ? DType.BF16 : DType.F16, x, xOff, i, n);
     }
 
     /**
@@ -256,7 +234,7 @@ public final class WeightRows {
             long base = off + 34L * b;
             acc0 = q8Block(w, base, x, xOff + 32 * b).fma(scale(w, base), acc0);
         }
-        return sumLanes(acc0.add(acc1));
+        return Vec.sumLanesTree(acc0.add(acc1));
     }
 
     /** Unscaled partial dot products of one Q8_0 block (at {@code base}) with x[xOff .. xOff+32). */
@@ -285,7 +263,7 @@ public final class WeightRows {
             }
             acc = block.fma(scale(w, base), acc);
         }
-        return sumLanes(acc);
+        return Vec.sumLanesTree(acc);
     }
 
     private static FloatVector q8(MemorySegment w, long at) {

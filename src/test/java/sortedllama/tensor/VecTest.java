@@ -58,4 +58,21 @@ class VecTest {
             }
         }
     }
+
+    /** The lane sum is the xor tree it promises (lane i with i ^ L/2, then i ^ L/4, ...), bit for bit. */
+    @Test
+    void sumLanesTreeFollowsItsFixedTree() {
+        var random = new java.util.Random(9);
+        for (int trial = 0; trial < 100; trial++) {
+            float[] lanes = new float[Vec.L];
+            for (int i = 0; i < Vec.L; i++) lanes[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8) - 4));
+            float[] tree = lanes.clone();
+            for (int d = Vec.L / 2; d >= 1; d /= 2) {
+                float[] next = new float[Vec.L];
+                for (int i = 0; i < Vec.L; i++) next[i] = tree[i] + tree[i ^ d];
+                tree = next;
+            }
+            assertEquals(tree[0], Vec.sumLanesTree(FloatVector.fromArray(Vec.S, lanes, 0)), 0f, "trial " + trial);
+        }
+    }
 }
