@@ -7,13 +7,15 @@ import java.lang.foreign.MemorySegment;
  * and {@code tokens} input vectors stored one after another. Three regimes:
  * <ul>
  *   <li>one vector (decoding): fused Vector API kernels, rows split over the cores;</li>
- *   <li>a few vectors (speculative verification): each slice of a row is read and expanded to
- *       floats once, and multiplied with every vector while it is in registers;</li>
+ *   <li>a few vectors (speculative verification): each slice of a float row is read and expanded
+ *       to floats once, and multiplied with every vector while it is in registers;</li>
  *   <li>many vectors (prefill, training): OpenBLAS sgemm, straight on the mapped weights when they are
  *       float32, else on tiles decoded to float32. OpenBLAS runs single-threaded on slices of rows that
  *       our own workers share out: its thread pool keeps spinning after each product, which halved
  *       the speed of the Java kernels running between products.</li>
  * </ul>
+ * The first two are batch-invariant: each vector's result has the bits it has alone
+ * ({@link WeightRows#dotTokens}); sgemm sums in its own order.
  */
 public final class Matmul {
     /** From this many vectors on, sgemm beats reading each row once for all of them (measured with bench matmul). */
