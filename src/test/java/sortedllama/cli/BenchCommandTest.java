@@ -36,6 +36,21 @@ class BenchCommandTest {
     }
 
     @Test
+    void samplingPrintsOneRowPerVocabularyAndRefusesBadSettings() {
+        CliTest.Run run = CliTest.run("bench", "sampling", "--vocab", "100,7", "--runs", "3");
+        assertEquals(0, run.status(), run.err());
+        List<String> rows = run.out().lines().filter(l -> l.matches("\\s+\\d+\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+")).toList();
+        assertEquals(2, rows.size(), run.out());
+        assertTrue(rows.get(0).strip().startsWith("100 "), rows.get(0));
+        CliTest.Run tooSmall = CliTest.run("bench", "sampling", "--vocab", "1");
+        assertEquals(2, tooSmall.status());
+        assertTrue(tooSmall.err().contains("--vocab sizes must be at least 2"), tooSmall.err());
+        CliTest.Run greedy = CliTest.run("bench", "sampling", "--temperature", "0");
+        assertEquals(2, greedy.status());
+        assertTrue(greedy.err().contains("--temperature above 0"), greedy.err());
+    }
+
+    @Test
     void speculativeBenchReadsPromptsFromADataFileAndStaysLossless(@TempDir Path dir) throws Exception {
         Path prompts = dir.resolve("prompts.jsonl");
         Files.writeString(prompts, """
