@@ -56,7 +56,8 @@ final class BenchModes {
         int tokens;
 
         @Option(names = "--runs", paramLabel = "R", defaultValue = "3",
-                description = "Timed passes over the prompts, every mode taking its turn in each; the fastest is reported (default ${DEFAULT-VALUE}).")
+                description = "Timed runs over the prompts, the modes taking turns on each prompt; each mode keeps its fastest run of "
+                        + "each prompt (default ${DEFAULT-VALUE}).")
         int runs;
 
         @Option(names = "--exits", paramLabel = "LIST", description = "The model's exit set (default: every layer).")

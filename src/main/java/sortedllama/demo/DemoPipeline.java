@@ -75,9 +75,9 @@ public final class DemoPipeline {
                           Map<String, Map<String, ModeBenchmark.Totals>> modes, Map<Integer, String> samples) {}
 
     /**
-     * Timed passes of the decoding modes, taking turns; the fastest of each is reported. A pass
-     * lasts about 100 ms (long answers) or 20 ms (short ones) on the demo's models, so a pause of
-     * the machine's is a sizable part of one.
+     * Timed runs of the decoding modes, taking turns on each prompt; each mode keeps its fastest
+     * run of each prompt. A prompt takes about 12 ms (long answers) or 1 ms (short ones) on the
+     * demo's models, so short answers need more runs to find one undisturbed by the machine.
      */
     static final int LONG_ANSWER_RUNS = 7, SHORT_ANSWER_RUNS = 15;
 

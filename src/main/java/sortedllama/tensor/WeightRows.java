@@ -19,8 +19,8 @@ import jdk.incubator.vector.VectorSpecies;
  * it to floats (for products with several vectors, where the expansion is amortised).
  */
 public final class WeightRows {
-    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-    static final int L = FS.length();
+    static final VectorSpecies<Float> FS = Vec.S; // the species Vec.sumLanesTree reduces
+    static final int L = Vec.L;
     private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     private static final VectorSpecies<Byte> BLOCK32 = ByteVector.SPECIES_256;
     private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
