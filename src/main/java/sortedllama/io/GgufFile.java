@@ -67,7 +67,7 @@ final class GgufFile {
             DType type = DType.fromGgmlId(typeId);
             if (type == null) {
                 throw f.error("tensor " + name + " has ggml type " + typeId + " (" + ggmlTypeName(typeId)
-                        + "), which is not supported (F32, F16, BF16, Q8_0, Q4_0 are)");
+                        + "), which is not supported (" + supportedTypes() + " are)");
             }
             infos.add(new Info(name, shape, type, in.i64("data offset of tensor " + name)));
         }
@@ -82,8 +82,8 @@ final class GgufFile {
             }
             long elements = 1;
             for (long d : info.shape()) {
-                // Q4_0, the densest type, stores 32 values in 18 bytes: more than 2 values per byte of file is corruption
-                if (d > 2 * f.size() / elements) {
+                // Q2_K, the densest type, stores 256 values in 84 bytes: more than 4 values per byte of file is corruption
+                if (d > 4 * f.size() / elements) {
                     throw f.error("tensor " + info.name() + " has a corrupt shape " + Arrays.toString(info.shape()));
                 }
                 elements *= d;
@@ -95,6 +95,10 @@ final class GgufFile {
                 throw f.error("duplicate tensor " + info.name());
             }
         }
+    }
+
+    private static String supportedTypes() {
+        return String.join(", ", Arrays.stream(DType.values()).map(Enum::name).toList());
     }
 
     java.nio.file.Path path() {
