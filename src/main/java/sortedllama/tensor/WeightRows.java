@@ -46,7 +46,18 @@ public final class WeightRows {
             case BF16 -> dotHalf(seg, off, x, xOff, n, true);
             case Q8_0 -> dotQ8(seg, off, x, xOff, n);
             case Q4_0 -> dotQ4(seg, off, x, xOff, n);
+            default -> dotDecoded(w, row, x, xOff);
         };
+    }
+
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** Types without a fused float kernel: the row expanded to floats, then a float dot product. */
+    private static float dotDecoded(Tensor w, int row, float[] x, int xOff) {
+        float[] tmp = SCRATCH.get();
+        if (tmp.length < w.cols()) SCRATCH.set(tmp = new float[w.cols()]);
+        Dequantize.row(w, row, tmp, 0);
+        return dot(tmp, 0, x, xOff, w.cols());
     }
 
     /** Writes row {@code row} of {@code w} as floats into {@code dst[0 .. cols)}. */
@@ -80,6 +91,7 @@ public final class WeightRows {
                     }
                 }
             }
+            default -> Dequantize.row(w, row, dst, 0);
         }
     }
 
@@ -126,7 +138,7 @@ public final class WeightRows {
             case F32 -> FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE);
             case F16 -> halfToFloat(w, off + 2L * i, false);
             case BF16 -> halfToFloat(w, off + 2L * i, true);
-            case Q8_0, Q4_0 -> throw new IllegalArgumentException(type + " rows are multiplied one vector at a time");
+            default -> throw new IllegalArgumentException(type + " rows are multiplied one vector at a time");
         };
     }
 
