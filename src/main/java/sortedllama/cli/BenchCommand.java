@@ -26,7 +26,8 @@ final class BenchCommand {
 
     @Command(name = "decode", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Tokens/s of greedy decoding from BOS at an exit layer (EOS ignored), after a warm-up,",
-                    "with the weight bytes read per token and the memory bandwidth that implies."})
+                    "with the weight bytes read per token and the memory bandwidth that implies;",
+                    "with --prefill N also the tokens/s of one batched forward pass over N prompt positions."})
     static final class Decode implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ModelOptions modelOptions;
@@ -42,15 +43,30 @@ final class BenchCommand {
                 description = "Timed runs; the best is reported (default ${DEFAULT-VALUE}).")
         int runs;
 
+        @Option(names = "--prefill", paramLabel = "N", defaultValue = "0",
+                description = {"Also time prefill: one batched forward pass of N positions (BOS, then fixed ids spread",
+                        "over the vocabulary) into an empty KV cache, logits of the last position only, as a prompt",
+                        "is read; best of --runs, after an untimed pass (default 0: decode only)."})
+        int prefill;
+
+        @Option(names = "--json", description = "Print one JSON object (for scripts) instead of text lines.")
+        boolean json;
+
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
+            if (runs < 1) throw new sortedllama.BadInputException("--runs must be at least 1, got " + runs);
+            long load0 = System.nanoTime();
             try (ModelFile file = modelOptions.open()) {
+                double loadSeconds = (System.nanoTime() - load0) / 1e9;
                 var c = file.config();
                 int exit = exitLayer == null ? c.nLayers() : exitLayer;
                 c.checkExitLayer(exit);
                 if (tokens < 2 || tokens >= c.contextLength()) {
                     throw new sortedllama.BadInputException("--tokens must be in 2.." + (c.contextLength() - 1) + ", got " + tokens);
+                }
+                if (prefill < 0 || prefill > c.contextLength()) {
+                    throw new sortedllama.BadInputException("--prefill must be in 0.." + c.contextLength() + " (the context length), got " + prefill);
                 }
                 var generator = new Generator(file.model());
                 int[] bos = {c.bosId()};
@@ -60,15 +76,76 @@ final class BenchCommand {
                     var result = generator.generate(bos, tokens, exit, Sampler.greedy(), -1, null);
                     best = Math.max(best, result.decodeTokensPerSecond());
                 }
+                double bestPrefill = prefill > 0 ? prefillTokensPerSecond(file.model(), prefill, exit, runs) : 0;
                 long bytes = weightBytesPerToken(file.weights(), exit);
+                long peakRss = peakRssBytes();
+                if (json) {
+                    out.printf(Locale.ROOT, "{\"model\":\"%s\",\"format\":\"%s\",\"exit\":%d,\"layers\":%d,\"threads\":%d,"
+                                    + "\"load_s\":%.4f,\"runs\":%d,\"decode_tokens\":%d,\"decode_tok_s\":%.3f,"
+                                    + "\"weight_bytes_per_token\":%d,\"prefill_tokens\":%d,\"prefill_tok_s\":%.3f,\"peak_rss_bytes\":%d}%n",
+                            jsonEscape(file.path().toString()), jsonEscape(String.valueOf(file.format())), exit, c.nLayers(),
+                            Parallel.threads(), loadSeconds, runs, tokens, best, bytes, prefill, bestPrefill, peakRss);
+                    return 0;
+                }
                 out.printf(Locale.ROOT, "model %s (%s), exit %d/%d, %d threads%n", file.path(), file.format(), exit,
                         c.nLayers(), Parallel.threads());
                 out.printf(Locale.ROOT, "decode: %.1f tokens/s (best of %d runs of %d tokens)%n", best, runs, tokens);
                 out.printf(Locale.ROOT, "weights read per token: %.1f MiB -> %.2f GB/s%n", bytes / 1048576.0,
                         bytes * best / 1e9);
+                if (prefill > 0) {
+                    out.printf(Locale.ROOT, "prefill: %.1f tokens/s (best of %d passes of %d positions)%n", bestPrefill, runs, prefill);
+                }
+                out.printf(Locale.ROOT, "load: %.2f s, peak RSS %.1f MiB%n", loadSeconds, peakRss / 1048576.0);
             }
             return 0;
         }
+
+        /** Ids of a prefill: BOS, then ids spread over the vocabulary (the same as tools/bench/llamacpp_client.c uses). */
+        static int[] prefillIds(sortedllama.model.LlamaConfig c, int n) {
+            int[] ids = new int[n];
+            for (int i = 0; i < n; i++) ids[i] = (int) ((1000 + (long) i * 7919) % c.vocabSize());
+            if (n > 0 && c.bosId() >= 0 && c.bosId() < c.vocabSize()) ids[0] = c.bosId();
+            return ids;
+        }
+
+        /** Best tokens/s of one forward pass over n positions into an empty cache, after one untimed pass. */
+        static double prefillTokensPerSecond(sortedllama.model.LlamaModel model, int n, int exit, int runs) {
+            int[] ids = prefillIds(model.config(), n);
+            double best = 0;
+            for (int r = -1; r < runs; r++) {
+                var cache = model.newCache(n);
+                long t0 = System.nanoTime();
+                float[] logits = model.forward(cache, ids, exit, false);
+                long dt = System.nanoTime() - t0;
+                if (logits.length != model.config().vocabSize()) throw new IllegalStateException("prefill logits");
+                if (r >= 0) best = Math.max(best, n / (dt / 1e9));
+            }
+            return best;
+        }
+    }
+
+    /** Peak resident set of this process (VmHWM from /proc/self/status), or -1 where that is not readable. */
+    static long peakRssBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.substring(6).replace("kB", "").strip()) * 1024L;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux: no figure
+        }
+        return -1;
+    }
+
+    static String jsonEscape(String s) {
+        var b = new StringBuilder();
+        for (char ch : s.toCharArray()) {
+            if (ch == '"' || ch == '\\') b.append('\\').append(ch);
+            else if (ch < 0x20) b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
+            else b.append(ch);
+        }
+        return b.toString();
     }
 
     @Command(name = "bandwidth", mixinStandardHelpOptions = true,

@@ -29,6 +29,23 @@ class BenchCommandTest {
     }
 
     @Test
+    void decodeReportsPrefillBesideDecodeAndAsJson() throws Exception {
+        CliTest.Run text = CliTest.run("bench", "decode", "--model", committedBase(), "--tokens", "4", "--runs", "1", "--prefill", "8");
+        assertEquals(0, text.status(), text.err());
+        assertTrue(text.out().contains("decode: "), text.out());
+        assertTrue(text.out().matches("(?s).*prefill: [0-9.]+ tokens/s \\(best of 1 passes of 8 positions\\).*"), text.out());
+        CliTest.Run json = CliTest.run("bench", "decode", "--model", committedBase(), "--tokens", "4", "--runs", "1", "--prefill", "8", "--json");
+        assertEquals(0, json.status(), json.err());
+        String line = json.out().strip();
+        assertTrue(line.startsWith("{") && line.endsWith("}") && line.lines().count() == 1, line);
+        assertTrue(line.matches(".*\"prefill_tokens\":8,\"prefill_tok_s\":[0-9.]+,.*"), line);
+        assertTrue(line.matches(".*\"decode_tok_s\":[0-9.]+,.*\"load_s\":.*|.*\"load_s\":.*\"decode_tok_s\":[0-9.]+,.*"), line);
+        CliTest.Run tooLong = CliTest.run("bench", "decode", "--model", committedBase(), "--tokens", "4", "--prefill", "100000");
+        assertEquals(2, tooLong.status());
+        assertTrue(tooLong.err().contains("--prefill must be in 0.."), tooLong.err());
+    }
+
+    @Test
     void matmulRefusesAShapeItCannotQuantize() {
         CliTest.Run run = CliTest.run("bench", "matmul", "--cols", "50");
         assertEquals(2, run.status());
