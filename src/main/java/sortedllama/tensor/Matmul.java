@@ -73,17 +73,38 @@ public final class Matmul {
     private static void rowAtATime(Tensor[] ws, float[] x, int tokens, float[][] outs) {
         int[] firstRow = new int[ws.length + 1]; // matrix m holds rows firstRow[m] .. firstRow[m+1]-1 of the joint range
         for (int m = 0; m < ws.length; m++) firstRow[m + 1] = firstRow[m] + ws[m].rows();
+        byte[][] quantized = quantizedInputs(ws, x, tokens);
         Parallel.forRange(firstRow[ws.length], Math.max(1, MIN_WORK_PER_THREAD / (ws[0].cols() * tokens)), (from, to) -> {
             for (int m = 0; m < ws.length; m++) {
                 int lo = Math.max(from, firstRow[m]) - firstRow[m], hi = Math.min(to, firstRow[m + 1]) - firstRow[m];
+                if (lo >= hi) continue;
                 Tensor w = ws[m];
                 float[] out = outs[m];
+                if (quantized[m] != null) {
+                    NativeKernels.matvec(w, lo, hi, quantized[m], tokens, out);
+                    continue;
+                }
                 for (int r = lo; r < hi; r++) {
                     if (tokens == 1) out[r] = WeightRows.dot(w, r, x, 0);
                     else WeightRows.dotTokens(w, r, x, tokens, out, w.rows());
                 }
             }
         });
+    }
+
+    /**
+     * For each matrix the native kernels serve, the input quantized to the 8-bit blocks they take
+     * (once per block size, shared by the matrices that take it); null for the others.
+     */
+    private static byte[][] quantizedInputs(Tensor[] ws, float[] x, int tokens) {
+        byte[][] quantized = new byte[ws.length][];
+        byte[] by32 = null, by256 = null;
+        for (int m = 0; m < ws.length; m++) {
+            int block = NativeKernels.activationBlock(ws[m].type());
+            if (block == 32) quantized[m] = by32 != null ? by32 : (by32 = NativeKernels.quantize(32, x, ws[m].cols(), tokens));
+            else if (block == 256) quantized[m] = by256 != null ? by256 : (by256 = NativeKernels.quantize(256, x, ws[m].cols(), tokens));
+        }
+        return quantized;
     }
 
     private static void blasOnDecodedTiles(Tensor w, float[] x, int tokens, float[] out) {

@@ -26,13 +26,13 @@ class WeightRowsTest {
     }
 
     static Tensor randomMatrix(DType type, int rows, int cols, long seed) {
-        return Quantize.tensor("w", type, new long[] {rows, cols}, randomValues(new Random(seed), rows * cols), ARENA);
+        return RandomBlocks.matrix(type, rows, cols, seed, ARENA);
     }
 
     @ParameterizedTest
     @EnumSource(DType.class)
     void decodeIsBitExactWithScalarDecoder(DType type) {
-        int cols = type.isQuantized() ? 96 : 83; // odd width exercises the scalar tail
+        int cols = type.isQuantized() ? RandomBlocks.cols(type, 96) : 83; // odd width exercises the scalar tail
         Tensor w = randomMatrix(type, 5, cols, 1);
         float[] vector = new float[cols], scalar = new float[cols];
         for (int r = 0; r < 5; r++) {
@@ -48,7 +48,7 @@ class WeightRowsTest {
     @ParameterizedTest
     @EnumSource(DType.class)
     void dotMatchesDoublePrecisionReference(DType type) {
-        int cols = type.isQuantized() ? 320 : 331;
+        int cols = type.isQuantized() ? RandomBlocks.cols(type, 320) : 331;
         Tensor w = randomMatrix(type, 7, cols, 2);
         float[] x = randomValues(new Random(3), cols);
         float[] row = new float[cols];

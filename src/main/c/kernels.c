@@ -1,0 +1,358 @@
+/*
+ * Integer dot products of quantized weight rows with quantized activations, called from Java
+ * through FFM (sortedllama.tensor.NativeKernels). Why C: the speed of decoding quantized weights
+ * comes from AVX512-VNNI's vpdpbusd (64 byte products summed into 16 ints in one instruction),
+ * which the Vector API does not expose; without it a 4-bit row costs more in instructions than in
+ * memory traffic.
+ *
+ * The scheme (the one llama.cpp uses, written here from the block definitions):
+ *   - the activation vector is quantized once per product to 8-bit blocks: A32 (32 values, one
+ *     float scale, and the sum of the 32 ints) for weight types with 32-value blocks, A256 (256
+ *     values, one float scale, and the sums of each 16) for the 256-value "K" types;
+ *   - per weight block the integer dot product is exact; the block's scales then apply in float:
+ *     d_w * d_x * isum (minus dmin_w * d_x * sum(min_j * xsum_j) for types with mins).
+ * Block layouts are documented in Dequantize.java, whose scalar decoders define them.
+ *
+ * Every vector of a few-token product goes through exactly the code one vector does (batch
+ * invariance: a position verified with others gets the bits it gets alone).
+ * The kernels need AVX512-BW/VL/VNNI; sl_supported() says whether this CPU has them, and Java
+ * uses its own kernels where it does not. Compiled with -ffp-contract=off: the float operations
+ * are the ones written.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+
+#define KERNEL __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,avx512dq")))
+
+/* ggml_type ids of the weight types served here */
+enum { Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14,
+       IQ4_NL = 20, IQ4_XS = 23 };
+
+/* Activation blocks. */
+typedef struct { float d; int32_t sum; int8_t q[32]; } a32_t;                      /* 40 bytes */
+typedef struct { float d; int32_t unused; int16_t bsums[16]; int8_t q[256]; } a256_t; /* 296 bytes */
+
+static const int8_t IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+int sl_supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+        && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
+}
+
+int sl_a32_bytes(void) { return (int) sizeof(a32_t); }
+int sl_a256_bytes(void) { return (int) sizeof(a256_t); }
+
+/* ---- activation quantization: d = max|x| / 127, q = round-half-even(x / d) ---- */
+
+static float block_scale(const float *x, int n, float *inv) {
+    float amax = 0;
+    for (int i = 0; i < n; i++) amax = fmaxf(amax, fabsf(x[i]));
+    float d = amax / 127.0f;
+    *inv = d != 0 ? 1.0f / d : 0.0f;
+    return d;
+}
+
+/* n values (a multiple of 32) into n/32 A32 blocks */
+void sl_quantize_a32(const float *x, int n, a32_t *out) {
+    for (int b = 0; b < n / 32; b++, x += 32) {
+        float inv;
+        out[b].d = block_scale(x, 32, &inv);
+        int sum = 0;
+        for (int i = 0; i < 32; i++) {
+            int q = (int) nearbyintf(x[i] * inv);
+            out[b].q[i] = (int8_t) q;
+            sum += q;
+        }
+        out[b].sum = sum;
+    }
+}
+
+/* n values (a multiple of 256) into n/256 A256 blocks */
+void sl_quantize_a256(const float *x, int n, a256_t *out) {
+    for (int b = 0; b < n / 256; b++, x += 256) {
+        float inv;
+        out[b].d = block_scale(x, 256, &inv);
+        out[b].unused = 0;
+        for (int g = 0; g < 16; g++) {
+            int sum = 0;
+            for (int i = 0; i < 16; i++) {
+                int q = (int) nearbyintf(x[16 * g + i] * inv);
+                out[b].q[16 * g + i] = (int8_t) q;
+                sum += q;
+            }
+            out[b].bsums[g] = (int16_t) sum;
+        }
+    }
+}
+
+/* ---- helpers ---- */
+
+static inline KERNEL float half(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+static inline KERNEL int hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+
+static inline KERNEL float hsum_f32(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* 32 values from 16 bytes of nibbles: the low nibbles are values 0..15, the high ones 16..31 */
+static inline KERNEL __m256i nibbles32(const uint8_t *p) {
+    __m128i b = _mm_loadu_si128((const __m128i *) p);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(b, 4), b), _mm256_set1_epi8(0x0F));
+}
+
+/* eight lane sums of 4 products each: unsigned weights (0..255) times signed activations */
+static inline KERNEL __m256i dot_u8(__m256i w, __m256i x) {
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), w, x);
+}
+
+/* the same for signed weights: |w| times x with w's sign (activations are never -128) */
+static inline KERNEL __m256i dot_s8(__m256i w, __m256i x) {
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+}
+
+static inline KERNEL __m256i load32(const void *p) {
+    return _mm256_loadu_si256((const __m256i *) p);
+}
+
+/* bits of a little-endian 32-bit mask as bytes holding `value` or 0 (Q5's fifth bits) */
+static inline KERNEL __m256i bits_to_bytes(const uint8_t *p, char value) {
+    uint32_t m;
+    memcpy(&m, p, 4);
+    return _mm256_maskz_mov_epi8((__mmask32) m, _mm256_set1_epi8(value));
+}
+
+/* eight ints: the first four scaled by a, the last four by b (two sub-blocks of 16 in one dot) */
+static inline KERNEL __m256i scale_halves(__m256i v, int a, int b) {
+    return _mm256_mullo_epi32(v, _mm256_set_m128i(_mm_set1_epi32(b), _mm_set1_epi32(a)));
+}
+
+/* ---- 32-value block types, against A32 activations ---- */
+
+/* Q8_0, Q4_0, Q5_0, IQ4_NL: signed values times one scale. */
+static KERNEL float dot_signed32(int type, const uint8_t *w, const a32_t *x, int blocks) {
+    const int bytes = type == Q8_0 ? 34 : type == Q5_0 ? 22 : 18;
+    const __m256i levels = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) IQ4_LEVELS));
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < blocks; b++, w += bytes) {
+        __m256i q;
+        switch (type) {
+            case Q8_0: q = load32(w + 2); break;
+            case Q4_0: q = _mm256_sub_epi8(nibbles32(w + 2), _mm256_set1_epi8(8)); break;
+            case Q5_0: q = _mm256_sub_epi8(_mm256_or_si256(nibbles32(w + 6), bits_to_bytes(w + 2, 0x10)), _mm256_set1_epi8(16)); break;
+            default: q = _mm256_shuffle_epi8(levels, nibbles32(w + 2)); break; /* IQ4_NL */
+        }
+        __m256i ip = dot_s8(q, load32(x[b].q));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ip), _mm256_set1_ps(half(w) * x[b].d), acc);
+    }
+    return hsum_f32(acc);
+}
+
+/* Q4_1, Q5_1: unsigned values times a scale plus a min: sum = d*dx*sum(q*xq) + m*dx*sum(xq). */
+static KERNEL float dot_offset32(int type, const uint8_t *w, const a32_t *x, int blocks) {
+    const int bytes = type == Q4_1 ? 20 : 24;
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    for (int b = 0; b < blocks; b++, w += bytes) {
+        __m256i q = type == Q4_1 ? nibbles32(w + 4) : _mm256_or_si256(nibbles32(w + 8), bits_to_bytes(w + 4, 0x10));
+        __m256i ip = dot_u8(q, load32(x[b].q));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ip), _mm256_set1_ps(half(w) * x[b].d), acc);
+        mins += half(w + 2) * x[b].d * (float) x[b].sum;
+    }
+    return hsum_f32(acc) + mins;
+}
+
+/* ---- 256-value K types, against A256 activations: integer sums per super-block, then floats ---- */
+
+/* the 6-bit scale and min of sub-block j of Q4_K/Q5_K's 12 scale bytes */
+static inline int k_scale(const uint8_t *s, int j) {
+    return j < 4 ? s[j] & 63 : (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4);
+}
+
+static inline int k_min(const uint8_t *s, int j) {
+    return j < 4 ? s[j + 4] & 63 : (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+}
+
+/* sum over sub-blocks of 32 of min_j * (sum of the activations of sub-block j) */
+static inline int mins_by_32(const uint8_t *scales, const a256_t *x) {
+    int sum = 0;
+    for (int j = 0; j < 8; j++) sum += k_min(scales, j) * (x->bsums[2 * j] + x->bsums[2 * j + 1]);
+    return sum;
+}
+
+/* sum over the 16 sub-blocks of 16 of scale_j * (sum of its activations) */
+static inline KERNEL __m256i scaled_bsums(const int8_t *scales16, const a256_t *x) {
+    __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *) scales16));
+    return _mm256_madd_epi16(load32(x->bsums), sc);
+}
+
+static KERNEL float dot_q4k_q5k(int five, const uint8_t *w, const a256_t *x, int blocks) {
+    const int bytes = five ? 176 : 144;
+    const __m256i low = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    float sum = 0;
+    for (int b = 0; b < blocks; b++, w += bytes, x++) {
+        const uint8_t *scales = w + 4, *qh = w + 16, *qs = w + (five ? 48 : 16);
+        __m256i high = five ? load32(qh) : _mm256_setzero_si256();
+        __m256i isum = _mm256_setzero_si256();
+        for (int p = 0; p < 4; p++) {
+            __m256i packed = load32(qs + 32 * p);
+            __m256i q0 = _mm256_and_si256(packed, low), q1 = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low);
+            if (five) {
+                q0 = _mm256_or_si256(q0, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2 * p), one), 4));
+                q1 = _mm256_or_si256(q1, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2 * p + 1), one), 4));
+            }
+            isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(dot_u8(q0, load32(x->q + 64 * p)), _mm256_set1_epi32(k_scale(scales, 2 * p))));
+            isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(dot_u8(q1, load32(x->q + 64 * p + 32)), _mm256_set1_epi32(k_scale(scales, 2 * p + 1))));
+        }
+        float dx = x->d;
+        sum += half(w) * dx * (float) hsum_i32(isum);
+        sum -= half(w + 2) * dx * (float) mins_by_32(scales, x);
+    }
+    return sum;
+}
+
+static KERNEL float dot_q6k(const uint8_t *w, const a256_t *x, int blocks) {
+    const __m256i low = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
+    float sum = 0;
+    for (int b = 0; b < blocks; b++, w += 210, x++) {
+        const int8_t *sc = (const int8_t *) (w + 192);
+        __m256i isum = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            __m256i ql0 = load32(w + 64 * h), ql1 = load32(w + 64 * h + 32), qh = load32(w + 128 + 32 * h);
+            for (int k = 0; k < 4; k++) {
+                __m256i src = (k & 1) ? ql1 : ql0;
+                __m256i nib = _mm256_and_si256(k >> 1 ? _mm256_srli_epi16(src, 4) : src, low);
+                __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), three), 4);
+                __m256i ip = dot_u8(_mm256_or_si256(nib, hb), load32(x->q + 128 * h + 32 * k));
+                isum = _mm256_add_epi32(isum, scale_halves(ip, sc[8 * h + 2 * k], sc[8 * h + 2 * k + 1]));
+            }
+        }
+        /* values are q - 32: remove 32 * scale_j * (sum of sub-block j's activations) */
+        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(scaled_bsums(sc, x), 5));
+        sum += half(w + 208) * x->d * (float) hsum_i32(isum);
+    }
+    return sum;
+}
+
+/* Q3_K's 16 six-bit scales, offset 32 removed */
+static inline void q3k_scales(const uint8_t *s, int8_t *out) {
+    for (int i = 0; i < 16; i++) {
+        int lo = (s[i % 8] >> (4 * (i / 8))) & 0x0F, hi = (s[8 + i % 4] >> (2 * (i / 4))) & 3;
+        out[i] = (int8_t) ((lo | (hi << 4)) - 32);
+    }
+}
+
+static KERNEL float dot_q3k(const uint8_t *w, const a256_t *x, int blocks) {
+    const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+    float sum = 0;
+    for (int b = 0; b < blocks; b++, w += 110, x++) {
+        int8_t sc[16];
+        q3k_scales(w + 96, sc);
+        __m256i hm = load32(w), isum = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            __m256i qs = load32(w + 32 + 32 * h);
+            for (int j = 0; j < 4; j++) {
+                __m256i q2 = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three);
+                __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + j), one), 2);
+                __m256i ip = dot_u8(_mm256_or_si256(q2, hb), load32(x->q + 128 * h + 32 * j));
+                isum = _mm256_add_epi32(isum, scale_halves(ip, sc[8 * h + 2 * j], sc[8 * h + 2 * j + 1]));
+            }
+        }
+        /* stored as q + 4 (the high bit set means no subtraction): remove 4 * scale_j * xsum_j */
+        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(scaled_bsums(sc, x), 2));
+        sum += half(w + 108) * x->d * (float) hsum_i32(isum);
+    }
+    return sum;
+}
+
+static KERNEL float dot_q2k(const uint8_t *w, const a256_t *x, int blocks) {
+    const __m256i three = _mm256_set1_epi8(3);
+    float sum = 0;
+    for (int b = 0; b < blocks; b++, w += 84, x++) {
+        const uint8_t *scales = w;
+        __m256i isum = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            __m256i qs = load32(w + 16 + 32 * h);
+            for (int j = 0; j < 4; j++) {
+                int s = 8 * h + 2 * j;
+                __m256i ip = dot_u8(_mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three), load32(x->q + 128 * h + 32 * j));
+                isum = _mm256_add_epi32(isum, scale_halves(ip, scales[s] & 0x0F, scales[s + 1] & 0x0F));
+            }
+        }
+        int mins = 0;
+        for (int j = 0; j < 16; j++) mins += (scales[j] >> 4) * x->bsums[j];
+        float dx = x->d;
+        sum += half(w + 80) * dx * (float) hsum_i32(isum);
+        sum -= half(w + 82) * dx * (float) mins;
+    }
+    return sum;
+}
+
+static KERNEL float dot_iq4xs(const uint8_t *w, const a256_t *x, int blocks) {
+    const __m256i levels = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) IQ4_LEVELS));
+    float sum = 0;
+    for (int b = 0; b < blocks; b++, w += 136, x++) {
+        int scalesH = w[2] | (w[3] << 8);
+        __m256i isum = _mm256_setzero_si256();
+        for (int j = 0; j < 8; j++) {
+            int ls = ((w[4 + j / 2] >> (4 * (j % 2))) & 0x0F) | (((scalesH >> (2 * j)) & 3) << 4);
+            __m256i ip = dot_s8(_mm256_shuffle_epi8(levels, nibbles32(w + 8 + 16 * j)), load32(x->q + 32 * j));
+            isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(ip, _mm256_set1_epi32(ls - 32)));
+        }
+        sum += half(w) * x->d * (float) hsum_i32(isum);
+    }
+    return sum;
+}
+
+/* ---- entry points ---- */
+
+/* Whether `type` (a ggml id) is served here, and which activation blocks it takes: 32, 256, or 0 (not served). */
+int sl_activation_block(int type) {
+    switch (type) {
+        case Q8_0: case Q4_0: case Q4_1: case Q5_0: case Q5_1: case IQ4_NL: return 32;
+        case Q2_K: case Q3_K: case Q4_K: case Q5_K: case Q6_K: case IQ4_XS: return 256;
+        default: return 0;
+    }
+}
+
+static KERNEL float dot_row(int type, const uint8_t *w, const void *x, int cols) {
+    switch (type) {
+        case Q8_0: case Q4_0: case Q5_0: case IQ4_NL: return dot_signed32(type, w, x, cols / 32);
+        case Q4_1: case Q5_1: return dot_offset32(type, w, x, cols / 32);
+        case Q4_K: return dot_q4k_q5k(0, w, x, cols / 256);
+        case Q5_K: return dot_q4k_q5k(1, w, x, cols / 256);
+        case Q6_K: return dot_q6k(w, x, cols / 256);
+        case Q3_K: return dot_q3k(w, x, cols / 256);
+        case Q2_K: return dot_q2k(w, x, cols / 256);
+        case IQ4_XS: return dot_iq4xs(w, x, cols / 256);
+        default: return NAN;
+    }
+}
+
+/*
+ * out[t * out_stride + r] = row r of w . activation t, for rows [r0, r1) and tokens [0, tokens).
+ * w: the matrix's first row, rows row_bytes apart; xq: the quantized activations of token t at
+ * xq + t * xq_stride (bytes). Each row is read from memory once for all the tokens.
+ */
+KERNEL void sl_matvec(int type, const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1, const uint8_t *xq,
+                      int64_t xq_stride, int tokens, float *out, int64_t out_stride) {
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (int64_t) r * row_bytes;
+        for (int t = 0; t < tokens; t++) out[t * out_stride + r] = dot_row(type, row, xq + t * xq_stride, cols);
+    }
+}

@@ -1,0 +1,141 @@
+package sortedllama.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The integer kernels of {@code src/main/c/kernels.c} (built by Maven into
+ * {@code target/native/libsortedllama.so}), called through FFM: quantized weight rows times
+ * activations quantized to 8 bits, with AVX512-VNNI. Why native: see kernels.c.
+ *
+ * <p>Used by {@link Matmul} for products of one to a few vectors with block-quantized weights when
+ * the library loaded and the CPU has the instructions; otherwise (no C compiler at build time,
+ * another CPU, or {@code -Dsortedllama.native=false}) the Vector API kernels of {@link WeightRows}
+ * serve every type, and {@link #why()} says why.
+ */
+public final class NativeKernels {
+    private static final MethodHandle MATVEC, QUANTIZE_A32, QUANTIZE_A256;
+    /** Per DType ordinal: values per activation block (32, 256), or 0 for types not served. */
+    private static final int[] ACTIVATION_BLOCK = new int[DType.values().length];
+    private static final int A32_BYTES, A256_BYTES;
+    private static final String WHY;
+
+    static {
+        MethodHandle matvec = null, q32 = null, q256 = null;
+        int a32 = 0, a256 = 0;
+        String why = null;
+        Path lib = library();
+        if (!Boolean.parseBoolean(System.getProperty("sortedllama.native", "true"))) {
+            why = "turned off (-Dsortedllama.native=false)";
+        } else if (lib == null || !Files.isRegularFile(lib)) {
+            why = "not built (no " + (lib == null ? "libsortedllama.so" : lib) + "; the build needs gcc)";
+        } else {
+            Linker linker = Linker.nativeLinker();
+            SymbolLookup syms = SymbolLookup.libraryLookup(lib, Arena.global());
+            var I = ValueLayout.JAVA_INT;
+            var J = ValueLayout.JAVA_LONG;
+            var P = ValueLayout.ADDRESS;
+            try {
+                int supported = (int) linker.downcallHandle(syms.find("sl_supported").orElseThrow(), FunctionDescriptor.of(I)).invokeExact();
+                if (supported == 0) {
+                    why = "this CPU lacks AVX512-BW/VL/VNNI";
+                } else {
+                    a32 = (int) linker.downcallHandle(syms.find("sl_a32_bytes").orElseThrow(), FunctionDescriptor.of(I)).invokeExact();
+                    a256 = (int) linker.downcallHandle(syms.find("sl_a256_bytes").orElseThrow(), FunctionDescriptor.of(I)).invokeExact();
+                    MethodHandle block = linker.downcallHandle(syms.find("sl_activation_block").orElseThrow(), FunctionDescriptor.of(I, I));
+                    for (DType t : DType.values()) ACTIVATION_BLOCK[t.ordinal()] = t.isQuantized() ? (int) block.invokeExact(t.ggmlId) : 0;
+                    // critical: heap arrays are passed in place, and the calls are short (a share of one product)
+                    var critical = Linker.Option.critical(true);
+                    q32 = linker.downcallHandle(syms.find("sl_quantize_a32").orElseThrow(), FunctionDescriptor.ofVoid(P, I, P), critical);
+                    q256 = linker.downcallHandle(syms.find("sl_quantize_a256").orElseThrow(), FunctionDescriptor.ofVoid(P, I, P), critical);
+                    matvec = linker.downcallHandle(syms.find("sl_matvec").orElseThrow(),
+                            FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J, I, P, J), critical);
+                }
+            } catch (Throwable t) {
+                why = "failed to load " + lib + ": " + t;
+                matvec = null;
+            }
+        }
+        MATVEC = matvec;
+        QUANTIZE_A32 = q32;
+        QUANTIZE_A256 = q256;
+        A32_BYTES = a32;
+        A256_BYTES = a256;
+        WHY = why;
+    }
+
+    private NativeKernels() {}
+
+    /** target/native/libsortedllama.so beside the classes directory or the jar, or -Dsortedllama.native.lib. */
+    private static Path library() {
+        String explicit = System.getProperty("sortedllama.native.lib");
+        if (explicit != null) return Path.of(explicit);
+        try {
+            var source = NativeKernels.class.getProtectionDomain().getCodeSource();
+            if (source == null) return null;
+            Path here = Path.of(source.getLocation().toURI()); // target/classes or target/sorted-llama.jar
+            return here.getParent().resolve("native").resolve("libsortedllama.so");
+        } catch (URISyntaxException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    public static boolean available() {
+        return MATVEC != null;
+    }
+
+    /** Why the native kernels are not in use, or null when they are. */
+    public static String why() {
+        return WHY;
+    }
+
+    /** Values per activation block for weights of this type: 32 or 256, or 0 when the native kernels do not serve it. */
+    public static int activationBlock(DType type) {
+        return available() ? ACTIVATION_BLOCK[type.ordinal()] : 0;
+    }
+
+    /** Bytes of one vector of {@code cols} values quantized in blocks of {@code block} (32 or 256). */
+    public static int activationBytes(int block, int cols) {
+        return cols / block * (block == 32 ? A32_BYTES : A256_BYTES);
+    }
+
+    /** {@code tokens} vectors x[t*cols ..] quantized in blocks of {@code block}, one after another. */
+    public static byte[] quantize(int block, float[] x, int cols, int tokens) {
+        int stride = activationBytes(block, cols);
+        byte[] out = new byte[stride * tokens];
+        MemorySegment xs = MemorySegment.ofArray(x), os = MemorySegment.ofArray(out);
+        try {
+            for (int t = 0; t < tokens; t++) {
+                MemorySegment xt = xs.asSlice(4L * t * cols), ot = os.asSlice((long) t * stride);
+                if (block == 32) QUANTIZE_A32.invokeExact(xt, cols, ot);
+                else QUANTIZE_A256.invokeExact(xt, cols, ot);
+            }
+        } catch (Throwable e) {
+            throw new IllegalStateException("native activation quantization failed", e);
+        }
+        return out;
+    }
+
+    /**
+     * {@code out[t * rows + r] = W[r] . x_t} for rows [r0, r1) and every token, from activations
+     * quantized by {@link #quantize} with {@link #activationBlock}(w.type()).
+     */
+    public static void matvec(Tensor w, int r0, int r1, byte[] xq, int tokens, float[] out) {
+        int cols = w.cols();
+        long stride = activationBytes(activationBlock(w.type()), cols);
+        try {
+            MATVEC.invokeExact(w.type().ggmlId, w.data(), w.rowBytes(), cols, r0, r1, MemorySegment.ofArray(xq), stride, tokens,
+                    MemorySegment.ofArray(out), (long) w.rows());
+        } catch (Throwable e) {
+            throw new IllegalStateException("native product failed", e);
+        }
+    }
+}
