@@ -356,3 +356,134 @@ KERNEL void sl_matvec(int type, const uint8_t *w, int64_t row_bytes, int cols, i
         for (int t = 0; t < tokens; t++) out[t * out_stride + r] = dot_row(type, row, xq + t * xq_stride, cols);
     }
 }
+
+/* ---- expansion to floats (prefill: tiles of rows expanded for sgemm) ----
+ * Every type is, per group of 16 values, y = scale * q (+ min for types with mins), q an 8-bit
+ * integer: the unpackers below produce q, scale and min per block, and one loop turns them into
+ * floats. The operations are those of Dequantize.java (a product, then a sum only where there is a
+ * min), so the floats are bit for bit the same.
+ */
+typedef struct { int8_t q[256]; float scale[16]; float min[16]; } unpacked_t;
+
+static inline KERNEL void put32(unpacked_t *u, int at, __m256i q, float scale, float min) {
+    _mm256_storeu_si256((__m256i *) (u->q + at), q);
+    u->scale[at / 16] = u->scale[at / 16 + 1] = scale;
+    u->min[at / 16] = u->min[at / 16 + 1] = min;
+}
+
+/* two sub-blocks of 16 in one 32-value vector */
+static inline KERNEL void put16x2(unpacked_t *u, int at, __m256i q, float scale0, float scale1, float min0, float min1) {
+    _mm256_storeu_si256((__m256i *) (u->q + at), q);
+    u->scale[at / 16] = scale0;
+    u->scale[at / 16 + 1] = scale1;
+    u->min[at / 16] = min0;
+    u->min[at / 16 + 1] = min1;
+}
+
+static KERNEL void unpack(int type, const uint8_t *w, unpacked_t *u) {
+    const __m256i low = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1), three = _mm256_set1_epi8(3);
+    const __m256i levels = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) IQ4_LEVELS));
+    switch (type) {
+        case Q8_0: put32(u, 0, load32(w + 2), half(w), 0); break;
+        case Q4_0: put32(u, 0, _mm256_sub_epi8(nibbles32(w + 2), _mm256_set1_epi8(8)), half(w), 0); break;
+        case Q4_1: put32(u, 0, nibbles32(w + 4), half(w), half(w + 2)); break;
+        case Q5_0: put32(u, 0, _mm256_sub_epi8(_mm256_or_si256(nibbles32(w + 6), bits_to_bytes(w + 2, 0x10)), _mm256_set1_epi8(16)), half(w), 0); break;
+        case Q5_1: put32(u, 0, _mm256_or_si256(nibbles32(w + 8), bits_to_bytes(w + 4, 0x10)), half(w), half(w + 2)); break;
+        case IQ4_NL: put32(u, 0, _mm256_shuffle_epi8(levels, nibbles32(w + 2)), half(w), 0); break;
+        case Q2_K: {
+            float d = half(w + 80), dmin = half(w + 82);
+            for (int h = 0; h < 2; h++) {
+                __m256i qs = load32(w + 16 + 32 * h);
+                for (int j = 0; j < 4; j++) {
+                    int s = 8 * h + 2 * j;
+                    put16x2(u, 128 * h + 32 * j, _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three), d * (w[s] & 0x0F), d * (w[s + 1] & 0x0F),
+                            -(dmin * (w[s] >> 4)), -(dmin * (w[s + 1] >> 4)));
+                }
+            }
+            break;
+        }
+        case Q3_K: {
+            int8_t sc[16];
+            q3k_scales(w + 96, sc);
+            float d = half(w + 108);
+            __m256i hm = load32(w);
+            for (int h = 0; h < 2; h++) {
+                __m256i qs = load32(w + 32 + 32 * h);
+                for (int j = 0; j < 4; j++) {
+                    __m256i q2 = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three);
+                    __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + j), one), 2);
+                    int s = 8 * h + 2 * j;
+                    put16x2(u, 128 * h + 32 * j, _mm256_sub_epi8(_mm256_or_si256(q2, hb), _mm256_set1_epi8(4)), d * sc[s], d * sc[s + 1], 0, 0);
+                }
+            }
+            break;
+        }
+        case Q4_K: case Q5_K: {
+            int five = type == Q5_K;
+            float d = half(w), dmin = half(w + 2);
+            const uint8_t *scales = w + 4, *qs = w + (five ? 48 : 16);
+            __m256i high = five ? load32(w + 16) : _mm256_setzero_si256();
+            for (int p = 0; p < 4; p++) {
+                __m256i packed = load32(qs + 32 * p);
+                __m256i q0 = _mm256_and_si256(packed, low), q1 = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low);
+                if (five) {
+                    q0 = _mm256_or_si256(q0, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2 * p), one), 4));
+                    q1 = _mm256_or_si256(q1, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2 * p + 1), one), 4));
+                }
+                put32(u, 64 * p, q0, d * k_scale(scales, 2 * p), -(dmin * k_min(scales, 2 * p)));
+                put32(u, 64 * p + 32, q1, d * k_scale(scales, 2 * p + 1), -(dmin * k_min(scales, 2 * p + 1)));
+            }
+            break;
+        }
+        case Q6_K: {
+            const int8_t *sc = (const int8_t *) (w + 192);
+            float d = half(w + 208);
+            for (int h = 0; h < 2; h++) {
+                __m256i ql0 = load32(w + 64 * h), ql1 = load32(w + 64 * h + 32), qh = load32(w + 128 + 32 * h);
+                for (int k = 0; k < 4; k++) {
+                    __m256i src = (k & 1) ? ql1 : ql0;
+                    __m256i nib = _mm256_and_si256(k >> 1 ? _mm256_srli_epi16(src, 4) : src, low);
+                    __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), three), 4);
+                    int s = 8 * h + 2 * k;
+                    put16x2(u, 128 * h + 32 * k, _mm256_sub_epi8(_mm256_or_si256(nib, hb), _mm256_set1_epi8(32)), d * sc[s], d * sc[s + 1], 0, 0);
+                }
+            }
+            break;
+        }
+        case IQ4_XS: {
+            float d = half(w);
+            int scalesH = w[2] | (w[3] << 8);
+            for (int j = 0; j < 8; j++) {
+                int ls = ((w[4 + j / 2] >> (4 * (j % 2))) & 0x0F) | (((scalesH >> (2 * j)) & 3) << 4);
+                put32(u, 32 * j, _mm256_shuffle_epi8(levels, nibbles32(w + 8 + 16 * j)), d * (ls - 32), 0);
+            }
+            break;
+        }
+    }
+}
+
+/* types whose values carry a min (y = scale * q + min); the others are y = scale * q */
+static int has_min(int type) {
+    return type == Q4_1 || type == Q5_1 || type == Q2_K || type == Q4_K || type == Q5_K;
+}
+
+/* rows [r0, r1) of w as floats: row r at dst + (r - r0) * dst_stride */
+KERNEL void sl_dequantize(int type, const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1, float *dst, int64_t dst_stride) {
+    const int block = sl_activation_block(type), bytes = block == 256 ? (type == Q2_K ? 84 : type == Q3_K ? 110 : type == Q4_K ? 144
+        : type == Q5_K ? 176 : type == Q6_K ? 210 : 136) : (type == Q8_0 ? 34 : type == Q4_1 ? 20 : type == Q5_0 ? 22 : type == Q5_1 ? 24 : 18);
+    const int mins = has_min(type);
+    unpacked_t u;
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = w + (int64_t) r * row_bytes;
+        float *y = dst + (int64_t) (r - r0) * dst_stride;
+        for (int b = 0; b < cols / block; b++, y += block) {
+            unpack(type, row + (int64_t) b * bytes, &u);
+            for (int g = 0; g < block / 16; g++) {
+                __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (u.q + 16 * g))));
+                __m512 v = _mm512_mul_ps(q, _mm512_set1_ps(u.scale[g]));
+                if (mins) v = _mm512_add_ps(v, _mm512_set1_ps(u.min[g]));
+                _mm512_storeu_ps(y + 16 * g, v);
+            }
+        }
+    }
+}

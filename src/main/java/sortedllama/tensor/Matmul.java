@@ -114,7 +114,10 @@ public final class Matmul {
         MemorySegment tileSeg = MemorySegment.ofArray(tile), xSeg = MemorySegment.ofArray(x), outSeg = MemorySegment.ofArray(out);
         for (int r0 = 0; r0 < rows; r0 += tileRows) {
             int first = r0, n = Math.min(tileRows, rows - r0);
-            Parallel.forRange(n, Math.max(1, MIN_WORK_PER_THREAD / cols), (from, to) -> {
+            if (NativeKernels.activationBlock(w.type()) > 0) {
+                Parallel.forRange(n, Math.max(1, MIN_WORK_PER_THREAD / cols),
+                        (from, to) -> NativeKernels.dequantize(w, first + from, first + to, tileSeg.asSlice(4L * from * cols)));
+            } else Parallel.forRange(n, Math.max(1, MIN_WORK_PER_THREAD / cols), (from, to) -> {
                 float[] row = new float[cols];
                 for (int r = from; r < to; r++) {
                     WeightRows.decode(w, first + r, row);

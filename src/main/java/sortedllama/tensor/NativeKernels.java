@@ -22,14 +22,14 @@ import java.nio.file.Path;
  * serve every type, and {@link #why()} says why.
  */
 public final class NativeKernels {
-    private static final MethodHandle MATVEC, QUANTIZE_A32, QUANTIZE_A256;
+    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256;
     /** Per DType ordinal: values per activation block (32, 256), or 0 for types not served. */
     private static final int[] ACTIVATION_BLOCK = new int[DType.values().length];
     private static final int A32_BYTES, A256_BYTES;
     private static final String WHY;
 
     static {
-        MethodHandle matvec = null, q32 = null, q256 = null;
+        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null;
         int a32 = 0, a256 = 0;
         String why = null;
         Path lib = library();
@@ -58,6 +58,8 @@ public final class NativeKernels {
                     q256 = linker.downcallHandle(syms.find("sl_quantize_a256").orElseThrow(), FunctionDescriptor.ofVoid(P, I, P), critical);
                     matvec = linker.downcallHandle(syms.find("sl_matvec").orElseThrow(),
                             FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J, I, P, J), critical);
+                    dequantize = linker.downcallHandle(syms.find("sl_dequantize").orElseThrow(),
+                            FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J), critical);
                 }
             } catch (Throwable t) {
                 why = "failed to load " + lib + ": " + t;
@@ -65,6 +67,7 @@ public final class NativeKernels {
             }
         }
         MATVEC = matvec;
+        DEQUANTIZE = dequantize;
         QUANTIZE_A32 = q32;
         QUANTIZE_A256 = q256;
         A32_BYTES = a32;
@@ -136,6 +139,18 @@ public final class NativeKernels {
                     MemorySegment.ofArray(out), (long) w.rows());
         } catch (Throwable e) {
             throw new IllegalStateException("native product failed", e);
+        }
+    }
+
+    /**
+     * Rows [r0, r1) of {@code w} as floats, row r at float {@code (r - r0) * cols} of {@code dst}: bit for bit
+     * {@link Dequantize}'s values (for sgemm on expanded tiles). Types with {@link #activationBlock} > 0 only.
+     */
+    public static void dequantize(Tensor w, int r0, int r1, MemorySegment dst) {
+        try {
+            DEQUANTIZE.invokeExact(w.type().ggmlId, w.data(), w.rowBytes(), w.cols(), r0, r1, dst, (long) w.cols());
+        } catch (Throwable e) {
+            throw new IllegalStateException("native expansion failed", e);
         }
     }
 }

@@ -27,4 +27,19 @@ class NativeKernelsTest {
             assertEquals(expected, NativeKernels.activationBlock(t), t.toString());
         }
     }
+
+    /** The native expansion to floats (prefill tiles) is bit for bit the scalar decoder's. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(DType.class)
+    void expandsRowsBitForBitAsTheScalarDecoder(DType type) {
+        Assumptions.assumeTrue(NativeKernels.activationBlock(type) > 0, type + " is not served natively");
+        int rows = 9, cols = RandomBlocks.cols(type, 96);
+        Tensor w = RandomBlocks.matrix(type, rows, cols, 5, WeightRowsTest.ARENA);
+        float[] expected = Dequantize.all(w);
+        float[] got = new float[(rows - 2) * cols];
+        NativeKernels.dequantize(w, 2, rows, java.lang.foreign.MemorySegment.ofArray(got));
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expected[2 * cols + i]), Float.floatToRawIntBits(got[i]), type + " value " + i);
+        }
+    }
 }
