@@ -308,7 +308,7 @@ static int cmd_quantize(int argc, char **argv) {
     json_str(in);
     printf(",\"out\":");
     json_str(out);
-    printf(",\"recipe\":\"%s\",\"ftype\":%d,\"seconds\":%.3f,\"in_bytes\":%lld,\"out_bytes\":%lld,\"llama_cpp\":",
+    printf(",\"recipe\":\"%s\",\"ftype\":%d,\"seconds\":%.3f,\"in_bytes\":%lld,\"out_bytes\":%lld,\"system_info\":",
            r->name, (int) r->ftype, dt, file_size(in), file_size(out));
     json_str(llama_print_system_info());
     printf("}\n");

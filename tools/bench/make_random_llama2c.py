@@ -1,10 +1,11 @@
-"""Random-weight llama2.c checkpoints shaped like stories15M / stories110M, for decode benchmarks.
+"""Random-weight llama2.c checkpoints shaped like stories15M / stories110M (and more), for decode benchmarks.
 
 Writes the legacy float32 layout (read by llama2.c's run.c and by sorted-llama) and, with --q80,
 llama2.c's version-2 int8 layout (read by runq.c). Random weights decode as fast as trained ones;
 only the shapes matter. Nothing here is committed output: the files go wherever you point them.
 
-usage: python3 make_random_llama2c.py {stories15M,stories110M} OUT.bin [--q80 OUTQ.bin]
+usage: python3 make_random_llama2c.py SHAPE OUT.bin [--q80 OUTQ.bin] [--seed S]
+  SHAPE: one of SHAPES below, or dim,hidden,layers,heads,kv_heads,vocab,seq_len (kv_heads < heads: GQA)
 """
 import argparse
 import struct
@@ -14,14 +15,26 @@ import numpy as np
 SHAPES = {  # dim, hidden, layers, heads, kv_heads, vocab, seq_len (as the released checkpoints)
     "stories15M": (288, 768, 6, 6, 6, 32000, 256),
     "stories110M": (768, 2048, 12, 12, 12, 32000, 1024),
+    "dim256": (256, 768, 4, 8, 8, 32000, 2048),  # small enough to be compute-bound
+    "tinyllama": (2048, 5632, 22, 32, 4, 32000, 2048),  # TinyLlama-1.1B's shape (grouped-query attention)
 }
+
+
+def parse_shape(text):
+    if text in SHAPES:
+        return SHAPES[text]
+    parts = [int(p) for p in text.split(",")]
+    if len(parts) != 7 or min(parts) < 1 or parts[0] % parts[3] or parts[3] % parts[4]:
+        raise argparse.ArgumentTypeError(f"shape {text!r}: a name ({', '.join(SHAPES)}) or dim,hidden,layers,heads,"
+                                         "kv_heads,vocab,seq_len with heads dividing dim and kv_heads dividing heads")
+    return tuple(parts)
 
 
 def random_weights(shape, seed=1234):
     dim, hidden, layers, heads, kv_heads, vocab, seq_len = shape
     head = dim // heads
     rng = np.random.default_rng(seed)
-    w = lambda *s: (rng.standard_normal(s, dtype=np.float32) * 0.02).astype(np.float32)
+    w = lambda *s: rng.standard_normal(s, dtype=np.float32) * np.float32(0.02)
     return {
         "emb": w(vocab, dim),
         "rms_att": np.ones((layers, dim), np.float32),
@@ -67,11 +80,12 @@ def write_v2(path, shape, W, group=64):
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("shape", choices=SHAPES)
+    ap.add_argument("shape", type=parse_shape, help="a name (" + ", ".join(SHAPES) + ") or dim,hidden,layers,heads,kv_heads,vocab,seq_len")
     ap.add_argument("out")
     ap.add_argument("--q80", help="also write llama2.c's version-2 int8 file here")
+    ap.add_argument("--seed", type=int, default=1234)
     a = ap.parse_args()
-    W = random_weights(SHAPES[a.shape])
-    write_legacy(a.out, SHAPES[a.shape], W)
+    W = random_weights(a.shape, a.seed)
+    write_legacy(a.out, a.shape, W)
     if a.q80:
-        write_v2(a.q80, SHAPES[a.shape], W)
+        write_v2(a.q80, a.shape, W)
