@@ -27,7 +27,7 @@
 #define KERNEL __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,avx512dq")))
 
 /* ggml_type ids of the weight types served here */
-enum { Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14,
+enum { F32 = 0, F16 = 1, BF16 = 30, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14,
        IQ4_NL = 20, IQ4_XS = 23 };
 
 /* Activation blocks. */
@@ -319,13 +319,54 @@ static KERNEL float dot_iq4xs(const uint8_t *w, const a256_t *x, int blocks) {
     return sum;
 }
 
+/* ---- float types: float32 activations, four accumulators (cache-resident rows are bound by FMA latency) ---- */
+
+static inline KERNEL __m512 load16(int type, const uint8_t *w, int i) {
+    switch (type) {
+        case F32: return _mm512_loadu_ps(w + 4 * (int64_t) i);
+        case F16: return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (w + 2 * (int64_t) i)));
+        default: return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *) (w + 2 * (int64_t) i))), 16));
+    }
+}
+
+static inline KERNEL float scalar_weight(int type, const uint8_t *w, int i) {
+    uint16_t h;
+    float f;
+    switch (type) {
+        case F32: memcpy(&f, w + 4 * (int64_t) i, 4); return f;
+        case F16: memcpy(&h, w + 2 * (int64_t) i, 2); return _cvtsh_ss(h);
+        default: {
+            memcpy(&h, w + 2 * (int64_t) i, 2);
+            uint32_t bits = (uint32_t) h << 16;
+            memcpy(&f, &bits, 4);
+            return f;
+        }
+    }
+}
+
+static KERNEL float dot_float(int type, const uint8_t *w, const float *x, int n) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int i = 0;
+    for (; i + 64 <= n; i += 64) {
+        a0 = _mm512_fmadd_ps(load16(type, w, i), _mm512_loadu_ps(x + i), a0);
+        a1 = _mm512_fmadd_ps(load16(type, w, i + 16), _mm512_loadu_ps(x + i + 16), a1);
+        a2 = _mm512_fmadd_ps(load16(type, w, i + 32), _mm512_loadu_ps(x + i + 32), a2);
+        a3 = _mm512_fmadd_ps(load16(type, w, i + 48), _mm512_loadu_ps(x + i + 48), a3);
+    }
+    for (; i + 16 <= n; i += 16) a0 = _mm512_fmadd_ps(load16(type, w, i), _mm512_loadu_ps(x + i), a0);
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    for (; i < n; i++) sum += scalar_weight(type, w, i) * x[i];
+    return sum;
+}
+
 /* ---- entry points ---- */
 
-/* Whether `type` (a ggml id) is served here, and which activation blocks it takes: 32, 256, or 0 (not served). */
+/* Whether `type` (a ggml id) is served here, and which activation blocks it takes: 32, 256, 1 (floats), or 0 (not served). */
 int sl_activation_block(int type) {
     switch (type) {
         case Q8_0: case Q4_0: case Q4_1: case Q5_0: case Q5_1: case IQ4_NL: return 32;
         case Q2_K: case Q3_K: case Q4_K: case Q5_K: case Q6_K: case IQ4_XS: return 256;
+        case F32: case F16: case BF16: return 1; /* float32 activations as they are */
         default: return 0;
     }
 }
@@ -340,6 +381,7 @@ static KERNEL float dot_row(int type, const uint8_t *w, const void *x, int cols)
         case Q3_K: return dot_q3k(w, x, cols / 256);
         case Q2_K: return dot_q2k(w, x, cols / 256);
         case IQ4_XS: return dot_iq4xs(w, x, cols / 256);
+        case F32: case F16: case BF16: return dot_float(type, w, x, cols);
         default: return NAN;
     }
 }

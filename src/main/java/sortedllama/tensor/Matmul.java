@@ -71,15 +71,15 @@ public final class Matmul {
     private static void rowAtATime(Tensor[] ws, float[] x, int tokens, float[][] outs) {
         int[] firstRow = new int[ws.length + 1]; // matrix m holds rows firstRow[m] .. firstRow[m+1]-1 of the joint range
         for (int m = 0; m < ws.length; m++) firstRow[m + 1] = firstRow[m] + ws[m].rows();
-        byte[][] quantized = quantizedInputs(ws, x, tokens);
+        MemorySegment[] inputs = nativeInputs(ws, x, tokens);
         Parallel.forRange(firstRow[ws.length], Math.max(1, MIN_WORK_PER_THREAD / (ws[0].cols() * tokens)), (from, to) -> {
             for (int m = 0; m < ws.length; m++) {
                 int lo = Math.max(from, firstRow[m]) - firstRow[m], hi = Math.min(to, firstRow[m + 1]) - firstRow[m];
                 if (lo >= hi) continue;
                 Tensor w = ws[m];
                 float[] out = outs[m];
-                if (quantized[m] != null) {
-                    NativeKernels.matvec(w, lo, hi, quantized[m], tokens, out);
+                if (inputs[m] != null) {
+                    NativeKernels.matvec(w, lo, hi, inputs[m], tokens, out);
                     continue;
                 }
                 for (int r = lo; r < hi; r++) {
@@ -91,18 +91,19 @@ public final class Matmul {
     }
 
     /**
-     * For each matrix the native kernels serve, the input quantized to the 8-bit blocks they take
-     * (once per block size, shared by the matrices that take it); null for the others.
+     * For each matrix the native kernels serve, the input as they take it (float32, or quantized to
+     * 8-bit blocks once per block size and shared by the matrices that take it); null for the others.
      */
-    private static byte[][] quantizedInputs(Tensor[] ws, float[] x, int tokens) {
-        byte[][] quantized = new byte[ws.length][];
-        byte[] by32 = null, by256 = null;
+    private static MemorySegment[] nativeInputs(Tensor[] ws, float[] x, int tokens) {
+        MemorySegment[] inputs = new MemorySegment[ws.length];
+        MemorySegment[] byBlock = new MemorySegment[257];
         for (int m = 0; m < ws.length; m++) {
             int block = NativeKernels.activationBlock(ws[m].type());
-            if (block == 32) quantized[m] = by32 != null ? by32 : (by32 = NativeKernels.quantize(32, x, ws[m].cols(), tokens));
-            else if (block == 256) quantized[m] = by256 != null ? by256 : (by256 = NativeKernels.quantize(256, x, ws[m].cols(), tokens));
+            if (block == 0) continue;
+            if (byBlock[block] == null) byBlock[block] = NativeKernels.input(block, x, ws[m].cols(), tokens);
+            inputs[m] = byBlock[block];
         }
-        return quantized;
+        return inputs;
     }
 
     /**
@@ -122,7 +123,7 @@ public final class Matmul {
         int rows = w.rows(), cols = w.cols();
         int slabRows = Math.min(rows, Math.max(MIN_SLAB_ROWS, SLAB_FLOATS / cols));
         int slabs = (rows + slabRows - 1) / slabRows;
-        boolean nativeExpansion = NativeKernels.activationBlock(w.type()) > 0;
+        boolean nativeExpansion = w.type().isQuantized() && NativeKernels.activationBlock(w.type()) > 0;
         MemorySegment xSeg = MemorySegment.ofArray(x), outSeg = MemorySegment.ofArray(out);
         Parallel.forRange(slabs, 1, (from, to) -> {
             float[] slab = SLAB.get();

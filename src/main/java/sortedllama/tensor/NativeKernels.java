@@ -23,7 +23,7 @@ import java.nio.file.Path;
  */
 public final class NativeKernels {
     private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256;
-    /** Per DType ordinal: values per activation block (32, 256), or 0 for types not served. */
+    /** Per DType ordinal: values per activation block (32, 256; 1: float32 inputs as they are), or 0 for types not served. */
     private static final int[] ACTIVATION_BLOCK = new int[DType.values().length];
     private static final int A32_BYTES, A256_BYTES;
     private static final String WHY;
@@ -51,7 +51,7 @@ public final class NativeKernels {
                     a32 = (int) linker.downcallHandle(syms.find("sl_a32_bytes").orElseThrow(), FunctionDescriptor.of(I)).invokeExact();
                     a256 = (int) linker.downcallHandle(syms.find("sl_a256_bytes").orElseThrow(), FunctionDescriptor.of(I)).invokeExact();
                     MethodHandle block = linker.downcallHandle(syms.find("sl_activation_block").orElseThrow(), FunctionDescriptor.of(I, I));
-                    for (DType t : DType.values()) ACTIVATION_BLOCK[t.ordinal()] = t.isQuantized() ? (int) block.invokeExact(t.ggmlId) : 0;
+                    for (DType t : DType.values()) ACTIVATION_BLOCK[t.ordinal()] = (int) block.invokeExact(t.ggmlId);
                     // critical: heap arrays are passed in place, and the calls are short (a share of one product)
                     var critical = Linker.Option.critical(true);
                     q32 = linker.downcallHandle(syms.find("sl_quantize_a32").orElseThrow(), FunctionDescriptor.ofVoid(P, I, P), critical);
@@ -100,17 +100,25 @@ public final class NativeKernels {
         return WHY;
     }
 
-    /** Values per activation block for weights of this type: 32 or 256, or 0 when the native kernels do not serve it. */
+    /**
+     * How the native kernels take the input for weights of this type: in 8-bit blocks of 32 or 256
+     * values, as float32 (1: the float types), or not at all (0: not served).
+     */
     public static int activationBlock(DType type) {
         return available() ? ACTIVATION_BLOCK[type.ordinal()] : 0;
     }
 
-    /** Bytes of one vector of {@code cols} values quantized in blocks of {@code block} (32 or 256). */
+    /** Bytes of one input vector of {@code cols} values as the kernels take it ({@link #activationBlock}). */
     public static int activationBytes(int block, int cols) {
-        return cols / block * (block == 32 ? A32_BYTES : A256_BYTES);
+        return block == 1 ? 4 * cols : cols / block * (block == 32 ? A32_BYTES : A256_BYTES);
     }
 
-    /** {@code tokens} vectors x[t*cols ..] quantized in blocks of {@code block}, one after another. */
+    /** {@code tokens} input vectors x[t*cols ..] as the kernels for blocks of {@code block} take them. */
+    public static MemorySegment input(int block, float[] x, int cols, int tokens) {
+        return block == 1 ? MemorySegment.ofArray(x) : MemorySegment.ofArray(quantize(block, x, cols, tokens));
+    }
+
+    /** {@code tokens} vectors x[t*cols ..] quantized in blocks of {@code block} (32 or 256), one after another. */
     public static byte[] quantize(int block, float[] x, int cols, int tokens) {
         int stride = activationBytes(block, cols);
         byte[] out = new byte[stride * tokens];
@@ -128,14 +136,14 @@ public final class NativeKernels {
     }
 
     /**
-     * {@code out[t * rows + r] = W[r] . x_t} for rows [r0, r1) and every token, from activations
-     * quantized by {@link #quantize} with {@link #activationBlock}(w.type()).
+     * {@code out[t * rows + r] = W[r] . x_t} for rows [r0, r1) and every token, from the inputs as
+     * {@link #input} gives them for {@link #activationBlock}(w.type()).
      */
-    public static void matvec(Tensor w, int r0, int r1, byte[] xq, int tokens, float[] out) {
+    public static void matvec(Tensor w, int r0, int r1, MemorySegment xq, int tokens, float[] out) {
         int cols = w.cols();
         long stride = activationBytes(activationBlock(w.type()), cols);
         try {
-            MATVEC.invokeExact(w.type().ggmlId, w.data(), w.rowBytes(), cols, r0, r1, MemorySegment.ofArray(xq), stride, tokens,
+            MATVEC.invokeExact(w.type().ggmlId, w.data(), w.rowBytes(), cols, r0, r1, xq, stride, tokens,
                     MemorySegment.ofArray(out), (long) w.rows());
         } catch (Throwable e) {
             throw new IllegalStateException("native product failed", e);

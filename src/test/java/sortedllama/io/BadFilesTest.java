@@ -131,7 +131,7 @@ class BadFilesTest {
     void unknownTensorTypeIsNamed() throws IOException {
         // the type id follows the name, the dimension count and two dimensions
         String name = "blk.0.attn_q.weight";
-        failsWith(patched(GGUF, indexOf(GGUF, name) + name.length() + 4 + 16, le32(12)), name, "ggml type 12 (Q4_K)", "not supported");
+        failsWith(patched(GGUF, indexOf(GGUF, name) + name.length() + 4 + 16, le32(16)), name, "ggml type 16 (IQ2_XXS)", "not supported");
         failsWith(patched(GGUF, indexOf(GGUF, name) + name.length() + 4 + 16, le32(99)), name, "ggml type 99");
     }
 

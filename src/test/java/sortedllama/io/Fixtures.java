@@ -68,4 +68,33 @@ final class Fixtures {
             throw new UncheckedIOException(e);
         }
     }
+
+    /** Mean |logit error| / mean |logit| that 8-bit input blocks may add on these tiny random models (measured: 0.008-0.015). */
+    static final double INPUT_QUANTIZATION_MEAN_REL = 0.03;
+
+    /**
+     * Logits against the float64 reference: each within abs + rel |want|; or, where the native kernels
+     * multiply the model's quantized weights with inputs quantized to 8-bit blocks (as llama.cpp does),
+     * the mean error within {@link #INPUT_QUANTIZATION_MEAN_REL} of the mean logit.
+     */
+    static void assertLogitsClose(String what, sortedllama.model.LlamaModel model, float[] expected, int base, float[] logits,
+                                  int vocab, double abs, double rel) {
+        sortedllama.tensor.DType type = model.weights().layers[0].wq().type();
+        boolean quantizedInputs = type.isQuantized() && sortedllama.tensor.NativeKernels.activationBlock(type) >= 32;
+        double errSum = 0, magSum = 0;
+        for (int i = 0; i < logits.length; i++) {
+            double want = expected[base + i], got = logits[i];
+            errSum += Math.abs(got - want);
+            magSum += Math.abs(want);
+            if (!quantizedInputs) {
+                org.junit.jupiter.api.Assertions.assertTrue(Math.abs(got - want) <= abs + rel * Math.abs(want),
+                        what + " position " + i / vocab + " token " + i % vocab + ": " + got + " vs " + want);
+            }
+        }
+        if (quantizedInputs) {
+            double relative = errSum / magSum;
+            System.out.printf("%s: mean |logit error| vs the float-input reference = %.4f of mean |logit|%n", what, relative);
+            org.junit.jupiter.api.Assertions.assertTrue(relative < INPUT_QUANTIZATION_MEAN_REL, what + ": input quantization error " + relative);
+        }
+    }
 }

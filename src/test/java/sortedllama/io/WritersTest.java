@@ -145,11 +145,7 @@ class WritersTest {
         float[] expected = Fixtures.floats(fixture.get("logits").asText());
         for (int exit = 1; exit <= model.config().nLayers(); exit++) {
             float[] logits = model.forward(model.newCache(T), tokens, exit, true);
-            for (int i = 0; i < T * vocab; i++) {
-                double want = expected[(exit - 1) * T * vocab + i];
-                assertTrue(Math.abs(logits[i] - want) <= abs + rel * Math.abs(want),
-                        what + " exit " + exit + " position " + i / vocab + ": " + logits[i] + " vs " + want);
-            }
+            Fixtures.assertLogitsClose(what + " exit " + exit, model, expected, (exit - 1) * T * vocab, logits, vocab, abs, rel);
         }
     }
 

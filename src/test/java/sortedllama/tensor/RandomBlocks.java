@@ -56,7 +56,7 @@ final class RandomBlocks {
      */
     static float[] asKernelsSeeThem(DType type, float[] x, int cols) {
         int block = NativeKernels.activationBlock(type);
-        if (block == 0) return x;
+        if (block <= 1) return x; // float types take float32 inputs
         float[] out = new float[x.length];
         for (int start = 0; start < x.length; start += block) {
             float amax = 0;
