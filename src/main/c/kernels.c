@@ -45,21 +45,23 @@ int sl_supported(void) {
 int sl_a32_bytes(void) { return (int) sizeof(a32_t); }
 int sl_a256_bytes(void) { return (int) sizeof(a256_t); }
 
-/* ---- activation quantization: d = max|x| / 127, q = round-half-even(x / d) ---- */
+/* ---- activation quantization, as llama.cpp rounds its activations (so that losses agree with its own) ----
+ * A32 (its Q8_0): d = max|x| / 127 rounded to float16, q = round-half-even(x * 127 / max|x|).
+ * A256 (its Q8_K): m = the value of largest magnitude, q = min(127, round-half-even(x * -127 / m)), d = 1 / (-127 / m).
+ * ActivationBlocks.java computes the same values in Java; a test holds the two together bit for bit.
+ */
 
-static float block_scale(const float *x, int n, float *inv) {
-    float amax = 0;
-    for (int i = 0; i < n; i++) amax = fmaxf(amax, fabsf(x[i]));
-    float d = amax / 127.0f;
-    *inv = d != 0 ? 1.0f / d : 0.0f;
-    return d;
+static KERNEL float to_half_and_back(float f) {
+    return _cvtsh_ss(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
 }
 
 /* n values (a multiple of 32) into n/32 A32 blocks */
-void sl_quantize_a32(const float *x, int n, a32_t *out) {
+KERNEL void sl_quantize_a32(const float *x, int n, a32_t *out) {
     for (int b = 0; b < n / 32; b++, x += 32) {
-        float inv;
-        out[b].d = block_scale(x, 32, &inv);
+        float amax = 0;
+        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(x[i]));
+        float inv = amax != 0 ? 127.0f / amax : 0.0f;
+        out[b].d = to_half_and_back(amax / 127.0f);
         int sum = 0;
         for (int i = 0; i < 32; i++) {
             int q = (int) nearbyintf(x[i] * inv);
@@ -73,13 +75,21 @@ void sl_quantize_a32(const float *x, int n, a32_t *out) {
 /* n values (a multiple of 256) into n/256 A256 blocks */
 void sl_quantize_a256(const float *x, int n, a256_t *out) {
     for (int b = 0; b < n / 256; b++, x += 256) {
-        float inv;
-        out[b].d = block_scale(x, 256, &inv);
+        float amax = 0, max = 0;
+        for (int i = 0; i < 256; i++) {
+            if (fabsf(x[i]) > amax) {
+                amax = fabsf(x[i]);
+                max = x[i];
+            }
+        }
+        float iscale = amax != 0 ? -127.0f / max : 0.0f;
+        out[b].d = amax != 0 ? 1.0f / iscale : 0.0f;
         out[b].unused = 0;
         for (int g = 0; g < 16; g++) {
             int sum = 0;
             for (int i = 0; i < 16; i++) {
-                int q = (int) nearbyintf(x[16 * g + i] * inv);
+                int q = (int) nearbyintf(x[16 * g + i] * iscale);
+                if (q > 127) q = 127;
                 out[b].q[16 * g + i] = (int8_t) q;
                 sum += q;
             }

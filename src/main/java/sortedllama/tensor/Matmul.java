@@ -43,7 +43,8 @@ public final class Matmul {
                     cols, 1f, xSeg, cols, w.data().asSlice(4L * from * cols, 4L * (to - from) * cols), cols, true, 0f,
                     outSeg.asSlice(4L * from), rows));
         } else {
-            blasOnDecodedTiles(w, x, tokens, out);
+            int block = ActivationBlocks.blockFor(w.type());
+            blasOnDecodedTiles(w, block == 0 ? x : ActivationBlocks.roundTrip(block, x, tokens * w.cols()), tokens, out);
         }
     }
 
@@ -71,39 +72,48 @@ public final class Matmul {
     private static void rowAtATime(Tensor[] ws, float[] x, int tokens, float[][] outs) {
         int[] firstRow = new int[ws.length + 1]; // matrix m holds rows firstRow[m] .. firstRow[m+1]-1 of the joint range
         for (int m = 0; m < ws.length; m++) firstRow[m + 1] = firstRow[m] + ws[m].rows();
-        MemorySegment[] inputs = nativeInputs(ws, x, tokens);
+        MemorySegment[] nativeInputs = new MemorySegment[ws.length];
+        float[][] javaInputs = new float[ws.length][];
+        inputs(ws, x, tokens, nativeInputs, javaInputs);
         Parallel.forRange(firstRow[ws.length], Math.max(1, MIN_WORK_PER_THREAD / (ws[0].cols() * tokens)), (from, to) -> {
             for (int m = 0; m < ws.length; m++) {
                 int lo = Math.max(from, firstRow[m]) - firstRow[m], hi = Math.min(to, firstRow[m + 1]) - firstRow[m];
                 if (lo >= hi) continue;
                 Tensor w = ws[m];
                 float[] out = outs[m];
-                if (inputs[m] != null) {
-                    NativeKernels.matvec(w, lo, hi, inputs[m], tokens, out);
+                if (nativeInputs[m] != null) {
+                    NativeKernels.matvec(w, lo, hi, nativeInputs[m], tokens, out);
                     continue;
                 }
+                float[] in = javaInputs[m];
                 for (int r = lo; r < hi; r++) {
-                    if (tokens == 1) out[r] = WeightRows.dot(w, r, x, 0);
-                    else WeightRows.dotTokens(w, r, x, tokens, out, w.rows());
+                    if (tokens == 1) out[r] = WeightRows.dot(w, r, in, 0);
+                    else WeightRows.dotTokens(w, r, in, tokens, out, w.rows());
                 }
             }
         });
     }
 
     /**
-     * For each matrix the native kernels serve, the input as they take it (float32, or quantized to
-     * 8-bit blocks once per block size and shared by the matrices that take it); null for the others.
+     * Each matrix's input: for the native kernels as they take it (float32, or 8-bit blocks), else for
+     * the Java kernels (float32, rounded to 8-bit blocks for quantized weights: {@link ActivationBlocks});
+     * made once per kind and shared by the matrices that take the same.
      */
-    private static MemorySegment[] nativeInputs(Tensor[] ws, float[] x, int tokens) {
-        MemorySegment[] inputs = new MemorySegment[ws.length];
-        MemorySegment[] byBlock = new MemorySegment[257];
+    private static void inputs(Tensor[] ws, float[] x, int tokens, MemorySegment[] nativeInputs, float[][] javaInputs) {
+        MemorySegment[] nativeByBlock = new MemorySegment[257];
+        float[][] javaByBlock = new float[257][];
         for (int m = 0; m < ws.length; m++) {
-            int block = NativeKernels.activationBlock(ws[m].type());
-            if (block == 0) continue;
-            if (byBlock[block] == null) byBlock[block] = NativeKernels.input(block, x, ws[m].cols(), tokens);
-            inputs[m] = byBlock[block];
+            int cols = ws[m].cols(), block = NativeKernels.activationBlock(ws[m].type());
+            if (block > 0) {
+                if (nativeByBlock[block] == null) nativeByBlock[block] = NativeKernels.input(block, x, cols, tokens);
+                nativeInputs[m] = nativeByBlock[block];
+            } else {
+                block = ActivationBlocks.blockFor(ws[m].type());
+                if (block == 0) javaInputs[m] = x;
+                else javaInputs[m] = javaByBlock[block] != null ? javaByBlock[block]
+                        : (javaByBlock[block] = ActivationBlocks.roundTrip(block, x, tokens * cols));
+            }
         }
-        return inputs;
     }
 
     /**

@@ -42,4 +42,28 @@ class NativeKernelsTest {
             assertEquals(Float.floatToRawIntBits(expected[2 * cols + i]), Float.floatToRawIntBits(got[i]), type + " value " + i);
         }
     }
+
+    /** The native kernels' 8-bit input blocks hold exactly the values {@link ActivationBlocks#roundTrip} gives. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {32, 256})
+    void quantizeInputsAsActivationBlocksSays(int block) {
+        Assumptions.assumeTrue(NativeKernels.available(), "native kernels not in use: " + NativeKernels.why());
+        int cols = 512, tokens = 3;
+        float[] x = WeightRowsTest.randomValues(new java.util.Random(block), cols * tokens);
+        for (int i = 0; i < 40; i++) x[i] *= 0.001f; // a quiet block: float16 scales lose bits there
+        x[300] = 20f; // an outlier
+        java.util.Arrays.fill(x, 64, 96, 0f); // a block of zeros
+        float[] expected = ActivationBlocks.roundTrip(block, x, x.length);
+        var bytes = java.lang.foreign.MemorySegment.ofArray(NativeKernels.quantize(block, x, cols, tokens));
+        int blockBytes = NativeKernels.activationBytes(block, block), qOffset = block == 32 ? 8 : 40;
+        for (int b = 0; b < x.length / block; b++) {
+            long at = (long) b * blockBytes;
+            float d = bytes.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, at);
+            for (int i = 0; i < block; i++) {
+                float got = d * bytes.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at + qOffset + i);
+                assertEquals(Float.floatToRawIntBits(expected[b * block + i]) & 0x7FFFFFFF, Float.floatToRawIntBits(got) & 0x7FFFFFFF,
+                        "block " + b + " value " + i + ": " + expected[b * block + i] + " vs " + got);
+            }
+        }
+    }
 }

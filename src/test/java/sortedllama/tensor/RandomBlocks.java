@@ -49,21 +49,9 @@ final class RandomBlocks {
         return new Tensor("w", type, new long[] {rows, cols}, seg);
     }
 
-    /**
-     * The inputs as the native kernels see them when they serve {@code type}: each block of 32 or
-     * 256 values quantized to 8 bits (d = max|x| / 127, q = round-half-even(x / d)) and expanded
-     * back; the inputs themselves otherwise. Products are then exact up to float32 summation.
-     */
+    /** The inputs as the kernels for {@code type} see them: rounded to 8-bit blocks for quantized weights ({@link ActivationBlocks}). */
     static float[] asKernelsSeeThem(DType type, float[] x, int cols) {
-        int block = NativeKernels.activationBlock(type);
-        if (block <= 1) return x; // float types take float32 inputs
-        float[] out = new float[x.length];
-        for (int start = 0; start < x.length; start += block) {
-            float amax = 0;
-            for (int i = 0; i < block; i++) amax = Math.max(amax, Math.abs(x[start + i]));
-            float d = amax / 127.0f, inv = d != 0 ? 1.0f / d : 0.0f;
-            for (int i = 0; i < block; i++) out[start + i] = d * (float) Math.rint(x[start + i] * inv);
-        }
-        return out;
+        int block = ActivationBlocks.blockFor(type);
+        return block == 0 ? x : ActivationBlocks.roundTrip(block, x, x.length);
     }
 }
