@@ -17,6 +17,7 @@ import sortedllama.io.Llama2cWriter;
 import sortedllama.io.ModelFile;
 import sortedllama.io.SafetensorsWriter;
 import sortedllama.model.LlamaWeights;
+import sortedllama.model.QuantRecipe;
 import sortedllama.tensor.DType;
 import sortedllama.tokenizer.GgufVocabulary;
 import sortedllama.tokenizer.Tokenizer;
@@ -38,8 +39,9 @@ public final class ExportCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--format", required = true, paramLabel = "FMT",
-            description = "hf (safetensors, float32), gguf (matrices keep their stored type, with the vocabulary when "
-                    + "there is a tokenizer) or llama2c (version 1, float32).")
+            description = "hf (safetensors, float32), gguf (matrices keep their stored type, or the type or llama.cpp mix "
+                    + "--quantize gives them, e.g. Q4_K_M; with the vocabulary when there is a tokenizer, and general.file_type "
+                    + "and general.quantization_version as llama.cpp writes them) or llama2c (version 1, float32).")
     String format;
 
     @Option(names = "--exit-layer", paramLabel = "K", description = "Write only the sub-model of exit K (default: the whole model).")
@@ -68,7 +70,9 @@ public final class ExportCommand implements Callable<Integer> {
                 }
                 case GGUF -> {
                     VocabularyChoice v = ggufVocabulary(file);
-                    GgufWriter.write(out, w, file.ropeFreqDivisors(), v.vocabulary());
+                    Integer fileType = modelOptions.quantize != null ? Integer.valueOf(QuantRecipe.parse(modelOptions.quantize).fileType())
+                            : sourceFileType(file);
+                    GgufWriter.write(out, w, file.ropeFreqDivisors(), v.vocabulary(), fileType);
                     vocabularyNote = v.note();
                 }
                 case LLAMA2C -> {
@@ -82,6 +86,21 @@ public final class ExportCommand implements Callable<Integer> {
                     w.config.nLayers(), vocabularyNote);
         }
         return 0;
+    }
+
+    /**
+     * The source's llama_ftype when its matrices are written as they were read (a GGUF file's
+     * {@code general.file_type}, e.g. 14 for Q4_K_S, which the types alone would not tell); null
+     * otherwise, for the writer's guess from the types.
+     */
+    private static Integer sourceFileType(ModelFile file) {
+        String given = file.metadata().get(ModelOptions.FILE_TYPE);
+        if (given == null) return null;
+        try {
+            return Integer.valueOf(given);
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /** The vocabulary to embed, or null, and what the printed line says about it. */

@@ -1,11 +1,15 @@
 package sortedllama.cli;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine.Option;
 import sortedllama.BadInputException;
 import sortedllama.io.ModelFile;
 import sortedllama.io.ModelLoader;
+import sortedllama.model.QuantRecipe;
 import sortedllama.tensor.Parallel;
+import sortedllama.tensor.Tensor;
 import sortedllama.tokenizer.Tokenizer;
 import sortedllama.tokenizer.Tokenizers;
 
@@ -26,8 +30,15 @@ final class ModelOptions {
     Integer threads;
 
     @Option(names = "--quantize", paramLabel = "TYPE",
-            description = "Convert the weight matrices in memory when loading: F32, F16, BF16, Q8_0 or Q4_0 "
-                    + "(e.g. Q8_0 reads a quarter of float32's bytes per token).")
+            description = {"Convert the weight matrices in memory when loading (norms stay F32); export writes them so. "
+                    + "One type for every matrix: F32; F16, BF16 (16-bit floats); Q8_0 (8-bit, 8.5 bits per weight); "
+                    + "Q6_K (6.6); Q5_K (5.5), Q5_1 (6), Q5_0 (5.5); Q4_K (4.5), Q4_1 (5), Q4_0 (4.5). "
+                    + "_K types are 256-value super-blocks with a scale per sub-block; a matrix whose rows are not a "
+                    + "multiple of 256 falls back as llama.cpp does (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0).",
+                    "Or one of llama.cpp's mixes: Q4_K_M (Q4_K, with Q6_K for the head, a tied embedding, and attn_v and "
+                    + "ffn_down of the first and last eighth of the layers and every third layer between) and Q5_K_M "
+                    + "(the same over Q5_K). Quantization follows ggml's reference quantizers (no importance matrix): "
+                    + "the bytes llama-quantize writes from the same floats."})
     String quantize;
 
     ModelFile open() {
@@ -35,23 +46,34 @@ final class ModelOptions {
             if (threads < 1) throw new BadInputException("--threads must be at least 1, got " + threads);
             Parallel.setThreads(threads);
         }
+        QuantRecipe recipe = quantize == null ? null : QuantRecipe.parse(quantize);
         ModelFile file = ModelLoader.open(model);
-        if (quantize == null) return file;
+        if (recipe == null) return file;
         try {
-            return file.withMatricesAs(parseType(quantize));
+            return converted(file, recipe);
         } catch (RuntimeException e) {
             file.close();
             throw e;
         }
     }
 
-    private static sortedllama.tensor.DType parseType(String name) {
-        try {
-            return sortedllama.tensor.DType.valueOf(name.strip().toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new BadInputException("--quantize: unknown type \"" + name + "\" (F32, F16, BF16, Q8_0, Q4_0)");
-        }
+    /**
+     * The same model with its matrices converted by {@code recipe} into the file's arena; the
+     * tensor map holds the converted matrices, so weights() and info see them. The source's
+     * {@code general.file_type} no longer describes them and is dropped.
+     */
+    static ModelFile converted(ModelFile file, QuantRecipe recipe) {
+        var weights = file.weights().convertMatrices(recipe, file.arena());
+        Map<String, Tensor> tensors = new LinkedHashMap<>(file.tensors());
+        tensors.putAll(weights.matrices());
+        Map<String, String> metadata = new LinkedHashMap<>(file.metadata());
+        metadata.remove(FILE_TYPE);
+        return new ModelFile(file.path(), file.format() + ", matrices converted to " + recipe.name(), file.config(), tensors,
+                file.embeddedTokenizer(), metadata, file.arena());
     }
+
+    /** GGUF's key for llama.cpp's llama_ftype. */
+    static final String FILE_TYPE = "general.file_type";
 
     /** The tokenizer to use, or null when none is given, embedded or found beside the model. */
     Tokenizer tokenizer(ModelFile file) {

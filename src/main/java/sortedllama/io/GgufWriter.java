@@ -11,6 +11,7 @@ import java.util.Map;
 import sortedllama.BadInputException;
 import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaWeights;
+import sortedllama.model.QuantRecipe;
 import sortedllama.model.RopeLayout;
 import sortedllama.tensor.DType;
 import sortedllama.tokenizer.GgufVocabulary;
@@ -25,6 +26,8 @@ import sortedllama.tokenizer.GgufVocabulary;
  */
 public final class GgufWriter {
     static final int ALIGNMENT = GgufFile.DEFAULT_ALIGNMENT;
+    /** {@code general.quantization_version}: the current layouts of ggml's block types. */
+    static final int QUANTIZATION_VERSION = 2;
 
     private GgufWriter() {}
 
@@ -35,6 +38,15 @@ public final class GgufWriter {
      *                         null for none; it must have as many tokens as the model
      */
     public static void write(Path target, LlamaWeights weights, float[] ropeFreqDivisors, GgufVocabulary vocabulary) {
+        write(target, weights, ropeFreqDivisors, vocabulary, null);
+    }
+
+    /**
+     * @param fileType llama.cpp's llama_ftype to record as {@code general.file_type}, or null for the
+     *                 value llama.cpp's loader guesses from the matrices' types ({@link #guessFileType})
+     */
+    public static void write(Path target, LlamaWeights weights, float[] ropeFreqDivisors, GgufVocabulary vocabulary,
+                             Integer fileType) {
         LlamaConfig c = weights.config;
         if (vocabulary != null && vocabulary.tokens().length != c.vocabSize()) {
             throw new BadInputException(target + ": the vocabulary has " + vocabulary.tokens().length + " tokens but the model has "
@@ -43,6 +55,9 @@ public final class GgufWriter {
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("general.architecture", "llama");
         meta.put("general.alignment", ALIGNMENT);
+        meta.put("general.file_type", fileType != null ? fileType : guessFileType(weights));
+        // the block layouts' version (ggml's GGML_QNT_VERSION); llama.cpp writes it into every file it quantizes
+        meta.put("general.quantization_version", QUANTIZATION_VERSION);
         meta.put("llama.vocab_size", c.vocabSize());
         meta.put("llama.context_length", c.contextLength());
         meta.put("llama.embedding_length", c.dim());
@@ -67,6 +82,25 @@ public final class GgufWriter {
         float[] divisors = ropeDivisors(c, ropeFreqDivisors);
         if (divisors != null) tensors.add(OutTensor.of(ModelFile.ROPE_FREQS, divisors, DType.F32));
         write(target, meta, tensors);
+    }
+
+    /**
+     * The llama_ftype of a file with these matrices, as llama.cpp's loader guesses it for files
+     * without one: that of the type most matrices have (the first such type in file order on a tie).
+     * For this project's recipes it is the recipe's own value (Q4_K_M's matrices are mostly Q4_K: 15).
+     */
+    public static int guessFileType(LlamaWeights weights) {
+        Map<DType, Integer> counts = new LinkedHashMap<>();
+        for (var t : weights.matrices().values()) counts.merge(t.type(), 1, Integer::sum);
+        DType most = DType.F32;
+        int best = 0;
+        for (var e : counts.entrySet()) {
+            if (e.getValue() > best) {
+                best = e.getValue();
+                most = e.getKey();
+            }
+        }
+        return QuantRecipe.fileType(most);
     }
 
     /** The tokenizer.ggml.* keys in the order llama.cpp's converter writes them. */

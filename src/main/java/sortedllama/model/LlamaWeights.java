@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import sortedllama.BadInputException;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Dequantize;
+import sortedllama.tensor.Parallel;
 import sortedllama.tensor.Quantize;
 import sortedllama.tensor.Tensor;
 
@@ -120,36 +121,63 @@ public final class LlamaWeights {
 
     /**
      * A copy with every matrix stored as {@code type} (e.g. Q8_0 for faster decoding), allocated in
-     * {@code arena}; norms stay float32 and a tied head stays tied.
+     * {@code arena}; norms stay float32 and a tied head stays tied. 256-value block types fall back
+     * as {@link QuantRecipe} says for matrices whose rows they cannot hold.
      */
     public LlamaWeights convertMatrices(DType type, Arena arena) {
-        Layer[] converted = new Layer[layers.length];
-        for (int l = 0; l < layers.length; l++) {
+        return convertMatrices(QuantRecipe.of(type), arena);
+    }
+
+    /**
+     * A copy with each matrix stored as {@code recipe} chooses for its role (llama.cpp's Q4_K_M and
+     * Q5_K_M mixes, or one type for all), allocated in {@code arena}; norms stay float32 and a tied
+     * head stays tied (the embedding then gets the head's type, as in llama.cpp).
+     */
+    public LlamaWeights convertMatrices(QuantRecipe recipe, Arena arena) {
+        int n = layers.length;
+        Layer[] converted = new Layer[n];
+        for (int l = 0; l < n; l++) {
             Layer x = layers[l];
-            converted[l] = new Layer(x.attnNorm(), convert(x.wq(), type, arena), convert(x.wk(), type, arena),
-                    convert(x.wv(), type, arena), convert(x.wo(), type, arena), x.ffnNorm(),
-                    convert(x.gate(), type, arena), convert(x.up(), type, arena), convert(x.down(), type, arena));
+            converted[l] = new Layer(x.attnNorm(), convert(x.wq(), recipe, QuantRecipe.Role.OTHER, l, arena),
+                    convert(x.wk(), recipe, QuantRecipe.Role.OTHER, l, arena), convert(x.wv(), recipe, QuantRecipe.Role.ATTN_V, l, arena),
+                    convert(x.wo(), recipe, QuantRecipe.Role.OTHER, l, arena), x.ffnNorm(),
+                    convert(x.gate(), recipe, QuantRecipe.Role.OTHER, l, arena), convert(x.up(), recipe, QuantRecipe.Role.OTHER, l, arena),
+                    convert(x.down(), recipe, QuantRecipe.Role.FFN_DOWN, l, arena));
         }
-        Tensor embedding = convert(tokenEmbedding, type, arena);
-        Tensor head = tiedOutput() ? embedding : convert(output, type, arena);
+        Tensor embedding = convert(tokenEmbedding, recipe, tiedOutput() ? QuantRecipe.Role.HEAD : QuantRecipe.Role.EMBEDDING, -1, arena);
+        Tensor head = tiedOutput() ? embedding : convert(output, recipe, QuantRecipe.Role.HEAD, -1, arena);
         SortedMap<Integer, ExitHead> heads = new TreeMap<>();
-        exitHeads.forEach((k, h) -> heads.put(k, new ExitHead(h.norm(), convert(h.output(), type, arena))));
+        exitHeads.forEach((k, h) -> heads.put(k, new ExitHead(h.norm(), convert(h.output(), recipe, QuantRecipe.Role.HEAD, -1, arena))));
         return new LlamaWeights(config, embedding, converted, finalNorm, head, heads);
     }
 
+    private Tensor convert(Tensor t, QuantRecipe recipe, QuantRecipe.Role role, int layer, Arena arena) {
+        return convert(t, recipe.typeFor(role, layer, layers.length, t.cols()), arena);
+    }
+
+    /** A thread that is not the caller (never started): memory it may access, worker threads may too. */
+    private static final Thread OTHER_THREAD = new Thread(() -> {});
+
     private static Tensor convert(Tensor t, DType type, Arena arena) {
         if (t.type() == type) return t;
+        if (!Quantize.canEncode(type)) throw new BadInputException("cannot convert " + t.name() + " to " + type + ": it can be read, not written");
         if (type.isQuantized() && t.cols() % type.blockSize != 0) {
             throw new BadInputException("cannot store " + t.name() + " " + t.shapeString() + " as " + type
                     + ": rows must be a multiple of " + type.blockSize + " values");
         }
         MemorySegment seg = arena.allocate(type.bytesFor(t.elementCount()), 64);
-        float[] row = new float[t.cols()];
         long rowBytes = type.bytesFor(t.cols());
-        for (int r = 0; r < t.rows(); r++) {
-            Dequantize.row(t, r, row, 0);
-            Quantize.encode(type, row, seg.asSlice(r * rowBytes, rowBytes));
-        }
+        Parallel.RangeBody rows = (from, to) -> {
+            float[] row = new float[t.cols()];
+            for (int r = from; r < to; r++) {
+                Dequantize.row(t, r, row, 0);
+                Quantize.encode(type, row, seg.asSlice(r * rowBytes, rowBytes));
+            }
+        };
+        // rows are independent, and the K types' scale search makes them worth the threads, but
+        // memory of a confined arena can only be touched by its own thread
+        if (t.data().isAccessibleBy(OTHER_THREAD) && seg.isAccessibleBy(OTHER_THREAD)) Parallel.forRange(t.rows(), 16, rows);
+        else rows.run(0, t.rows());
         return new Tensor(t.name(), type, t.shape(), seg);
     }
 
