@@ -22,7 +22,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
 
     static final class Prompt {
-        @Option(names = "--prompt", paramLabel = "TEXT", description = "Prompt text; BOS is prepended.")
+        @Option(names = "--prompt", paramLabel = "TEXT",
+                description = "Prompt text; BOS is prepended. Plain text: special tokens in it are parsed only with --parse-special.")
         String text;
 
         @Option(names = "--prompt-ids", paramLabel = "\"ID ...\"",
@@ -66,6 +67,14 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stats", description = "At the end, print one JSON line of statistics on stderr.")
     boolean stats;
 
+    /** --parse-special's help, shared with tokenize. */
+    static final String PARSE_SPECIAL = "Turn the texts of the vocabulary's special (control) tokens, e.g. <s>, </s>, <unk>, "
+            + "<|eot_id|>, into their ids. Without it text is plain text: \"</s>\" in it is five characters, not EOS "
+            + "(for every kind of vocabulary). User-defined tokens match either way.";
+
+    @Option(names = "--parse-special", description = PARSE_SPECIAL)
+    boolean parseSpecial;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -78,7 +87,7 @@ final class GenerateCommand implements Callable<Integer> {
             if (prompt.ids != null) {
                 promptIds = TokenIds.parse(prompt.ids, "--prompt-ids");
             } else {
-                promptIds = tokenizer.encodeAfterBos(prompt.text, config.bosId());
+                promptIds = tokenizer.encodeAfterBos(prompt.text, config.bosId(), parseSpecial);
             }
             int eos = ignoreEos ? -1 : (tokenizer != null && tokenizer.eosId() >= 0 ? tokenizer.eosId() : config.eosId());
             var sampler = new Sampler(temperature, topK, temperature == 0 ? 1f : topP, seed);

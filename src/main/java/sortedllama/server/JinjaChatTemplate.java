@@ -65,7 +65,7 @@ final class JinjaChatTemplate implements ChatTemplate {
 
     @Override
     public int[] promptIds(List<ChatMessage> messages) {
-        return tokenizer.encode(render(messages));
+        return tokenizer.encode(render(messages), true); // the template writes special tokens as text
     }
 
     String render(List<ChatMessage> messages) {

@@ -12,16 +12,17 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.PriorityQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import sortedllama.BadInputException;
 
 /**
- * Byte-level BPE as Hugging Face's tokenizers run it for GPT-2 and Llama 3. Added (special)
- * tokens are cut out of the text first, leftmost-longest; the rest is normalised (if the file
- * says so), pre-tokenized ({@link PreTokenizer}), and each piece's UTF-8 bytes, written in
- * GPT-2's byte map, are merged pair by pair, the lowest-ranked merge first (leftmost on ties).
- * With {@code ignoreMerges} (Llama 3) a piece that is itself in the vocabulary is taken whole.
+ * Byte-level BPE as Hugging Face's tokenizers run it for GPT-2 and Llama 3. Added tokens are cut
+ * out of the text first, leftmost-longest: user-defined ones always, special (control) ones only
+ * when special tokens are parsed ({@link Tokenizer}'s rule; Hugging Face parses both by default);
+ * the rest is normalised (if the file says so), pre-tokenized ({@link PreTokenizer}), and each
+ * piece's UTF-8 bytes, written in GPT-2's byte map, are merged pair by pair, the lowest-ranked
+ * merge first (leftmost on ties). With {@code ignoreMerges} (Llama 3) a piece that is itself in
+ * the vocabulary is taken whole.
  */
 public final class ByteLevelBpe implements Tokenizer {
     /** GPT-2's pre-tokenizer pattern (ByteLevel with use_regex). */
@@ -35,8 +36,14 @@ public final class ByteLevelBpe implements Tokenizer {
     private final Map<String, Integer> vocab = new HashMap<>();
     /** (left id, right id) packed in a long → (rank, merged id) packed in a long. */
     private final Map<Long, Long> merges = new HashMap<>();
+    /** Every added token matched literally in text (control and user-defined), by text. */
     private final Map<String, Integer> specials;
+    /** Matches any of {@link #specials} (for parsed special tokens); null when there are none. */
     private final Pattern specialPattern;
+    /** The control ones among {@link #specials}: what parsing special tokens adds. */
+    private final Map<String, Integer> controls = new LinkedHashMap<>();
+    /** Matches the user-defined ones, which plain text matches too; null when there are none. */
+    private final Pattern userDefinedPattern;
     private final List<Normalizer.Form> normalization;
     private final PreTokenizer preTokenizer;
     private final boolean ignoreMerges;
@@ -75,9 +82,13 @@ public final class ByteLevelBpe implements Tokenizer {
         for (int rank = 0; rank < merges.size(); rank++) addMerge(rank, merges.get(rank));
         this.specials = new LinkedHashMap<>(specials);
         specials.forEach((text, id) -> checkId(id, "special token \"" + text + "\""));
-        // longest first, so that the alternation finds the leftmost-longest special token
-        this.specialPattern = specials.isEmpty() ? null : Pattern.compile(String.join("|", specials.keySet().stream()
-                .sorted((x, y) -> y.length() - x.length()).map(Pattern::quote).toList()));
+        List<String> userDefined = new ArrayList<>();
+        specials.forEach((text, id) -> {
+            if (this.types[id] == PieceTypes.USER_DEFINED) userDefined.add(text);
+            else controls.put(text, id);
+        });
+        this.specialPattern = SpecialTokens.pattern(specials.keySet());
+        this.userDefinedPattern = SpecialTokens.pattern(userDefined);
         this.normalization = List.copyOf(normalization);
         this.preTokenizer = preTokenizer;
         this.ignoreMerges = ignoreMerges;
@@ -126,18 +137,24 @@ public final class ByteLevelBpe implements Tokenizer {
 
     @Override
     public int[] encode(String text) {
+        return encode(text, false);
+    }
+
+    /** One pass over the text, cutting out user-defined tokens, and special ones too when {@code parseSpecial}. */
+    @Override
+    public int[] encode(String text, boolean parseSpecial) {
         IntList ids = new IntList();
-        int start = 0;
-        if (specialPattern != null) {
-            Matcher m = specialPattern.matcher(text);
-            while (m.find()) {
-                encodeOrdinary(text.substring(start, m.start()), ids);
-                ids.add(specials.get(m.group()));
-                start = m.end();
-            }
-        }
-        encodeOrdinary(text.substring(start), ids);
+        SpecialTokens.encode(text, parseSpecial ? specialPattern : userDefinedPattern, specials, piece -> {
+            IntList part = new IntList();
+            encodeOrdinary(piece, part);
+            return part.toArray();
+        }, ids);
         return ids.toArray();
+    }
+
+    @Override
+    public Map<String, Integer> specialTokens() {
+        return java.util.Collections.unmodifiableMap(controls);
     }
 
     private void encodeOrdinary(String text, IntList out) {

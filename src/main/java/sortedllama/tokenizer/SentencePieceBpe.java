@@ -28,7 +28,8 @@ import sortedllama.BadInputException;
  * adjacent pair whose concatenation is a piece with the highest score is merged (leftmost on
  * ties). Unused pieces take part in merging but are split back into their two halves at the end.
  * A symbol that is no piece becomes its UTF-8 bytes as {@code <0xXX>} pieces (byte fallback) or
- * the unknown piece. Control pieces such as {@code <s>} are never produced from text.
+ * the unknown piece. Control pieces such as {@code <s>} are never produced from plain text; with
+ * special tokens parsed ({@link Tokenizer}'s rule) the texts of control and unknown pieces are.
  */
 public final class SentencePieceBpe implements Tokenizer {
     /** What the unknown piece decodes as unless a tokenizer.model says otherwise (sentencepiece's); GGUF has no key for it. */
@@ -48,6 +49,9 @@ public final class SentencePieceBpe implements Tokenizer {
     private final boolean byteFallback;
     private final SentencePieceNormalizer normalizer;
     private final String unkSurface;
+    /** Control and unknown pieces by text: the special tokens text may name when they are parsed. */
+    private final Map<String, Integer> specials = new java.util.LinkedHashMap<>();
+    private final java.util.regex.Pattern specialPattern;
 
     /**
      * @param types        per-piece types ({@link PieceTypes}); one piece at least must be of type unknown
@@ -85,6 +89,8 @@ public final class SentencePieceBpe implements Tokenizer {
             if (types[i] == USER_DEFINED) userDefined.computeIfAbsent(p.charAt(0), c -> new ArrayList<>()).add(p);
         }
         if (unk < 0) throw new BadInputException("vocabulary has no unknown piece (such as <unk>)");
+        for (int i = 0; i < pieces.length; i++) if (types[i] == CONTROL || types[i] == UNKNOWN) specials.putIfAbsent(pieces[i], i);
+        this.specialPattern = SpecialTokens.pattern(specials.keySet());
         userDefined.values().forEach(list -> list.sort((a, b) -> b.length() - a.length()));
         this.unkId = unk;
         this.bosId = checkSpecial(bosId, "BOS");
@@ -107,6 +113,19 @@ public final class SentencePieceBpe implements Tokenizer {
         IntList ids = new IntList(normalized.length());
         for (int i = 0; i >= 0; i = symbols.next[i]) emit(symbols.text(i), unusedHalves, ids);
         return ids.toArray();
+    }
+
+    @Override
+    public int[] encode(String text, boolean parseSpecial) {
+        if (!parseSpecial) return encode(text);
+        IntList ids = new IntList();
+        SpecialTokens.encode(text, specialPattern, specials, this::encode, ids);
+        return ids.toArray();
+    }
+
+    @Override
+    public Map<String, Integer> specialTokens() {
+        return java.util.Collections.unmodifiableMap(specials);
     }
 
     /** The normalised text as a linked list of symbols: characters, or user-defined pieces (frozen). */

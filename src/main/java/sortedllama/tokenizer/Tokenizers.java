@@ -17,7 +17,8 @@ public final class Tokenizers {
 
     /**
      * @param path           tokenizer.model (SentencePiece), tokenizer.bin (llama2.c), tokenizer.json
-     *                       (Hugging Face), or a directory holding one of them
+     *                       (Hugging Face), a GGUF file's embedded vocabulary (*.gguf), or a directory
+     *                       holding one of the first three
      * @param modelVocabSize the model's vocabulary size, checked against the tokenizer's; -1 to skip
      */
     public static Tokenizer load(Path path, int modelVocabSize) {
@@ -28,7 +29,8 @@ public final class Tokenizers {
         if (name.endsWith(".json")) t = HfTokenizerJson.read(file);
         else if (name.endsWith(".bin")) t = Llama2cTokenizerReader.read(file);
         else if (name.endsWith(".model")) t = SentencePieceModelReader.read(file);
-        else throw new BadInputException(file + ": unknown kind of tokenizer file (expected .model, .bin or tokenizer.json)");
+        else if (name.endsWith(".gguf")) t = sortedllama.io.GgufTokenizerFile.read(file);
+        else throw new BadInputException(file + ": unknown kind of tokenizer file (expected .model, .bin, tokenizer.json or .gguf)");
         Tokenizer.checkMatchesModel(t, modelVocabSize, file.toString());
         return t;
     }

@@ -19,6 +19,15 @@ import org.junit.jupiter.params.provider.Arguments;
 final class TokenizerFixtures {
     private TokenizerFixtures() {}
 
+    /**
+     * What the reference library gives for {@code text}: Hugging Face tokenizers cut added tokens out
+     * of text by default (split_special_tokens=False), special ones included, so their references
+     * are compared with special tokens parsed; sentencepiece never parses them.
+     */
+    static int[] encodeAsReference(Tokenizer t, String text) {
+        return t.encode(text, t instanceof ByteLevelBpe);
+    }
+
     static JsonNode json(String name) {
         try (InputStream in = TokenizerFixtures.class.getResourceAsStream("/tokenizer/" + name)) {
             if (in == null) throw new IllegalStateException("test resource /tokenizer/" + name + " is missing");

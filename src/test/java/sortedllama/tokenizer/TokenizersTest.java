@@ -37,7 +37,7 @@ class TokenizersTest {
         assertEquals(dir + ": directory holds no tokenizer.json, tokenizer.model, tokenizer.bin", empty.getMessage());
         Path txt = Files.writeString(dir.resolve("vocab.txt"), "a\nb\n");
         var unknown = assertThrows(BadInputException.class, () -> Tokenizers.load(txt, -1));
-        assertEquals(txt + ": unknown kind of tokenizer file (expected .model, .bin or tokenizer.json)", unknown.getMessage());
+        assertEquals(txt + ": unknown kind of tokenizer file (expected .model, .bin, tokenizer.json or .gguf)", unknown.getMessage());
         Path notProtobuf = Files.writeString(dir.resolve("tokenizer.model"), "{\"this is\": \"json\"}");
         var corrupt = assertThrows(BadInputException.class, () -> Tokenizers.load(notProtobuf, -1));
         assertEquals(notProtobuf + ": ", corrupt.getMessage().substring(0, notProtobuf.toString().length() + 2));
@@ -85,7 +85,7 @@ class TokenizersTest {
         Tokenizer gguf = Tokenizers.fromGguf(llama3SubsetAsGguf("llama-bpe"));
         assertInstanceOf(ByteLevelBpe.class, gguf);
         for (JsonNode c : TokenizerFixtures.json("llama3_expected.json").get("cases")) {
-            assertArrayEquals(TokenizerFixtures.ids(c.get("ids")), gguf.encode(c.get("text").asText()), c.get("text").asText());
+            assertArrayEquals(TokenizerFixtures.ids(c.get("ids")), gguf.encode(c.get("text").asText(), true), c.get("text").asText());
         }
         assertEquals(128009, gguf.specialTokenId("<|eot_id|>").getAsInt());
         assertEquals("{{ messages }}", ((ByteLevelBpe) gguf).chatTemplate().orElseThrow());
