@@ -53,6 +53,10 @@ num() { # KEY JSON_FILE: a number field of a one-line JSON object, or empty
 best() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{print (b+0>a+0)?b:a}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a>0 && b>0) printf "%.2f", a/b; else print "-" }'; }
 fmt() { awk -v a="$1" 'BEGIN{ if (a>0) printf "%.1f", a; else print "-" }'; }
+runs_of() { # KEY JSON_FILE: the numbers of an array field, one a line
+  grep -o "\"$1\":\[[^]]*\]" "$2" 2>/dev/null | sed 's/.*\[//; s/\]//' | tr ',' '\n'
+}
+median() { sort -g | awk '{v[NR]=$1} END{ if (NR==0) print 0; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2 }'; }
 mib() { awk -v a="$1" 'BEGIN{ if (a>0) printf "%.0f", a/1048576; else print "-" }'; }
 
 shape_args() {
@@ -72,11 +76,12 @@ for type in ${types//,/ }; do
 done
 
 client=$("$repo/tools/bench/build_llamacpp_client.sh")
-# Ours: a snapshot of the jar (and its native kernels), so that sources edited while this runs do not
+# Ours: a snapshot of the jar (with its lib/ and native kernels), so that sources edited while this runs do not
 # make the launcher rebuild (or fail to) in the middle of the table.
 "$repo/sorted-llama" --version > /dev/null || { echo "vs_llamacpp: sorted-llama does not build" >&2; exit 1; }
 rm -rf "$work/ours" && mkdir -p "$work/ours"
 cp "$repo/target/sorted-llama.jar" "$work/ours/"
+cp -r "$repo/target/lib" "$work/ours/"  # the jar's Class-Path
 [ -d "$repo/target/native" ] && cp -r "$repo/target/native" "$work/ours/"
 java="${JAVA_HOME_25:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
 ours() {
@@ -112,8 +117,10 @@ for shape in ${shapes//,/ }; do
         || { echo "   llama.cpp could not write $type" >&2; rm -f "$f.tmp"; }
     fi
     o_dec=0 o_pre=0 o_load= o_rss= o_note= l_dec=0 l_pre=0 l_load= l_rss= l_note=
+    load_before=$(cut -d' ' -f1 /proc/loadavg)
+    : > "$work/logs/$shape-$type-llamacpp-decode-runs.txt"
     if [ ! -f "$f" ]; then
-      rows+=("| $shape | $type | - | no file | | | | | | | | | |"); continue
+      rows+=("| $shape | $type | - | no file | | | | | | | | | | |"); continue
     fi
     for ((round = 1; round <= rounds; round++)); do
       if [ "$engines" != theirs ] && [ -z "$o_note" ]; then
@@ -136,6 +143,7 @@ for shape in ${shapes//,/ }; do
             > "$log.json" 2> "$log.err"; then
           l_dec=$(best "$l_dec" "$(num decode_tok_s "$log.json")"); l_pre=$(best "$l_pre" "$(num prefill_tok_s "$log.json")")
           l_load=$(num load_s "$log.json"); l_rss=$(best "$l_rss" "$(num peak_rss_bytes "$log.json")")
+          runs_of decode_runs "$log.json" >> "$work/logs/$shape-$type-llamacpp-decode-runs.txt"
         else
           l_note=$(why "$log.err"); echo "   llama.cpp: $(tail -1 "$log.err")" >&2
         fi
@@ -144,8 +152,12 @@ for shape in ${shapes//,/ }; do
     size=$(mib "$(stat -c %s "$f")")
     if [ -n "$o_note" ]; then od="$o_note" op="$o_note"; else od=$(fmt "$o_dec") op=$(fmt "$o_pre"); fi
     if [ -n "$l_note" ]; then ld="$l_note" lp="$l_note"; else ld=$(fmt "$l_dec") lp=$(fmt "$l_pre"); fi
+    # llama.cpp's worker threads spin while they wait; when other processes hold a core its decode steps
+    # slow down many times over. Flag a cell whose best run is far above the median of its runs.
+    l_med=$(median < "$work/logs/$shape-$type-llamacpp-decode-runs.txt")
+    if awk -v b="$l_dec" -v m="$l_med" 'BEGIN{exit !(m > 0 && b > 1.5 * m)}'; then ld="$ld (median $(fmt "$l_med"))"; fi
     row="| $shape | $type | $size | $od | $ld | $(ratio "$o_dec" "$l_dec") | $op | $lp | $(ratio "$o_pre" "$l_pre")"
-    row+=" | ${o_load:--} | ${l_load:--} | $(mib "${o_rss:-0}") | $(mib "${l_rss:-0}") |"
+    row+=" | ${o_load:--} | ${l_load:--} | $(mib "${o_rss:-0}") | $(mib "${l_rss:-0}") | $load_before |"
     rows+=("$row")
     echo "$row" >&2
   done
@@ -153,10 +165,13 @@ done
 
 echo "threads $threads, prefill $prefill positions, best of $runs runs x $rounds alternating processes per engine"
 echo
-echo "| shape | type | file MiB | decode tok/s ours | llama.cpp | ours/llama.cpp | prefill tok/s ours | llama.cpp | ours/llama.cpp | load s ours | llama.cpp | peak RSS MiB ours | llama.cpp |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| shape | type | file MiB | decode tok/s ours | llama.cpp | ours/llama.cpp | prefill tok/s ours | llama.cpp | ours/llama.cpp | load s ours | llama.cpp | peak RSS MiB ours | llama.cpp | load avg |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "not supported: the engine refused the file's tensor types; failed: another error (WORK_DIR/logs/*.err)."
+echo "load avg: the 1-minute load average before the cell (this benchmark adds about $threads); llama.cpp's threads"
+echo "  spin while waiting, so with other processes on the cores its decode collapses: a '(median ...)' after its"
+echo "  decode figure marks runs far below the best. Compare on an otherwise idle machine."
 echo "load: ours is opening the file in the JVM (after JVM start-up); llama.cpp's is llama_model_load_from_file (mmap)."
 echo "machine load after: $(uptime | sed 's/.*load average: //')"
