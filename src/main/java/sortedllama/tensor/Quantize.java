@@ -172,15 +172,16 @@ public final class Quantize {
         int[] levels = new int[256];
         float[] scales = new float[8], mins = new float[8];
         float maxScale = 0, maxMin = 0;
+        float[] weights = new float[32], fit = new float[2];
+        int[] trial = new int[32];
         for (int j = 0; j < 8; j++) {
             int s = o + 32 * j;
             float sumX2 = 0;
             for (int l = 0; l < 32; l++) sumX2 += x[s + l] * x[s + l];
             float avX = (float) Math.sqrt(sumX2 / 32);
-            float[] weights = new float[32];
             for (int l = 0; l < 32; l++) weights[l] = avX + Math.abs(x[s + l]);
-            float[] fit = five ? fitScaleMin(x, s, weights, nmax, levels, 32 * j, -0.5f, 0.1f, 15)
-                    : fitScaleMin(x, s, weights, nmax, levels, 32 * j, -1f, 0.1f, 20);
+            if (five) fitScaleMin(x, s, weights, nmax, levels, 32 * j, -0.5f, 0.1f, 15, trial, fit);
+            else fitScaleMin(x, s, weights, nmax, levels, 32 * j, -1f, 0.1f, 20, trial, fit);
             scales[j] = fit[0];
             mins[j] = fit[1];
             if (scales[j] > maxScale) maxScale = scales[j];
@@ -238,12 +239,11 @@ public final class Quantize {
      * tries nstep + 1 slightly stretched or shrunk grids (rmin + rdelta * step extra levels), fits
      * scale and offset to each grid's levels by weighted least squares, and keeps the best. The
      * offset never goes above zero (mins are stored as non-negative amounts subtracted). The chosen
-     * levels go to {@code levels[lo ..]}.
-     *
-     * @return {scale, min} with min the amount subtracted (>= 0)
+     * levels go to {@code levels[lo ..]}, the scale to {@code fit[0]} and the min, the amount
+     * subtracted (>= 0), to {@code fit[1]}; {@code trial} is scratch for 32 levels.
      */
-    private static float[] fitScaleMin(float[] x, int o, float[] w, int nmax, int[] levels, int lo,
-                                       float rmin, float rdelta, int nstep) {
+    private static void fitScaleMin(float[] x, int o, float[] w, int nmax, int[] levels, int lo,
+                                    float rmin, float rdelta, int nstep, int[] trial, float[] fit) {
         int n = 32;
         float min = x[o], max = x[o], sumW = w[0], sumX = sumW * x[o];
         for (int i = 1; i < n; i++) {
@@ -255,7 +255,9 @@ public final class Quantize {
         if (min > 0) min = 0;
         if (max == min) {
             for (int i = 0; i < n; i++) levels[lo + i] = 0;
-            return new float[] {0f, -min};
+            fit[0] = 0f;
+            fit[1] = -min;
+            return;
         }
         float iscale = nmax / (max - min), scale = 1 / iscale, bestError = 0;
         for (int i = 0; i < n; i++) {
@@ -264,7 +266,6 @@ public final class Quantize {
             float diff = scale * l + min - x[o + i];
             bestError += w[i] * (diff * diff);
         }
-        int[] trial = new int[n];
         for (int step = 0; step <= nstep; step++) {
             iscale = (rmin + rdelta * step + nmax) / (max - min);
             float sumL = 0, sumL2 = 0, sumXL = 0;
@@ -295,7 +296,8 @@ public final class Quantize {
                 min = thisMin;
             }
         }
-        return new float[] {scale, -min};
+        fit[0] = scale;
+        fit[1] = -min;
     }
 
     /**
