@@ -50,7 +50,8 @@ public final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Format f = TrainCommand.parseEnum(Format.class, format, "--format");
-        try (ModelFile file = modelOptions.open()) {
+        QuantRecipe recipe = modelOptions.quantize == null ? null : QuantRecipe.parse(modelOptions.quantize);
+        try (ModelFile file = modelOptions.open(false)) {
             LlamaWeights w = file.weights();
             if (exitLayer != null) {
                 if (exitLayer < 1 || exitLayer > w.config.nLayers()) {
@@ -58,6 +59,8 @@ public final class ExportCommand implements Callable<Integer> {
                 }
                 w = w.subModel(exitLayer);
             }
+            // after choosing the sub-model, so that a mix picks its layers among the ones written
+            if (recipe != null) w = w.convertMatrices(recipe, file.arena());
             String vocabularyNote = ""; // gguf says whether the file carries a vocabulary
             switch (f) {
                 case HF -> {
@@ -70,8 +73,7 @@ public final class ExportCommand implements Callable<Integer> {
                 }
                 case GGUF -> {
                     VocabularyChoice v = ggufVocabulary(file);
-                    Integer fileType = modelOptions.quantize != null ? Integer.valueOf(QuantRecipe.parse(modelOptions.quantize).fileType())
-                            : sourceFileType(file);
+                    Integer fileType = recipe != null ? Integer.valueOf(recipe.fileType()) : sourceFileType(file);
                     GgufWriter.write(out, w, file.ropeFreqDivisors(), v.vocabulary(), fileType);
                     vocabularyNote = v.note();
                 }

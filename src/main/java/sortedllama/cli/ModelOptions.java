@@ -42,13 +42,18 @@ final class ModelOptions {
     String quantize;
 
     ModelFile open() {
+        return open(true);
+    }
+
+    /** The model, its matrices converted by --quantize only when {@code convert} (export converts a sub-model itself). */
+    ModelFile open(boolean convert) {
         if (threads != null) {
             if (threads < 1) throw new BadInputException("--threads must be at least 1, got " + threads);
             Parallel.setThreads(threads);
         }
         QuantRecipe recipe = quantize == null ? null : QuantRecipe.parse(quantize);
         ModelFile file = ModelLoader.open(model);
-        if (recipe == null) return file;
+        if (recipe == null || !convert) return file;
         try {
             return converted(file, recipe);
         } catch (RuntimeException e) {

@@ -60,6 +60,24 @@ class QuantizeCliTest {
         assertTrue(loaded.out().contains("matrices converted to Q6_K") && loaded.out().contains("Q8_0 "), loaded.out());
     }
 
+    /** A sub-model's mix picks its layers among the ones written: layer 1 is the last of 2 (more bits), not of 4. */
+    @Test
+    void aSubModelsMixCountsItsOwnLayers(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("sub.gguf");
+        Run r = CliTest.run("export", "--model", CliTest.fixture("tied_gguf_f32.gguf"), "--format", "gguf", "--quantize", "Q4_K_M",
+                "--exit-layer", "2", "--out", out.toString());
+        assertEquals(0, r.status(), r.err());
+        try (ModelFile f = ModelLoader.open(out)) {
+            // rows of 64 values: Q4_K falls back to Q5_0, Q6_K (more bits) to Q8_0, the tied head's Q6_K to Q8_0
+            assertEquals(DType.Q5_0, f.tensors().get("blk.0.attn_v.weight").type());
+            assertEquals(DType.Q8_0, f.tensors().get("blk.1.attn_v.weight").type());
+            assertEquals(DType.Q8_0, f.tensors().get("blk.1.ffn_down.weight").type());
+            assertEquals(DType.Q5_0, f.tensors().get("blk.1.attn_q.weight").type());
+            assertEquals(DType.Q8_0, f.tensors().get("token_embd.weight").type());
+            assertEquals("15", f.metadata().get("general.file_type"));
+        }
+    }
+
     @Test
     void unknownValuesAreRefusedWithTheList() throws Exception {
         Run r = CliTest.run("info", "--model", CliTest.fixture("tied_gguf_f32.gguf"), "--quantize", "Q3_K");
