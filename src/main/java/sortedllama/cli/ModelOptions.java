@@ -21,8 +21,8 @@ final class ModelOptions {
     Path model;
 
     @Option(names = "--tokenizer", paramLabel = "PATH",
-            description = "Tokenizer: SentencePiece tokenizer.model, llama2.c tokenizer.bin or Hugging Face "
-                    + "tokenizer.json. Default: the vocabulary embedded in a GGUF file, or tokenizer.json, "
+            description = "Tokenizer: SentencePiece tokenizer.model, llama2.c tokenizer.bin, Hugging Face "
+                    + "tokenizer.json, or a GGUF file (its embedded vocabulary). Default: the vocabulary embedded in a GGUF file, or tokenizer.json, "
                     + "tokenizer.model or tokenizer.bin beside the model.")
     Path tokenizer;
 
