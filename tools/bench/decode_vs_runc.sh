@@ -3,17 +3,20 @@
 # same threads, random-weight models shaped like stories15M and stories110M.
 #
 # usage: tools/bench/decode_vs_runc.sh LLAMA2C_DIR [WORK_DIR]
-#   LLAMA2C_DIR holds run.c and runq.c from karpathy/llama2.c (not part of this repository);
-#   they are built here with -O3 -march=native -fopenmp. WORK_DIR (default /tmp/sorted-llama-bench)
-#   receives the binaries and the model files (about 700 MB). Prints one line per configuration.
+#   LLAMA2C_DIR holds run.c, runq.c and the Makefile of karpathy/llama2.c (not part of this repository);
+#   they are built here by llama2.c's own fastest target, `make runomp` (-Ofast -fopenmp -march=native),
+#   in a copy under WORK_DIR (default /tmp/sorted-llama-bench), which also receives the model files
+#   (about 700 MB). Prints one line per configuration.
 set -euo pipefail
 src=$(cd "$1" && pwd)
 work=${2:-/tmp/sorted-llama-bench}
 here=$(cd "$(dirname "$0")/../.." && pwd)
 threads=$(nproc)
 mkdir -p "$work"
-gcc -O3 -march=native -fopenmp -o "$work/run" "$src/run.c" -lm
-gcc -O3 -march=native -fopenmp -o "$work/runq" "$src/runq.c" -lm
+mkdir -p "$work/llama2c"
+cp "$src/run.c" "$src/runq.c" "$src/Makefile" "$work/llama2c/"
+make -s -C "$work/llama2c" runomp
+cp "$work/llama2c/run" "$work/llama2c/runq" "$work/"
 tok="$here/../shared/data/llama2-tokenizer/tokenizer.bin"
 [ -f "$tok" ] || { echo "needs ../shared/data/llama2-tokenizer/tokenizer.bin for run.c" >&2; exit 2; }
 
