@@ -25,6 +25,12 @@
 #include <math.h>
 
 #define KERNEL __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,avx512dq")))
+/*
+ * Rows are read once per token, mostly from L3 (or DRAM): the hardware prefetcher alone kept a Q8_0
+ * row product at 11 GB/s across a 110M model's matrices, against 31 GB/s when the same matrix sat in
+ * L2. Asking for the bytes 2 KiB ahead brings it to 22 GB/s (1 KiB: 21, 512: 16, 4 KiB: 22).
+ */
+#define PREFETCH_AHEAD 2048
 
 /* ggml_type ids of the weight types served here */
 enum { F32 = 0, F16 = 1, BF16 = 30, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14,
@@ -100,6 +106,11 @@ void sl_quantize_a256(const float *x, int n, a256_t *out) {
 
 /* ---- helpers ---- */
 
+/* prefetch the cache lines of the block that lies PREFETCH_AHEAD bytes past this one */
+static inline void prefetch_ahead(const uint8_t *w, int bytes) {
+    for (int o = 0; o < bytes; o += 64) _mm_prefetch((const char *) w + PREFETCH_AHEAD + o, _MM_HINT_T0);
+}
+
 static inline KERNEL float half(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, 2);
@@ -160,6 +171,7 @@ static KERNEL float dot_signed32(int type, const uint8_t *w, const a32_t *x, int
     const __m256i levels = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) IQ4_LEVELS));
     __m256 acc = _mm256_setzero_ps();
     for (int b = 0; b < blocks; b++, w += bytes) {
+        prefetch_ahead(w, bytes);
         __m256i q;
         switch (type) {
             case Q8_0: q = load32(w + 2); break;
@@ -179,6 +191,7 @@ static KERNEL float dot_offset32(int type, const uint8_t *w, const a32_t *x, int
     __m256 acc = _mm256_setzero_ps();
     float mins = 0;
     for (int b = 0; b < blocks; b++, w += bytes) {
+        prefetch_ahead(w, bytes);
         __m256i q = type == Q4_1 ? nibbles32(w + 4) : _mm256_or_si256(nibbles32(w + 8), bits_to_bytes(w + 4, 0x10));
         __m256i ip = dot_u8(q, load32(x[b].q));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(ip), _mm256_set1_ps(half(w) * x[b].d), acc);
@@ -216,6 +229,7 @@ static KERNEL float dot_q4k_q5k(int five, const uint8_t *w, const a256_t *x, int
     const __m256i low = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     float sum = 0;
     for (int b = 0; b < blocks; b++, w += bytes, x++) {
+        prefetch_ahead(w, bytes);
         const uint8_t *scales = w + 4, *qh = w + 16, *qs = w + (five ? 48 : 16);
         __m256i high = five ? load32(qh) : _mm256_setzero_si256();
         __m256i isum = _mm256_setzero_si256();
@@ -240,6 +254,7 @@ static KERNEL float dot_q6k(const uint8_t *w, const a256_t *x, int blocks) {
     const __m256i low = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
     float sum = 0;
     for (int b = 0; b < blocks; b++, w += 210, x++) {
+        prefetch_ahead(w, 210);
         const int8_t *sc = (const int8_t *) (w + 192);
         __m256i isum = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
@@ -271,6 +286,7 @@ static KERNEL float dot_q3k(const uint8_t *w, const a256_t *x, int blocks) {
     const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
     float sum = 0;
     for (int b = 0; b < blocks; b++, w += 110, x++) {
+        prefetch_ahead(w, 110);
         int8_t sc[16];
         q3k_scales(w + 96, sc);
         __m256i hm = load32(w), isum = _mm256_setzero_si256();
@@ -294,6 +310,7 @@ static KERNEL float dot_q2k(const uint8_t *w, const a256_t *x, int blocks) {
     const __m256i three = _mm256_set1_epi8(3);
     float sum = 0;
     for (int b = 0; b < blocks; b++, w += 84, x++) {
+        prefetch_ahead(w, 84);
         const uint8_t *scales = w;
         __m256i isum = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
@@ -317,6 +334,7 @@ static KERNEL float dot_iq4xs(const uint8_t *w, const a256_t *x, int blocks) {
     const __m256i levels = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) IQ4_LEVELS));
     float sum = 0;
     for (int b = 0; b < blocks; b++, w += 136, x++) {
+        prefetch_ahead(w, 136);
         int scalesH = w[2] | (w[3] << 8);
         __m256i isum = _mm256_setzero_si256();
         for (int j = 0; j < 8; j++) {
@@ -357,7 +375,9 @@ static inline KERNEL float scalar_weight(int type, const uint8_t *w, int i) {
 static KERNEL float dot_float(int type, const uint8_t *w, const float *x, int n) {
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     int i = 0;
+    const int size = type == F32 ? 4 : 2;
     for (; i + 64 <= n; i += 64) {
+        prefetch_ahead(w + (int64_t) size * i, 64 * size);
         a0 = _mm512_fmadd_ps(load16(type, w, i), _mm512_loadu_ps(x + i), a0);
         a1 = _mm512_fmadd_ps(load16(type, w, i + 16), _mm512_loadu_ps(x + i + 16), a1);
         a2 = _mm512_fmadd_ps(load16(type, w, i + 32), _mm512_loadu_ps(x + i + 32), a2);
