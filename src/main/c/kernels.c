@@ -163,6 +163,41 @@ static inline KERNEL __m256i scale_halves(__m256i v, int a, int b) {
     return _mm256_mullo_epi32(v, _mm256_set_m128i(_mm_set1_epi32(b), _mm_set1_epi32(a)));
 }
 
+/* ---- unpacking, shared by the dot products and the expansion to floats: 32 unsigned values per vector ---- */
+
+/* bits [shift, shift + width) of every byte, moved to bit `at` */
+static inline KERNEL __m256i bit_field(__m256i v, int shift, int width, int at) {
+    __m256i field = _mm256_and_si256(_mm256_srli_epi16(v, shift), _mm256_set1_epi8((char) ((1 << width) - 1)));
+    return at ? _mm256_slli_epi16(field, at) : field;
+}
+
+/* Q4_K/Q5_K: sub-blocks 2p (low nibbles of qs[32p..]) and 2p+1 (high nibbles), fifth bits from qh's bits 2p, 2p+1 */
+static inline KERNEL void q45k_pair(const uint8_t *qs, __m256i high, int five, int p, __m256i *q0, __m256i *q1) {
+    __m256i packed = load32(qs + 32 * p);
+    *q0 = bit_field(packed, 0, 4, 0);
+    *q1 = bit_field(packed, 4, 4, 0);
+    if (five) {
+        *q0 = _mm256_or_si256(*q0, bit_field(high, 2 * p, 1, 4));
+        *q1 = _mm256_or_si256(*q1, bit_field(high, 2 * p + 1, 1, 4));
+    }
+}
+
+/* Q6_K: values 128h + 32k + l (l < 32) as 6-bit unsigned q (stored value q - 32) */
+static inline KERNEL __m256i q6k_values(const uint8_t *w, int h, int k) {
+    __m256i src = load32(w + 64 * h + 32 * (k & 1)), qh = load32(w + 128 + 32 * h);
+    return _mm256_or_si256(bit_field(src, 4 * (k >> 1), 4, 0), bit_field(qh, 2 * k, 2, 4));
+}
+
+/* Q3_K: values 128h + 32j + l as 3-bit unsigned q (stored value q - 4: a clear high bit subtracts 4) */
+static inline KERNEL __m256i q3k_values(const uint8_t *w, int h, int j) {
+    return _mm256_or_si256(bit_field(load32(w + 32 + 32 * h), 2 * j, 2, 0), bit_field(load32(w), 4 * h + j, 1, 2));
+}
+
+/* Q2_K: values 128h + 32j + l as 2-bit unsigned q */
+static inline KERNEL __m256i q2k_values(const uint8_t *w, int h, int j) {
+    return bit_field(load32(w + 16 + 32 * h), 2 * j, 2, 0);
+}
+
 /* ---- 32-value block types, against A32 activations ---- */
 
 /* Q8_0, Q4_0, Q5_0, IQ4_NL: signed values times one scale. */
@@ -226,50 +261,21 @@ static inline KERNEL __m256i scaled_bsums(const int8_t *scales16, const a256_t *
 
 static KERNEL float dot_q4k_q5k(int five, const uint8_t *w, const a256_t *x, int blocks) {
     const int bytes = five ? 176 : 144;
-    const __m256i low = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     float sum = 0;
     for (int b = 0; b < blocks; b++, w += bytes, x++) {
         prefetch_ahead(w, bytes);
-        const uint8_t *scales = w + 4, *qh = w + 16, *qs = w + (five ? 48 : 16);
-        __m256i high = five ? load32(qh) : _mm256_setzero_si256();
+        const uint8_t *scales = w + 4, *qs = w + (five ? 48 : 16);
+        __m256i high = five ? load32(w + 16) : _mm256_setzero_si256();
         __m256i isum = _mm256_setzero_si256();
         for (int p = 0; p < 4; p++) {
-            __m256i packed = load32(qs + 32 * p);
-            __m256i q0 = _mm256_and_si256(packed, low), q1 = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low);
-            if (five) {
-                q0 = _mm256_or_si256(q0, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2 * p), one), 4));
-                q1 = _mm256_or_si256(q1, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2 * p + 1), one), 4));
-            }
+            __m256i q0, q1;
+            q45k_pair(qs, high, five, p, &q0, &q1);
             isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(dot_u8(q0, load32(x->q + 64 * p)), _mm256_set1_epi32(k_scale(scales, 2 * p))));
             isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(dot_u8(q1, load32(x->q + 64 * p + 32)), _mm256_set1_epi32(k_scale(scales, 2 * p + 1))));
         }
         float dx = x->d;
         sum += half(w) * dx * (float) hsum_i32(isum);
         sum -= half(w + 2) * dx * (float) mins_by_32(scales, x);
-    }
-    return sum;
-}
-
-static KERNEL float dot_q6k(const uint8_t *w, const a256_t *x, int blocks) {
-    const __m256i low = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
-    float sum = 0;
-    for (int b = 0; b < blocks; b++, w += 210, x++) {
-        prefetch_ahead(w, 210);
-        const int8_t *sc = (const int8_t *) (w + 192);
-        __m256i isum = _mm256_setzero_si256();
-        for (int h = 0; h < 2; h++) {
-            __m256i ql0 = load32(w + 64 * h), ql1 = load32(w + 64 * h + 32), qh = load32(w + 128 + 32 * h);
-            for (int k = 0; k < 4; k++) {
-                __m256i src = (k & 1) ? ql1 : ql0;
-                __m256i nib = _mm256_and_si256(k >> 1 ? _mm256_srli_epi16(src, 4) : src, low);
-                __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), three), 4);
-                __m256i ip = dot_u8(_mm256_or_si256(nib, hb), load32(x->q + 128 * h + 32 * k));
-                isum = _mm256_add_epi32(isum, scale_halves(ip, sc[8 * h + 2 * k], sc[8 * h + 2 * k + 1]));
-            }
-        }
-        /* values are q - 32: remove 32 * scale_j * (sum of sub-block j's activations) */
-        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(scaled_bsums(sc, x), 5));
-        sum += half(w + 208) * x->d * (float) hsum_i32(isum);
     }
     return sum;
 }
@@ -282,42 +288,43 @@ static inline void q3k_scales(const uint8_t *s, int8_t *out) {
     }
 }
 
-static KERNEL float dot_q3k(const uint8_t *w, const a256_t *x, int blocks) {
-    const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+/*
+ * Q6_K and Q3_K: 16 sub-blocks of 16 with signed 8-bit scales, values stored as unsigned q minus an
+ * offset (32 for Q6_K's 6 bits; 4 for Q3_K, whose clear high bit subtracts 4): the unsigned products
+ * first, then offset * scale_j * (sum of sub-block j's activations) off, all in integers.
+ */
+static KERNEL float dot_offset16(int type, const uint8_t *w, const a256_t *x, int blocks) {
+    const int six = type == Q6_K, bytes = six ? 210 : 110, d_at = six ? 208 : 108, offset_bits = six ? 5 : 2;
     float sum = 0;
-    for (int b = 0; b < blocks; b++, w += 110, x++) {
-        prefetch_ahead(w, 110);
+    for (int b = 0; b < blocks; b++, w += bytes, x++) {
+        prefetch_ahead(w, bytes);
         int8_t sc[16];
-        q3k_scales(w + 96, sc);
-        __m256i hm = load32(w), isum = _mm256_setzero_si256();
+        if (six) memcpy(sc, w + 192, 16);
+        else q3k_scales(w + 96, sc);
+        __m256i isum = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
-            __m256i qs = load32(w + 32 + 32 * h);
             for (int j = 0; j < 4; j++) {
-                __m256i q2 = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three);
-                __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + j), one), 2);
-                __m256i ip = dot_u8(_mm256_or_si256(q2, hb), load32(x->q + 128 * h + 32 * j));
+                __m256i q = six ? q6k_values(w, h, j) : q3k_values(w, h, j);
+                __m256i ip = dot_u8(q, load32(x->q + 128 * h + 32 * j));
                 isum = _mm256_add_epi32(isum, scale_halves(ip, sc[8 * h + 2 * j], sc[8 * h + 2 * j + 1]));
             }
         }
-        /* stored as q + 4 (the high bit set means no subtraction): remove 4 * scale_j * xsum_j */
-        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(scaled_bsums(sc, x), 2));
-        sum += half(w + 108) * x->d * (float) hsum_i32(isum);
+        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(scaled_bsums(sc, x), offset_bits));
+        sum += half(w + d_at) * x->d * (float) hsum_i32(isum);
     }
     return sum;
 }
 
 static KERNEL float dot_q2k(const uint8_t *w, const a256_t *x, int blocks) {
-    const __m256i three = _mm256_set1_epi8(3);
     float sum = 0;
     for (int b = 0; b < blocks; b++, w += 84, x++) {
         prefetch_ahead(w, 84);
         const uint8_t *scales = w;
         __m256i isum = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
-            __m256i qs = load32(w + 16 + 32 * h);
             for (int j = 0; j < 4; j++) {
                 int s = 8 * h + 2 * j;
-                __m256i ip = dot_u8(_mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three), load32(x->q + 128 * h + 32 * j));
+                __m256i ip = dot_u8(q2k_values(w, h, j), load32(x->q + 128 * h + 32 * j));
                 isum = _mm256_add_epi32(isum, scale_halves(ip, scales[s] & 0x0F, scales[s + 1] & 0x0F));
             }
         }
@@ -407,8 +414,7 @@ static KERNEL float dot_row(int type, const uint8_t *w, const void *x, int cols)
         case Q4_1: case Q5_1: return dot_offset32(type, w, x, cols / 32);
         case Q4_K: return dot_q4k_q5k(0, w, x, cols / 256);
         case Q5_K: return dot_q4k_q5k(1, w, x, cols / 256);
-        case Q6_K: return dot_q6k(w, x, cols / 256);
-        case Q3_K: return dot_q3k(w, x, cols / 256);
+        case Q6_K: case Q3_K: return dot_offset16(type, w, x, cols / 256);
         case Q2_K: return dot_q2k(w, x, cols / 256);
         case IQ4_XS: return dot_iq4xs(w, x, cols / 256);
         case F32: case F16: case BF16: return dot_float(type, w, x, cols);
@@ -453,7 +459,6 @@ static inline KERNEL void put16x2(unpacked_t *u, int at, __m256i q, float scale0
 }
 
 static KERNEL void unpack(int type, const uint8_t *w, unpacked_t *u) {
-    const __m256i low = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1), three = _mm256_set1_epi8(3);
     const __m256i levels = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *) IQ4_LEVELS));
     switch (type) {
         case Q8_0: put32(u, 0, load32(w + 2), half(w), 0); break;
@@ -465,27 +470,10 @@ static KERNEL void unpack(int type, const uint8_t *w, unpacked_t *u) {
         case Q2_K: {
             float d = half(w + 80), dmin = half(w + 82);
             for (int h = 0; h < 2; h++) {
-                __m256i qs = load32(w + 16 + 32 * h);
                 for (int j = 0; j < 4; j++) {
                     int s = 8 * h + 2 * j;
-                    put16x2(u, 128 * h + 32 * j, _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three), d * (w[s] & 0x0F), d * (w[s + 1] & 0x0F),
+                    put16x2(u, 128 * h + 32 * j, q2k_values(w, h, j), d * (w[s] & 0x0F), d * (w[s + 1] & 0x0F),
                             -(dmin * (w[s] >> 4)), -(dmin * (w[s + 1] >> 4)));
-                }
-            }
-            break;
-        }
-        case Q3_K: {
-            int8_t sc[16];
-            q3k_scales(w + 96, sc);
-            float d = half(w + 108);
-            __m256i hm = load32(w);
-            for (int h = 0; h < 2; h++) {
-                __m256i qs = load32(w + 32 + 32 * h);
-                for (int j = 0; j < 4; j++) {
-                    __m256i q2 = _mm256_and_si256(_mm256_srli_epi16(qs, 2 * j), three);
-                    __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + j), one), 2);
-                    int s = 8 * h + 2 * j;
-                    put16x2(u, 128 * h + 32 * j, _mm256_sub_epi8(_mm256_or_si256(q2, hb), _mm256_set1_epi8(4)), d * sc[s], d * sc[s + 1], 0, 0);
                 }
             }
             break;
@@ -496,28 +484,25 @@ static KERNEL void unpack(int type, const uint8_t *w, unpacked_t *u) {
             const uint8_t *scales = w + 4, *qs = w + (five ? 48 : 16);
             __m256i high = five ? load32(w + 16) : _mm256_setzero_si256();
             for (int p = 0; p < 4; p++) {
-                __m256i packed = load32(qs + 32 * p);
-                __m256i q0 = _mm256_and_si256(packed, low), q1 = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low);
-                if (five) {
-                    q0 = _mm256_or_si256(q0, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2 * p), one), 4));
-                    q1 = _mm256_or_si256(q1, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(high, 2 * p + 1), one), 4));
-                }
+                __m256i q0, q1;
+                q45k_pair(qs, high, five, p, &q0, &q1);
                 put32(u, 64 * p, q0, d * k_scale(scales, 2 * p), -(dmin * k_min(scales, 2 * p)));
                 put32(u, 64 * p + 32, q1, d * k_scale(scales, 2 * p + 1), -(dmin * k_min(scales, 2 * p + 1)));
             }
             break;
         }
-        case Q6_K: {
-            const int8_t *sc = (const int8_t *) (w + 192);
-            float d = half(w + 208);
+        case Q3_K: case Q6_K: { /* as dot_offset16 reads them */
+            const int six = type == Q6_K;
+            int8_t sc[16];
+            if (six) memcpy(sc, w + 192, 16);
+            else q3k_scales(w + 96, sc);
+            float d = half(w + (six ? 208 : 108));
+            __m256i offset = _mm256_set1_epi8(six ? 32 : 4);
             for (int h = 0; h < 2; h++) {
-                __m256i ql0 = load32(w + 64 * h), ql1 = load32(w + 64 * h + 32), qh = load32(w + 128 + 32 * h);
-                for (int k = 0; k < 4; k++) {
-                    __m256i src = (k & 1) ? ql1 : ql0;
-                    __m256i nib = _mm256_and_si256(k >> 1 ? _mm256_srli_epi16(src, 4) : src, low);
-                    __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), three), 4);
-                    int s = 8 * h + 2 * k;
-                    put16x2(u, 128 * h + 32 * k, _mm256_sub_epi8(_mm256_or_si256(nib, hb), _mm256_set1_epi8(32)), d * sc[s], d * sc[s + 1], 0, 0);
+                for (int j = 0; j < 4; j++) {
+                    int s = 8 * h + 2 * j;
+                    __m256i q = six ? q6k_values(w, h, j) : q3k_values(w, h, j);
+                    put16x2(u, 128 * h + 32 * j, _mm256_sub_epi8(q, offset), d * sc[s], d * sc[s + 1], 0, 0);
                 }
             }
             break;
