@@ -27,10 +27,13 @@ public final class ActivationBlocks {
     /** {@code x[0 .. n)} rounded to 8-bit blocks of {@code block} values and expanded back to floats (a new array). */
     public static float[] roundTrip(int block, float[] x, int n) {
         float[] out = new float[n];
-        for (int start = 0; start + block <= n; start += block) {
-            if (block == 32) roundTrip32(x, start, out);
-            else roundTrip256(x, start, out);
-        }
+        // blocks are independent: for a prefill's inputs (hundreds of vectors) the cores share them
+        Parallel.forRange(n / block, 64, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                if (block == 32) roundTrip32(x, b * block, out);
+                else roundTrip256(x, b * block, out);
+            }
+        });
         return out;
     }
 

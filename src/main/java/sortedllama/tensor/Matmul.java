@@ -36,15 +36,8 @@ public final class Matmul {
         boolean blas = regime == Regime.BLAS || (regime == Regime.AUTO && tokens >= BLAS_MIN_TOKENS);
         if (!blas) {
             rowAtATime(new Tensor[] {w}, x, tokens, new float[][] {out});
-        } else if (w.type() == DType.F32) {
-            int rows = w.rows(), cols = w.cols();
-            MemorySegment xSeg = MemorySegment.ofArray(x), outSeg = MemorySegment.ofArray(out);
-            Parallel.forRange(rows, Math.max(16, MIN_WORK_PER_THREAD / (cols * tokens)), (from, to) -> Blas.sgemm(tokens, to - from,
-                    cols, 1f, xSeg, cols, w.data().asSlice(4L * from * cols, 4L * (to - from) * cols), cols, true, 0f,
-                    outSeg.asSlice(4L * from), rows));
         } else {
-            int block = ActivationBlocks.blockFor(w.type());
-            blasOnDecodedTiles(w, block == 0 ? x : ActivationBlocks.roundTrip(block, x, tokens * w.cols()), tokens, out);
+            sgemm(w, sgemmInput(w, x, tokens, new float[257][]), tokens, out);
         }
     }
 
@@ -52,16 +45,38 @@ public final class Matmul {
      * {@code outs[m] = ws[m] x} for matrices that share their input (a layer's Q, K and V; its gate
      * and up projections): below sgemm's range their rows are shared out over the cores as one range,
      * one hand-off instead of one per matrix (each hand-off costs about a microsecond, and a decoding
-     * step of a small model multiplies matrices that take only a few).
+     * step of a small model multiplies matrices that take only a few); in it, the input is rounded
+     * to 8-bit blocks once for the matrices that take it so.
      */
     public static void applyEach(Tensor[] ws, float[] x, int tokens, float[][] outs) {
         for (Tensor w : ws) {
             if (w.cols() != ws[0].cols()) throw new IllegalArgumentException("matrices of one input must have the same columns: " + w.shapeString());
         }
         if (tokens >= BLAS_MIN_TOKENS) {
-            for (int m = 0; m < ws.length; m++) apply(ws[m], x, tokens, outs[m]);
+            float[][] rounded = new float[257][];
+            for (int m = 0; m < ws.length; m++) sgemm(ws[m], sgemmInput(ws[m], x, tokens, rounded), tokens, outs[m]);
         } else {
             rowAtATime(ws, x, tokens, outs);
+        }
+    }
+
+    /** The input sgemm multiplies {@code w} with: x, or x rounded to 8-bit blocks (made once per block size into {@code rounded}). */
+    private static float[] sgemmInput(Tensor w, float[] x, int tokens, float[][] rounded) {
+        int block = ActivationBlocks.blockFor(w.type());
+        if (block == 0) return x;
+        if (rounded[block] == null) rounded[block] = ActivationBlocks.roundTrip(block, x, tokens * w.cols());
+        return rounded[block];
+    }
+
+    private static void sgemm(Tensor w, float[] x, int tokens, float[] out) {
+        if (w.type() == DType.F32) {
+            int rows = w.rows(), cols = w.cols();
+            MemorySegment xSeg = MemorySegment.ofArray(x), outSeg = MemorySegment.ofArray(out);
+            Parallel.forRange(rows, Math.max(16, MIN_WORK_PER_THREAD / (cols * tokens)), (from, to) -> Blas.sgemm(tokens, to - from,
+                    cols, 1f, xSeg, cols, w.data().asSlice(4L * from * cols, 4L * (to - from) * cols), cols, true, 0f,
+                    outSeg.asSlice(4L * from), rows));
+        } else {
+            blasOnDecodedTiles(w, x, tokens, out);
         }
     }
 
