@@ -1,6 +1,8 @@
 /*
- * Integer dot products of quantized weight rows with quantized activations, called from Java
- * through FFM (sortedllama.tensor.NativeKernels). Why C: the speed of decoding quantized weights
+ * Row products for decoding and few-token verification, called from Java through FFM
+ * (sortedllama.tensor.NativeKernels): integer dot products of quantized weight rows with quantized
+ * activations; float32/F16/BF16 rows with four float32 accumulators; and the expansion of quantized
+ * rows to floats for prefill's sgemm. Why C: the speed of decoding quantized weights
  * comes from AVX512-VNNI's vpdpbusd (64 byte products summed into 16 ints in one instruction),
  * which the Vector API does not expose; without it a 4-bit row costs more in instructions than in
  * memory traffic.
@@ -11,7 +13,9 @@
  *     values, one float scale, and the sums of each 16) for the 256-value "K" types;
  *   - per weight block the integer dot product is exact; the block's scales then apply in float:
  *     d_w * d_x * isum (minus dmin_w * d_x * sum(min_j * xsum_j) for types with mins).
- * Block layouts are documented in Dequantize.java, whose scalar decoders define them.
+ * Block layouts are documented in Dequantize.java, whose scalar decoders define them. The sections
+ * below: activation quantization, helpers, unpacking (shared by products and expansion), 32-value
+ * types, K types, float types, the entry points, the expansion.
  *
  * Every vector of a few-token product goes through exactly the code one vector does (batch
  * invariance: a position verified with others gets the bits it gets alone).
