@@ -581,8 +581,8 @@ static int has_min(int type) {
 
 /* rows [r0, r1) of w as floats: row r at dst + (r - r0) * dst_stride */
 KERNEL void sl_dequantize(int type, const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1, float *dst, int64_t dst_stride) {
-    const int block = sl_activation_block(type), bytes = block == 256 ? (type == Q2_K ? 84 : type == Q3_K ? 110 : type == Q4_K ? 144
-        : type == Q5_K ? 176 : type == Q6_K ? 210 : 136) : (type == Q8_0 ? 34 : type == Q4_1 ? 20 : type == Q5_0 ? 22 : type == Q5_1 ? 24 : 18);
+    const int block = sl_activation_block(type);
+    const int64_t bytes = row_bytes / (cols / block); /* one block's bytes: the row is a whole number of them */
     const int mins = has_min(type);
     unpacked_t u;
     for (int r = r0; r < r1; r++) {

@@ -1,6 +1,8 @@
 package sortedllama.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * {@code out[t, r] = sum_c x[t, c] * W[r, c]} for a weight matrix W [rows, cols] in any {@link DType}
@@ -37,7 +39,7 @@ public final class Matmul {
         if (!blas) {
             rowAtATime(new Tensor[] {w}, x, tokens, new float[][] {out});
         } else {
-            sgemm(w, sgemmInput(w, x, tokens, new float[257][]), tokens, out);
+            sgemm(w, roundedInput(w, x, tokens, new HashMap<>()), tokens, out);
         }
     }
 
@@ -53,19 +55,21 @@ public final class Matmul {
             if (w.cols() != ws[0].cols()) throw new IllegalArgumentException("matrices of one input must have the same columns: " + w.shapeString());
         }
         if (tokens >= BLAS_MIN_TOKENS) {
-            float[][] rounded = new float[257][];
-            for (int m = 0; m < ws.length; m++) sgemm(ws[m], sgemmInput(ws[m], x, tokens, rounded), tokens, outs[m]);
+            Map<Integer, float[]> rounded = new HashMap<>();
+            for (int m = 0; m < ws.length; m++) sgemm(ws[m], roundedInput(ws[m], x, tokens, rounded), tokens, outs[m]);
         } else {
             rowAtATime(ws, x, tokens, outs);
         }
     }
 
-    /** The input sgemm multiplies {@code w} with: x, or x rounded to 8-bit blocks (made once per block size into {@code rounded}). */
-    private static float[] sgemmInput(Tensor w, float[] x, int tokens, float[][] rounded) {
+    /**
+     * The float input the Java kernels and sgemm multiply {@code w} with: x, or for quantized weights x
+     * rounded to 8-bit blocks ({@link ActivationBlocks}), made once per block size into {@code byBlock}.
+     */
+    private static float[] roundedInput(Tensor w, float[] x, int tokens, Map<Integer, float[]> byBlock) {
         int block = ActivationBlocks.blockFor(w.type());
         if (block == 0) return x;
-        if (rounded[block] == null) rounded[block] = ActivationBlocks.roundTrip(block, x, tokens * w.cols());
-        return rounded[block];
+        return byBlock.computeIfAbsent(block, b -> ActivationBlocks.roundTrip(b, x, tokens * w.cols()));
     }
 
     private static void sgemm(Tensor w, float[] x, int tokens, float[] out) {
@@ -115,19 +119,12 @@ public final class Matmul {
      * made once per kind and shared by the matrices that take the same.
      */
     private static void inputs(Tensor[] ws, float[] x, int tokens, MemorySegment[] nativeInputs, float[][] javaInputs) {
-        MemorySegment[] nativeByBlock = new MemorySegment[257];
-        float[][] javaByBlock = new float[257][];
+        Map<Integer, MemorySegment> nativeByBlock = new HashMap<>();
+        Map<Integer, float[]> javaByBlock = new HashMap<>();
         for (int m = 0; m < ws.length; m++) {
             int cols = ws[m].cols(), block = NativeKernels.activationBlock(ws[m].type());
-            if (block > 0) {
-                if (nativeByBlock[block] == null) nativeByBlock[block] = NativeKernels.input(block, x, cols, tokens);
-                nativeInputs[m] = nativeByBlock[block];
-            } else {
-                block = ActivationBlocks.blockFor(ws[m].type());
-                if (block == 0) javaInputs[m] = x;
-                else javaInputs[m] = javaByBlock[block] != null ? javaByBlock[block]
-                        : (javaByBlock[block] = ActivationBlocks.roundTrip(block, x, tokens * cols));
-            }
+            if (block > 0) nativeInputs[m] = nativeByBlock.computeIfAbsent(block, b -> NativeKernels.input(b, x, cols, tokens));
+            else javaInputs[m] = roundedInput(ws[m], x, tokens, javaByBlock);
         }
     }
 

@@ -12,14 +12,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The integer kernels of {@code src/main/c/kernels.c} (built by Maven into
- * {@code target/native/libsortedllama.so}), called through FFM: quantized weight rows times
- * activations quantized to 8 bits, with AVX512-VNNI. Why native: see kernels.c.
+ * The kernels of {@code src/main/c/kernels.c} (built by Maven into {@code target/native/libsortedllama.so}),
+ * called through FFM: row products for one to a few vectors (block-quantized rows against inputs
+ * rounded to 8-bit blocks, with AVX512-VNNI integer dot products; F32/F16/BF16 rows against float32
+ * inputs), and quantized rows expanded to floats for sgemm. Why native: see kernels.c.
  *
- * <p>Used by {@link Matmul} for products of one to a few vectors with block-quantized weights when
- * the library loaded and the CPU has the instructions; otherwise (no C compiler at build time,
- * another CPU, or {@code -Dsortedllama.native=false}) the Vector API kernels of {@link WeightRows}
- * serve every type, and {@link #why()} says why.
+ * <p>Used by {@link Matmul} when the library loaded and the CPU has the instructions; otherwise (no C
+ * compiler at build time, another CPU, or {@code -Dsortedllama.native=false}) the Vector API kernels
+ * of {@link WeightRows} serve every type, and {@link #why()} says why.
  */
 public final class NativeKernels {
     private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256;

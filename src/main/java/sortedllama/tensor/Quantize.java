@@ -83,8 +83,8 @@ public final class Quantize {
             case Q6_K -> {
                 for (int b = 0; b < blocks; b++) q6K(values, 256 * b, dst, 210L * b);
             }
-            case Q2_K, Q3_K, IQ4_NL, IQ4_XS -> throw new IllegalArgumentException("cannot write " + type
-                    + " (only read it); writable types: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K");
+            case Q2_K, Q3_K, IQ4_NL, IQ4_XS -> throw new IllegalArgumentException("cannot write " + type + " (only read it); writable types: "
+                    + String.join(", ", java.util.Arrays.stream(DType.values()).filter(Quantize::canEncode).map(Enum::name).toList()));
         }
     }
 
@@ -332,10 +332,10 @@ public final class Quantize {
         }
         // layout (Dequantize.q6K): value l + 32k of each half, k = 0..3: low nibble in ql byte
         // l + 32 (k & 1), shifted by 4 for k >= 2; high two bits at 2k of qh byte l
+        int[] q = new int[4];
         for (int half = 0; half < 2; half++) {
             long ql = at + 64L * half, qh = at + 128 + 32L * half;
             for (int l = 0; l < 32; l++) {
-                int[] q = new int[4];
                 for (int k = 0; k < 4; k++) q[k] = levels[128 * half + 32 * k + l];
                 dst.set(ValueLayout.JAVA_BYTE, ql + l, (byte) ((q[0] & 0x0F) | ((q[2] & 0x0F) << 4)));
                 dst.set(ValueLayout.JAVA_BYTE, ql + 32 + l, (byte) ((q[1] & 0x0F) | ((q[3] & 0x0F) << 4)));

@@ -12,7 +12,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaModel;
-import sortedllama.model.RopeLayout;
 import sortedllama.model.TestModels;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Quantize;
@@ -28,7 +27,7 @@ class QuantizedDynamicInferenceTest {
 
     static LlamaModel model(DType type) {
         Assumptions.assumeTrue(Quantize.canEncode(type), type + " is read, not written (MatmulTest covers its kernels)");
-        LlamaConfig c = new LlamaConfig(256, 256, 4, 4, 2, 64, 64, 96, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
+        LlamaConfig c = TestModels.wideConfig(4, 64, 96);
         return new LlamaModel(TestModels.random(c, 7, 6f).weights().convertMatrices(type, Arena.ofAuto()));
     }
 

@@ -20,7 +20,7 @@ class BatchInvarianceTest {
     void positionsFedTogetherGetTheLogitsTheyGetOneByOne(DType type) {
         // 256-value blocks need rows of 256: the same tiny model, wider
         LlamaConfig c = type.blockSize < 256 ? TestModels.tinyConfig(3, 61, 64)
-                : new LlamaConfig(256, 256, 3, 4, 2, 64, 61, 64, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
+                : TestModels.wideConfig(3, 61, 64);
         // types we read but do not write: MatmulTest.fewVectorsGiveEachTheBitsItGetsAlone checks their kernels
         org.junit.jupiter.api.Assumptions.assumeTrue(sortedllama.tensor.Quantize.canEncode(type), type + " is read, not written");
         LlamaModel model = new LlamaModel(TestModels.random(c, 5, 4f).weights().convertMatrices(type, Arena.ofAuto()));

@@ -17,6 +17,11 @@ public final class TestModels {
         return new LlamaConfig(32, 64, layers, 4, 2, 8, vocab, context, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
     }
 
+    /** As {@link #tinyConfig}, 256 wide (hidden 256, head dim 64): every matrix row holds whole 256-value K-type blocks. */
+    public static LlamaConfig wideConfig(int layers, int vocab, int context) {
+        return new LlamaConfig(256, 256, layers, 4, 2, 64, vocab, context, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
+    }
+
     /**
      * Random weights with an untied head. {@code logitScale} sets how peaked the next-token
      * distributions are (larger = more peaked).

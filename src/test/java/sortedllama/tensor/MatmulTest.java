@@ -36,7 +36,7 @@ class MatmulTest {
         float[] out = new float[tokens * rows];
         Matmul.apply(w, x, tokens, out, regime);
 
-        assertProduct(w, RandomBlocks.asKernelsSeeThem(type, x, cols), tokens, out);
+        assertProduct(w, RandomBlocks.asKernelsSeeThem(type, x), tokens, out);
     }
 
     private static void assertProduct(Tensor w, float[] x, int tokens, float[] out) {
@@ -75,7 +75,7 @@ class MatmulTest {
         }
         float[] x = WeightRowsTest.randomValues(new Random(13), tokens * cols);
         Matmul.applyEach(ws, x, tokens, outs);
-        float[] seen = RandomBlocks.asKernelsSeeThem(type, x, cols);
+        float[] seen = RandomBlocks.asKernelsSeeThem(type, x);
         for (int m = 0; m < rows.length; m++) assertProduct(ws[m], seen, tokens, outs[m]);
     }
 

@@ -50,7 +50,7 @@ final class RandomBlocks {
     }
 
     /** The inputs as the kernels for {@code type} see them: rounded to 8-bit blocks for quantized weights ({@link ActivationBlocks}). */
-    static float[] asKernelsSeeThem(DType type, float[] x, int cols) {
+    static float[] asKernelsSeeThem(DType type, float[] x) {
         int block = ActivationBlocks.blockFor(type);
         return block == 0 ? x : ActivationBlocks.roundTrip(block, x, x.length);
     }
