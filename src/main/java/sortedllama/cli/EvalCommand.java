@@ -37,7 +37,8 @@ final class EvalCommand {
         @Mixin ModelOptions modelOptions;
 
         @Option(names = "--data", required = true, paramLabel = "PATH",
-                description = "Questions: TriviaQA JSON ({\"Data\":[{\"Question\",\"Answer\":{\"Value\",\"Aliases\"}}]}) or a JSON/JSONL list of such records.")
+                description = {"Questions: TriviaQA's official JSON ({\"Data\":[{\"Question\",\"Answer\":{\"Value\",\"Aliases\"}}]}), a JSON/JSONL list",
+                        "of such records, or Hugging Face datasets' export (the same fields in lower case: question, answer.value, answer.aliases)."})
         Path data;
 
         @Option(names = "--exits", paramLabel = "LIST", description = "Exits to evaluate (default: the model's exit set).")

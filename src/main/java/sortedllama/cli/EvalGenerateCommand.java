@@ -30,7 +30,8 @@ final class EvalGenerateCommand implements Callable<Integer> {
 
     @Option(names = "--data", required = true, paramLabel = "PATH",
             description = "Instructions: a JSON array or JSON Lines of {\"instruction\", \"input\"} (\"output\" and \"id\" optional; "
-                    + "without \"id\" a record's id is its number in the file).")
+                    + "without \"id\" a record's id is its number in the file; a blank instruction is answered when the input is not, "
+                    + "as PandaLM's 170 prompts need).")
     Path data;
 
     @Option(names = "--exits", paramLabel = "LIST", description = "Exits to answer at (default: the model's exit set).")

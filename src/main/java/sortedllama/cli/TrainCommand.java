@@ -81,7 +81,7 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Share of --data held out for validation when no --validation is given (default: ${DEFAULT-VALUE}).")
     double validationFraction;
 
-    @Option(names = "--format", required = true, paramLabel = "FMT", description = "alpaca, triviaqa, jsonl ({prompt, completion}) or text.")
+    @Option(names = "--format", required = true, paramLabel = "FMT", description = "alpaca (JSON array or JSONL), triviaqa (official file or Hugging Face's lower-case export), jsonl ({prompt, completion}) or text.")
     String format;
 
     @Option(names = "--method", paramLabel = "M", defaultValue = "sorted",

@@ -9,6 +9,11 @@ import java.util.List;
  * Alpaca's template, character for character as in tatsu-lab/stanford_alpaca's train.py (which ends
  * at "### Response:" with no newline; the README's rendering suggests one, the training code has
  * none); the output follows directly and is what the loss covers, with EOS.
+ *
+ * <p>Read as a JSON array (Stanford Alpaca's files) or JSON Lines (Hugging Face {@code datasets}'
+ * export; its extra "text" field, the filled-in template, is ignored). A blank instruction is
+ * accepted when the input says what to do: PandaLM's evaluation set has one (instruction " ", input
+ * "Truthfulness"), and its N = 170 counts it. A record with neither is refused.
  */
 public final class AlpacaFormat implements JsonRecords.RecordParser {
     private static final String WITH_INPUT = "Below is an instruction that describes a task, paired with an input that provides "
@@ -44,14 +49,22 @@ public final class AlpacaFormat implements JsonRecords.RecordParser {
         return JsonRecords.records(file, null, (record, where) -> {
             JsonNode id = record.get("id");
             String name = id != null && (id.isTextual() || id.isIntegralNumber()) ? id.asText() : Long.toString(where.record());
-            return new Instruction(name, JsonFields.nonEmptyText(record, "instruction"), JsonFields.optionalText(record, "input"));
+            String input = JsonFields.optionalText(record, "input");
+            return new Instruction(name, instruction(record, input), input);
         }, bad);
+    }
+
+    /** The instruction as written, blank or not, unless the input is blank too (then nothing asks for anything). */
+    private static String instruction(JsonNode record, String input) {
+        String instruction = JsonFields.text(record, "instruction");
+        if (instruction.isBlank() && input.isBlank()) throw new InvalidRecordException("fields \"instruction\" and \"input\" are both empty");
+        return instruction;
     }
 
     @Override
     public Example parse(JsonNode record) {
-        String instruction = JsonFields.nonEmptyText(record, "instruction");
         String input = JsonFields.optionalText(record, "input");
+        String instruction = instruction(record, input);
         String output = JsonFields.nonEmptyText(record, "output");
         return encoder.pair(prompt(instruction, input), output, List.of());
     }

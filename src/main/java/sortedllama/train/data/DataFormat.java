@@ -7,7 +7,7 @@ import java.util.List;
 public enum DataFormat {
     /** Stanford Alpaca: a JSON array (or JSON Lines) of {instruction, input, output}; see {@link AlpacaFormat}. */
     ALPACA,
-    /** TriviaQA, closed book: the official {"Data": [...]} file, or a flat array / JSON Lines of its records; see {@link TriviaQaFormat}. */
+    /** TriviaQA, closed book: the official {"Data": [...]} file, a flat array / JSON Lines of its records, or Hugging Face's lower-case export; see {@link TriviaQaFormat}. */
     TRIVIAQA,
     /** JSON Lines (or an array) of {prompt, completion}; see {@link PromptCompletionFormat}. */
     JSONL,

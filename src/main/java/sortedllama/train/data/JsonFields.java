@@ -29,6 +29,17 @@ final class JsonFields {
         return value == null || value.isNull() ? "" : asText(value, field);
     }
 
+    /**
+     * The spelling under which a record holds a field that files spell in more than one way (the
+     * official TriviaQA file's "Question", the Hugging Face export's "question"): the first of
+     * {@code spellings} present; when none is, the first, so that optional fields read as absent
+     * and a required field's error names the usual spelling.
+     */
+    static String spelling(JsonNode record, String... spellings) {
+        for (String name : spellings) if (record.has(name)) return name;
+        return spellings[0];
+    }
+
     /** An object field that must be present. */
     static JsonNode requiredObject(JsonNode record, String field) {
         JsonNode value = record.get(field);

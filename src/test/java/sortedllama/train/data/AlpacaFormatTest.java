@@ -2,12 +2,16 @@ package sortedllama.train.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static sortedllama.train.data.DataFixtures.concat;
 import static sortedllama.train.data.DataFixtures.tokenizer;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import sortedllama.train.Batch;
 
 class AlpacaFormatTest {
@@ -66,5 +70,24 @@ class AlpacaFormatTest {
             assertArrayEquals(array.get(i).tokens(), lines.get(i).tokens());
             assertEquals(array.get(i).responseStart(), lines.get(i).responseStart());
         }
+    }
+
+    @Test
+    void aBlankInstructionWithAnInputIsAnsweredLikeAnyOther() {
+        List<String> log = new ArrayList<>();
+        var instructions = AlpacaFormat.instructions(DataFixtures.resource("/train/data/instructions_blank.json"),
+                new BadRecords(BadRecordPolicy.SKIP, log::add));
+        assertEquals(List.of("1", "2", "4"), instructions.stream().map(AlpacaFormat.Instruction::id).toList());
+        assertEquals(AlpacaFormat.prompt(" ", "Honesty"), instructions.get(1).prompt(), "the template with input, the instruction as written");
+        assertEquals(1, log.size(), log.toString());
+        assertTrue(log.get(0).contains("record 3") && log.get(0).contains("\"instruction\" and \"input\" are both empty"), log.get(0));
+    }
+
+    @Test
+    void aBlankInstructionWithAnInputTrainsToo(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("blank.jsonl");
+        Files.writeString(file, "{\"instruction\": \"\", \"input\": \"Honesty\", \"output\": \"A virtue.\"}\n");
+        Example e = DataFormat.ALPACA.read(file, new ExampleEncoder(tokenizer()), new BadRecords(BadRecordPolicy.FAIL, m -> { })).get(0);
+        assertEquals(AlpacaFormat.prompt("", "Honesty"), tokenizer().decode(e.prompt()).replace("<s>", ""));
     }
 }

@@ -2,11 +2,15 @@ package sortedllama.train.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static sortedllama.train.data.DataFixtures.concat;
 import static sortedllama.train.data.DataFixtures.tokenizer;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class TriviaQaFormatTest {
 
@@ -33,14 +37,28 @@ class TriviaQaFormatTest {
         assertEquals(new TriviaQaRecord("Q?", "v", List.of("a", "v")).answers(), List.of("v", "a"));
     }
 
-    @Test
-    void flatJsonLinesReadLikeTheOfficialFile() {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"triviaqa_flat.jsonl", "triviaqa_hf.jsonl"})
+    void flatAndHuggingFaceLayoutsReadLikeTheOfficialFile(String name) {
         List<Example> official = DataFixtures.read(DataFormat.TRIVIAQA, "triviaqa_official.json");
-        List<Example> flat = DataFixtures.read(DataFormat.TRIVIAQA, "triviaqa_flat.jsonl");
-        assertEquals(official.size(), flat.size());
-        for (int i = 0; i < flat.size(); i++) {
-            assertArrayEquals(official.get(i).tokens(), flat.get(i).tokens());
-            assertEquals(official.get(i).answers(), flat.get(i).answers());
+        List<Example> other = DataFixtures.read(DataFormat.TRIVIAQA, name);
+        assertEquals(official.size(), other.size());
+        for (int i = 0; i < other.size(); i++) {
+            assertArrayEquals(official.get(i).tokens(), other.get(i).tokens());
+            // the Hugging Face file's aliases as written, not its normalized_aliases
+            assertEquals(official.get(i).answers(), other.get(i).answers());
         }
+    }
+
+    @Test
+    void normalisedAliasesStandInOnlyWhenThereAreNoAliases() {
+        Example e = DataFixtures.read(DataFormat.TRIVIAQA, "triviaqa_hf_normalized_only.json").get(0);
+        assertEquals(List.of("Saône", "saône", "river saône", "saone"), e.answers());
+    }
+
+    @Test
+    void aRecordWithNeitherSpellingNamesTheOfficialOne() {
+        var e = assertThrows(InvalidRecordException.class, () -> TriviaQaFormat.record(new ObjectMapper().readTree("{\"query\": \"Q?\"}")));
+        assertEquals("field \"Question\" is missing", e.getMessage());
     }
 }
