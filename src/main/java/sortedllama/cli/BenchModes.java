@@ -168,7 +168,8 @@ final class BenchModes {
 
     @Command(name = "adaptive", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Full-depth greedy against instance-aware early exit at several confidence thresholds:",
-                    "tokens/s, mean depth, and agreement with full-depth output."})
+                    "tokens/s, mean depth, and agreement with full-depth output (identical outputs, and the",
+                    "share of full depth's tokens reproduced before the first divergence)."})
     static final class Adaptive implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin Common common;

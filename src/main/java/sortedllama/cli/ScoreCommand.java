@@ -22,9 +22,10 @@ import sortedllama.io.ModelFile;
 import sortedllama.model.ExitSet;
 
 @Command(name = "score", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Score a text at each exit: loss, perplexity, KL from the last exit, cosine of hidden states.",
+        description = {"Score a text at each exit: loss, perplexity, KL from the last layer, cosine of hidden states.",
                 "Mean next-token cross-entropy and perplexity of a text at each exit, with the KL divergence",
-                "from the last exit's distribution and the cosine similarity of hidden states."})
+                "from the model's last layer's distribution and the cosine similarity with its hidden states",
+                "(the last layer is the reference whether or not --exits lists it)."})
 final class ScoreCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ModelOptions modelOptions;

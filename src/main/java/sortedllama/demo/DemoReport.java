@@ -73,7 +73,8 @@ public final class DemoReport {
         sb.append("Greedy decoding of 8 held-out instructions (48 tokens each) and 16 held-out questions (6 tokens each: short answers), "
                 + "against full depth in the same run (" + DemoPipeline.LONG_ANSWER_RUNS + " and " + DemoPipeline.SHORT_ANSWER_RUNS
                 + " timed runs, the modes taking turns on each prompt, each prompt's fastest run kept). Speculative decoding is lossless (identical outputs) and falls back to full depth "
-                + "while it measures slower; adaptive early exit trades agreement for depth.\n\n");
+                + "while it measures slower; adaptive early exit trades agreement for depth. Token agreement is the share of full depth's "
+                + "tokens a mode reproduces before its first divergence (after it the two texts differ).\n\n");
         for (var v : variants) {
             v.modes().forEach((set, modes) -> {
                 sb.append("### ").append(v.name()).append(": ").append(set).append("\n\n");

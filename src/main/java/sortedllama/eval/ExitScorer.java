@@ -7,8 +7,9 @@ import sortedllama.model.LlamaModel;
 
 /**
  * Scores a token sequence at several exits in one pass through the layers: mean next-token
- * cross-entropy at each exit and, against the last exit, the KL divergence of the next-token
- * distributions and the cosine similarity of the hidden states (the paper's analysis).
+ * cross-entropy at each exit and, against the model's last layer (whether or not it is one of the
+ * exits scored), the KL divergence of the next-token distributions and the cosine similarity of
+ * the hidden states (the paper's analysis).
  * Sequences longer than the context are scored in consecutive windows.
  */
 public final class ExitScorer {
@@ -16,7 +17,7 @@ public final class ExitScorer {
     /**
      * Totals at one exit. {@code klFromLast} is the mean KL(P_last || P_exit) in nats and
      * {@code cosineWithLast} the mean cosine of the exit's hidden state (before the final norm)
-     * with the last exit's, over the scored positions.
+     * with the last layer's, over the scored positions; "last" is the model's last layer.
      */
     public record ExitScore(int layer, double loss, double perplexity, long tokens, double klFromLast, double cosineWithLast) {}
 
@@ -64,15 +65,17 @@ public final class ExitScorer {
             done = layers[e];
             states[e] = x.clone();
         }
-        int last = layers.length - 1;
-        float[] lastLogProbs = logProbs(model.logits(states[last], T, true, layers[last]), T, vocab);
+        // the reference is the whole model, even when the deepest exit scored is shallower
+        int depth = model.config().nLayers();
+        model.runLayers(cache, x, T, 0, done, depth);
+        float[] lastLogProbs = logProbs(model.logits(x, T, true, depth), T, vocab);
         for (int e = 0; e < layers.length; e++) {
-            float[] logProbs = e == last ? lastLogProbs : logProbs(model.logits(states[e], T, true, layers[e]), T, vocab);
+            float[] logProbs = layers[e] == depth ? lastLogProbs : logProbs(model.logits(states[e], T, true, layers[e]), T, vocab);
             for (int t = 0; t < T; t++) {
                 int row = t * vocab;
                 sums[e].crossEntropy -= logProbs[row + ids[t + 1]];
                 sums[e].kl += klDivergence(lastLogProbs, logProbs, row, vocab);
-                sums[e].cosine += cosine(states[last], states[e], t * dim, dim);
+                sums[e].cosine += cosine(x, states[e], t * dim, dim);
                 sums[e].tokens++;
             }
         }

@@ -19,7 +19,10 @@ public final class ModeBenchmark {
      * Totals of one plan over the prompt set.
      *
      * @param identicalOutputs prompts whose whole output equals full-depth greedy output
-     * @param tokenAgreement   share of positions where the token equals full depth's
+     * @param tokenAgreement   share of full depth's tokens reproduced before the first divergence
+     *                         (the common prefix over the reference's length, summed over prompts):
+     *                         after a divergence the two outputs continue different texts, so
+     *                         comparing them position by position would count chance coincidences
      */
     public record Totals(double tokensPerSecond, double meanDepth, double acceptance, int identicalOutputs, double tokenAgreement) {}
 
@@ -77,7 +80,8 @@ public final class ModeBenchmark {
     static Totals totals(List<Generator.Result> results, List<int[]> reference) {
         long nanos = 0, generated = 0, drafted = 0, total = 0;
         double depthSum = 0, acceptedSum = 0;
-        int identical = 0, agreeing = 0, compared = 0;
+        int identical = 0;
+        long agreeing = 0, compared = 0;
         for (int i = 0; i < results.size(); i++) {
             Generator.Result r = results.get(i);
             nanos += r.decodeNanos();
@@ -90,11 +94,17 @@ public final class ModeBenchmark {
             }
             int[] want = reference.get(i);
             if (Arrays.equals(want, r.tokens())) identical++;
-            for (int t = 0; t < Math.min(want.length, r.tokens().length); t++, compared++) {
-                if (want[t] == r.tokens()[t]) agreeing++;
-            }
+            agreeing += commonPrefix(want, r.tokens());
+            compared += want.length;
         }
         return new Totals(generated / (nanos / 1e9), depthSum / Math.max(1, total), drafted == 0 ? Double.NaN : acceptedSum / drafted,
                 identical, compared == 0 ? Double.NaN : (double) agreeing / compared);
+    }
+
+    /** How many leading tokens two outputs share. */
+    static int commonPrefix(int[] a, int[] b) {
+        int n = 0;
+        while (n < Math.min(a.length, b.length) && a[n] == b[n]) n++;
+        return n;
     }
 }

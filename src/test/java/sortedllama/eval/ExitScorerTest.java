@@ -1,6 +1,7 @@
 package sortedllama.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,22 @@ class ExitScorerTest {
         }
         assertEquals(0.0, scores[2].klFromLast(), 1e-9);
         assertEquals(1.0, scores[2].cosineWithLast(), 1e-6);
+    }
+
+    @Test
+    void klAndCosineAreAgainstTheModelsLastLayerWhenItIsNotAmongTheExits() {
+        LlamaModel model = TestModels.random(TestModels.tinyConfig(4, 40, 64), 3, 3f);
+        int[] ids = new Random(7).ints(20, 0, 40).toArray();
+        var subset = new ExitScorer(model).score(ids, ExitSet.parse("1,3", 4));
+        var all = new ExitScorer(model).score(ids, ExitSet.all(4));
+        for (int e = 0; e < 2; e++) {
+            var want = all[subset[e].layer() - 1];
+            assertEquals(want.klFromLast(), subset[e].klFromLast(), 1e-9, "exit " + subset[e].layer());
+            assertEquals(want.cosineWithLast(), subset[e].cosineWithLast(), 1e-9, "exit " + subset[e].layer());
+        }
+        // layer 3 is not the reference: it is some distance from layer 4
+        assertTrue(subset[1].klFromLast() > 1e-3, "KL of exit 3 from layer 4: " + subset[1].klFromLast());
+        assertTrue(subset[1].cosineWithLast() < 1 - 1e-4, "cosine of exit 3 with layer 4: " + subset[1].cosineWithLast());
     }
 
     @Test

@@ -37,13 +37,23 @@ class ModeBenchmarkTest {
     }
 
     @Test
+    void agreementStopsAtTheFirstDivergence() {
+        // the same tokens at positions 2-4 after a divergence at position 1 count for nothing
+        var results = List.of(result(new int[] {5, 9, 7, 8, 6}, 1_000_000, Double.NaN));
+        var reference = List.of(new int[] {5, 6, 7, 8, 6});
+        assertEquals(1 / 5.0, ModeBenchmark.totals(results, reference).tokenAgreement(), 1e-12);
+    }
+
+    @Test
     void totalsCountTokensAfterTheFirstOverTheSumOfTimesAndCompareWithTheReference() {
         var results = List.of(result(new int[] {5, 6, 7}, 2_000_000, 0.5), result(new int[] {8, 9}, 1_000_000, 1.0));
         var reference = List.of(new int[] {5, 6, 7}, new int[] {8, 4});
         ModeBenchmark.Totals t = ModeBenchmark.totals(results, reference);
         assertEquals(3 / 0.003, t.tokensPerSecond(), 1e-6); // (2 + 1) tokens after the first in 3 ms
         assertEquals(1, t.identicalOutputs());
-        assertEquals(4 / 5.0, t.tokenAgreement(), 1e-12);
+        assertEquals(4 / 5.0, t.tokenAgreement(), 1e-12); // 3 of 3, then 1 of 2 before the divergence
+        assertEquals(3, ModeBenchmark.commonPrefix(new int[] {1, 2, 3, 4}, new int[] {1, 2, 3}));
+        assertEquals(0, ModeBenchmark.commonPrefix(new int[] {1, 2}, new int[] {2, 2}));
         assertEquals((0.5 * 3 + 1.0 * 2) / 5, t.acceptance(), 1e-12); // weighted by tokens
     }
 }
