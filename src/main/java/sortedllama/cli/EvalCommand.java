@@ -25,7 +25,7 @@ import sortedllama.train.data.DataFormat;
 import sortedllama.train.data.ExampleEncoder;
 
 @Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a model at every exit.",
-        subcommands = {EvalCommand.Qa.class, EvalGenerateCommand.class, EvalJudgeCommand.class})
+        subcommands = {EvalCommand.Qa.class, EvalGenerateCommand.class, EvalJudgeCommand.class, EvalPositionsCommand.class})
 final class EvalCommand {
 
     @Command(name = "qa", mixinStandardHelpOptions = true, sortOptions = false,

@@ -19,6 +19,7 @@ import sortedllama.BadInputException;
 import sortedllama.eval.Answer;
 import sortedllama.eval.AnswerFile;
 import sortedllama.eval.Judge;
+import sortedllama.eval.JudgeFormat;
 import sortedllama.eval.JudgeReport;
 import sortedllama.eval.LocalJudge;
 import sortedllama.eval.PairwiseJudge;
@@ -49,6 +50,10 @@ final class EvalJudgeCommand implements Callable<Integer> {
     @Option(names = "--per-exit", description = "Compare A and B at every exit both files hold, one row per exit.")
     boolean perExit;
 
+    @Option(names = "--grid", description = {"Compare every exit of A with every exit of B (the exit-by-exit grid), one row per pair,",
+            "then the scores as a matrix (rows: A's exits, columns: B's)."})
+    boolean grid;
+
     @Option(names = "--limit", paramLabel = "N", description = "Judge only the first N instructions of each comparison.")
     Integer limit;
 
@@ -73,6 +78,12 @@ final class EvalJudgeCommand implements Callable<Integer> {
             description = "Local judge: likelihood (default: the most probable of \" 1\", \" 2\", \" Tie\" after the prompt; deterministic, "
                     + "never invalid) or generate (greedy text, the verdict read from its first line, as for a remote judge).")
     String judgeMode;
+
+    @Option(names = "--judge-format", paramLabel = "FMT", defaultValue = "plain",
+            description = {"The judge's prompt: plain (default: this project's wording, the verdict after \"### Verdict:\") or pandalm",
+                    "(PandaLM's own template, ending at \"### Evaluation:\" and a line break, for PandaLM-7B; use it with",
+                    "--judge-mode generate, as PandaLM is read, or with a remote judge serving it without a chat template)."})
+    String judgeFormat;
 
     @Option(names = "--judge-model-name", paramLabel = "NAME", description = "Remote judge: the \"model\" of the requests.")
     String judgeModelName;
@@ -99,12 +110,18 @@ final class EvalJudgeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<Answer> answersA = read(a, "--a"), answersB = read(b, "--b");
-        if (perExit && (aExit != null || bExit != null)) throw new BadInputException("--per-exit compares equal exits: drop --a-exit/--b-exit");
+        if (perExit && grid) throw new BadInputException("--per-exit and --grid are alternatives: choose one");
+        if ((perExit || grid) && (aExit != null || bExit != null)) {
+            throw new BadInputException((perExit ? "--per-exit" : "--grid") + " chooses the exits: drop --a-exit/--b-exit");
+        }
+        JudgeFormat format = format();
         if (judgeMaxTokens < 1) throw new BadInputException("--judge-max-tokens must be at least 1");
         if (limit != null && limit < 1) throw new BadInputException("--limit must be at least 1");
         List<int[]> exitPairs = new ArrayList<>();
         if (perExit) {
             for (int k : PairwiseJudge.commonExits(answersA, answersB)) exitPairs.add(new int[] {k, k});
+        } else if (grid) {
+            for (int i : PairwiseJudge.exits(answersA)) for (int j : PairwiseJudge.exits(answersB)) exitPairs.add(new int[] {i, j});
         } else {
             exitPairs.add(new int[] {aExit != null ? aExit : PairwiseJudge.exits(answersA).last(),
                     bExit != null ? bExit : PairwiseJudge.exits(answersB).last()});
@@ -124,7 +141,7 @@ final class EvalJudgeCommand implements Callable<Integer> {
         try {
             Judge judge;
             if (which.url != null) {
-                judge = remoteJudge();
+                judge = remoteJudge(format);
             } else {
                 var options = new ModelOptions();
                 options.model = which.model;
@@ -133,7 +150,7 @@ final class EvalJudgeCommand implements Callable<Integer> {
                 judgeFile = options.open();
                 var tokenizer = options.requireTokenizer(judgeFile, "the judge reads text");
                 int exit = judgeExit != null ? judgeExit : judgeFile.config().nLayers();
-                judge = new LocalJudge(judgeFile.model(), tokenizer, exit, mode(), judgeMaxTokens, which.model.toString());
+                judge = new LocalJudge(judgeFile.model(), tokenizer, exit, mode(), judgeMaxTokens, which.model.toString(), format);
             }
             List<PairwiseJudge.Comparison> comparisons = new ArrayList<>();
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName("judge").setInitialMax(judgements).setStyle(ProgressBarStyle.ASCII)
@@ -150,6 +167,7 @@ final class EvalJudgeCommand implements Callable<Integer> {
                 print.println(summary);
             } else {
                 print.print(JudgeReport.table(judge.describe(), comparisons));
+                if (grid) print.print(JudgeReport.matrix(comparisons));
                 int left = unmatched.stream().mapToInt(Integer::intValue).sum();
                 if (left > 0) print.println(left + " answers had no partner in the other file and were not judged");
                 print.flush(); // print() alone does not flush the CLI's auto-flushing writer
@@ -176,7 +194,15 @@ final class EvalJudgeCommand implements Callable<Integer> {
         }
     }
 
-    private Judge remoteJudge() {
+    private JudgeFormat format() {
+        try {
+            return JudgeFormat.valueOf(judgeFormat.strip().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--judge-format: unknown format \"" + judgeFormat + "\" (plain or pandalm)");
+        }
+    }
+
+    private Judge remoteJudge(JudgeFormat format) {
         if (judgeModelName == null) throw new BadInputException("--judge-url needs --judge-model-name (the \"model\" of the requests)");
         if (judgeMode != null && mode() != LocalJudge.Mode.GENERATE) {
             throw new BadInputException("--judge-mode likelihood needs a local judge (--judge-model): a remote judge is read from its text");
@@ -187,6 +213,6 @@ final class EvalJudgeCommand implements Callable<Integer> {
             key = System.getenv(judgeApiKeyEnv);
             if (key == null || key.isBlank()) throw new BadInputException("--judge-api-key-env: $" + judgeApiKeyEnv + " is not set");
         }
-        return new RemoteJudge(which.url, judgeModelName, key, judgeMaxTokens, Duration.ofSeconds(judgeTimeout));
+        return new RemoteJudge(which.url, judgeModelName, key, judgeMaxTokens, Duration.ofSeconds(judgeTimeout), format);
     }
 }

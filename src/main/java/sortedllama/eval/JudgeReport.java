@@ -62,6 +62,30 @@ public final class JudgeReport {
         return s.toString();
     }
 
+    /** The scores of an exit-by-exit grid as a matrix: a row per exit of A, a column per exit of B. */
+    public static String matrix(List<Comparison> comparisons) {
+        var aExits = new java.util.TreeSet<Integer>();
+        var bExits = new java.util.TreeSet<Integer>();
+        var scores = new java.util.HashMap<List<Integer>, Double>();
+        for (Comparison c : comparisons) {
+            aExits.add(c.aExit());
+            bExits.add(c.bExit());
+            scores.put(List.of(c.aExit(), c.bExit()), c.score().score());
+        }
+        StringBuilder s = new StringBuilder(String.format("%n%9s", "A \\ B"));
+        for (int b : bExits) s.append(String.format("%8d", b));
+        s.append('\n');
+        for (int a : aExits) {
+            s.append(String.format("%9d", a));
+            for (int b : bExits) {
+                Double score = scores.get(List.of(a, b));
+                s.append(score == null ? String.format("%8s", "-") : String.format(Locale.ROOT, "%+8.3f", score));
+            }
+            s.append('\n');
+        }
+        return s.toString();
+    }
+
     /** judgements.jsonl: one line per prompt and order, with the judge's raw output. */
     public static String judgementLines(List<Comparison> comparisons) {
         StringBuilder s = new StringBuilder();

@@ -12,8 +12,8 @@ import sortedllama.train.data.ExampleEncoder;
 /**
  * A judge this engine runs: any model it loads, at any exit, deterministic either way.
  * <ul>
- *   <li>{@link Mode#LIKELIHOOD} (the default): the verdict is whichever of " 1", " 2", " Tie" the
- *       judge finds most probable right after the prompt (the whole continuation's probability, for
+ *   <li>{@link Mode#LIKELIHOOD} (the default): the verdict is whichever of the format's three
+ *       verdicts ({@link JudgeFormat#choices()}) the judge finds most probable right after the prompt (the whole continuation's probability, for
  *       answers of several tokens). It always gives a verdict, and it measures the judge's preference
  *       even when a small model would not write it out in the expected form.</li>
  *   <li>{@link Mode#GENERATE}: the judge writes greedily and {@link Verdict#parse} reads the verdict,
@@ -33,13 +33,15 @@ public final class LocalJudge implements Judge {
     private final Mode mode;
     private final int maxTokens;
     private final String name;
+    private final JudgeFormat format;
 
     /**
      * @param exit      the judge's exit layer (its depth, usually the full model)
      * @param maxTokens the longest verdict and reason in generate mode
      * @param name      how to name the judge in reports (its file)
+     * @param format    the prompts it reads
      */
-    public LocalJudge(LlamaModel model, Tokenizer tokenizer, int exit, Mode mode, int maxTokens, String name) {
+    public LocalJudge(LlamaModel model, Tokenizer tokenizer, int exit, Mode mode, int maxTokens, String name, JudgeFormat format) {
         model.config().checkExitLayer(exit);
         this.model = model;
         this.tokenizer = tokenizer;
@@ -48,6 +50,12 @@ public final class LocalJudge implements Judge {
         this.mode = mode;
         this.maxTokens = maxTokens;
         this.name = name;
+        this.format = format;
+    }
+
+    @Override
+    public JudgeFormat format() {
+        return format;
     }
 
     @Override
@@ -69,10 +77,11 @@ public final class LocalJudge implements Judge {
 
     private Judgement byLikelihood(String prompt) {
         int[] ids = null;
-        int[][] choices = new int[JudgePrompt.CHOICES.length][];
+        List<String> verdicts = format.choices();
+        int[][] choices = new int[verdicts.size()][];
         for (int c = 0; c < choices.length; c++) {
             // the prompt and each answer as one fine-tuning example would hold them; EOS is not part of the answer
-            Example e = encoder.pair(prompt, JudgePrompt.CHOICES[c], List.of());
+            Example e = encoder.pair(prompt, verdicts.get(c), List.of());
             ids = e.prompt();
             int[] answer = e.response();
             choices[c] = tokenizer.eosId() >= 0 ? Arrays.copyOf(answer, answer.length - 1) : answer;
@@ -107,13 +116,13 @@ public final class LocalJudge implements Judge {
     }
 
     /** "p(1)=0.412 p(2)=0.301 p(Tie)=0.287": the three answers' probabilities renormalised among themselves. */
-    private static String probabilities(double[] logP) {
+    private String probabilities(double[] logP) {
         double max = Arrays.stream(logP).max().orElseThrow(), sum = 0;
         for (double l : logP) sum += Math.exp(l - max);
         StringBuilder s = new StringBuilder();
         for (int c = 0; c < logP.length; c++) {
             if (c > 0) s.append(' ');
-            s.append(String.format(Locale.ROOT, "p(%s)=%.3f", JudgePrompt.CHOICES[c].strip(), Math.exp(logP[c] - max) / sum));
+            s.append(String.format(Locale.ROOT, "p(%s)=%.3f", format.choices().get(c).strip(), Math.exp(logP[c] - max) / sum));
         }
         return s.toString();
     }

@@ -80,7 +80,7 @@ public final class PairwiseJudge {
         for (Match m : matches) {
             for (Order order : Order.values()) {
                 Answer first = order == Order.AB ? m.a() : m.b(), second = order == Order.AB ? m.b() : m.a();
-                var j = judge.judge(JudgePrompt.of(m.a().instruction(), m.a().input(), first.output(), second.output()));
+                var j = judge.judge(judge.format().prompt(m.a().instruction(), m.a().input(), first.output(), second.output()));
                 judged.add(new Judged(m.a().id(), m.a().exit(), m.b().exit(), order, j.raw(), j.verdict()));
                 (order == Order.AB ? ab : ba).add(j.verdict());
                 afterEach.run();

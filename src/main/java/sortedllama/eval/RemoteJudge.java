@@ -33,13 +33,15 @@ public final class RemoteJudge implements Judge {
     private final String apiKey;
     private final int maxTokens;
     private final Duration timeout;
+    private final JudgeFormat format;
 
     /**
      * @param baseUrl   e.g. http://127.0.0.1:8080/v1
      * @param apiKey    sent as a bearer token; null sends none
      * @param maxTokens the longest reply (the verdict and a sentence)
+     * @param format    the prompts the judge reads (PANDALM for PandaLM-7B)
      */
-    public RemoteJudge(String baseUrl, String model, String apiKey, int maxTokens, Duration timeout) {
+    public RemoteJudge(String baseUrl, String model, String apiKey, int maxTokens, Duration timeout, JudgeFormat format) {
         URI base;
         try {
             base = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
@@ -54,12 +56,18 @@ public final class RemoteJudge implements Judge {
         this.apiKey = apiKey;
         this.maxTokens = maxTokens;
         this.timeout = timeout;
+        this.format = format;
         this.client = HttpClient.newBuilder().connectTimeout(timeout).build();
     }
 
     @Override
     public String describe() {
         return model + " at " + endpoint;
+    }
+
+    @Override
+    public JudgeFormat format() {
+        return format;
     }
 
     @Override

@@ -135,11 +135,52 @@ class EvalJudgeCliTest {
     }
 
     @Test
+    void gridJudgesEveryExitPairAsSingleRunsWould() throws Exception {
+        Run r = run("eval", "judge", "--judge-model", model, "--judge-tokenizer", tokenizer, "--a", answers.toString(), "--b",
+                answers.toString(), "--grid", "--json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode rows = JSON.readTree(r.out()).get("comparisons");
+        assertEquals(List.of("2-2", "2-4", "4-2", "4-4"), java.util.stream.StreamSupport.stream(rows.spliterator(), false)
+                .map(row -> row.get("a_exit").asInt() + "-" + row.get("b_exit").asInt()).toList());
+        Run single = run("eval", "judge", "--judge-model", model, "--judge-tokenizer", tokenizer, "--a", answers.toString(), "--a-exit",
+                "4", "--b", answers.toString(), "--b-exit", "2", "--json");
+        assertEquals(JSON.readTree(single.out()).get("comparisons").get(0), rows.get(2));
+        // the matrix: A's exits down, B's across, each cell the row's score
+        Run table = run("eval", "judge", "--judge-model", model, "--judge-tokenizer", tokenizer, "--a", answers.toString(), "--b",
+                answers.toString(), "--grid");
+        String[] last = table.out().strip().lines().reduce((x, y) -> y).orElseThrow().trim().split("\\s+");
+        assertEquals(List.of("4", String.format(java.util.Locale.ROOT, "%+.3f", rows.get(2).get("score").asDouble()),
+                String.format(java.util.Locale.ROOT, "%+.3f", rows.get(3).get("score").asDouble())), List.of(last));
+    }
+
+    @Test
+    void pandaLmFormatIsWhatTheLocalJudgeReads() throws Exception {
+        Path out = dir.resolve("pandalm-judged");
+        Run r = run("eval", "judge", "--judge-model", model, "--judge-tokenizer", tokenizer, "--a", answers.toString(), "--a-exit", "2",
+                "--b", answers.toString(), "--b-exit", "4", "--judge-format", "pandalm", "--out", out.toString());
+        assertEquals(0, r.status(), r.err());
+        Path plainOut = dir.resolve("plain-judged");
+        run("eval", "judge", "--judge-model", model, "--judge-tokenizer", tokenizer, "--a", answers.toString(), "--a-exit", "2",
+                "--b", answers.toString(), "--b-exit", "4", "--out", plainOut.toString());
+        var pandalm = jsonLines(out.resolve("judgements.jsonl"));
+        var plain = jsonLines(plainOut.resolve("judgements.jsonl"));
+        assertTrue(pandalm.get(0).get("raw").asText().startsWith("p(1)="), pandalm.get(0).toString());
+        assertNotEquals(plain.get(0).get("raw"), pandalm.get(0).get("raw"), "another prompt, other probabilities");
+        Run unknown = run("eval", "judge", "--judge-model", model, "--a", answers.toString(), "--b", answers.toString(), "--judge-format", "mt-bench");
+        assertEquals(2, unknown.status());
+        assertTrue(unknown.err().contains("--judge-format"), unknown.err());
+    }
+
+    @Test
     void badUsageIsOneLine() {
         Run both = run("eval", "judge", "--judge-model", model, "--a", answers.toString(), "--b", answers.toString(), "--per-exit",
                 "--a-exit", "2");
         assertEquals(2, both.status());
         assertTrue(both.err().contains("--per-exit"), both.err());
+        Run gridAndPerExit = run("eval", "judge", "--judge-model", model, "--a", answers.toString(), "--b", answers.toString(), "--per-exit",
+                "--grid");
+        assertEquals(2, gridAndPerExit.status());
+        assertEquals(1, gridAndPerExit.err().strip().lines().count(), gridAndPerExit.err());
         Run noName = run("eval", "judge", "--judge-url", "http://127.0.0.1:9/v1", "--a", answers.toString(), "--b", answers.toString());
         assertEquals(2, noName.status());
         assertTrue(noName.err().contains("--judge-model-name"), noName.err());

@@ -65,7 +65,7 @@ class RemoteJudgeTest {
     @Test
     void sendsOneGreedyUserMessageAndReadsTheVerdict() throws Exception {
         String url = serve(request -> new Object[] {200, completion("1\nResponse 1 is more helpful.")});
-        var judge = new RemoteJudge(url, "judge-7b", "secret", 16, Duration.ofSeconds(10));
+        var judge = new RemoteJudge(url, "judge-7b", "secret", 16, Duration.ofSeconds(10), JudgeFormat.PLAIN);
         var c = PairwiseJudge.compare(judge, matches(), () -> {});
 
         assertEquals(6, requests.size(), "3 prompts x 2 orders");
@@ -96,7 +96,7 @@ class RemoteJudgeTest {
             String r1 = p.substring(p.indexOf("### Response 1:"), p.indexOf("### Response 2:"));
             return new Object[] {200, completion(r1.contains("good") ? "1" : "2")};
         });
-        var c = PairwiseJudge.compare(new RemoteJudge(url + "/", "j", null, 8, Duration.ofSeconds(10)), matches(), () -> {});
+        var c = PairwiseJudge.compare(new RemoteJudge(url + "/", "j", null, 8, Duration.ofSeconds(10), JudgeFormat.PLAIN), matches(), () -> {});
         assertEquals(1.0 / 3, c.score().score(), 1e-12, "(2 wins - 1 loss) / 3 in both orders");
         assertEquals(1.0, c.score().consistency());
         assertEquals(null, authorizations.getFirst(), "no key, no header");
@@ -118,23 +118,23 @@ class RemoteJudgeTest {
             }
             default -> new Object[] {500, "<html>oops</html>"};
         });
-        var e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "missing", null, 8, Duration.ofSeconds(10)).judge("p"));
+        var e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "missing", null, 8, Duration.ofSeconds(10), JudgeFormat.PLAIN).judge("p"));
         assertTrue(e.getMessage().contains("HTTP 404: model 'missing' not found") && e.getMessage().contains(url), e.getMessage());
-        e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "broken", null, 8, Duration.ofSeconds(10)).judge("p"));
+        e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "broken", null, 8, Duration.ofSeconds(10), JudgeFormat.PLAIN).judge("p"));
         assertTrue(e.getMessage().contains("malformed JSON"), e.getMessage());
-        e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "empty", null, 8, Duration.ofSeconds(10)).judge("p"));
+        e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "empty", null, 8, Duration.ofSeconds(10), JudgeFormat.PLAIN).judge("p"));
         assertTrue(e.getMessage().contains("no choices[0].message.content"), e.getMessage());
-        e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "other", null, 8, Duration.ofSeconds(10)).judge("p"));
+        e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "other", null, 8, Duration.ofSeconds(10), JudgeFormat.PLAIN).judge("p"));
         assertTrue(e.getMessage().contains("HTTP 500: <html>oops</html>"), e.getMessage());
-        e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "slow", null, 8, Duration.ofSeconds(1)).judge("p"));
+        e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "slow", null, 8, Duration.ofSeconds(1), JudgeFormat.PLAIN).judge("p"));
         assertTrue(e.getMessage().contains("no answer within 1 s"), e.getMessage());
 
         server.stop(0);
         server = null;
-        e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "m", null, 8, Duration.ofSeconds(5)).judge("p"));
+        e = assertThrows(BadInputException.class, () -> new RemoteJudge(url, "m", null, 8, Duration.ofSeconds(5), JudgeFormat.PLAIN).judge("p"));
         assertTrue(e.getMessage().contains("connection refused"), e.getMessage());
         assertTrue(!e.getMessage().contains("\n"), "one line");
-        e = assertThrows(BadInputException.class, () -> new RemoteJudge("ftp://x/v1", "m", null, 8, Duration.ofSeconds(5)));
+        e = assertThrows(BadInputException.class, () -> new RemoteJudge("ftp://x/v1", "m", null, 8, Duration.ofSeconds(5), JudgeFormat.PLAIN));
         assertTrue(e.getMessage().contains("--judge-url"), e.getMessage());
     }
 }

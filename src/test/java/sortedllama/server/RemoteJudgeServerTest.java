@@ -9,6 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import sortedllama.BadInputException;
 import sortedllama.eval.Answer;
+import sortedllama.eval.JudgeFormat;
 import sortedllama.eval.PairwiseJudge;
 import sortedllama.eval.RemoteJudge;
 import sortedllama.model.ExitSet;
@@ -24,7 +25,7 @@ class RemoteJudgeServerTest {
         var options = ServerOptions.defaults().withLogRequests(false).withLimits(2, 4);
         try (InferenceServer server = new InferenceServer(MODEL, new ByteTokenizer(), "judge", ExitSet.parse("4", 4), options).start(0)) {
             String url = "http://127.0.0.1:" + server.port() + "/v1";
-            var judge = new RemoteJudge(url, "judge", null, 8, Duration.ofSeconds(60));
+            var judge = new RemoteJudge(url, "judge", null, 8, Duration.ofSeconds(60), JudgeFormat.PLAIN);
             var matches = List.of(
                     new PairwiseJudge.Match(new Answer("a", "Name a colour.", "", 4, "red"), new Answer("a", "Name a colour.", "", 4, "seven")),
                     new PairwiseJudge.Match(new Answer("b", "Double it.", "21", 4, "42"), new Answer("b", "Double it.", "21", 4, "21")));
