@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch timing of the training steps sortedllama.train.TrainBench times, for the ratio.
+"""PyTorch timing of the training steps `sorted-llama bench train` times, for the ratio.
 
 One step = forward + backward of the exit objective (llama_ref.forward, float32) + AdamW, on a
 random model with a tied head, 2 threads. SFT: last layer only; SoFT: every exit, equal weights.

@@ -2,28 +2,18 @@ package sortedllama.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,17 +28,19 @@ import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaConfig;
 import sortedllama.tensor.DType;
 import sortedllama.tokenizer.Tokenizer;
-import sortedllama.train.AdamW;
-import sortedllama.train.Batch;
 import sortedllama.train.ClassifierTuning;
-import sortedllama.train.ExitLosses;
 import sortedllama.train.ExitObjective;
+import sortedllama.train.ExitSampling;
 import sortedllama.train.LoraConfig;
 import sortedllama.train.LoraFiles;
-import sortedllama.train.LrSchedule;
+import sortedllama.train.LossPlot;
+import sortedllama.train.MetricsLog;
+import sortedllama.train.Param;
 import sortedllama.train.TrainableModel;
-import sortedllama.train.Trainer;
+import sortedllama.train.TrainingProgress;
+import sortedllama.train.TrainingRun;
 import sortedllama.train.checkpoint.Checkpoint;
+import sortedllama.train.data.BatchMode;
 import sortedllama.train.data.BatchStream;
 import sortedllama.train.data.DataFormat;
 import sortedllama.train.data.DataOptions;
@@ -110,7 +102,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true) Length length;
 
-    @Option(names = "--lr", paramLabel = "X", defaultValue = "3e-4",
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "" + TrainingRun.Settings.LEARNING_RATE,
             description = "Peak learning rate; linear warm-up then cosine decay to a tenth of it. Default: ${DEFAULT-VALUE}.")
     double lr;
 
@@ -120,27 +112,39 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seq-len", paramLabel = "T", description = "Positions per sequence. Default: min(512, the model's context).")
     Integer seqLen;
 
-    @Option(names = "--accumulate", paramLabel = "K", defaultValue = "1",
+    @Option(names = "--batching", paramLabel = "MODE", defaultValue = "pad",
+            description = {"pad (one example per row, padded to the longest in its batch) or pack (examples end to end in",
+                    "rows of --seq-len, attention kept within each; the demo packs). Default: ${DEFAULT-VALUE}."})
+    String batching;
+
+    @Option(names = "--accumulate", paramLabel = "K", defaultValue = "" + TrainingRun.Settings.ACCUMULATE,
             description = "Micro-batches per optimizer step (gradient accumulation). Default: ${DEFAULT-VALUE}.")
     int accumulate;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Shuffle seed. Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up steps. Default: 5%% of the steps.")
+    @Option(names = "--warmup", paramLabel = "N", description = "Warm-up steps. Default: 5%% of the steps, rounded down.")
     Integer warmup;
 
-    @Option(names = "--weight-decay", paramLabel = "W", defaultValue = "0.0",
-            description = "AdamW decoupled weight decay on matrices. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--weight-decay", paramLabel = "W", defaultValue = "" + TrainingRun.Settings.WEIGHT_DECAY,
+            description = "AdamW decoupled weight decay on matrices. Default: ${DEFAULT-VALUE} (the demo uses 0.1).")
     double weightDecay;
 
-    @Option(names = "--clip", paramLabel = "C", defaultValue = "1.0",
+    @Option(names = "--clip", paramLabel = "C", defaultValue = "" + TrainingRun.Settings.MAX_GRAD_NORM,
             description = "Clip the global gradient norm to C (0: off). Default: ${DEFAULT-VALUE}.")
     double clip;
 
     @Option(names = "--exits-per-step", paramLabel = "N",
-            description = "Sorted only: train N exits per step, drawn at random (seeded) from --exits, always with the last layer.")
+            description = {"Sorted only: train N of --exits per micro-batch, drawn afresh (seeded) for each micro-batch and",
+                    "weighted so that the expected loss is the mean over all the exits (see --exit-sampling). Default: all."})
     Integer exitsPerStep;
+
+    @Option(names = "--exit-sampling", paramLabel = "MODE",
+            description = {"With --exits-per-step: uniform (SortedNet: N exits uniformly, equally weighted) or keep-last",
+                    "(the last layer every time, weighted 1/|exits|, and N-1 others, each weighted (|exits|-1)/(|exits|(N-1))).",
+                    "Both are unbiased estimates of the mean over all exits. Default: uniform."})
+    String exitSampling;
 
     @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "0",
             description = "Write OUT/checkpoint every N steps (0: only at the end). Default: ${DEFAULT-VALUE}.")
@@ -193,18 +197,26 @@ public final class TrainCommand implements Callable<Integer> {
         PrintWriter log = spec.commandLine().getOut();
         Method m = parseEnum(Method.class, method, "--method");
         DataFormat dataFormat = parseEnum(DataFormat.class, format, "--format");
+        BatchMode batchMode = parseEnum(BatchMode.class, batching, "--batching");
         if (!Files.isRegularFile(data)) throw new BadInputException("--data " + data + " does not exist");
         if (validation != null && !Files.isRegularFile(validation)) throw new BadInputException("--validation " + validation + " does not exist");
         if (batch < 1) throw new BadInputException("--batch must be at least 1, got " + batch);
-        if (accumulate < 1) throw new BadInputException("--accumulate must be at least 1, got " + accumulate);
-        if (checkpointEvery < 0 || evalEvery < 0) throw new BadInputException("--checkpoint-every and --eval-every must be >= 0");
-        if (!(lr > 0)) throw new BadInputException("--lr must be positive, got " + lr);
         if (length != null && length.steps != null && length.steps < 1) throw new BadInputException("--steps must be at least 1, got " + length.steps);
         if (length != null && length.epochs != null && !(length.epochs > 0)) throw new BadInputException("--epochs must be positive, got " + length.epochs);
+        if (ictSharedHead && m != Method.ICT) throw new BadInputException("--ict-shared-head needs --method ict");
+        if (exitsPerStep != null && m != Method.SORTED) throw new BadInputException("--exits-per-step needs --method sorted");
+        if (exitsPerStep != null && exitsPerStep < 1) throw new BadInputException("--exits-per-step must be at least 1, got " + exitsPerStep);
+        if (exitSampling != null && exitsPerStep == null) throw new BadInputException("--exit-sampling needs --exits-per-step");
+        if (checkpointEvery < 0 || evalEvery < 0) throw new BadInputException("--checkpoint-every and --eval-every must be >= 0");
         LoraConfig lora = loraConfig();
         if (lora != null && m == Method.ICT) {
             throw new BadInputException("--lora-rank does not apply to --method ict: ICT trains only heads, the layers stay frozen");
         }
+        TrainingRun.Settings settings = TrainingRun.Settings.defaults().withLearningRate(lr).withWarmupSteps(warmup)
+                .withWeightDecay(weightDecay).withMaxGradNorm(clip).withAccumulate(accumulate)
+                .withActivationCheckpointing(activationCheckpointing)
+                .withExitSampling(exitsPerStep == null ? ExitSampling.ALL
+                        : new ExitSampling(exitsPerStep, exitSampling == null ? ExitSampling.Mode.UNIFORM : ExitSampling.parseMode(exitSampling), seed));
 
         TrainableModel model;
         Tokenizer tokenizer;
@@ -231,56 +243,35 @@ public final class TrainCommand implements Callable<Integer> {
         if (T < 1) throw new BadInputException("--seq-len must be at least 1, got " + T);
         if (T > c.contextLength()) throw new BadInputException("--seq-len " + T + " exceeds the model's context of " + c.contextLength());
         ExitSet set = ExitSet.parse(exits, c.nLayers()).withLast(c.nLayers());
-        if (ictSharedHead && m != Method.ICT) throw new BadInputException("--ict-shared-head needs --method ict");
         ExitObjective objective = switch (m) {
             case SORTED -> ExitObjective.equal(set);
             case STANDARD -> ExitObjective.lastLayer(c);
             case ICT -> ClassifierTuning.prepare(model, set, ictSharedHead);
         };
-        ExitObjective validationObjective = ExitObjective.equal(set);
-        if (exitsPerStep != null) {
-            if (m != Method.SORTED) throw new BadInputException("--exits-per-step needs --method sorted");
-            if (exitsPerStep < 1 || exitsPerStep > set.layers().length) {
-                throw new BadInputException("--exits-per-step must be in 1.." + set.layers().length + " (the exits " + set + "), got " + exitsPerStep);
-            }
-        }
 
-        DataOptions dataOptions = DataOptions.defaults(dataFormat, T, batch).withSeed(seed)
+        DataOptions dataOptions = DataOptions.defaults(dataFormat, T, batch).withBatching(batchMode).withSeed(seed)
                 .withValidationFraction(validation != null ? 0 : validationFraction);
         TrainingData trainingData = TrainingData.load(data, validation, tokenizer, dataOptions, log::println);
-        List<Batch> validationBatches = trainingData.validationBatches();
+        // the number of steps: from --steps, or --epochs over the batches of the first epoch
+        int batchesInEpoch = trainingData.batches(DataPosition.START).batchesInEpoch();
+        int totalSteps = length != null && length.steps != null ? length.steps
+                : (int) Math.max(1, Math.ceil((length != null && length.epochs != null ? length.epochs : 1.0) * batchesInEpoch / accumulate));
+        TrainingRun run = new TrainingRun(model, objective, settings, totalSteps);
 
         Path checkpointDir = out.resolve("checkpoint");
         ObjectNode options = optionsJson(m, dataFormat, T);
-        DataPosition start = DataPosition.START;
-        // the number of steps: from --steps, or --epochs over the batches of the first epoch
-        BatchStream probe = trainingData.batches(DataPosition.START);
-        int totalSteps = length != null && length.steps != null ? length.steps
-                : (int) Math.max(1, Math.ceil((length != null && length.epochs != null ? length.epochs : 1.0) * probe.batchesInEpoch() / accumulate));
-        int warm = warmup != null ? warmup : totalSteps / 20;
-        if (warm < 0 || warm > totalSteps) throw new BadInputException("--warmup must be in 0.." + totalSteps + ", got " + warm);
-        var schedule = new LrSchedule(lr, lr / 10, warm, totalSteps, LrSchedule.Decay.COSINE);
-        var adamW = new AdamW.Settings(0.9, 0.95, 1e-8, weightDecay);
-        if (clip < 0) throw new BadInputException("--clip must be >= 0, got " + clip);
-        Trainer trainer = new Trainer(model, objective, new Trainer.Settings(schedule, adamW, clip, activationCheckpointing));
-
         Files.createDirectories(out);
         Path metricsFile = out.resolve("metrics.jsonl");
+        DataPosition start = DataPosition.START;
         if (resume) {
             ObjectNode saved = Checkpoint.options(checkpointDir);
             if (!saved.equals(options)) {
                 throw new BadInputException("cannot resume from " + checkpointDir + ": the options differ from the checkpoint's ("
                         + differences(saved, options) + ")");
             }
-            start = Checkpoint.load(checkpointDir, model, trainer).position();
-            log.printf("resuming at step %d (%s)%n", trainer.steps(), start);
-            if (Files.isRegularFile(metricsFile)) { // drop what an interrupted run logged after its last checkpoint
-                List<String> kept = new ArrayList<>();
-                for (String line : Files.readAllLines(metricsFile)) {
-                    if (!line.isBlank() && JSON.readTree(line).get("step").asInt() <= trainer.steps()) kept.add(line);
-                }
-                Files.write(metricsFile, kept);
-            }
+            start = Checkpoint.load(checkpointDir, model, run.trainer()).position();
+            log.printf("resuming at step %d (%s)%n", run.trainer().steps(), start);
+            MetricsLog.truncateAfter(metricsFile, run.trainer().steps());
         } else {
             if (Checkpoint.exists(checkpointDir)) {
                 throw new BadInputException(out + " already holds a checkpoint: give --resume to continue it, or another --out");
@@ -288,172 +279,59 @@ public final class TrainCommand implements Callable<Integer> {
             Files.deleteIfExists(metricsFile);
         }
         BatchStream batches = trainingData.batches(start);
-        int stopAt = stopAfter != null ? Math.min(stopAfter, totalSteps) : totalSteps;
 
-        if (trainer.steps() == 0) {
-            try (BufferedWriter metrics = Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND)) {
-                evaluate(trainer, validationObjective, validationBatches, 0, metrics); // the starting point of the curves
-            }
-        }
         log.printf(Locale.ROOT, "training %,d parameters%s, %s, %d steps of %d x %d x %d tokens, lr %.2e%n",
-                model.trainingParams().stream().filter(sortedllama.train.Param::trainable).mapToLong(sortedllama.train.Param::size).sum(),
+                model.trainingParams().stream().filter(Param::trainable).mapToLong(Param::size).sum(),
                 lora == null ? "" : " (LoRA rank " + lora.rank() + ", alpha " + lora.alpha() + " on " + lora.targetList() + ")",
                 switch (m) {
-                    case SORTED -> "sorted, exits " + set;
+                    case SORTED -> "sorted, exits " + set + (exitsPerStep == null ? ""
+                            : ", " + exitsPerStep + " per micro-batch (" + settings.exitSampling().modeName() + ")");
                     case STANDARD -> "standard";
                     case ICT -> "ict, backbone frozen, " + (ictSharedHead ? "one shared head for exits " + set
-                            : "heads of their own for exits " + java.util.Arrays.toString(objective.exits()));
+                            : "heads of their own for exits " + Arrays.toString(objective.exits()));
                 }, totalSteps, accumulate, batch, T, lr);
-        try (BufferedWriter metrics = Files.newBufferedWriter(metricsFile, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND);
-             ProgressBar bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(totalSteps)
-                     .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate()
-                     .startsFrom(trainer.steps(), java.time.Duration.ZERO).build()) {
-            while (trainer.steps() < stopAt) {
-                List<Batch> micro = new ArrayList<>(accumulate);
-                long tokens = 0;
-                for (int i = 0; i < accumulate; i++) {
-                    Batch b = batches.next();
-                    tokens += b.countedTargets();
-                    micro.add(b);
-                }
-                long t0 = System.nanoTime();
-                ExitObjective stepObjective = sample(objective, trainer.steps());
-                Trainer.StepResult r = trainer.step(micro, stepObjective);
-                double tokensPerSecond = tokens / Math.max(1e-9, (System.nanoTime() - t0) / 1e9);
-                int done = trainer.steps();
-                ObjectNode row = JSON.createObjectNode();
-                row.put("step", done);
-                row.put("lr", r.lr());
-                row.put("loss", r.loss());
-                ObjectNode per = row.putObject("exit_loss");
-                for (int e = 0; e < stepObjective.exits().length; e++) {
-                    per.put(Integer.toString(stepObjective.exits()[e]), r.perExitLoss()[e]);
-                }
-                row.put("grad_norm", r.gradNorm());
-                row.put("tokens_per_s", tokensPerSecond);
-                writeRow(metrics, row);
-                StringBuilder msg = new StringBuilder();
-                for (int e = 0; e < stepObjective.exits().length; e++) {
-                    msg.append(String.format(Locale.ROOT, "L%d %.3f ", stepObjective.exits()[e], r.perExitLoss()[e]));
-                }
-                bar.setExtraMessage(msg.append(String.format(Locale.ROOT, "%.0f tok/s", tokensPerSecond)).toString());
-                bar.stepTo(done);
-                boolean last = done == totalSteps;
-                if ((evalEvery > 0 && done % evalEvery == 0) || last) {
-                    evaluate(trainer, validationObjective, validationBatches, done, metrics);
-                }
-                if ((checkpointEvery > 0 && done % checkpointEvery == 0) || done == stopAt) {
-                    metrics.flush();
-                    Checkpoint.save(checkpointDir, model, trainer, batches.position(), options);
-                }
-            }
+        try (MetricsLog metrics = new MetricsLog(metricsFile);
+             TrainingProgress progress = new TrainingProgress("train", totalSteps, run.trainer().steps())) {
+            run.train(batches, stopAfter != null ? stopAfter : totalSteps,
+                    new TrainingRun.Validation(ExitObjective.equal(set), trainingData.validationBatches(), evalEvery),
+                    new TrainingRun.Checkpoints(checkpointEvery,
+                            trainer -> Checkpoint.save(checkpointDir, model, trainer, batches.position(), options)),
+                    TrainingRun.Listener.both(metrics, progress));
         }
-        if (trainer.steps() < totalSteps) {
-            log.printf("stopped after step %d of %d; continue with --resume%n", trainer.steps(), totalSteps);
+        if (run.trainer().steps() < totalSteps) {
+            log.printf("stopped after step %d of %d; continue with --resume%n", run.trainer().steps(), totalSteps);
             return 0;
         }
-        plot(metricsFile, out.resolve("loss.png"));
+        LossPlot.write(metricsFile, out.resolve("loss.png"));
+        writeModel(model, lora, m == Method.STANDARD ? null : set, tokenizerFile, log);
+        return 0;
+    }
+
+    /**
+     * OUT/model (and under LoRA OUT/lora, the adapter alone). A sorted or exit-tuned model records its
+     * exits ({@code exits}), the default exit set of generate, serve and bench.
+     */
+    private void writeModel(TrainableModel model, LoraConfig lora, ExitSet exits, Path tokenizerFile, PrintWriter log) throws IOException {
         Path modelDir = out.resolve("model");
         Files.createDirectories(modelDir);
         if (lora != null) {
             ObjectNode about = JSON.createObjectNode();
             about.put("base_model", modelOptions.model.toAbsolutePath().normalize().toString());
             about.put("quantize", modelOptions.quantize);
-            if (m != Method.STANDARD) {
-                about.put("sorted_exits", String.join(",", java.util.Arrays.stream(set.layers()).mapToObj(String::valueOf).toList()));
-            }
+            if (exits != null) about.put("sorted_exits", String.join(",", Arrays.stream(exits.layers()).mapToObj(String::valueOf).toList()));
             LoraFiles.save(out.resolve("lora"), model, lora, about);
             log.printf("LoRA adapter written to %s%n", out.resolve("lora"));
         }
         // under LoRA the adapters are merged into their projections: a plain model, built in a file-backed arena (FileBackedArena)
         try (Arena arena = lora == null ? Arena.ofShared() : new FileBackedArena(out)) {
-            // a sorted (or exit-tuned) model records its exits, the default exit set of generate, serve and bench
-            SafetensorsWriter.write(modelDir, model.toWeights(arena), DType.F32, m == Method.STANDARD ? null : set);
+            SafetensorsWriter.write(modelDir, model.toWeights(arena), DType.F32, exits);
         }
         if (tokenizerFile != null) {
-            Files.copy(tokenizerFile, modelDir.resolve(tokenizerFile.getFileName().toString().endsWith(".json") ? "tokenizer.json"
-                    : tokenizerFile.getFileName().toString().endsWith(".model") ? "tokenizer.model" : tokenizerFile.getFileName().toString()),
+            String name = tokenizerFile.getFileName().toString();
+            Files.copy(tokenizerFile, modelDir.resolve(name.endsWith(".json") ? "tokenizer.json" : name.endsWith(".model") ? "tokenizer.model" : name),
                     StandardCopyOption.REPLACE_EXISTING);
         }
         log.printf("model written to %s%n", modelDir);
-        return 0;
-    }
-
-    /**
-     * The step's objective: all of {@code full}, or with --exits-per-step N the last layer and N - 1 other
-     * exits drawn without replacement by a generator seeded by (seed, step), so a resumed run draws the same.
-     */
-    private ExitObjective sample(ExitObjective full, int step) {
-        int[] all = full.exits();
-        if (exitsPerStep == null || exitsPerStep >= all.length) return full;
-        var random = new java.util.SplittableRandom(seed * 0x9E3779B97F4A7C15L + step);
-        int[] others = java.util.Arrays.copyOf(all, all.length - 1);
-        for (int i = 0; i < exitsPerStep - 1; i++) { // partial Fisher-Yates
-            int j = i + random.nextInt(others.length - i);
-            int t = others[i];
-            others[i] = others[j];
-            others[j] = t;
-        }
-        int[] chosen = java.util.Arrays.copyOf(others, exitsPerStep);
-        chosen[chosen.length - 1] = all[all.length - 1];
-        java.util.Arrays.sort(chosen);
-        double[] w = new double[chosen.length];
-        java.util.Arrays.fill(w, 1.0);
-        return new ExitObjective(chosen, w);
-    }
-
-    private static void evaluate(Trainer trainer, ExitObjective objective, List<Batch> batches, int step, BufferedWriter metrics)
-            throws IOException {
-        if (batches.isEmpty()) return;
-        double[] sum = new double[objective.exits().length];
-        long count = 0;
-        for (Batch b : batches) {
-            ExitLosses l = trainer.pass().evaluate(b, objective);
-            int n = b.countedTargets();
-            for (int e = 0; e < sum.length; e++) sum[e] += l.perExit()[e] * n;
-            count += n;
-        }
-        ObjectNode row = JSON.createObjectNode();
-        row.put("step", step);
-        ObjectNode per = row.putObject("validation_exit_loss");
-        for (int e = 0; e < sum.length; e++) per.put(Integer.toString(objective.exits()[e]), sum[e] / Math.max(1, count));
-        writeRow(metrics, row);
-    }
-
-    private static void writeRow(BufferedWriter w, ObjectNode row) throws IOException {
-        w.write(JSON.writeValueAsString(row));
-        w.newLine();
-    }
-
-    /** Per-exit training and validation loss against the step, from metrics.jsonl. */
-    static void plot(Path metricsFile, Path png) throws IOException {
-        Map<String, List<double[]>> series = new LinkedHashMap<>();
-        for (String line : Files.readAllLines(metricsFile)) {
-            if (line.isBlank()) continue;
-            var row = JSON.readTree(line);
-            int step = row.get("step").asInt();
-            for (String key : new String[] {"exit_loss", "validation_exit_loss"}) {
-                var per = row.get(key);
-                if (per == null) continue;
-                String prefix = key.startsWith("validation") ? "validation exit " : "train exit ";
-                per.fields().forEachRemaining(f -> series.computeIfAbsent(prefix + f.getKey(), k -> new ArrayList<>())
-                        .add(new double[] {step, f.getValue().asDouble()}));
-            }
-        }
-        XYChart chart = new XYChartBuilder().width(900).height(550).title("Loss per exit")
-                .xAxisTitle("step").yAxisTitle("cross-entropy (nats)").build();
-        series.forEach((name, points) -> {
-            double[] x = new double[points.size()], y = new double[points.size()];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = points.get(i)[0];
-                y[i] = points.get(i)[1];
-            }
-            var s = chart.addSeries(name, x, y);
-            if (name.startsWith("train")) s.setMarker(SeriesMarkers.NONE);
-        });
-        if (!series.isEmpty()) BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
     /** The LoRA options, checked; null without --lora-rank. */
@@ -483,6 +361,7 @@ public final class TrainCommand implements Callable<Integer> {
         o.put("epochs", length == null ? null : length.epochs);
         o.put("lr", lr);
         o.put("batch", batch);
+        if (!batching.equalsIgnoreCase("pad")) o.put("batching", batching.strip().toLowerCase(Locale.ROOT)); // absent: checkpoints from before the option
         o.put("seq_len", T);
         o.put("accumulate", accumulate);
         o.put("seed", seed);
@@ -490,6 +369,7 @@ public final class TrainCommand implements Callable<Integer> {
         o.put("weight_decay", weightDecay);
         o.put("clip", clip);
         o.put("exits_per_step", exitsPerStep);
+        if (exitsPerStep != null) o.put("exit_sampling", ExitSampling.parseMode(exitSampling == null ? "uniform" : exitSampling).name());
         o.put("ict_shared_head", ictSharedHead);
         if (loraRank != null) { // only under LoRA: a full fine-tuning checkpoint keeps the options it had
             o.put("lora_rank", loraRank);
@@ -499,7 +379,7 @@ public final class TrainCommand implements Callable<Integer> {
         try { // as read back from state.json, so that equal options compare equal (42L and 42 are different nodes)
             return (ObjectNode) JSON.readTree(JSON.writeValueAsString(o));
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -5,13 +5,12 @@ import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import sortedllama.BadInputException;
 import sortedllama.io.AtomicFiles;
 import sortedllama.io.SafetensorsWriter;
@@ -22,11 +21,12 @@ import sortedllama.tensor.DType;
 import sortedllama.tokenizer.BpeTrainer;
 import sortedllama.tokenizer.Tokenizer;
 import sortedllama.tokenizer.Tokenizers;
-import sortedllama.train.AdamW;
+import sortedllama.train.Batch;
 import sortedllama.train.ExitObjective;
-import sortedllama.train.LrSchedule;
+import sortedllama.train.HeldOutLoss;
 import sortedllama.train.TrainableModel;
-import sortedllama.train.Trainer;
+import sortedllama.train.TrainingProgress;
+import sortedllama.train.TrainingRun;
 import sortedllama.train.data.BatchMode;
 import sortedllama.train.data.DataFormat;
 import sortedllama.train.data.DataOptions;
@@ -109,41 +109,30 @@ public final class BasePretraining {
                     s.context(), 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, tokenizer.bosId(), tokenizer.eosId());
             TrainableModel model = TrainableModel.random(config, s.seed(), true);
             ExitSet exits = s.exits() == null ? null : ExitSet.parse(s.exits(), s.layers());
-            var schedule = new LrSchedule(s.learningRate(), s.learningRate() / 10, s.steps() / 20, s.steps(), LrSchedule.Decay.COSINE);
             var objective = exits == null ? ExitObjective.lastLayer(config) : ExitObjective.equal(exits);
-            var trainer = new Trainer(model, objective,
-                    new Trainer.Settings(schedule, AdamW.Settings.defaults(), 1.0, false));
-            var batches = data.batches(DataPosition.START);
+            var run = new TrainingRun(model, objective, FineTuning.settings(s.learningRate()), s.steps());
             long t0 = System.nanoTime();
-            double loss = Double.NaN;
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("pre-train").setInitialMax(s.steps())
-                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).continuousUpdate().build()) {
-                for (int step = 0; step < s.steps(); step++) {
-                    loss = trainer.step(List.of(batches.next())).loss();
-                    bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f", loss));
-                    bar.step();
-                }
+            double[] loss = {Double.NaN};
+            try (var progress = new TrainingProgress("pre-train", s.steps(), 0)) {
+                run.train(data.batches(DataPosition.START), TrainingRun.Listener.both(progress, TrainingRun.Listener.onStep(r -> loss[0] = r.loss())));
             }
             // how well it knows its corpus, at every layer: a few batches of it (there is nothing held out)
-            double[] corpusLoss = new double[config.nLayers()];
-            var everyLayer = ExitObjective.equal(ExitSet.all(config.nLayers()));
             var sample = data.batches(DataPosition.START);
-            for (int b = 0; b < 8; b++) {
-                double[] perExit = trainer.pass().evaluate(sample.next(), everyLayer).perExit();
-                for (int l = 0; l < corpusLoss.length; l++) corpusLoss[l] += perExit[l] / 8;
-            }
+            List<Batch> firstBatches = new ArrayList<>();
+            for (int b = 0; b < 8; b++) firstBatches.add(sample.next());
+            double[] corpusLoss = HeldOutLoss.perBatch(run.trainer().pass(), ExitObjective.equal(ExitSet.all(config.nLayers())), firstBatches);
             try (Arena arena = Arena.ofShared()) {
                 // a sorted pre-trained model records its exits, as a sorted fine-tuned one does
                 SafetensorsWriter.write(out, model.toWeights(arena), DType.BF16, exits);
             }
             Map<String, Object> record = new LinkedHashMap<>();
             record.put("settings", s.toString());
-            record.put("final_training_loss", loss);
+            record.put("final_training_loss", loss[0]);
             record.put("corpus_loss_per_layer", corpusLoss);
             record.put("seconds", (System.nanoTime() - t0) / 1e9);
             record.put("command", s.command(out.toString()));
             WordNetTasks.writeJson(record, out.resolve("pretraining.json"));
-            log.printf(Locale.ROOT, "base model written to %s; loss on its corpus per layer %s%n", out, java.util.Arrays.toString(corpusLoss));
+            log.printf(Locale.ROOT, "base model written to %s; loss on its corpus per layer %s%n", out, Arrays.toString(corpusLoss));
         } finally {
             Files.deleteIfExists(corpusFile);
         }

@@ -2,24 +2,21 @@ package sortedllama.demo;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import sortedllama.model.ExitSet;
-import sortedllama.train.AdamW;
 import sortedllama.train.Batch;
 import sortedllama.train.ExitObjective;
-import sortedllama.train.LrSchedule;
+import sortedllama.train.HeldOutLoss;
 import sortedllama.train.TrainableModel;
-import sortedllama.train.Trainer;
+import sortedllama.train.TrainingPass;
+import sortedllama.train.TrainingProgress;
+import sortedllama.train.TrainingRun;
 import sortedllama.train.data.DataPosition;
 import sortedllama.train.data.TrainingData;
 
 /**
  * One fine-tuning run of the demo: {@code steps} optimizer steps on the same batches in the same
- * order as every other run (so that the methods differ only in their objective), warm-up then
- * cosine decay, with a progress bar; keeps each trained exit's loss per step for the curves.
+ * order as every other run (so that the methods differ only in their objective), through the one
+ * training loop with {@code train}'s schedule; keeps each trained exit's loss per step for the curves.
  */
 final class FineTuning {
 
@@ -28,34 +25,29 @@ final class FineTuning {
 
     private FineTuning() {}
 
+    /**
+     * The demo's training settings, for fine-tuning and pre-training alike: {@code train}'s defaults but for weight decay 0.1 (LLaMA's
+     * pre-training value, which the demo has used from the start; {@code train} defaults to none).
+     * {@code train --lr LR --weight-decay 0.1 --batch 8 --seq-len 256} trains the same.
+     */
+    static TrainingRun.Settings settings(double lr) {
+        return TrainingRun.Settings.defaults().withLearningRate(lr).withWeightDecay(0.1);
+    }
+
     static Run run(String label, TrainableModel model, ExitObjective objective, TrainingData data, int steps, double lr) {
-        var schedule = new LrSchedule(lr, lr / 10, Math.max(1, steps / 20), steps, LrSchedule.Decay.COSINE);
-        var trainer = new Trainer(model, objective, new Trainer.Settings(schedule, AdamW.Settings.defaults(), 1.0, false));
-        var batches = data.batches(DataPosition.START);
+        var run = new TrainingRun(model, objective, settings(lr), steps);
         List<double[]> curve = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (ProgressBar bar = new ProgressBarBuilder().setTaskName("    " + label).setInitialMax(steps)
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).continuousUpdate().build()) {
-            for (int step = 0; step < steps; step++) {
-                var r = trainer.step(List.of(batches.next()));
-                curve.add(r.perExitLoss().clone());
-                bar.setExtraMessage(String.format(Locale.ROOT, "loss %.3f", r.loss()));
-                bar.step();
-            }
+        try (var progress = new TrainingProgress("    " + label, steps, 0)) {
+            run.train(data.batches(DataPosition.START),
+                    TrainingRun.Listener.both(progress, TrainingRun.Listener.onStep(r -> curve.add(r.perExitLoss().clone()))));
         }
         return new Run(model, objective, curve, (System.nanoTime() - t0) / 1e9);
     }
 
     /** Mean held-out cross-entropy at each of {@code layers} (in that order), on at most {@code maxBatches} batches. */
     static double[] heldOutLoss(TrainableModel model, int[] layers, List<Batch> heldOut, int maxBatches) {
-        var pass = new sortedllama.train.TrainingPass(model, false);
-        ExitObjective objective = ExitObjective.equal(new ExitSet(layers));
-        int batches = Math.min(maxBatches, heldOut.size());
-        double[] sum = new double[layers.length];
-        for (int b = 0; b < batches; b++) {
-            double[] perExit = pass.evaluate(heldOut.get(b), objective).perExit();
-            for (int i = 0; i < layers.length; i++) sum[i] += perExit[i] / batches;
-        }
-        return sum;
+        return HeldOutLoss.perBatch(new TrainingPass(model, false), ExitObjective.equal(new ExitSet(layers)),
+                heldOut.subList(0, Math.min(maxBatches, heldOut.size())));
     }
 }

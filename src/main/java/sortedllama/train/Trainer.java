@@ -1,6 +1,8 @@
 package sortedllama.train;
 
+import java.util.Collections;
 import java.util.List;
+import java.util.stream.IntStream;
 import sortedllama.BadInputException;
 
 /**
@@ -16,8 +18,12 @@ public final class Trainer {
      */
     public record Settings(LrSchedule schedule, AdamW.Settings adamW, double maxGradNorm, boolean checkpointing) {}
 
-    /** What one step did: the losses of its micro-batches (averaged), the gradient norm before clipping, the rate. */
-    public record StepResult(int step, double loss, double[] perExitLoss, double gradNorm, double lr) {}
+    /**
+     * What one step did: the mean of its micro-batches' losses, the gradient norm before clipping,
+     * the rate, and per exit trained by any micro-batch ({@code exits}, ascending) the mean
+     * cross-entropy over the micro-batches that trained it.
+     */
+    public record StepResult(int step, double loss, int[] exits, double[] perExitLoss, double gradNorm, double lr) {}
 
     private final TrainableModel model;
     private final ExitObjective objective;
@@ -49,27 +55,39 @@ public final class Trainer {
     }
 
     public StepResult step(List<Batch> microBatches) {
-        return step(microBatches, objective);
+        return step(microBatches, Collections.nCopies(microBatches.size(), objective));
     }
 
-    /** One step on another objective than the constructor's (e.g. a random subset of the exits each step). */
-    public StepResult step(List<Batch> microBatches, ExitObjective objective) {
-        objective.check(model.config);
+    /**
+     * One step where micro-batch i trains {@code objectives.get(i)} (e.g. its own draw of the exits,
+     * {@link ExitSampling}) instead of the constructor's objective.
+     */
+    public StepResult step(List<Batch> microBatches, List<ExitObjective> objectives) {
         if (microBatches.isEmpty()) throw new BadInputException("a training step needs at least one batch");
-        List<Param> params = model.trainingParams();
+        if (objectives.size() != microBatches.size()) {
+            throw new IllegalArgumentException(objectives.size() + " objectives for " + microBatches.size() + " micro-batches");
+        }
+        for (ExitObjective o : objectives) o.check(model.config);
+        // the exits any micro-batch trains, and how many micro-batches train each
+        int[] count = new int[model.config.nLayers() + 1];
+        for (ExitObjective o : objectives) for (int k : o.exits()) count[k]++;
+        int[] exits = IntStream.rangeClosed(1, model.config.nLayers()).filter(k -> count[k] > 0).toArray();
+        double[] perExitByLayer = new double[count.length];
         model.zeroGrads();
         double loss = 0;
-        double[] perExit = new double[objective.exits().length];
         float share = 1f / microBatches.size();
-        for (Batch batch : microBatches) {
-            ExitLosses l = pass.forwardBackward(batch, objective, share);
+        for (int b = 0; b < microBatches.size(); b++) {
+            ExitObjective o = objectives.get(b);
+            ExitLosses l = pass.forwardBackward(microBatches.get(b), o, share);
             loss += l.loss() / microBatches.size();
-            for (int i = 0; i < perExit.length; i++) perExit[i] += l.perExit()[i] / microBatches.size();
+            for (int i = 0; i < o.exits().length; i++) perExitByLayer[o.exits()[i]] += l.perExit()[i] / count[o.exits()[i]];
         }
-        double norm = Gradients.clipGlobalNorm(params, settings.maxGradNorm());
+        double[] perExit = new double[exits.length];
+        for (int i = 0; i < exits.length; i++) perExit[i] = perExitByLayer[exits[i]];
+        double norm = Gradients.clipGlobalNorm(model.trainingParams(), settings.maxGradNorm());
         int step = optimizer.steps();
         double lr = settings.schedule().lr(step);
         optimizer.step(lr);
-        return new StepResult(step, loss, perExit, norm, lr);
+        return new StepResult(step, loss, exits, perExit, norm, lr);
     }
 }

@@ -46,6 +46,15 @@ class BenchCommandTest {
     }
 
     @Test
+    void trainTimesSftAndSoftStepsThroughTheTrainingLoop() {
+        CliTest.Run run = CliTest.run("bench", "train", "--shape", "b", "--steps", "1", "--warmup-steps", "1");
+        assertEquals(0, run.status(), run.err());
+        List<String> rows = run.out().lines().filter(l -> l.matches("\\(b\\) dim 64, 5 layers, vocab 512, B 32 x T 256, (SFT|SoFT all 5 exits) +[0-9]+ tok/s .*")).toList();
+        assertEquals(2, rows.size(), run.out());
+        assertEquals(2, CliTest.run("bench", "train", "--shape", "c").status());
+    }
+
+    @Test
     void matmulRefusesAShapeItCannotQuantize() {
         CliTest.Run run = CliTest.run("bench", "matmul", "--cols", "50");
         assertEquals(2, run.status());

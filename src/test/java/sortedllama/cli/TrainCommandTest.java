@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -129,19 +131,40 @@ class TrainCommandTest {
         assertArrayEquals(Files.readAllBytes(whole.resolve("model/model.safetensors")), Files.readAllBytes(split.resolve("model/model.safetensors")));
     }
 
-    @Test
-    void exitsPerStepTrainsTheLastLayerAndOthersAtRandom(@TempDir Path out) throws Exception {
-        assertEquals(0, run(new TrainCommand(), trainArgs(out, "--steps", "8", "--exits-per-step", "2").toArray(String[]::new)));
-        java.util.Set<String> seen = new java.util.TreeSet<>();
+    /** The exits each step row of metrics.jsonl reports, in order. */
+    private static List<Set<String>> stepExits(Path out) throws Exception {
+        List<Set<String>> steps = new ArrayList<>();
         for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
             JsonNode row = new ObjectMapper().readTree(line);
             if (!row.has("exit_loss")) continue;
-            assertEquals(2, row.get("exit_loss").size(), line);
-            assertTrue(row.get("exit_loss").has("4"), line);
-            row.get("exit_loss").fieldNames().forEachRemaining(seen::add);
+            Set<String> exits = new TreeSet<>();
+            row.get("exit_loss").fieldNames().forEachRemaining(exits::add);
+            steps.add(exits);
         }
-        assertTrue(seen.size() > 2, "exits drawn: " + seen);
+        return steps;
+    }
+
+    @Test
+    void exitsPerStepDrawsExitsPerMicroBatch(@TempDir Path out) throws Exception {
+        // uniform (the default): 2 of the 4 exits per step, the last layer among them only sometimes
+        assertEquals(0, run(new TrainCommand(), trainArgs(out.resolve("u"), "--steps", "12", "--exits-per-step", "2").toArray(String[]::new)));
+        List<Set<String>> uniform = stepExits(out.resolve("u"));
+        assertEquals(12, uniform.size());
+        Set<String> seen = new TreeSet<>();
+        uniform.forEach(seen::addAll);
+        for (Set<String> step : uniform) assertEquals(2, step.size(), step.toString());
+        assertEquals(Set.of("1", "2", "3", "4"), seen);
+        assertTrue(uniform.stream().anyMatch(step -> !step.contains("4")), "the last layer is drawn like any exit: " + uniform);
+        // keep-last: the last layer every step
+        assertEquals(0, run(new TrainCommand(), trainArgs(out.resolve("k"), "--steps", "8", "--exits-per-step", "2", "--exit-sampling", "keep-last")
+                .toArray(String[]::new)));
+        for (Set<String> step : stepExits(out.resolve("k"))) assertTrue(step.size() == 2 && step.contains("4"), step.toString());
+        // with 3 micro-batches per step each draws its own: a step trains more than 2 exits in all at least once
+        assertEquals(0, run(new TrainCommand(), trainArgs(out.resolve("a"), "--steps", "6", "--exits-per-step", "2", "--accumulate", "3")
+                .toArray(String[]::new)));
+        assertTrue(stepExits(out.resolve("a")).stream().anyMatch(step -> step.size() > 2), "one draw per micro-batch");
         assertEquals(2, run(new TrainCommand(), trainArgs(out.resolve("x"), "--steps", "8", "--exits-per-step", "5").toArray(String[]::new)));
+        assertEquals(2, run(new TrainCommand(), trainArgs(out.resolve("y"), "--steps", "8", "--exit-sampling", "keep-last").toArray(String[]::new)));
     }
 
     static float[] logits(Path path, int exit, int[] tokens) {
