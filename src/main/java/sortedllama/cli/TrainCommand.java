@@ -212,11 +212,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (lora != null && m == Method.ICT) {
             throw new BadInputException("--lora-rank does not apply to --method ict: ICT trains only heads, the layers stay frozen");
         }
-        TrainingRun.Settings settings = TrainingRun.Settings.defaults().withLearningRate(lr).withWarmupSteps(warmup)
-                .withWeightDecay(weightDecay).withMaxGradNorm(clip).withAccumulate(accumulate)
-                .withActivationCheckpointing(activationCheckpointing)
-                .withExitSampling(exitsPerStep == null ? ExitSampling.ALL
-                        : new ExitSampling(exitsPerStep, exitSampling == null ? ExitSampling.Mode.UNIFORM : ExitSampling.parseMode(exitSampling), seed));
+        var sampling = exitsPerStep == null ? ExitSampling.ALL
+                : new ExitSampling(exitsPerStep, ExitSampling.parseMode(exitSampling == null ? "uniform" : exitSampling), seed);
+        var settings = new TrainingRun.Settings(lr, warmup, weightDecay, clip, accumulate, sampling, activationCheckpointing);
 
         TrainableModel model;
         Tokenizer tokenizer;

@@ -50,24 +50,8 @@ public final class TrainingRun {
             return new Settings(lr, warmupSteps, weightDecay, maxGradNorm, accumulate, exitSampling, activationCheckpointing);
         }
 
-        public Settings withWarmupSteps(Integer steps) {
-            return new Settings(learningRate, steps, weightDecay, maxGradNorm, accumulate, exitSampling, activationCheckpointing);
-        }
-
         public Settings withWeightDecay(double decay) {
             return new Settings(learningRate, warmupSteps, decay, maxGradNorm, accumulate, exitSampling, activationCheckpointing);
-        }
-
-        public Settings withMaxGradNorm(double norm) {
-            return new Settings(learningRate, warmupSteps, weightDecay, norm, accumulate, exitSampling, activationCheckpointing);
-        }
-
-        public Settings withAccumulate(int microBatches) {
-            return new Settings(learningRate, warmupSteps, weightDecay, maxGradNorm, microBatches, exitSampling, activationCheckpointing);
-        }
-
-        public Settings withExitSampling(ExitSampling sampling) {
-            return new Settings(learningRate, warmupSteps, weightDecay, maxGradNorm, accumulate, sampling, activationCheckpointing);
         }
 
         public Settings withActivationCheckpointing(boolean on) {
