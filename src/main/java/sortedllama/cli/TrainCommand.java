@@ -41,6 +41,8 @@ import sortedllama.train.TrainingProgress;
 import sortedllama.train.TrainingRun;
 import sortedllama.train.checkpoint.Checkpoint;
 import sortedllama.train.data.BatchMode;
+import sortedllama.train.data.BadRecordPolicy;
+import sortedllama.train.data.BadRecords;
 import sortedllama.train.data.BatchStream;
 import sortedllama.train.data.DataFormat;
 import sortedllama.train.data.DataOptions;
@@ -51,8 +53,8 @@ import sortedllama.train.data.TrainingData;
         description = {"Fine-tune a model: sorted (SoFT: the mean cross-entropy of several exits",
                 "sharing the final norm and head), standard (SFT: the last layer only) or ict",
                 "(SFT+ICT: the backbone frozen, a head of its own trained for each exit below",
-                "the last). Writes OUT/metrics.jsonl, OUT/loss.png, OUT/checkpoint/ (resumable",
-                "with --resume) and the final model in OUT/model (Hugging Face safetensors F32;",
+                "the last). Writes OUT/metrics.jsonl, OUT/loss.png, OUT/checkpoint/ (crash-safe,",
+                "resumable with --resume) and the final model in OUT/model (Hugging Face safetensors F32;",
                 "per-exit heads are stored beside lm_head and used at their exits by every",
                 "command). With --lora-rank, trains LoRA adapters on a frozen base kept in its",
                 "stored type; OUT/model is then the merged model and OUT/lora the adapter."})
@@ -150,8 +152,17 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Write OUT/checkpoint every N steps (0: only at the end). Default: ${DEFAULT-VALUE}.")
     int checkpointEvery;
 
-    @Option(names = "--resume", description = "Continue from OUT/checkpoint (the options must be the same).")
+    @Option(names = "--resume", description = "Continue from the newest complete checkpoint in OUT/checkpoint (the options must be the same).")
     boolean resume;
+
+    @Option(names = "--overwrite",
+            description = "Without --resume: delete a checkpoint already in OUT/checkpoint and start afresh (by default such a run is refused).")
+    boolean overwrite;
+
+    @Option(names = "--on-bad-record", paramLabel = "P", defaultValue = "fail",
+            description = "A malformed record (bad JSON, a missing or mistyped field): fail naming its line, or skip it, counted and "
+                    + "reported (up to " + BadRecords.MAX_SKIPPED_DEFAULT + " records; more fail). Default: ${DEFAULT-VALUE}.")
+    String onBadRecord;
 
     @Option(names = "--eval-every", paramLabel = "N", defaultValue = "0",
             description = "Validation loss every N steps (0: only at the end). Default: ${DEFAULT-VALUE}.")
@@ -248,6 +259,7 @@ public final class TrainCommand implements Callable<Integer> {
         };
 
         DataOptions dataOptions = DataOptions.defaults(dataFormat, T, batch).withBatching(batchMode).withSeed(seed)
+                .withOnBadRecord(parseEnum(BadRecordPolicy.class, onBadRecord, "--on-bad-record"))
                 .withValidationFraction(validation != null ? 0 : validationFraction);
         TrainingData trainingData = TrainingData.load(data, validation, tokenizer, dataOptions, log::println);
         // the number of steps: from --steps, or --epochs over the batches of the first epoch
@@ -271,9 +283,7 @@ public final class TrainCommand implements Callable<Integer> {
             log.printf("resuming at step %d (%s)%n", run.trainer().steps(), start);
             MetricsLog.truncateAfter(metricsFile, run.trainer().steps());
         } else {
-            if (Checkpoint.exists(checkpointDir)) {
-                throw new BadInputException(out + " already holds a checkpoint: give --resume to continue it, or another --out");
-            }
+            Checkpoint.claim(checkpointDir, overwrite);
             Files.deleteIfExists(metricsFile);
         }
         BatchStream batches = trainingData.batches(start);
@@ -369,6 +379,7 @@ public final class TrainCommand implements Callable<Integer> {
         o.put("exits_per_step", exitsPerStep);
         if (exitsPerStep != null) o.put("exit_sampling", ExitSampling.parseMode(exitSampling == null ? "uniform" : exitSampling).name());
         o.put("ict_shared_head", ictSharedHead);
+        if (!onBadRecord.equalsIgnoreCase("fail")) o.put("on_bad_record", onBadRecord.strip().toLowerCase(Locale.ROOT)); // skipping changes the data
         if (loraRank != null) { // only under LoRA: a full fine-tuning checkpoint keeps the options it had
             o.put("lora_rank", loraRank);
             o.put("lora_alpha", loraConfig().alpha());

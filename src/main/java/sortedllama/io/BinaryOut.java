@@ -39,8 +39,9 @@ final class BinaryOut {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            // not Files.createTempFile, whose files are private (0600): the target gets the mode the umask gives any new file
+            tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 BinaryOut out = new BinaryOut(ch);
                 body.write(out);
                 out.flush();
@@ -48,6 +49,7 @@ final class BinaryOut {
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             tmp = null;
+            AtomicFiles.syncDirectory(dir); // the rename itself survives a power cut
         } catch (IOException e) {
             throw new BadInputException(target + ": cannot write: " + e);
         } finally {

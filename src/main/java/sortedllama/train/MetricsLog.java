@@ -1,5 +1,7 @@
 package sortedllama.train;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedWriter;
@@ -9,8 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.List;
+import sortedllama.BadInputException;
+import sortedllama.io.AtomicFiles;
 
 /**
  * A run's metrics.jsonl: one row per step ({@code step, lr, loss, exit_loss{exit: loss},
@@ -26,14 +28,38 @@ public final class MetricsLog implements TrainingRun.Listener, AutoCloseable {
         out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
-    /** Drops the rows after step {@code step}: what an interrupted run logged after the checkpoint it resumes from. */
-    public static void truncateAfter(Path file, int step) throws IOException {
+    /**
+     * Drops the rows after step {@code step}: what an interrupted run logged after the checkpoint it
+     * resumes from. A kill can leave the last line half-written (no newline, not JSON): it is dropped
+     * too. A malformed line anywhere else is an error naming it.
+     */
+    public static void truncateAfter(Path file, int step) {
         if (!Files.isRegularFile(file)) return;
-        List<String> kept = new ArrayList<>();
-        for (String line : Files.readAllLines(file)) {
-            if (!line.isBlank() && JSON.readTree(line).get("step").asInt() <= step) kept.add(line);
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) { // invalid UTF-8 included: the file is not ours to repair
+            throw new BadInputException(file + ": cannot read: " + e.getMessage());
         }
-        Files.write(file, kept);
+        String[] lines = text.split("\n", -1); // the element after the last newline is "" for a complete file
+        StringBuilder kept = new StringBuilder();
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].isBlank()) continue;
+            boolean unfinished = i == lines.length - 1; // no newline after it: the write was cut short
+            JsonNode row;
+            try {
+                row = JSON.readTree(lines[i]);
+            } catch (JsonProcessingException e) {
+                if (unfinished) continue;
+                throw new BadInputException(file + ": line " + (i + 1) + " is not JSON: " + e.getOriginalMessage());
+            }
+            if (row == null || !row.path("step").isIntegralNumber()) {
+                if (unfinished) continue;
+                throw new BadInputException(file + ": line " + (i + 1) + " has no integer \"step\"");
+            }
+            if (row.get("step").asLong() <= step) kept.append(lines[i]).append('\n');
+        }
+        AtomicFiles.writeString(file, kept.toString());
     }
 
     @Override

@@ -29,6 +29,7 @@ import sortedllama.model.LlamaModel;
 import sortedllama.model.RopeLayout;
 import sortedllama.tensor.DType;
 import sortedllama.train.TrainableModel;
+import sortedllama.train.checkpoint.Checkpoint;
 
 class TrainCommandTest {
     static final Path TOKENIZER = Path.of("src/test/resources/tokenizer/wordnet_bpe_600.json");
@@ -83,6 +84,11 @@ class TrainCommandTest {
         return cli.execute(args);
     }
 
+    /** tensors.bin of the newest checkpoint a run wrote into {@code out}. */
+    static byte[] checkpointTensors(Path out) throws java.io.IOException {
+        return Files.readAllBytes(Checkpoint.newest(out.resolve("checkpoint")).resolve("tensors.bin"));
+    }
+
     static List<String> trainArgs(Path out, String... extra) {
         List<String> a = new ArrayList<>(List.of("--model", model.toString(), "--data", trainText.toString(), "--validation",
                 validText.toString(), "--format", "TEXT", "--method", "sorted", "--exits", "1,2,3", "--out", out.toString(),
@@ -125,10 +131,44 @@ class TrainCommandTest {
                 .toArray(String[]::new)));
         // a new run does not overwrite a checkpoint silently
         assertEquals(2, run(new TrainCommand(), trainArgs(split, "--steps", "6", "--accumulate", "2", "--exits-per-step", "2").toArray(String[]::new)));
+        // a kill while a metrics row was being written leaves half a line
+        Files.writeString(split.resolve("metrics.jsonl"), "{\"step\":4,\"lr\":0.00", java.nio.file.StandardOpenOption.APPEND);
         assertEquals(0, run(new TrainCommand(), trainArgs(split, "--steps", "6", "--accumulate", "2", "--exits-per-step", "2", "--resume")
                 .toArray(String[]::new)));
-        assertArrayEquals(Files.readAllBytes(whole.resolve("checkpoint/tensors.bin")), Files.readAllBytes(split.resolve("checkpoint/tensors.bin")));
+        assertArrayEquals(checkpointTensors(whole), checkpointTensors(split));
         assertArrayEquals(Files.readAllBytes(whole.resolve("model/model.safetensors")), Files.readAllBytes(split.resolve("model/model.safetensors")));
+        assertEquals(trainingSteps(whole), trainingSteps(split));
+        // --overwrite starts afresh
+        assertEquals(0, run(new TrainCommand(), trainArgs(split, "--steps", "2", "--overwrite").toArray(String[]::new)));
+        assertEquals(List.of(1, 2), trainingSteps(split));
+    }
+
+    /** The steps of metrics.jsonl's training rows, in order. */
+    static List<Integer> trainingSteps(Path out) throws java.io.IOException {
+        List<Integer> steps = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            JsonNode row = new ObjectMapper().readTree(line);
+            if (row.has("exit_loss")) steps.add(row.get("step").asInt());
+        }
+        return steps;
+    }
+
+    @Test
+    void badRecordsAreSkippedWhenAskedAndFailOtherwise(@TempDir Path dir) throws Exception {
+        Path data = dir.resolve("data.jsonl");
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 20; i++) lines.append("{\"prompt\": \"the cat is in the\", \"completion\": \" house.\"}\n");
+        lines.append("{\"prompt\": \"no completion\"}\n");
+        Files.writeString(data, lines);
+        List<String> args = new ArrayList<>(trainArgs(dir.resolve("out"), "--steps", "2"));
+        args.set(args.indexOf("--data") + 1, data.toString());
+        args.set(args.indexOf("--format") + 1, "jsonl");
+        args.set(args.indexOf("--validation") + 1, data.toString());
+        assertEquals(2, run(new TrainCommand(), args.toArray(String[]::new)));
+        args.addAll(List.of("--on-bad-record", "skip"));
+        assertEquals(0, run(new TrainCommand(), args.toArray(String[]::new)));
+        args.set(args.size() - 1, "sometimes");
+        assertEquals(2, run(new TrainCommand(), args.toArray(String[]::new)));
     }
 
     /** The exits each step row of metrics.jsonl reports, in order. */

@@ -10,20 +10,33 @@ import sortedllama.BadInputException;
  */
 public final class BadRecords {
     static final int LOGGED = 10;
+    /** Skipping stops being an option past this many bad records: so many suggest a wrong --format, not a few bad lines. */
+    public static final int MAX_SKIPPED_DEFAULT = 1000;
 
     private final BadRecordPolicy policy;
     private final Consumer<String> log;
+    private final int maxSkipped;
     private int count;
 
     public BadRecords(BadRecordPolicy policy, Consumer<String> log) {
+        this(policy, log, MAX_SKIPPED_DEFAULT);
+    }
+
+    /** @param maxSkipped under SKIP, the bad records tolerated before failing anyway */
+    public BadRecords(BadRecordPolicy policy, Consumer<String> log, int maxSkipped) {
         this.policy = policy;
         this.log = log;
+        this.maxSkipped = maxSkipped;
     }
 
     /** Fails (FAIL) or counts and logs (SKIP) a record that cannot be used. */
     void reject(RecordLocation where, String reason) {
         if (policy == BadRecordPolicy.FAIL) {
             throw new BadInputException(where + ": " + reason + " (--on-bad-record skip leaves such records out)");
+        }
+        if (count == maxSkipped) {
+            throw new BadInputException(where + ": " + reason + " (more than " + maxSkipped
+                    + " bad records: is the --format right?)");
         }
         count++;
         if (count <= LOGGED) log.accept("skipped " + where + ": " + reason);

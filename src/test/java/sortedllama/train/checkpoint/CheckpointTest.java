@@ -79,4 +79,58 @@ class CheckpointTest {
         TrainableModel untied = TrainableModel.random(C, 1, false);
         assertThrows(BadInputException.class, () -> Checkpoint.load(dir.resolve("c"), untied, trainer(untied)));
     }
+
+    static Path savedCheckpoint(Path dir) {
+        TrainableModel a = TrainableModel.random(C, 1, false);
+        Trainer ta = trainer(a);
+        ta.step(List.of(batch(1)));
+        Checkpoint.save(dir, a, ta, new DataPosition(0, 1), new ObjectMapper().createObjectNode());
+        return Checkpoint.newest(dir);
+    }
+
+    static String loadError(Path dir) {
+        TrainableModel b = TrainableModel.random(C, 2, false);
+        return assertThrows(BadInputException.class, () -> Checkpoint.load(dir, b, trainer(b))).getMessage();
+    }
+
+    @Test
+    void stateJsonWithoutItsKeysIsOneLineNamingTheKey(@TempDir Path dir) throws Exception {
+        Path snapshot = savedCheckpoint(dir);
+        Files.writeString(snapshot.resolve("state.json"), "{\"step\": 1}");
+        String message = loadError(dir);
+        assertTrue(message.contains("no complete checkpoint") && message.contains("\"optimizer_steps\""), message);
+        assertEquals(1, message.lines().count());
+    }
+
+    @Test
+    void truncatedTensorsAreRefusedNamingTheSizes(@TempDir Path dir) throws Exception {
+        Path snapshot = savedCheckpoint(dir);
+        Path tensors = snapshot.resolve("tensors.bin");
+        long size = Files.size(tensors);
+        Files.write(tensors, java.util.Arrays.copyOf(Files.readAllBytes(tensors), 100));
+        String message = loadError(dir);
+        assertTrue(message.contains("tensors.bin has 100 bytes, state.json says " + size), message);
+    }
+
+    @Test
+    void aNewRunRefusesToDeleteACheckpointUnlessTold(@TempDir Path dir) throws Exception {
+        Checkpoint.claim(dir.resolve("absent"), false); // nothing there: nothing to refuse
+        savedCheckpoint(dir);
+        String message = assertThrows(BadInputException.class, () -> Checkpoint.claim(dir, false)).getMessage();
+        assertTrue(message.contains("a checkpoint at step 1") && message.contains("--resume") && message.contains("--overwrite"), message);
+        assertTrue(Checkpoint.exists(dir));
+        Checkpoint.claim(dir, true);
+        assertTrue(Files.notExists(dir));
+    }
+
+    @Test
+    void metricsAreTrimmedToTheCheckpointDroppingAHalfWrittenLastLine(@TempDir Path dir) throws Exception {
+        Path metrics = dir.resolve("metrics.jsonl");
+        Files.writeString(metrics, "{\"step\":0,\"v\":1}\n{\"step\":1,\"loss\":2.5}\n{\"step\":2,\"loss\":2.4}\n{\"step\":3,\"lo");
+        sortedllama.train.MetricsLog.truncateAfter(metrics, 1);
+        assertEquals("{\"step\":0,\"v\":1}\n{\"step\":1,\"loss\":2.5}\n", Files.readString(metrics));
+        Files.writeString(metrics, "{\"step\":0}\n{\"ste\n{\"step\":1}\n");
+        String message = assertThrows(BadInputException.class, () -> sortedllama.train.MetricsLog.truncateAfter(metrics, 1)).getMessage();
+        assertTrue(message.startsWith(metrics + ": line 2 is not JSON"), message);
+    }
 }

@@ -97,4 +97,21 @@ class BadRecordsTest {
         assertEquals(25, bad.count());
         assertEquals(BadRecords.LOGGED + 1, log.size());
     }
+
+    @Test
+    void invalidUtf8IsReportedAtItsOwnLineNotWhereTheDecoderWas(@TempDir Path dir) throws IOException {
+        var bytes = new java.io.ByteArrayOutputStream();
+        for (int i = 1; i <= 30; i++) bytes.writeBytes(("{\"prompt\": \"p" + i + "\", \"completion\": \"" + "c".repeat(400) + "\"}\n").getBytes());
+        bytes.writeBytes(new byte[] {'{', '"', (byte) 0xC3, (byte) 0x28, '"', '}', '\n'});
+        Path file = Files.write(dir.resolve("bad-utf8.jsonl"), bytes.toByteArray());
+        var e = assertThrows(BadInputException.class, () -> read(DataFormat.JSONL, file, new BadRecords(BadRecordPolicy.SKIP, log::add)));
+        assertEquals(file + ": line 31: not valid UTF-8", e.getMessage());
+    }
+
+    @Test
+    void skippingHasACap(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("bad.jsonl"), "{\"prompt\": \"p\"}\n".repeat(6));
+        var e = assertThrows(BadInputException.class, () -> read(DataFormat.JSONL, file, new BadRecords(BadRecordPolicy.SKIP, log::add, 5)));
+        assertTrue(e.getMessage().startsWith(file + ": line 6 (record 6)") && e.getMessage().contains("more than 5 bad records"), e.getMessage());
+    }
 }
