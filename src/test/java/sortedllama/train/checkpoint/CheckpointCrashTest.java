@@ -48,19 +48,25 @@ class CheckpointCrashTest {
             this.killAt = killAt;
         }
 
-        private boolean dies() {
-            return count++ == killAt;
+        /** One file operation, as {@link FileOps#DISK} does it. */
+        interface Operation {
+            void run() throws IOException;
+        }
+
+        /** Runs the next operation, unless it is the one the kill interrupts. */
+        private void next(Operation operation) throws IOException {
+            if (count++ == killAt) throw new Killed(killAt);
+            operation.run();
         }
 
         @Override
         public void createDirectories(Path dir) throws IOException {
-            if (dies()) throw new Killed(killAt);
-            DISK.createDirectories(dir);
+            next(() -> DISK.createDirectories(dir));
         }
 
         @Override
         public void write(Path file, Body body) throws IOException {
-            boolean dies = dies();
+            boolean dies = count++ == killAt;
             DISK.write(file, body);
             if (dies) { // torn: only part of the bytes reached the disk
                 try (var f = new RandomAccessFile(file.toFile(), "rw")) {
@@ -72,21 +78,18 @@ class CheckpointCrashTest {
 
         @Override
         public void syncDirectory(Path dir) throws IOException {
-            if (dies()) throw new Killed(killAt);
-            DISK.syncDirectory(dir);
+            next(() -> DISK.syncDirectory(dir));
         }
 
         @Override
         public void move(Path from, Path to) throws IOException {
             switchAt = count;
-            if (dies()) throw new Killed(killAt);
-            DISK.move(from, to);
+            next(() -> DISK.move(from, to));
         }
 
         @Override
         public void delete(Path path) throws IOException {
-            if (dies()) throw new Killed(killAt);
-            DISK.delete(path);
+            next(() -> DISK.delete(path));
         }
     }
 
