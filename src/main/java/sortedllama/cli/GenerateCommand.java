@@ -10,6 +10,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sortedllama.infer.Generator;
 import sortedllama.infer.Sampler;
+import sortedllama.infer.SpeculationMemory;
 import sortedllama.io.ModelFile;
 import sortedllama.tokenizer.StreamingDecoder;
 import sortedllama.tokenizer.Tokenizer;
@@ -99,7 +100,7 @@ final class GenerateCommand implements Callable<Integer> {
                 out.print(decoder.feed(token));
                 out.flush();
             };
-            var result = plan.generate(model, promptIds, maxTokens, sampler, eos, listener);
+            var result = plan.generate(model, new SpeculationMemory(), promptIds, maxTokens, sampler, eos, listener);
             if (ids) {
                 out.println(TokenIds.format(result.tokens()));
             } else {

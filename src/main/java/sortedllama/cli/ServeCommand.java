@@ -31,7 +31,13 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--exits", paramLabel = "LIST", description = "The model's exit set, for budgets and /v1/models (default: the exits the model records as sorted-tuned, else every layer).")
     String exits;
 
-    @Option(names = "--slots", paramLabel = "N", description = "Generations at once (default: one per core).")
+    @Option(names = "--batching", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = {"Decode full-depth and fixed-exit requests together, one pass per token for all of them (continuous",
+                    "batching; default). --no-batching runs each request on its own, as before (a baseline)."})
+    boolean batching;
+
+    @Option(names = "--slots", paramLabel = "N", description = "Generations at once (default: " + ServerOptions.DEFAULT_BATCH
+            + " with batching, else one per core).")
     Integer slots;
 
     @Option(names = "--queue", paramLabel = "N", description = "Requests that may wait for a slot; more get HTTP 429 (default: 4 per slot).")
@@ -45,16 +51,18 @@ final class ServeCommand implements Callable<Integer> {
         try (ModelFile file = modelOptions.open()) {
             var tokenizer = modelOptions.requireTokenizer(file, "the server works on text");
             var exitSet = exits == null ? file.exitSet() : ExitSet.parse(exits, file.config().nLayers());
-            var options = ServerOptions.defaults().withHost(host).withRequestTimeout(Duration.ofSeconds(timeoutSeconds));
+            var options = ServerOptions.defaults().withBatching(batching).withHost(host)
+                    .withRequestTimeout(Duration.ofSeconds(timeoutSeconds));
             if (slots != null || queue != null) {
-                int s = slots != null ? slots : Runtime.getRuntime().availableProcessors();
+                int s = slots != null ? slots : options.maxConcurrent();
                 if (s < 1) throw new BadInputException("--slots must be at least 1");
                 options = options.withLimits(s, queue != null ? queue : 4 * s);
             }
             try (var server = new InferenceServer(file, tokenizer, exitSet, options)) {
                 server.start(port);
-                spec.commandLine().getOut().printf("serving %s on http://%s:%d (layers 1..%d, exits %s)%n", file.path(), host,
-                        server.port(), file.config().nLayers(), exitSet);
+                spec.commandLine().getOut().printf("serving %s on http://%s:%d (layers 1..%d, exits %s, %s)%n", file.path(), host,
+                        server.port(), file.config().nLayers(), exitSet,
+                        batching ? "batches of up to " + options.maxConcurrent() : "no batching");
                 spec.commandLine().getOut().flush();
                 server.join();
             }

@@ -78,11 +78,12 @@ public record DecodePlan(Mode mode, int exitLayer, int draftExit, int draftToken
         }
     }
 
-    public Generator.Result generate(LlamaModel model, int[] prompt, int maxTokens, Sampler sampler, int eosId,
-                                     Generator.TokenListener listener) {
+    /** @param speculation what speculation has measured on this model, kept by the caller across generations */
+    public Generator.Result generate(LlamaModel model, SpeculationMemory speculation, int[] prompt, int maxTokens, Sampler sampler,
+                                     int eosId, Generator.TokenListener listener) {
         return switch (mode) {
             case FULL, EXIT -> new Generator(model).generate(prompt, maxTokens, exitLayer, sampler, eosId, listener);
-            case SPECULATIVE -> new SpeculativeGenerator(model, draftExit, draftTokens, adaptiveDraft)
+            case SPECULATIVE -> new SpeculativeGenerator(model, draftExit, draftTokens, adaptiveDraft, true, speculation)
                     .generate(prompt, maxTokens, sampler, eosId, listener);
             case ADAPTIVE -> new AdaptiveGenerator(model, policy, kvFill).generate(prompt, maxTokens, sampler, eosId, listener);
         };

@@ -46,9 +46,10 @@ public final class ModeBenchmark {
      */
     public static Map<String, Totals> measure(LlamaModel model, Map<String, DecodePlan> plans, List<int[]> prompts, int tokens,
                                               List<int[]> reference, int runs) {
-        for (DecodePlan plan : plans.values()) for (int[] p : prompts) plan.generate(model, p, tokens, Sampler.greedy(), -1, null);
+        var speculation = new SpeculationMemory();
+        for (DecodePlan plan : plans.values()) for (int[] p : prompts) plan.generate(model, speculation, p, tokens, Sampler.greedy(), -1, null);
         var fastest = fastestPerPrompt(new ArrayList<>(plans.keySet()), prompts.size(), runs,
-                (name, i) -> plans.get(name).generate(model, prompts.get(i), tokens, Sampler.greedy(), -1, null));
+                (name, i) -> plans.get(name).generate(model, speculation, prompts.get(i), tokens, Sampler.greedy(), -1, null));
         Map<String, Totals> out = new LinkedHashMap<>();
         fastest.forEach((name, results) -> out.put(name, totals(List.of(results), reference)));
         return out;

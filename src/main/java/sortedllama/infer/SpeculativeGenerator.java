@@ -1,8 +1,5 @@
 package sortedllama.infer;
 
-import java.util.HashMap;
-import java.util.Map;
-import java.util.WeakHashMap;
 import sortedllama.BadInputException;
 import sortedllama.model.KVCache;
 import sortedllama.model.LlamaModel;
@@ -23,7 +20,10 @@ import sortedllama.tensor.Matmul;
  * <p>The draft length adapts to what speculation measures on this machine ({@link SpeculationPlanner}:
  * acceptance rate, draft cost per position, verification cost per batch size), and while speculation
  * is expected to be slower per token than plain decoding (low acceptance, e.g. short answers), it
- * falls back to plain full-depth decoding, probing now and then.
+ * falls back to plain full-depth decoding, probing now and then. That schedule depends on timings,
+ * and under sampling the schedule decides which random draws make which tokens, so a sampled
+ * generation speculates on a fixed schedule instead (its draft length every round): its seed then
+ * reproduces its text. Greedy output does not depend on the schedule, so only greedy generations adapt.
  */
 public final class SpeculativeGenerator {
     /**
@@ -38,6 +38,7 @@ public final class SpeculativeGenerator {
     private final int initialDraft;
     private final boolean adaptive;
     private final boolean fallBack;
+    private final SpeculationMemory memory;
 
     /** What a model of {@code layers} layers accepts as draft exit and draft length. */
     record Limits(int layers) {
@@ -52,19 +53,21 @@ public final class SpeculativeGenerator {
         }
     }
 
-    /** Speculates only while it measures faster than plain decoding. */
-    public SpeculativeGenerator(LlamaModel model, int draftExit, int draftTokens, boolean adaptive) {
-        this(model, draftExit, draftTokens, adaptive, true);
-    }
-
-    /** @param fallBack false: speculate on every round, however slow (for tests of the speculation itself) */
-    public SpeculativeGenerator(LlamaModel model, int draftExit, int draftTokens, boolean adaptive, boolean fallBack) {
+    /**
+     * @param adaptive adapt the draft length to what speculation measures (greedy decoding only)
+     * @param fallBack decode plainly while speculation measures slower (greedy decoding only); false:
+     *                 speculate on every round, however slow (for tests of the speculation itself)
+     * @param memory   what speculation has measured on this model so far, kept by the model's owner
+     */
+    public SpeculativeGenerator(LlamaModel model, int draftExit, int draftTokens, boolean adaptive, boolean fallBack,
+                                SpeculationMemory memory) {
         new Limits(model.config().nLayers()).check(draftExit, draftTokens);
         this.model = model;
         this.draftExit = draftExit;
         this.initialDraft = draftTokens;
         this.adaptive = adaptive;
         this.fallBack = fallBack;
+        this.memory = memory;
     }
 
     public Generator.Result generate(int[] prompt, int maxTokens, Sampler sampler, int eosId,
@@ -76,7 +79,9 @@ public final class SpeculativeGenerator {
         long t0 = System.nanoTime();
         int next = sampler.sample(model.forward(cache, prompt, layers, false));
         long t1 = System.nanoTime();
-        SpeculationPlanner planner = plannerFor(model, draftExit, initialDraft);
+        // a fixed schedule keeps a seeded sampled generation reproducible (see the class comment)
+        boolean timed = sampler.isGreedy();
+        SpeculationPlanner planner = memory.plannerFor(draftExit, initialDraft);
         boolean done = sink.emit(next, layers);
         while (!done) {
             int room = cache.capacity() - cache.length(); // positions left, the pending token's included
@@ -84,12 +89,13 @@ public final class SpeculativeGenerator {
                 sink.stopAtContextEnd();
                 break;
             }
-            int g = planner.next(adaptive ? 0 : initialDraft, fallBack, Math.min(Math.min(MAX_DRAFT, sink.remaining()), room - 1));
+            int limit = Math.min(Math.min(MAX_DRAFT, sink.remaining()), room - 1);
+            int g = timed ? planner.next(adaptive ? 0 : initialDraft, fallBack, limit) : Math.min(initialDraft, limit);
             long start = System.nanoTime(); // both modes are timed with their emitting included
             if (g < 1) {
                 next = sampler.sample(model.forward(cache, new int[] {next}, layers, false));
                 done = sink.emit(next, layers);
-                planner.recordPlain(System.nanoTime() - start);
+                if (timed) planner.recordPlain(System.nanoTime() - start);
                 continue;
             }
             Round round = speculate(cache, next, g, sampler);
@@ -102,7 +108,7 @@ public final class SpeculativeGenerator {
                 emitted++;
             }
             next = round.next;
-            planner.recordRound(g, round.accepted, round.draftNanos, round.verifyNanos, System.nanoTime() - start, emitted);
+            if (timed) planner.recordRound(g, round.accepted, round.draftNanos, round.verifyNanos, System.nanoTime() - start, emitted);
         }
         double acceptance = stats.drafted == 0 ? Double.NaN : (double) stats.accepted / stats.drafted;
         return sink.result(t0, t1, acceptance);
@@ -182,15 +188,5 @@ public final class SpeculativeGenerator {
 
     private static final class Stats {
         long drafted, accepted;
-    }
-
-    /** What speculation measured for each model and draft exit, kept across generations. */
-    private static final Map<LlamaModel, Map<Integer, SpeculationPlanner>> MEMORY = new WeakHashMap<>();
-
-    private static SpeculationPlanner plannerFor(LlamaModel model, int draftExit, int initialDraft) {
-        synchronized (MEMORY) {
-            return MEMORY.computeIfAbsent(model, m -> new HashMap<>())
-                    .computeIfAbsent(draftExit, k -> new SpeculationPlanner(initialDraft, MAX_DRAFT));
-        }
     }
 }

@@ -1,5 +1,7 @@
 package sortedllama.model;
 
+import java.util.Arrays;
+import java.util.stream.IntStream;
 import sortedllama.BadInputException;
 import sortedllama.tensor.Dequantize;
 import sortedllama.tensor.Matmul;
@@ -73,21 +75,77 @@ public final class LlamaModel {
      */
     public void runLayers(KVCache cache, float[] x, int T, int pos0, int fromLayer, int toLayer) {
         c.checkExitLayer(toLayer);
-        if (pos0 + T > cache.capacity) {
-            throw new BadInputException("sequence of " + (pos0 + T) + " tokens exceeds the KV cache of " + cache.capacity);
-        }
+        var spans = new Span[] {span(cache, 0, T, pos0)};
         var buf = new LayerBuffers(c, T);
         float[] cosSin = new float[T * c.headDim()];
         for (int t = 0; t < T; t++) rope.angles(pos0 + t, cosSin, t * c.headDim());
-        for (int l = fromLayer; l < toLayer; l++) {
-            if (cache.filled(l) != pos0) {
-                throw new IllegalStateException("layer " + (l + 1) + " has keys for " + cache.filled(l)
-                        + " positions, expected " + pos0 + ": " + cache);
-            }
-            attention(l, cache, x, T, pos0, buf, cosSin);
-            feedForward(l, x, T, buf);
-            cache.markFilled(l, pos0 + T);
+        for (int l = fromLayer; l < toLayer; l++) layer(l, spans, 1, x, T, buf, cosSin, Matmul.Regime.AUTO);
+    }
+
+    /**
+     * One decoding step of several sequences at once, each to its own depth: token i goes at
+     * position {@code caches[i].length()} of its own cache through layers 1..{@code exits[i]}, and
+     * gets that exit's logits. Each weight row is read once for all the tokens still in the pass
+     * (a token leaves after its exit layer); attention runs per sequence over its own cache. The
+     * products run a row at a time whatever the batch size, so each token's logits have the bits
+     * they have when it is decoded alone ({@link sortedllama.tensor.WeightRows#dotTokens}).
+     */
+    public float[][] decodeStep(KVCache[] caches, int[] tokens, int[] exits) {
+        int n = tokens.length, dim = c.dim();
+        for (int exit : exits) c.checkExitLayer(exit);
+        // deepest first, so that the tokens still in the pass are always the first rows of x
+        int[] order = IntStream.range(0, n).boxed()
+                .sorted((a, b) -> Integer.compare(exits[b], exits[a])).mapToInt(Integer::intValue).toArray();
+        int[] ordered = new int[n];
+        var spans = new Span[n];
+        float[] cosSin = new float[n * c.headDim()];
+        for (int i = 0; i < n; i++) {
+            KVCache cache = caches[order[i]];
+            ordered[i] = tokens[order[i]];
+            spans[i] = span(cache, i, 1, cache.length());
+            rope.angles(cache.length(), cosSin, i * c.headDim());
         }
+        float[] x = embed(ordered);
+        var buf = new LayerBuffers(c, n);
+        float[][] logits = new float[n][];
+        for (int l = 0, active = n; active > 0; l++) {
+            layer(l, spans, active, x, active, buf, cosSin, Matmul.Regime.ROW_REUSE);
+            int leaving = 0;
+            while (leaving < active && exits[order[active - 1 - leaving]] == l + 1) leaving++;
+            if (leaving == 0) continue;
+            active -= leaving;
+            float[] out = logits(Arrays.copyOfRange(x, active * dim, (active + leaving) * dim), leaving, true, l + 1,
+                    Matmul.Regime.ROW_REUSE);
+            for (int i = 0; i < leaving; i++) {
+                logits[order[active + i]] = Arrays.copyOfRange(out, i * c.vocabSize(), (i + 1) * c.vocabSize());
+            }
+        }
+        for (Span s : spans) s.cache.advanceTo(s.pos0 + 1);
+        return logits;
+    }
+
+    /** Positions pos0.. of one sequence's cache, fed as rows row0.. of a pass's hidden states. */
+    private record Span(KVCache cache, int row0, int count, int pos0) {}
+
+    private Span span(KVCache cache, int row0, int count, int pos0) {
+        if (pos0 + count > cache.capacity) {
+            throw new BadInputException("sequence of " + (pos0 + count) + " tokens exceeds the KV cache of " + cache.capacity);
+        }
+        return new Span(cache, row0, count, pos0);
+    }
+
+    /** Layer l on the T rows of x that belong to the first {@code spanCount} spans. */
+    private void layer(int l, Span[] spans, int spanCount, float[] x, int T, LayerBuffers buf, float[] cosSin, Matmul.Regime regime) {
+        for (int s = 0; s < spanCount; s++) {
+            KVCache cache = spans[s].cache;
+            if (cache.filled(l) != spans[s].pos0) {
+                throw new IllegalStateException("layer " + (l + 1) + " has keys for " + cache.filled(l)
+                        + " positions, expected " + spans[s].pos0 + ": " + cache);
+            }
+        }
+        attention(l, spans, spanCount, x, T, buf, cosSin, regime);
+        feedForward(l, x, T, buf, regime);
+        for (int s = 0; s < spanCount; s++) spans[s].cache.markFilled(l, spans[s].pos0 + spans[s].count);
     }
 
     /**
@@ -121,13 +179,17 @@ public final class LlamaModel {
      * the last token or for every token of the hidden states {@code x}.
      */
     public float[] logits(float[] x, int T, boolean allLogits, int exit) {
+        return logits(x, T, allLogits, exit, Matmul.Regime.AUTO);
+    }
+
+    private float[] logits(float[] x, int T, boolean allLogits, int exit, Matmul.Regime regime) {
         int dim = c.dim();
         int n = allLogits ? T : 1;
-        float[] last = allLogits ? x : java.util.Arrays.copyOfRange(x, (T - 1) * dim, T * dim);
+        float[] last = allLogits ? x : Arrays.copyOfRange(x, (T - 1) * dim, T * dim);
         float[] normed = new float[n * dim];
         Ops.rmsNorm(normed, last, w.normFor(exit), n, c.normEps());
         float[] out = new float[n * c.vocabSize()];
-        Matmul.apply(w.outputFor(exit), normed, n, out);
+        Matmul.apply(w.outputFor(exit), normed, n, out, regime);
         return out;
     }
 
@@ -147,47 +209,56 @@ public final class LlamaModel {
         }
     }
 
-    private void attention(int l, KVCache cache, float[] x, int T, int pos0, LayerBuffers b, float[] cosSin) {
+    private void attention(int l, Span[] spans, int spanCount, float[] x, int T, LayerBuffers b, float[] cosSin,
+                           Matmul.Regime regime) {
         LlamaWeights.Layer layer = w.layers[l];
         int headDim = c.headDim(), kvDim = c.kvDim(), qDim = c.qDim();
         Ops.rmsNorm(b.normed, x, layer.attnNorm(), T, c.normEps());
-        Matmul.applyEach(new Tensor[] {layer.wq(), layer.wk(), layer.wv()}, b.normed, T, new float[][] {b.q, b.k, b.v});
+        Matmul.applyEach(new Tensor[] {layer.wq(), layer.wk(), layer.wv()}, b.normed, T, new float[][] {b.q, b.k, b.v}, regime);
         for (int t = 0; t < T; t++) {
             rope.rotate(b.q, t * qDim, c.nHeads(), cosSin, t * headDim);
             rope.rotate(b.k, t * kvDim, c.nKvHeads(), cosSin, t * headDim);
         }
-        System.arraycopy(b.k, 0, cache.keys[l], pos0 * kvDim, T * kvDim);
-        System.arraycopy(b.v, 0, cache.values[l], pos0 * kvDim, T * kvDim);
+        int[] spanOfRow = new int[T];
+        int longest = 0;
+        for (int s = 0; s < spanCount; s++) {
+            Span span = spans[s];
+            System.arraycopy(b.k, span.row0 * kvDim, span.cache.keys[l], span.pos0 * kvDim, span.count * kvDim);
+            System.arraycopy(b.v, span.row0 * kvDim, span.cache.values[l], span.pos0 * kvDim, span.count * kvDim);
+            Arrays.fill(spanOfRow, span.row0, span.row0 + span.count, s);
+            longest = Math.max(longest, span.pos0 + span.count);
+        }
 
-        float[] keys = cache.keys[l], values = cache.values[l];
-        int headsPerKv = c.nHeads() / c.nKvHeads();
+        int headsPerKv = c.nHeads() / c.nKvHeads(), scoreLength = longest;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         Parallel.forRange(T * c.nHeads(), 1, (from, to) -> {
-            float[] scores = new float[pos0 + T];
+            float[] scores = new float[scoreLength];
             for (int item = from; item < to; item++) {
                 int t = item / c.nHeads(), h = item % c.nHeads();
+                Span span = spans[spanOfRow[t]];
+                float[] keys = span.cache.keys[l], values = span.cache.values[l];
                 int qOff = t * qDim + h * headDim, kvOff = (h / headsPerKv) * headDim;
-                int visible = pos0 + t + 1; // causal: positions 0 .. pos0+t
+                int visible = span.pos0 + (t - span.row0) + 1; // causal: its sequence's positions 0 .. its own
                 for (int p = 0; p < visible; p++) {
                     scores[p] = WeightRows.dot(b.q, qOff, keys, p * kvDim + kvOff, headDim) * scale;
                 }
                 Vec.softmax(scores, 0, visible);
-                java.util.Arrays.fill(b.attnOut, qOff, qOff + headDim, 0f);
+                Arrays.fill(b.attnOut, qOff, qOff + headDim, 0f);
                 for (int p = 0; p < visible; p++) {
                     Vec.axpy(scores[p], values, p * kvDim + kvOff, b.attnOut, qOff, headDim);
                 }
             }
         });
-        Matmul.apply(layer.wo(), b.attnOut, T, b.proj);
+        Matmul.apply(layer.wo(), b.attnOut, T, b.proj, regime);
         Ops.addInPlace(x, b.proj, T * c.dim());
     }
 
-    private void feedForward(int l, float[] x, int T, LayerBuffers b) {
+    private void feedForward(int l, float[] x, int T, LayerBuffers b, Matmul.Regime regime) {
         LlamaWeights.Layer layer = w.layers[l];
         Ops.rmsNorm(b.normed, x, layer.ffnNorm(), T, c.normEps());
-        Matmul.applyEach(new Tensor[] {layer.gate(), layer.up()}, b.normed, T, new float[][] {b.gate, b.up});
+        Matmul.applyEach(new Tensor[] {layer.gate(), layer.up()}, b.normed, T, new float[][] {b.gate, b.up}, regime);
         Vec.swiglu(b.gate, b.gate, b.up, 0, T * c.hiddenDim());
-        Matmul.apply(layer.down(), b.gate, T, b.proj);
+        Matmul.apply(layer.down(), b.gate, T, b.proj, regime);
         Ops.addInPlace(x, b.proj, T * c.dim());
     }
 }

@@ -10,6 +10,7 @@ import sortedllama.infer.Generator;
  * @param decodeTokensPerSecond tokens after the first per second, as {@link Generator.Result} counts
  * @param result                the generator's own report, or null when generation was cut short
  *                              (stop string, turn-ending token other than EOS, timeout)
+ * @param timedOut              the request timeout cut it short (finish reason "length")
  */
 record Completion(int promptTokens, int completionTokens, String finishReason, double decodeTokensPerSecond,
-                  Generator.Result result) {}
+                  Generator.Result result, boolean timedOut) {}

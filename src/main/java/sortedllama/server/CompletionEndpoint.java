@@ -2,6 +2,8 @@ package sortedllama.server;
 
 import io.javalin.http.Context;
 import java.util.function.Consumer;
+import sortedllama.infer.ContinuousBatcher;
+import sortedllama.infer.DecodePlan;
 import sortedllama.infer.Generator;
 
 /**
@@ -15,9 +17,13 @@ final class CompletionEndpoint {
     private final Admission admission;
     private final ServerMetrics metrics;
     private final long timeoutNanos;
+    private final ContinuousBatcher batcher;
 
-    CompletionEndpoint(ServingModel model, RequestParser parser, Admission admission, ServerMetrics metrics, long timeoutNanos) {
+    /** @param batcher where full-depth and fixed-exit generations run; null: each on its request's thread */
+    CompletionEndpoint(ServingModel model, RequestParser parser, Admission admission, ServerMetrics metrics, long timeoutNanos,
+                       ContinuousBatcher batcher) {
         this.model = model;
+        this.batcher = batcher;
         this.parser = parser;
         this.admission = admission;
         this.metrics = metrics;
@@ -65,9 +71,15 @@ final class CompletionEndpoint {
     private Completion generate(GenerationRequest request, Consumer<String> out, long deadline) {
         var stream = new TokenStream(model, request, out, deadline);
         Generator.Result result = null;
+        DecodePlan plan = request.plan();
         try {
-            result = request.plan().generate(model.model(), request.prompt(), request.maxTokens(), request.sampler(),
-                    model.eosId(), stream);
+            // Adaptive and speculative generations choose their depth token by token, which the
+            // batch does not do yet: they run on their own, beside the batch.
+            boolean batched = batcher != null && (plan.mode() == DecodePlan.Mode.FULL || plan.mode() == DecodePlan.Mode.EXIT);
+            result = batched
+                    ? batcher.generate(request.prompt(), request.maxTokens(), plan.exitLayer(), request.sampler(), model.eosId(), stream)
+                    : plan.generate(model.model(), model.speculation(), request.prompt(), request.maxTokens(), request.sampler(),
+                            model.eosId(), stream);
         } catch (GenerationStopped e) {
             // Ended early on purpose; the stream knows why and has sent the text so far.
         }

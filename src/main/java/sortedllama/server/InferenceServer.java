@@ -12,6 +12,7 @@ import java.lang.System.Logger.Level;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 import sortedllama.BadInputException;
+import sortedllama.infer.ContinuousBatcher;
 import sortedllama.io.ModelFile;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaModel;
@@ -24,9 +25,11 @@ import sortedllama.tokenizer.Tokenizer;
  *       our fields exit_layer, budget, mode, draft_exit, draft_tokens, confidence, kv_fill;</li>
  *   <li>GET /v1/models, /health, and /metrics (Prometheus text).</li>
  * </ul>
- * Jetty (through Javalin) runs each request on a pooled platform thread, and the generation runs
- * right there: it is CPU-bound for seconds, which would pin a virtual thread's carrier anyway, and
- * {@link Admission} bounds how many run and wait, so threads stay few.
+ * Jetty (through Javalin) runs each request on a pooled platform thread. Full-depth and fixed-exit
+ * generations run in a {@link ContinuousBatcher}, whose one thread decodes them all together while
+ * the request threads stream their tokens; adaptive and speculative ones (and all of them with
+ * batching off) run right on the request thread, CPU-bound for seconds. {@link Admission} bounds
+ * how many run and wait, so threads stay few.
  *
  * <pre>{@code
  * try (var server = new InferenceServer(model, tokenizer, "llama-2-7b", ExitSet.all(32), ServerOptions.defaults()).start(8080)) {
@@ -44,6 +47,7 @@ public final class InferenceServer implements AutoCloseable {
     private final Admission admission;
     private final ServerMetrics metrics;
     private final CompletionEndpoint completions;
+    private final ContinuousBatcher batcher;
     private final long createdSeconds = System.currentTimeMillis() / 1000;
     private Javalin app;
 
@@ -56,8 +60,10 @@ public final class InferenceServer implements AutoCloseable {
         this.options = options;
         this.admission = new Admission(options.maxConcurrent(), options.maxQueue());
         this.metrics = new ServerMetrics(admission::inFlight, admission::queued);
+        this.batcher = options.batching()
+                ? new ContinuousBatcher(model, options.maxConcurrent(), ContinuousBatcher.DEFAULT_PREFILL_CHUNK) : null;
         this.completions = new CompletionEndpoint(this.model, new RequestParser(this.model, options.defaultMaxTokens()),
-                admission, metrics, options.requestTimeout().toNanos());
+                admission, metrics, options.requestTimeout().toNanos(), batcher);
     }
 
     /** Serves a model file, named after the file (its weights must stay open while serving). */
@@ -90,6 +96,7 @@ public final class InferenceServer implements AutoCloseable {
     /** Stops listening; generations in progress are cut off. */
     public void stop() {
         if (app != null) app.stop();
+        if (batcher != null) batcher.close();
     }
 
     @Override

@@ -13,7 +13,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,9 +26,10 @@ import sortedllama.BadInputException;
 
 /**
  * A small load generator for a running server: {@code requests} completions from
- * {@code concurrency} clients at once, then requests/s, tokens/s and latency percentiles. It
- * talks to loopback addresses only and stops at its request count or its time limit, whichever
- * comes first, so it cannot turn into a flood.
+ * {@code concurrency} clients at once, then requests/s, tokens/s and latency percentiles (with
+ * streaming, also time to first token and time per output token). It talks to loopback addresses
+ * only and stops at its request count or its time limit, whichever comes first, so it cannot turn
+ * into a flood. {@code bench serve} runs it at several concurrency levels.
  *
  * <pre>java -cp ... sortedllama.server.LoadTest --url http://127.0.0.1:8080 --requests 100 --concurrency 4 --max-tokens 32 [--stream] [--chat]</pre>
  */
@@ -36,10 +39,18 @@ public final class LoadTest {
     /**
      * @param url       the server's base URL; its host must be a loopback address
      * @param timeLimit no request starts after this much time
+     * @param variants  extra fields for the requests in turn (request i gets variant i mod n, e.g. an exit_layer for
+     *                  mixed traffic); empty: none
      */
     public record Config(URI url, int requests, int concurrency, int maxTokens, boolean stream, boolean chat, String prompt,
-                         Duration timeLimit) {
+                         Duration timeLimit, List<ObjectNode> variants) {
+        public Config(URI url, int requests, int concurrency, int maxTokens, boolean stream, boolean chat, String prompt,
+                      Duration timeLimit) {
+            this(url, requests, concurrency, maxTokens, stream, chat, prompt, timeLimit, List.of());
+        }
+
         public Config {
+            variants = List.copyOf(variants);
             if (requests < 1 || requests > MAX_REQUESTS) throw new BadInputException("requests must be in 1.." + MAX_REQUESTS + ", got " + requests);
             if (concurrency < 1 || concurrency > 256) throw new BadInputException("concurrency must be in 1..256, got " + concurrency);
             if (maxTokens < 0) throw new BadInputException("max tokens must be >= 0, got " + maxTokens);
@@ -49,9 +60,12 @@ public final class LoadTest {
     }
 
     /**
-     * @param latencies milliseconds from sending each successful request to its last byte, ascending
+     * @param latencies         milliseconds from sending each successful request to its last byte, ascending
+     * @param firstTokenMs      streamed requests: milliseconds from sending to the first text, ascending
+     * @param perOutputTokenMs  streamed requests of 2 or more tokens: milliseconds per token after the first, ascending
      */
-    public record Report(int sent, int succeeded, int failed, double seconds, long tokens, double[] latencies) {
+    public record Report(int sent, int succeeded, int failed, double seconds, long tokens, double[] latencies,
+                         double[] firstTokenMs, double[] perOutputTokenMs) {
         public double requestsPerSecond() {
             return seconds > 0 ? succeeded / seconds : 0;
         }
@@ -62,16 +76,34 @@ public final class LoadTest {
 
         /** Latency at quantile q (nearest rank), in milliseconds; NaN when nothing succeeded. */
         public double latencyMs(double q) {
-            if (latencies.length == 0) return Double.NaN;
-            int rank = (int) Math.ceil(q * latencies.length);
-            return latencies[Math.clamp(rank - 1, 0, latencies.length - 1)];
+            return quantile(latencies, q);
+        }
+
+        /** Time per output token at quantile q over the streamed requests, in milliseconds. */
+        public double perOutputTokenMs(double q) {
+            return quantile(perOutputTokenMs, q);
+        }
+
+        /** Time to first token at quantile q over the streamed requests, in milliseconds. */
+        public double firstTokenMs(double q) {
+            return quantile(firstTokenMs, q);
+        }
+
+        /** The nearest-rank quantile of ascending values; NaN when there are none. */
+        static double quantile(double[] ascending, double q) {
+            if (ascending.length == 0) return Double.NaN;
+            int rank = (int) Math.ceil(q * ascending.length);
+            return ascending[Math.clamp(rank - 1, 0, ascending.length - 1)];
         }
 
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "%d requests (%d ok, %d failed) in %.2f s: %.2f requests/s, %.1f tokens/s, "
                             + "latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms", sent, succeeded, failed, seconds, requestsPerSecond(),
-                    tokensPerSecond(), latencyMs(0.5), latencyMs(0.9), latencyMs(0.99));
+                    tokensPerSecond(), latencyMs(0.5), latencyMs(0.9), latencyMs(0.99))
+                    + (perOutputTokenMs.length == 0 ? "" : String.format(Locale.ROOT,
+                    ", first token p50 %.1f ms, per output token p50 %.2f ms, p99 %.2f ms", firstTokenMs(0.5),
+                    perOutputTokenMs(0.5), perOutputTokenMs(0.99)));
         }
     }
 
@@ -79,8 +111,13 @@ public final class LoadTest {
 
     public static Report run(Config config) throws InterruptedException {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-        HttpRequest request = request(config);
-        double[] latencies = new double[config.requests()];
+        List<HttpRequest> requests = new ArrayList<>();
+        if (config.variants().isEmpty()) requests.add(request(config, null));
+        for (ObjectNode v : config.variants()) requests.add(request(config, v));
+        double[] latencies = new double[config.requests()], firstToken = new double[config.requests()],
+                perToken = new double[config.requests()];
+        Arrays.fill(firstToken, Double.NaN);
+        Arrays.fill(perToken, Double.NaN);
         AtomicInteger next = new AtomicInteger(), succeeded = new AtomicInteger(), failed = new AtomicInteger();
         AtomicLong tokens = new AtomicLong();
         long start = System.nanoTime(), stopStarting = start + config.timeLimit().toNanos();
@@ -89,13 +126,15 @@ public final class LoadTest {
             clients.execute(() -> {
                 for (int i; System.nanoTime() < stopStarting && (i = next.getAndIncrement()) < config.requests(); ) {
                     long t0 = System.nanoTime();
-                    long n = send(http, request, config.stream());
-                    if (n < 0) {
+                    Sample sample = send(http, requests.get(i % requests.size()), config.stream(), t0);
+                    if (sample == null) {
                         failed.incrementAndGet();
                         latencies[i] = Double.NaN;
                     } else {
                         latencies[i] = (System.nanoTime() - t0) / 1e6;
-                        tokens.addAndGet(n);
+                        firstToken[i] = sample.firstTokenMs;
+                        perToken[i] = sample.perOutputTokenMs;
+                        tokens.addAndGet(sample.tokens);
                         succeeded.incrementAndGet();
                     }
                 }
@@ -108,35 +147,61 @@ public final class LoadTest {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         int sent = Math.min(next.get(), config.requests());
-        double[] ok = Arrays.stream(latencies, 0, sent).filter(v -> !Double.isNaN(v) && v > 0).sorted().toArray();
-        return new Report(sent, succeeded.get(), failed.get(), seconds, tokens.get(), ok);
+        return new Report(sent, succeeded.get(), failed.get(), seconds, tokens.get(), measured(latencies, sent),
+                measured(firstToken, sent), measured(perToken, sent));
     }
 
-    /** Sends one request; returns the completion tokens it reported, or -1 on any failure. */
-    private static long send(HttpClient http, HttpRequest request, boolean stream) {
+    /** The first {@code n} values that were measured, ascending. */
+    private static double[] measured(double[] values, int n) {
+        return Arrays.stream(values, 0, n).filter(v -> !Double.isNaN(v) && v > 0).sorted().toArray();
+    }
+
+    /** One answered request: its completion tokens and, when streamed, its token timing (NaN otherwise). */
+    private record Sample(long tokens, double firstTokenMs, double perOutputTokenMs) {}
+
+    /** Sends one request (at {@code t0}); null on any failure. */
+    private static Sample send(HttpClient http, HttpRequest request, boolean stream, long t0) {
         try {
             HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
             try (var reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-                if (response.statusCode() != 200) return -1;
-                if (!stream) return OpenAiJson.MAPPER.readTree(reader).path("usage").path("completion_tokens").asLong();
-                long completionTokens = -1;
+                if (response.statusCode() != 200) return null;
+                if (!stream) {
+                    long n = OpenAiJson.MAPPER.readTree(reader).path("usage").path("completion_tokens").asLong();
+                    return new Sample(n, Double.NaN, Double.NaN);
+                }
+                long completionTokens = -1, first = 0, last = 0;
                 for (String line; (line = reader.readLine()) != null; ) {
                     if (!line.startsWith("data: {")) continue;
-                    JsonNode usage = OpenAiJson.MAPPER.readTree(line.substring(6)).path("usage");
+                    JsonNode chunk = OpenAiJson.MAPPER.readTree(line.substring(6));
+                    JsonNode usage = chunk.path("usage");
                     if (usage.isObject()) completionTokens = usage.path("completion_tokens").asLong();
+                    if (!text(chunk).isEmpty()) {
+                        last = System.nanoTime();
+                        if (first == 0) first = last;
+                    }
                 }
-                return completionTokens;
+                if (completionTokens < 0) return null;
+                double firstMs = first == 0 ? Double.NaN : (first - t0) / 1e6;
+                double perTokenMs = completionTokens < 2 || first == last ? Double.NaN : (last - first) / 1e6 / (completionTokens - 1);
+                return new Sample(completionTokens, firstMs, perTokenMs);
             }
         } catch (java.io.IOException e) {
-            return -1;
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return -1;
+            return null;
         }
     }
 
-    private static HttpRequest request(Config c) {
+    /** The text a streamed chunk carries, of a completion or a chat. */
+    private static String text(JsonNode chunk) {
+        JsonNode choice = chunk.path("choices").path(0);
+        return choice.has("text") ? choice.path("text").asText() : choice.path("delta").path("content").asText("");
+    }
+
+    private static HttpRequest request(Config c, ObjectNode variant) {
         ObjectNode body = OpenAiJson.MAPPER.createObjectNode();
+        if (variant != null) body.setAll(variant);
         if (c.chat()) {
             body.putArray("messages").addObject().put("role", "user").put("content", c.prompt());
         } else {

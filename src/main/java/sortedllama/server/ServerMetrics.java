@@ -27,6 +27,7 @@ final class ServerMetrics {
     private final LongAdder depthTokens = new LongAdder();
     private final DoubleAdder acceptanceSum = new DoubleAdder();
     private final LongAdder speculativeGenerations = new LongAdder();
+    private final LongAdder timedOut = new LongAdder();
     private final IntSupplier inFlight, queued;
 
     ServerMetrics(IntSupplier inFlight, IntSupplier queued) {
@@ -42,6 +43,7 @@ final class ServerMetrics {
     void generation(Completion c) {
         generatedTokens.add(c.completionTokens());
         promptTokens.add(c.promptTokens());
+        if (c.timedOut()) timedOut.increment();
         if (c.completionTokens() > 1) {
             double speed = c.decodeTokensPerSecond();
             for (int i = 0; i < SPEED_BUCKETS.length; i++) if (speed <= SPEED_BUCKETS[i]) speedBuckets[i].increment();
@@ -69,6 +71,8 @@ final class ServerMetrics {
                         .append("\",status=\"").append(e.getKey().status()).append("\"} ").append(e.getValue().sum()).append('\n'));
         metric(out, "sortedllama_generated_tokens_total", "counter", "Tokens generated.", generatedTokens.sum());
         metric(out, "sortedllama_prompt_tokens_total", "counter", "Prompt tokens of generations that ran.", promptTokens.sum());
+        metric(out, "sortedllama_generations_timed_out_total", "counter",
+                "Generations the request timeout cut short (they end with finish_reason \"length\").", timedOut.sum());
 
         header(out, "sortedllama_decode_tokens_per_second", "histogram", "Decode speed of each generation of 2 or more tokens.");
         for (int i = 0; i < SPEED_BUCKETS.length; i++) {

@@ -7,14 +7,19 @@ import sortedllama.BadInputException;
  * How the server shares the machine between requests.
  *
  * @param host             interface to listen on ("127.0.0.1" keeps it private to this machine, "0.0.0.0" opens it)
- * @param maxConcurrent    generations that run at once; each takes a core's worth of matrix work
+ * @param maxConcurrent    generations that run at once: with batching, the most decoded together in one pass; without,
+ *                         each runs on its own and takes a core's worth of matrix work
  * @param maxQueue         requests that may wait for a free generation; one more gets 429
  * @param requestTimeout   a request's whole life, waiting included: generation then stops with finish_reason "length"
  * @param defaultMaxTokens max_tokens when a request gives none
  * @param logRequests      one line per finished request on the platform logger (never per token)
+ * @param batching         full-depth and fixed-exit generations share one pass per token (continuous batching);
+ *                         false runs every generation on its own, as before batching (the baseline of bench serve)
  */
 public record ServerOptions(String host, int maxConcurrent, int maxQueue, Duration requestTimeout, int defaultMaxTokens,
-                            boolean logRequests) {
+                            boolean logRequests, boolean batching) {
+    /** Generations batched together by default: past this, a step's products stop being bound by reading the weights. */
+    public static final int DEFAULT_BATCH = 16;
 
     public ServerOptions {
         if (maxConcurrent < 1) throw new BadInputException("the server needs at least 1 concurrent generation, got " + maxConcurrent);
@@ -25,29 +30,30 @@ public record ServerOptions(String host, int maxConcurrent, int maxQueue, Durati
         if (defaultMaxTokens < 0) throw new BadInputException("the default max_tokens must be >= 0, got " + defaultMaxTokens);
     }
 
-    /** Loopback only, one generation per core, a queue of four per slot, five minutes per request, 256 tokens. */
+    /** Loopback only, batches of {@value #DEFAULT_BATCH}, a queue of four per slot, five minutes per request, 256 tokens. */
     public static ServerOptions defaults() {
-        int cores = Runtime.getRuntime().availableProcessors();
-        return new ServerOptions("127.0.0.1", cores, 4 * cores, Duration.ofMinutes(5), 256, true);
+        return new ServerOptions("127.0.0.1", DEFAULT_BATCH, 4 * DEFAULT_BATCH, Duration.ofMinutes(5), 256, true, true);
     }
 
     public ServerOptions withHost(String newHost) {
-        return new ServerOptions(newHost, maxConcurrent, maxQueue, requestTimeout, defaultMaxTokens, logRequests);
+        return new ServerOptions(newHost, maxConcurrent, maxQueue, requestTimeout, defaultMaxTokens, logRequests, batching);
     }
 
     public ServerOptions withLimits(int newMaxConcurrent, int newMaxQueue) {
-        return new ServerOptions(host, newMaxConcurrent, newMaxQueue, requestTimeout, defaultMaxTokens, logRequests);
+        return new ServerOptions(host, newMaxConcurrent, newMaxQueue, requestTimeout, defaultMaxTokens, logRequests, batching);
     }
 
     public ServerOptions withRequestTimeout(Duration timeout) {
-        return new ServerOptions(host, maxConcurrent, maxQueue, timeout, defaultMaxTokens, logRequests);
-    }
-
-    public ServerOptions withDefaultMaxTokens(int tokens) {
-        return new ServerOptions(host, maxConcurrent, maxQueue, requestTimeout, tokens, logRequests);
+        return new ServerOptions(host, maxConcurrent, maxQueue, timeout, defaultMaxTokens, logRequests, batching);
     }
 
     public ServerOptions withLogRequests(boolean log) {
-        return new ServerOptions(host, maxConcurrent, maxQueue, requestTimeout, defaultMaxTokens, log);
+        return new ServerOptions(host, maxConcurrent, maxQueue, requestTimeout, defaultMaxTokens, log, batching);
+    }
+
+    /** Batching on or off; off, the default slots become one per core, as each generation then takes a core. */
+    public ServerOptions withBatching(boolean on) {
+        int slots = on ? DEFAULT_BATCH : Runtime.getRuntime().availableProcessors();
+        return new ServerOptions(host, slots, 4 * slots, requestTimeout, defaultMaxTokens, logRequests, on);
     }
 }

@@ -2,6 +2,7 @@ package sortedllama.server;
 
 import java.util.Set;
 import java.util.TreeSet;
+import sortedllama.infer.SpeculationMemory;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaModel;
@@ -9,10 +10,11 @@ import sortedllama.tokenizer.Tokenizer;
 
 /**
  * The one model a server serves, with everything a request needs besides its own fields: the
- * tokenizer, the exits a budget may pick from, the chat template, and the tokens that end a turn.
+ * tokenizer, the exits a budget may pick from, the chat template, the tokens that end a turn, and
+ * what speculative decoding has measured on it so far.
  */
 record ServingModel(LlamaModel model, Tokenizer tokenizer, String id, ExitSet exits, ChatTemplate chatTemplate,
-                    int bosId, int eosId, Set<Integer> stopTokens) {
+                    int bosId, int eosId, Set<Integer> stopTokens, SpeculationMemory speculation) {
 
     /**
      * Special tokens that also end a turn besides EOS: a Llama 3 tokenizer's EOS is
@@ -31,7 +33,7 @@ record ServingModel(LlamaModel model, Tokenizer tokenizer, String id, ExitSet ex
         stops.add(eos);
         for (String text : TURN_ENDS) tokenizer.specialTokenId(text).ifPresent(stops::add);
         return new ServingModel(model, tokenizer, id, exits, ChatTemplate.forTokenizer(tokenizer, bos, eos), bos, eos,
-                Set.copyOf(stops));
+                Set.copyOf(stops), new SpeculationMemory());
     }
 
     LlamaConfig config() {

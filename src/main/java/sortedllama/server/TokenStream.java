@@ -18,7 +18,7 @@ final class TokenStream implements Generator.TokenListener {
     private final long deadlineNanos;
     private int tokens;
     private long firstTokenNanos, lastTokenNanos;
-    private boolean stopped;
+    private boolean stopped, timedOut;
 
     /**
      * @param out receives text as soon as it is final; it may throw (e.g. {@link ClientGoneException})
@@ -48,7 +48,10 @@ final class TokenStream implements Generator.TokenListener {
             stopped = true;
             throw new GenerationStopped("stop string");
         }
-        if (now - deadlineNanos > 0) throw new GenerationStopped("request timeout");
+        if (now - deadlineNanos > 0) {
+            timedOut = true;
+            throw new GenerationStopped("request timeout");
+        }
         // Jetty interrupts its threads when the server stops without finishing in time.
         if (Thread.currentThread().isInterrupted()) throw new GenerationStopped("server stopping");
     }
@@ -67,6 +70,6 @@ final class TokenStream implements Generator.TokenListener {
     Completion completion(int promptTokens, Generator.Result result) {
         double seconds = (lastTokenNanos - firstTokenNanos) / 1e9;
         double tokensPerSecond = tokens <= 1 || seconds <= 0 ? 0 : (tokens - 1) / seconds;
-        return new Completion(promptTokens, tokens, stopped ? "stop" : "length", tokensPerSecond, result);
+        return new Completion(promptTokens, tokens, stopped ? "stop" : "length", tokensPerSecond, result, timedOut);
     }
 }

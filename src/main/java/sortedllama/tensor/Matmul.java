@@ -35,8 +35,7 @@ public final class Matmul {
     }
 
     public static void apply(Tensor w, float[] x, int tokens, float[] out, Regime regime) {
-        boolean blas = regime == Regime.BLAS || (regime == Regime.AUTO && tokens >= BLAS_MIN_TOKENS);
-        if (!blas) {
+        if (!usesBlas(regime, tokens)) {
             rowAtATime(new Tensor[] {w}, x, tokens, new float[][] {out});
         } else {
             sgemm(w, roundedInput(w, x, tokens, new HashMap<>()), tokens, out);
@@ -51,15 +50,23 @@ public final class Matmul {
      * to 8-bit blocks once for the matrices that take it so.
      */
     public static void applyEach(Tensor[] ws, float[] x, int tokens, float[][] outs) {
+        applyEach(ws, x, tokens, outs, Regime.AUTO);
+    }
+
+    public static void applyEach(Tensor[] ws, float[] x, int tokens, float[][] outs, Regime regime) {
         for (Tensor w : ws) {
             if (w.cols() != ws[0].cols()) throw new IllegalArgumentException("matrices of one input must have the same columns: " + w.shapeString());
         }
-        if (tokens >= BLAS_MIN_TOKENS) {
+        if (usesBlas(regime, tokens)) {
             Map<Integer, float[]> rounded = new HashMap<>();
             for (int m = 0; m < ws.length; m++) sgemm(ws[m], roundedInput(ws[m], x, tokens, rounded), tokens, outs[m]);
         } else {
             rowAtATime(ws, x, tokens, outs);
         }
+    }
+
+    private static boolean usesBlas(Regime regime, int tokens) {
+        return regime == Regime.BLAS || (regime == Regime.AUTO && tokens >= BLAS_MIN_TOKENS);
     }
 
     /**

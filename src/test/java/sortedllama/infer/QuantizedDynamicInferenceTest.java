@@ -38,7 +38,7 @@ class QuantizedDynamicInferenceTest {
         int[] full = new Generator(model).generate(PROMPT, 40, 4, Sampler.greedy(), -1, null).tokens();
         for (int exit = 1; exit <= 3; exit++) {
             for (int g : new int[] {2, 5}) {
-                var result = new SpeculativeGenerator(model, exit, g, false, false).generate(PROMPT, 40, Sampler.greedy(), -1, null);
+                var result = new SpeculativeGenerator(model, exit, g, false, false, new SpeculationMemory()).generate(PROMPT, 40, Sampler.greedy(), -1, null);
                 assertArrayEquals(full, result.tokens(), type + ": draft exit " + exit + ", G " + g);
             }
         }

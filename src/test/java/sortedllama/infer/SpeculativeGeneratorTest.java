@@ -25,7 +25,7 @@ class SpeculativeGeneratorTest {
         for (int exit = 1; exit <= 3; exit++) {
             for (int g : new int[] {1, 2, 3, 5, 8}) {
                 for (boolean adaptive : new boolean[] {false, true}) {
-                    var result = new SpeculativeGenerator(MODEL, exit, g, adaptive, false)
+                    var result = new SpeculativeGenerator(MODEL, exit, g, adaptive, false, new SpeculationMemory())
                             .generate(prompt, 60, Sampler.greedy(), -1, null);
                     assertArrayEquals(full, result.tokens(), "draft exit " + exit + ", G " + g + ", adaptive " + adaptive);
                     assertTrue(result.acceptance() >= 0 && result.acceptance() <= 1);
@@ -39,7 +39,7 @@ class SpeculativeGeneratorTest {
         int[] prompt = {1, 5, 9};
         int[] full = new Generator(MODEL).generate(prompt, 80, 4, Sampler.greedy(), -1, null).tokens();
         for (int run = 0; run < 4; run++) { // the speed memory learns across runs and may switch modes
-            var result = new SpeculativeGenerator(MODEL, 2, 4, true).generate(prompt, 80, Sampler.greedy(), -1, null);
+            var result = new SpeculativeGenerator(MODEL, 2, 4, true, true, new SpeculationMemory()).generate(prompt, 80, Sampler.greedy(), -1, null);
             assertArrayEquals(full, result.tokens(), "run " + run);
         }
     }
@@ -51,7 +51,7 @@ class SpeculativeGeneratorTest {
         assertEquals(Generator.StopReason.CONTEXT_FULL, full.stop());
         assertEquals(96 - prompt.length + 1, full.tokens().length); // the last token needs no position
         for (int g : new int[] {1, 4, 7}) {
-            var spec = new SpeculativeGenerator(MODEL, 2, g, true, false).generate(prompt, 200, Sampler.greedy(), -1, null);
+            var spec = new SpeculativeGenerator(MODEL, 2, g, true, false, new SpeculationMemory()).generate(prompt, 200, Sampler.greedy(), -1, null);
             assertEquals(Generator.StopReason.CONTEXT_FULL, spec.stop());
             assertArrayEquals(full.tokens(), spec.tokens(), "G " + g);
         }
@@ -65,7 +65,7 @@ class SpeculativeGeneratorTest {
         int firstEos = 0;
         while (full[firstEos] != eos) firstEos++;
         for (int g : new int[] {1, 3, 6}) {
-            var spec = new SpeculativeGenerator(MODEL, 3, g, false, false).generate(prompt, 40, Sampler.greedy(), eos, null);
+            var spec = new SpeculativeGenerator(MODEL, 3, g, false, false, new SpeculationMemory()).generate(prompt, 40, Sampler.greedy(), eos, null);
             assertEquals(Generator.StopReason.EOS, spec.stop());
             assertArrayEquals(java.util.Arrays.copyOf(full, firstEos + 1), spec.tokens(), "G " + g);
         }
@@ -73,9 +73,24 @@ class SpeculativeGeneratorTest {
 
     @Test
     void rejectsDraftExitOutOfRange() {
-        assertThrows(BadInputException.class, () -> new SpeculativeGenerator(MODEL, 0, 4, false, false));
-        assertThrows(BadInputException.class, () -> new SpeculativeGenerator(MODEL, 4, 4, false, false));
-        assertThrows(BadInputException.class, () -> new SpeculativeGenerator(MODEL, 2, 0, false, false));
+        assertThrows(BadInputException.class, () -> new SpeculativeGenerator(MODEL, 0, 4, false, false, new SpeculationMemory()));
+        assertThrows(BadInputException.class, () -> new SpeculativeGenerator(MODEL, 4, 4, false, false, new SpeculationMemory()));
+        assertThrows(BadInputException.class, () -> new SpeculativeGenerator(MODEL, 2, 0, false, false, new SpeculationMemory()));
+    }
+
+    /**
+     * A seeded sampled run reproduces exactly through a plan that adapts and falls back, even after
+     * greedy runs have filled the shared memory with timings (which would change an adaptive schedule).
+     */
+    @Test
+    void aSeededSampledRunReproducesWhateverTheMemoryHasMeasured() {
+        var memory = new SpeculationMemory();
+        var plan = new SpeculativeGenerator(MODEL, 2, 3, true, true, memory);
+        int[] prompt = {1, 5, 9};
+        int[] first = plan.generate(prompt, 60, new Sampler(0.8f, 0, 1f, 42), -1, null).tokens();
+        for (int i = 0; i < 5; i++) plan.generate(prompt, 60, Sampler.greedy(), -1, null);
+        int[] again = plan.generate(prompt, 60, new Sampler(0.8f, 0, 1f, 42), -1, null).tokens();
+        assertArrayEquals(first, again);
     }
 
     /**
@@ -102,7 +117,7 @@ class SpeculativeGeneratorTest {
         long[] counts = new long[exact.length];
         for (int r = 0; r < runs; r++) {
             var sampler = new Sampler(1f, 0, 1f, 1000 + r);
-            int[] t = new SpeculativeGenerator(model, 1, 2, false, false).generate(prompt, 3, sampler, -1, null).tokens();
+            int[] t = new SpeculativeGenerator(model, 1, 2, false, false, new SpeculationMemory()).generate(prompt, 3, sampler, -1, null).tokens();
             counts[(t[0] * vocab + t[1]) * vocab + t[2]]++;
         }
         double chi2 = chiSquare(counts, exact, runs);

@@ -1,11 +1,13 @@
 package sortedllama.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import sortedllama.infer.Sampler;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Matmul;
 
@@ -36,6 +38,39 @@ class BatchInvarianceTest {
             for (int t = 0; t < next.length; t++) {
                 float[] alone = model.forward(oneByOne, new int[] {next[t]}, exit, false);
                 assertArrayEquals(alone, Arrays.copyOfRange(batched, t * vocab, (t + 1) * vocab), "exit " + exit + ", position " + t);
+            }
+        }
+    }
+
+    /**
+     * A decoding step of many sequences at mixed exits (more of them than sgemm's threshold) gives each
+     * the logits it gets decoded alone, step after step, and fills each cache only to its own exit.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"F32", "Q8_0", "Q4_0"})
+    void sequencesDecodedTogetherAtMixedExitsGetTheLogitsTheyGetAlone(DType type) {
+        LlamaConfig c = TestModels.tinyConfig(3, 61, 64);
+        LlamaModel model = new LlamaModel(TestModels.random(c, 5, 4f).weights().convertMatrices(type, Arena.ofAuto()));
+        int n = Matmul.BLAS_MIN_TOKENS + 2;
+        KVCache[] alone = new KVCache[n], together = new KVCache[n];
+        int[] exits = new int[n], tokens = new int[n];
+        for (int i = 0; i < n; i++) {
+            exits[i] = 1 + (i * 7) % 3;
+            int[] prompt = new int[1 + i % 5];
+            for (int t = 0; t < prompt.length; t++) prompt[t] = (i * 11 + t * 3 + 1) % c.vocabSize();
+            alone[i] = model.newCache(64);
+            together[i] = model.newCache(64);
+            model.forward(alone[i], prompt, exits[i], false);
+            model.forward(together[i], prompt, exits[i], false);
+            tokens[i] = (i * 5 + 2) % c.vocabSize();
+        }
+        for (int step = 0; step < 3; step++) {
+            float[][] batched = model.decodeStep(together, tokens, exits);
+            for (int i = 0; i < n; i++) {
+                float[] solo = model.forward(alone[i], new int[] {tokens[i]}, exits[i], false);
+                assertArrayEquals(solo, batched[i], "sequence " + i + " (exit " + exits[i] + "), step " + step);
+                assertEquals(alone[i].toString(), together[i].toString());
+                tokens[i] = Sampler.argmax(solo, 0, solo.length);
             }
         }
     }

@@ -16,6 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 import sortedllama.SharedData;
 import sortedllama.infer.Generator;
 import sortedllama.infer.Sampler;
+import sortedllama.infer.SpeculationMemory;
+import sortedllama.infer.SpeculativeGenerator;
 import sortedllama.io.ModelFile;
 import sortedllama.io.ModelLoader;
 
@@ -73,7 +75,7 @@ class Stories260kGreedyTest {
         int[] want = java.util.Arrays.copyOf(expected.get("full400"), 120);
         for (int draftExit = 1; draftExit <= 4; draftExit++) {
             for (int g : new int[] {2, 5}) {
-                var result = new sortedllama.infer.SpeculativeGenerator(model, draftExit, g, true, false)
+                var result = new SpeculativeGenerator(model, draftExit, g, true, false, new SpeculationMemory())
                         .generate(new int[] {1}, want.length, Sampler.greedy(), -1, null);
                 assertArrayEquals(want, result.tokens(), "draft exit " + draftExit + ", G " + g);
             }
@@ -84,12 +86,12 @@ class Stories260kGreedyTest {
     void speculativeGreedyStopsAtTheContextLimitAndAtEos() {
         var full = new Generator(model).generate(new int[] {1}, 600, 5, Sampler.greedy(), -1, null);
         assertEquals(Generator.StopReason.CONTEXT_FULL, full.stop());
-        var spec = new sortedllama.infer.SpeculativeGenerator(model, 3, 4, true, false)
+        var spec = new SpeculativeGenerator(model, 3, 4, true, false, new SpeculationMemory())
                 .generate(new int[] {1}, 600, Sampler.greedy(), -1, null);
         assertEquals(Generator.StopReason.CONTEXT_FULL, spec.stop());
         assertArrayEquals(full.tokens(), spec.tokens());
         // token 13 first appears at step 20 of the reference: as EOS it must end both there
-        var eos = new sortedllama.infer.SpeculativeGenerator(model, 2, 6, true, false)
+        var eos = new SpeculativeGenerator(model, 2, 6, true, false, new SpeculationMemory())
                 .generate(new int[] {1}, 100, Sampler.greedy(), 13, null);
         assertEquals(Generator.StopReason.EOS, eos.stop());
         assertArrayEquals(java.util.Arrays.copyOf(expected.get("5"), 20), eos.tokens());

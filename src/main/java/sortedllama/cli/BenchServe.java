@@ -1,0 +1,126 @@
+package sortedllama.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import sortedllama.BadInputException;
+import sortedllama.io.ModelFile;
+import sortedllama.server.LoadTest;
+import sortedllama.server.ServeBenchmark;
+
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The HTTP server under load: aggregate tokens/s, time per output token and time to first token at",
+                "each concurrency level, for the continuous-batching server and (the baseline, in the same run) the",
+                "server that runs each request on its own, both in this process on the same model. Requests are",
+                "streamed completions, greedy, of one prompt; the servers take turns at each level."})
+final class BenchServe implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin ModelOptions modelOptions;
+
+    @Option(names = "--concurrency", paramLabel = "LIST", defaultValue = "1,2,4,8,16",
+            description = "Concurrent clients at each level, comma-separated (default ${DEFAULT-VALUE}).")
+    String concurrency;
+
+    @Option(names = "--requests-per-client", paramLabel = "N", defaultValue = "2",
+            description = "Requests each client sends at a level, one after another (default ${DEFAULT-VALUE}).")
+    int requestsPerClient;
+
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "64", description = "max_tokens of each request (default ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "Once upon a time", description = "The prompt (default \"${DEFAULT-VALUE}\").")
+    String prompt;
+
+    @Option(names = "--traffic", paramLabel = "KIND", defaultValue = "full",
+            description = {"full: every request at full depth; mixed: requests in turn at exit L/2, exit L/2, speculative and",
+                    "adaptive (half the traffic at half depth, a quarter each speculative and adaptive) (default ${DEFAULT-VALUE})."})
+    String traffic;
+
+    @Option(names = "--baseline", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Also run the one-request-at-a-time server (default; --no-baseline skips it).")
+    boolean baseline;
+
+    @Option(names = "--time-limit", paramLabel = "SECONDS", defaultValue = "600",
+            description = "No request of a level starts after this long (default ${DEFAULT-VALUE}).")
+    int timeLimitSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        int[] levels = levels();
+        if (requestsPerClient < 1) throw new BadInputException("--requests-per-client must be at least 1, got " + requestsPerClient);
+        if (maxTokens < 1) throw new BadInputException("--max-tokens must be at least 1, got " + maxTokens);
+        if (timeLimitSeconds < 1) throw new BadInputException("--time-limit must be at least 1 second, got " + timeLimitSeconds);
+        try (ModelFile file = modelOptions.open()) {
+            var tokenizer = modelOptions.requireTokenizer(file, "the server works on text");
+            var settings = new ServeBenchmark.Settings(levels, requestsPerClient, maxTokens, prompt, variants(file.config().nLayers()),
+                    baseline, Duration.ofSeconds(timeLimitSeconds));
+            out.printf("%-14s %5s %9s %11s %12s %12s %13s%n", "server", "conc", "ok/sent", "tokens/s", "ms/token p50",
+                    "ms/token p99", "first tok p50");
+            out.flush();
+            Map<Integer, Double> baselineSpeed = new HashMap<>();
+            List<ServeBenchmark.Level> all = ServeBenchmark.run(file.model(), tokenizer, file.exitSet(), settings, level -> {
+                LoadTest.Report r = level.report();
+                out.printf(Locale.ROOT, "%-14s %5d %4d/%-4d %11.1f %12.2f %12.2f %13.1f%n", level.server(), level.concurrency(),
+                        r.succeeded(), r.sent(), r.tokensPerSecond(), r.perOutputTokenMs(0.5), r.perOutputTokenMs(0.99),
+                        r.firstTokenMs(0.5));
+                out.flush();
+            });
+            for (var level : all) {
+                if (level.server().equals(ServeBenchmark.ONE_AT_A_TIME)) baselineSpeed.put(level.concurrency(), level.report().tokensPerSecond());
+            }
+            if (baseline) {
+                List<String> ratios = new ArrayList<>();
+                for (var level : all) {
+                    if (!level.server().equals(ServeBenchmark.BATCHED)) continue;
+                    ratios.add(String.format(Locale.ROOT, "%d: %.2fx", level.concurrency(),
+                            level.report().tokensPerSecond() / baselineSpeed.get(level.concurrency())));
+                }
+                out.println("batched / one-at-a-time aggregate tokens/s by concurrency: " + String.join(", ", ratios));
+            }
+            out.printf("%s traffic, %d tokens per request, %d per client per level, prompt \"%s\", %s%n", traffic, maxTokens,
+                    requestsPerClient, prompt, file.path());
+        }
+        return 0;
+    }
+
+    private int[] levels() {
+        String[] parts = concurrency.split(",");
+        int[] levels = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                levels[i] = Integer.parseInt(parts[i].strip());
+            } catch (NumberFormatException e) {
+                throw new BadInputException("--concurrency must be a comma-separated list of numbers, got " + concurrency);
+            }
+            if (levels[i] < 1 || levels[i] > 256) throw new BadInputException("--concurrency levels must be in 1..256, got " + levels[i]);
+        }
+        return levels;
+    }
+
+    /** The extra fields of the requests in turn. */
+    private List<ObjectNode> variants(int layers) {
+        var json = new ObjectMapper();
+        return switch (traffic.toLowerCase(Locale.ROOT)) {
+            case "full" -> List.of();
+            case "mixed" -> {
+                int half = Math.max(1, layers / 2);
+                yield List.of(json.createObjectNode().put("exit_layer", half), json.createObjectNode().put("exit_layer", half),
+                        json.createObjectNode().put("mode", "speculative"), json.createObjectNode().put("mode", "adaptive"));
+            }
+            default -> throw new BadInputException("--traffic must be full or mixed, got " + traffic);
+        };
+    }
+}

@@ -1,0 +1,218 @@
+package sortedllama.infer;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import sortedllama.model.KVCache;
+import sortedllama.model.LlamaModel;
+
+/**
+ * Continuous batching: one thread owns the model and, at each step, runs the next token of every
+ * active generation through the layers together ({@link LlamaModel#decodeStep}), so each weight
+ * row is read once for all of them, while decoding is bound by reading weights. Each generation
+ * keeps its own exit layer (it leaves the pass after that layer), its own KV cache and its own
+ * seeded sampler, so its tokens do not depend on what else is in the batch: greedy output is the
+ * same alone or batched, and a seed reproduces its text.
+ *
+ * <p>Between steps, new generations are admitted and their prompts prefilled in chunks of
+ * {@code prefillChunk} tokens (at most about one chunk's worth per step, so a long prompt does not
+ * stall the others for long); a chunk's boundaries depend only on its own prompt, so prefill too
+ * is the same alone or batched. A prompt that fits in one chunk is prefilled exactly as
+ * {@link Generator} does. Finished generations leave at once.
+ *
+ * <p>Callers block in {@link #generate} on their own thread, where their listener runs: a slow
+ * client never holds up the model thread, and a listener that throws (a stop string, a client
+ * that left) cancels its generation, which leaves the batch at the next step.
+ */
+public final class ContinuousBatcher implements AutoCloseable {
+    /** Prompt tokens per prefill chunk when none is given: a chunk then costs a few decoding steps. */
+    public static final int DEFAULT_PREFILL_CHUNK = 64;
+
+    private final LlamaModel model;
+    private final int maxBatch, prefillChunk;
+    private final BlockingQueue<Generation> arrivals = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private final AtomicInteger batchSize = new AtomicInteger();
+    private volatile boolean closed;
+    // owned by the model thread
+    private final ArrayDeque<Generation> prefilling = new ArrayDeque<>();
+    private final List<Generation> decoding = new ArrayList<>();
+
+    /**
+     * @param maxBatch     generations decoded together at most; later ones wait for a place
+     * @param prefillChunk prompt tokens fed in one pass
+     */
+    public ContinuousBatcher(LlamaModel model, int maxBatch, int prefillChunk) {
+        if (maxBatch < 1) throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
+        if (prefillChunk < 1) throw new IllegalArgumentException("prefill chunk must be >= 1, got " + prefillChunk);
+        this.model = model;
+        this.maxBatch = maxBatch;
+        this.prefillChunk = prefillChunk;
+        this.thread = Thread.ofPlatform().daemon().name("continuous-batcher").start(this::run);
+    }
+
+    /**
+     * Generates as {@link Generator#generate} does, in the batch: blocks until the generation ends,
+     * calling {@code listener} on this thread with each token. An exception from the listener
+     * cancels the generation and is rethrown.
+     */
+    public Generator.Result generate(int[] prompt, int maxTokens, int exitLayer, Sampler sampler, int eosId,
+                                     Generator.TokenListener listener) {
+        model.config().checkExitLayer(exitLayer);
+        var g = new Generation(prompt, exitLayer, sampler, model.newCache(TokenSink.cacheCapacity(model.config(), prompt, maxTokens)),
+                maxTokens, eosId);
+        if (closed) throw new IllegalStateException("the batcher is closed");
+        arrivals.add(g);
+        try {
+            while (true) {
+                Event e = g.events.take();
+                if (e.result != null) return e.result;
+                if (e.error != null) throw e.error;
+                if (listener != null) listener.onToken(e.token);
+            }
+        } catch (InterruptedException e) {
+            g.cancelled = true;
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while generating", e);
+        } catch (RuntimeException | Error e) {
+            g.cancelled = true;
+            throw e;
+        }
+    }
+
+    /** Generations in the batch now (prefilling or decoding). */
+    public int active() {
+        return batchSize.get();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+    }
+
+    /** A token, the end, or a failure, handed from the model thread to the caller's thread. */
+    private record Event(int token, Generator.Result result, RuntimeException error) {}
+
+    /** One generation's state; its fields other than {@link #cancelled} and {@link #events} belong to the model thread. */
+    private static final class Generation {
+        final int[] prompt;
+        final int exit;
+        final Sampler sampler;
+        final KVCache cache;
+        final TokenSink sink;
+        final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        volatile boolean cancelled;
+        int prefilled;
+        long prefillStart, prefillEnd;
+
+        Generation(int[] prompt, int exit, Sampler sampler, KVCache cache, int maxTokens, int eosId) {
+            this.prompt = prompt;
+            this.exit = exit;
+            this.sampler = sampler;
+            this.cache = cache;
+            this.sink = new TokenSink(maxTokens, eosId, token -> events.add(new Event(token, null, null)));
+        }
+    }
+
+    private void run() {
+        while (!closed) {
+            try {
+                admit();
+            } catch (InterruptedException e) {
+                break;
+            }
+            prefilling.removeIf(g -> g.cancelled);
+            decoding.removeIf(g -> g.cancelled);
+            prefill();
+            decode();
+            batchSize.set(prefilling.size() + decoding.size());
+        }
+        var failure = new IllegalStateException("the server is shutting down");
+        for (Generation g : prefilling) fail(g, failure);
+        for (Generation g : decoding) fail(g, failure);
+        for (Generation g; (g = arrivals.poll()) != null; ) fail(g, failure);
+    }
+
+    /** Takes in waiting generations while there is room; sleeps while there is nothing to do. */
+    private void admit() throws InterruptedException {
+        if (prefilling.isEmpty() && decoding.isEmpty()) prefilling.add(arrivals.take());
+        while (prefilling.size() + decoding.size() < maxBatch) {
+            Generation g = arrivals.poll();
+            if (g == null) break;
+            prefilling.add(g);
+        }
+        batchSize.set(prefilling.size() + decoding.size());
+    }
+
+    /**
+     * Feeds prompt chunks, oldest generation first, about one chunk's worth of tokens per step (at
+     * least one chunk); a generation whose prompt is in samples its first token and joins decoding.
+     */
+    private void prefill() {
+        int budget = prefillChunk;
+        while (!prefilling.isEmpty()) {
+            Generation g = prefilling.peek();
+            int n = Math.min(prefillChunk, g.prompt.length - g.prefilled);
+            if (n > budget && budget < prefillChunk) return;
+            budget -= n;
+            try {
+                if (g.prefilled == 0) g.prefillStart = System.nanoTime();
+                float[] logits = model.forward(g.cache, Arrays.copyOfRange(g.prompt, g.prefilled, g.prefilled + n), g.exit, false);
+                g.prefilled += n;
+                if (g.prefilled < g.prompt.length) continue;
+                prefilling.poll();
+                g.prefillEnd = System.nanoTime();
+                if (!emit(g, logits)) decoding.add(g);
+            } catch (RuntimeException e) {
+                prefilling.poll();
+                fail(g, e);
+            }
+        }
+    }
+
+    /** One token for every decoding generation, in one pass. */
+    private void decode() {
+        if (decoding.isEmpty()) return;
+        int n = decoding.size();
+        var caches = new KVCache[n];
+        int[] tokens = new int[n], exits = new int[n];
+        for (int i = 0; i < n; i++) {
+            Generation g = decoding.get(i);
+            caches[i] = g.cache;
+            tokens[i] = g.sink.last();
+            exits[i] = g.exit;
+        }
+        float[][] logits;
+        try {
+            logits = model.decodeStep(caches, tokens, exits);
+        } catch (RuntimeException e) {
+            for (Generation g : decoding) fail(g, e);
+            decoding.clear();
+            return;
+        }
+        List<Generation> still = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) if (!emit(decoding.get(i), logits[i])) still.add(decoding.get(i));
+        decoding.clear();
+        decoding.addAll(still);
+    }
+
+    /** Samples and emits one token; true when the generation is over (and has been answered). */
+    private boolean emit(Generation g, float[] logits) {
+        boolean done = g.sink.emit(g.sampler.sample(logits), g.exit);
+        if (!done && g.cache.length() >= g.cache.capacity()) {
+            g.sink.stopAtContextEnd();
+            done = true;
+        }
+        if (done) g.events.add(new Event(0, g.sink.result(g.prefillStart, g.prefillEnd, Double.NaN), null));
+        return done;
+    }
+
+    private static void fail(Generation g, RuntimeException e) {
+        g.events.add(new Event(0, null, e));
+    }
+}

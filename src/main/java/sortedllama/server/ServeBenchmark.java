@@ -1,0 +1,74 @@
+package sortedllama.server;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import sortedllama.model.ExitSet;
+import sortedllama.model.LlamaModel;
+import sortedllama.tokenizer.Tokenizer;
+
+/**
+ * The server under load, batched against one request at a time, in the same run: two servers on
+ * the same model in this process (continuous batching, and each generation on its own with one
+ * slot per core, as before batching), driven in turn by {@link LoadTest} with streamed requests at
+ * each concurrency level. Each level's order alternates so that neither server always runs first.
+ */
+public final class ServeBenchmark {
+    private ServeBenchmark() {}
+
+    /**
+     * @param concurrency        the levels, in order
+     * @param requestsPerClient  requests each client sends at a level, one after another
+     * @param variants           extra fields the requests take in turn (e.g. exit_layer); empty: none
+     * @param baseline           also run the one-at-a-time server
+     */
+    public record Settings(int[] concurrency, int requestsPerClient, int maxTokens, String prompt, List<ObjectNode> variants,
+                           boolean baseline, Duration timeLimitPerLevel) {}
+
+    /** One server at one level. */
+    public record Level(String server, int concurrency, LoadTest.Report report) {}
+
+    public static final String BATCHED = "batched", ONE_AT_A_TIME = "one-at-a-time";
+
+    /** Runs every level against each server, reporting each result to {@code progress} as it comes. */
+    public static List<Level> run(LlamaModel model, Tokenizer tokenizer, ExitSet exits, Settings s, Consumer<Level> progress)
+            throws InterruptedException {
+        int most = 1;
+        for (int c : s.concurrency()) most = Math.max(most, c);
+        var base = ServerOptions.defaults().withLogRequests(false);
+        List<String> names = new ArrayList<>(List.of(BATCHED));
+        List<InferenceServer> servers = new ArrayList<>();
+        servers.add(new InferenceServer(model, tokenizer, "bench", exits, base.withBatching(true).withLimits(most, most)));
+        if (s.baseline()) {
+            names.add(ONE_AT_A_TIME);
+            var solo = base.withBatching(false);
+            servers.add(new InferenceServer(model, tokenizer, "bench", exits, solo.withLimits(solo.maxConcurrent(), most)));
+        }
+        List<Level> out = new ArrayList<>();
+        try {
+            for (InferenceServer server : servers) server.start(0);
+            // warm-up: the JIT compiles both servers' paths before anything is timed
+            for (InferenceServer server : servers) LoadTest.run(config(server, s, Math.min(4, most), 1));
+            for (int i = 0; i < s.concurrency().length; i++) {
+                for (int k = 0; k < servers.size(); k++) {
+                    int which = (i + k) % servers.size();
+                    int c = s.concurrency()[i];
+                    var level = new Level(names.get(which), c, LoadTest.run(config(servers.get(which), s, c, s.requestsPerClient())));
+                    out.add(level);
+                    progress.accept(level);
+                }
+            }
+        } finally {
+            for (InferenceServer server : servers) server.close();
+        }
+        return out;
+    }
+
+    private static LoadTest.Config config(InferenceServer server, Settings s, int concurrency, int perClient) {
+        return new LoadTest.Config(URI.create("http://127.0.0.1:" + server.port()), concurrency * perClient, concurrency,
+                s.maxTokens(), true, false, s.prompt(), s.timeLimitPerLevel(), s.variants());
+    }
+}
