@@ -8,6 +8,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import sortedllama.BadInputException;
 import sortedllama.infer.Generator;
 import sortedllama.infer.Sampler;
 import sortedllama.infer.SpeculationMemory;
@@ -35,7 +36,7 @@ final class GenerateCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1") Prompt prompt;
 
     @Option(names = "--max-tokens", required = true, paramLabel = "N",
-            description = "Tokens to generate (fewer only at EOS or at the end of the context).")
+            description = "Tokens to generate (fewer only at EOS or at the end of the model's context, which bounds it).")
     int maxTokens;
 
     @Option(names = "--exit-layer", paramLabel = "K",
@@ -100,13 +101,17 @@ final class GenerateCommand implements Callable<Integer> {
                 out.print(decoder.feed(token));
                 out.flush();
             };
-            var result = plan.generate(model, new SpeculationMemory(), promptIds, maxTokens, sampler, eos, listener);
+            if (maxTokens < 0) throw new BadInputException("--max-tokens must be >= 0, got " + maxTokens);
+            // as the server caps max_tokens: generation ends at the context's end anyway, and a larger
+            // number must not size the per-token arrays (2^31 - 1 would overflow, 10^9 allocate gigabytes)
+            int budget = Math.min(maxTokens, Math.max(0, config.contextLength() - promptIds.length));
+            var result = plan.generate(model, new SpeculationMemory(), promptIds, budget, sampler, eos, listener);
             if (ids) {
                 out.println(TokenIds.format(result.tokens()));
             } else {
                 out.println(decoder.flush());
             }
-            if (result.stop() == Generator.StopReason.CONTEXT_FULL) {
+            if (result.stop() == Generator.StopReason.CONTEXT_FULL || (budget < maxTokens && result.tokens().length == budget)) {
                 spec.commandLine().getErr().println("sorted-llama: stopped at the end of the model's context ("
                         + config.contextLength() + " tokens)");
             }

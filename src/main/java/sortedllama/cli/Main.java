@@ -26,17 +26,21 @@ public final class Main {
         cli.setOut(out);
         cli.setErr(err);
         cli.setParameterExceptionHandler((ex, a) -> {
-            err.println("sorted-llama: " + ex.getMessage());
-            err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            err.println("sorted-llama: " + oneLine(ex.getMessage()) + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return BAD_INPUT;
         });
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             if (ex instanceof BadInputException) {
-                err.println("sorted-llama: " + ex.getMessage());
+                err.println("sorted-llama: " + oneLine(ex.getMessage()));
                 return BAD_INPUT;
             }
             throw ex;
         });
         return cli.execute(args);
+    }
+
+    /** Bad input is reported on one line, whatever line breaks a message (a parser's, picocli's) carries. */
+    static String oneLine(String message) {
+        return String.valueOf(message).strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 }

@@ -50,7 +50,7 @@ final class GgufFile {
         }
         for (long i = 0; i < kvCount; i++) {
             String key = string("metadata key #" + i);
-            if (metadata.put(key, value(in.i32("type of " + key), key)) != null) throw f.error("duplicate metadata key " + key);
+            if (metadata.put(key, value(in.i32("type of " + key), key, 0)) != null) throw f.error("duplicate metadata key " + key);
         }
         record Info(String name, long[] shape, DType type, long offset) {}
         List<Info> infos = new ArrayList<>();
@@ -90,9 +90,21 @@ final class GgufFile {
             }
             long bytes = info.type().bytesFor(elements);
             if (info.offset() < 0) throw f.error("tensor " + info.name() + " has a negative data offset");
+            if (info.offset() % alignment != 0) {
+                throw f.error("tensor " + info.name() + " has data offset " + info.offset() + ", not a multiple of the alignment " + alignment);
+            }
             var data = f.slice(dataStart + info.offset(), bytes, "data of tensor " + info.name());
             if (tensors.put(info.name(), new Tensor(info.name(), info.type(), info.shape(), data)) != null) {
                 throw f.error("duplicate tensor " + info.name());
+            }
+        }
+        // each tensor's bytes are its own: two tensors sharing bytes are a corrupt (or crafted) file
+        infos.sort(java.util.Comparator.comparingLong(Info::offset));
+        for (int i = 1; i < infos.size(); i++) {
+            Info before = infos.get(i - 1), t = infos.get(i);
+            if (t.offset() < before.offset() + tensors.get(before.name()).data().byteSize()) {
+                throw f.error("tensors " + before.name() + " and " + t.name() + " overlap (data offsets " + before.offset() + " and "
+                        + t.offset() + ")");
             }
         }
     }
@@ -114,7 +126,11 @@ final class GgufFile {
         return in.utf8(in.i64("length of " + what), what);
     }
 
-    private Object value(int type, String key) {
+    /** Arrays of arrays are legal GGUF, but no model nests them deeper; a corrupt file must not recurse until the stack overflows. */
+    static final int MAX_ARRAY_DEPTH = 4;
+
+    /** @param depth how many arrays enclose this value */
+    private Object value(int type, String key, int depth) {
         String what = "value of " + key;
         return switch (type) {
             case UINT8 -> (long) (in.i8(what) & 0xFF);
@@ -126,19 +142,20 @@ final class GgufFile {
             case FLOAT32 -> in.f32(what);
             case BOOL -> in.i8(what) != 0;
             case STRING -> string(what);
-            case ARRAY -> array(key);
+            case ARRAY -> array(key, depth + 1);
             case UINT64, INT64 -> in.i64(what); // uint64 values above 2^63 do not occur in practice
             case FLOAT64 -> in.f64(what);
             default -> throw f.error("metadata " + key + " has unknown value type " + type);
         };
     }
 
-    private List<Object> array(String key) {
+    private List<Object> array(String key, int depth) {
+        if (depth > MAX_ARRAY_DEPTH) throw f.error("metadata " + key + " nests arrays deeper than " + MAX_ARRAY_DEPTH + " levels");
         int elementType = in.i32("element type of " + key);
         long n = in.i64("length of " + key);
         if (n < 0 || n > f.size()) throw f.error("corrupt array length " + n + " of metadata " + key);
         List<Object> values = new ArrayList<>((int) Math.min(n, 1 << 16)); // a corrupt length must not allocate gigabytes
-        for (long i = 0; i < n; i++) values.add(value(elementType, key));
+        for (long i = 0; i < n; i++) values.add(value(elementType, key, depth));
         return values;
     }
 

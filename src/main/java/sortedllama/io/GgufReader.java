@@ -62,6 +62,10 @@ final class GgufReader {
     private static LlamaConfig config(MappedFile f, GgufFile gguf, GgufVocabulary vocab) {
         int dim = gguf.integer("llama.embedding_length");
         int heads = gguf.integer("llama.attention.head_count");
+        if (!gguf.metadata.containsKey("llama.attention.key_length") && heads > 0 && dim % heads != 0) {
+            throw f.error("llama.embedding_length " + dim + " is not a multiple of llama.attention.head_count " + heads
+                    + " (and there is no llama.attention.key_length)");
+        }
         int headDim = gguf.integer("llama.attention.key_length", heads > 0 ? dim / heads : 0);
         int rotary = gguf.integer("llama.rope.dimension_count", headDim);
         if (rotary != headDim) {

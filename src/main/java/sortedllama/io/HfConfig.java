@@ -30,6 +30,10 @@ record HfConfig(LlamaConfig config, boolean tieWordEmbeddings, String torchDtype
             throw new BadInputException(path + ": model_type \"" + type + "\" is not a LLaMA model");
         }
         int dim = integer(j, "hidden_size", path), heads = integer(j, "num_attention_heads", path);
+        if (j.path("head_dim").isMissingNode() && heads > 0 && dim % heads != 0) {
+            throw new BadInputException(path + ": hidden_size " + dim + " is not a multiple of num_attention_heads " + heads
+                    + " (and there is no head_dim)");
+        }
         RopeScaling scaling = null;
         JsonNode rs = j.path("rope_scaling");
         if (rs.isObject()) {

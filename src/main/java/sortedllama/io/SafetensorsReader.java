@@ -176,7 +176,9 @@ final class SafetensorsReader {
 
     private static int exitOfHf(String hf) {
         var m = HF_EXIT_HEAD.matcher(hf);
-        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+        if (!m.matches()) return -1;
+        // a number too long for an int is no exit either: the loader names it as out of range
+        return m.group(1).length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(m.group(1));
     }
 
     /** Ours to Hugging Face's: the inverse of {@link #ourName}. */

@@ -24,17 +24,42 @@ public record LlamaConfig(int dim, int hiddenDim, int nLayers, int nHeads, int n
                           int vocabSize, int contextLength, float normEps, float ropeTheta,
                           RopeScaling ropeScaling, RopeLayout ropeLayout, int bosId, int eosId) {
 
+    /**
+     * Upper bounds that no real LLaMA comes near (Llama 3.1 405B: 126 layers, width 16384, MLP 53248,
+     * context 131072), so that a corrupt or hostile header is refused before anything is sized by it.
+     */
+    public static final int MAX_LAYERS = 4096, MAX_WIDTH = 1 << 20, MAX_VOCAB = 1 << 24, MAX_CONTEXT = 1 << 22;
+
     public LlamaConfig {
-        if (dim <= 0 || hiddenDim <= 0 || nLayers <= 0 || nHeads <= 0 || nKvHeads <= 0 || headDim <= 0
-                || vocabSize <= 0 || contextLength <= 0) {
-            throw new BadInputException("model config has a non-positive size: " + describe(dim, hiddenDim, nLayers,
-                    nHeads, nKvHeads, headDim, vocabSize, contextLength));
+        checkRange("dim", dim, MAX_WIDTH);
+        checkRange("hidden_dim", hiddenDim, MAX_WIDTH);
+        checkRange("n_layers", nLayers, MAX_LAYERS);
+        checkRange("n_heads", nHeads, MAX_WIDTH);
+        checkRange("n_kv_heads", nKvHeads, MAX_WIDTH);
+        checkRange("head_dim", headDim, MAX_WIDTH);
+        checkRange("vocab_size", vocabSize, MAX_VOCAB);
+        checkRange("context_length", contextLength, MAX_CONTEXT);
+        // products in long: an int would wrap and let a corrupt header through the shape checks
+        if ((long) nHeads * headDim > MAX_WIDTH) {
+            throw new BadInputException("model config: n_heads " + nHeads + " x head_dim " + headDim + " is out of range (at most " + MAX_WIDTH + ")");
         }
         if (nHeads % nKvHeads != 0) {
             throw new BadInputException("model config: " + nHeads + " query heads is not a multiple of " + nKvHeads + " KV heads");
         }
         if (headDim % 2 != 0) {
             throw new BadInputException("model config: head size " + headDim + " is odd; rotary embeddings need pairs");
+        }
+        if (!(normEps > 0) || !Float.isFinite(normEps)) {
+            throw new BadInputException("model config: the RMSNorm epsilon must be a positive number, got " + normEps);
+        }
+        if (!(ropeTheta > 0) || !Float.isFinite(ropeTheta)) {
+            throw new BadInputException("model config: the rope theta must be a positive number, got " + ropeTheta);
+        }
+    }
+
+    private static void checkRange(String field, int value, int max) {
+        if (value < 1 || value > max) {
+            throw new BadInputException("model config: " + field + " " + value + " is out of range (1.." + max + ")");
         }
     }
 
@@ -51,11 +76,5 @@ public record LlamaConfig(int dim, int hiddenDim, int nLayers, int nHeads, int n
         if (exitLayer < 1 || exitLayer > nLayers) {
             throw new BadInputException("exit layer " + exitLayer + " is out of range: this model has layers 1.." + nLayers);
         }
-    }
-
-    private static String describe(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int headDim,
-                                   int vocabSize, int contextLength) {
-        return "dim=" + dim + " hidden=" + hiddenDim + " layers=" + nLayers + " heads=" + nHeads + " kv_heads="
-                + nKvHeads + " head_dim=" + headDim + " vocab=" + vocabSize + " context=" + contextLength;
     }
 }

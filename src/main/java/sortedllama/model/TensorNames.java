@@ -37,6 +37,8 @@ public final class TensorNames {
     /** The exit k of an {@link #exitNorm} or {@link #exitOutput} name, or -1 for any other name. */
     public static int exitOf(String name) {
         var m = EXIT_HEAD.matcher(name);
-        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+        if (!m.matches()) return -1;
+        // a number too long for an int is no exit either: the loader names it as out of range
+        return m.group(1).length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(m.group(1));
     }
 }

@@ -56,8 +56,14 @@ final class HfTokenizerJson {
         specials.forEach((text, id) -> tokens[id] = text);
         int[] types = ByteLevelBpe.defaultTypes(tokens, specials);
         for (int id : userDefined) types[id] = PieceTypes.USER_DEFINED;
+        // without its merge rules a BPE vocabulary splits every word into bytes: tokens, but the wrong ones
+        JsonNode mergeRules = model.path("merges");
+        if (!mergeRules.isArray() || (mergeRules.isEmpty() && vocab.keySet().stream().anyMatch(t -> t.codePointCount(0, t.length()) > 1))) {
+            throw new BadInputException("model.merges is " + (mergeRules.isArray() ? "empty" : "missing")
+                    + ": a BPE vocabulary of multi-byte tokens needs its merge rules");
+        }
         List<String> merges = new ArrayList<>();
-        for (JsonNode m : model.path("merges")) {
+        for (JsonNode m : mergeRules) {
             merges.add(m.isArray() && m.size() == 2 ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
         }
         Path configPath = path.resolveSibling("tokenizer_config.json");

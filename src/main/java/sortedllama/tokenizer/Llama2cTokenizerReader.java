@@ -42,6 +42,10 @@ final class Llama2cTokenizerReader {
                     throw new BadInputException(path + ": token " + i + " has length " + length + " (the header says at most "
                             + maxLength + "): not a llama2.c tokenizer, or corrupt");
                 }
+                if (length > buf.remaining()) { // checked before allocating: the claim is the file's, the bytes may not be
+                    throw new BadInputException(path + ": truncated llama2.c tokenizer: token " + i + " claims " + length
+                            + " bytes but " + buf.remaining() + " remain");
+                }
                 byte[] bytes = new byte[length];
                 buf.get(bytes);
                 pieces.add(new String(bytes, StandardCharsets.UTF_8));

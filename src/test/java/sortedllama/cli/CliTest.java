@@ -67,9 +67,24 @@ class CliTest {
             assertEquals(2, r.status(), String.join(" ", args) + " -> " + r.err());
             assertTrue(r.err().startsWith("sorted-llama: "), r.err());
             assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
+            assertEquals(1, r.err().lines().count(), "one line: " + r.err());
         }
         Run exit = run("generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "3", "--ids", "--exit-layer", "5");
         assertEquals("sorted-llama: exit layer 5 is out of range: this model has layers 1..4\n", exit.err());
+    }
+
+    @Test
+    void maxTokensIsBoundedByTheContext() throws Exception {
+        String model = fixture("tied_legacy.bin"); // a context of 64 tokens
+        for (String n : new String[] {"2147483647", "1000000000"}) {
+            Run r = run("generate", "--model", model, "--prompt-ids", "1 5", "--max-tokens", n, "--ids", "--ignore-eos");
+            assertEquals(0, r.status(), r.err());
+            assertEquals(62, r.out().strip().split(" ").length, r.out());
+            assertEquals("sorted-llama: stopped at the end of the model's context (64 tokens)\n", r.err());
+        }
+        Run negative = run("generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "-1", "--ids");
+        assertEquals(2, negative.status());
+        assertEquals("sorted-llama: --max-tokens must be >= 0, got -1\n", negative.err());
     }
 
     @Test

@@ -242,18 +242,27 @@ class BadFilesTest {
         failsWith(checkpoint(safetensors(parts[0], 64)), "model.safetensors", parts[1]);
     }
 
-    @Test
-    void missingHuggingFaceTensorIsNamed() throws IOException {
+    /** The tied_hf_f32 fixture rewritten with the tensors {@code keep} accepts, then {@code extra} named as given. */
+    Path huggingFaceWith(java.util.function.Predicate<String> keep, Map<String, String> extra) throws IOException {
         Path d = Files.createDirectories(dir.resolve("hf"));
         Files.copy(Fixtures.path("tied_hf_f32/config.json"), d.resolve("config.json"));
         try (ModelFile f = ModelLoader.open(Fixtures.path("tied_hf_f32"))) {
             List<OutTensor> all = new ArrayList<>();
             for (Tensor t : f.tensors().values()) {
-                if (!t.name().equals("model.layers.1.self_attn.v_proj.weight")) all.add(OutTensor.of(t.name(), t, t.type(), null));
+                if (keep.test(t.name())) all.add(OutTensor.of(t.name(), t, t.type(), null));
             }
+            extra.forEach((name, copyOf) -> {
+                Tensor t = f.tensors().get(copyOf);
+                all.add(OutTensor.of(name, t, t.type(), null));
+            });
             SafetensorsWriter.writeFile(d.resolve("model.safetensors"), all, Map.of());
         }
-        fails(d, "missing tensor blk.1.attn_v.weight");
+        return d;
+    }
+
+    @Test
+    void missingHuggingFaceTensorIsNamed() throws IOException {
+        fails(huggingFaceWith(name -> !name.equals("model.layers.1.self_attn.v_proj.weight"), Map.of()), "missing tensor blk.1.attn_v.weight");
     }
 
     @Test
@@ -272,7 +281,15 @@ class BadFilesTest {
         "\"model_type\": \"llama\"|\"model_type\": \"gpt2\"|model_type \"gpt2\" is not a LLaMA model",
         "\"hidden_size\": 64|\"hidden_size\": null|missing \"hidden_size\"",
         "\"num_hidden_layers\": 4|\"num_hidden_layers\": \"four\"|\"num_hidden_layers\" is not an integer",
-        "\"vocab_size\": 96|\"vocab_size\": -96|non-positive size",
+        "\"vocab_size\": 96|\"vocab_size\": -96|vocab_size -96 is out of range",
+        "\"num_hidden_layers\": 4|\"num_hidden_layers\": 2147483647|n_layers 2147483647 is out of range",
+        "\"num_hidden_layers\": 4|\"num_hidden_layers\": 1000000000|n_layers 1000000000 is out of range",
+        "\"max_position_embeddings\": 64|\"max_position_embeddings\": 2147483647|context_length 2147483647 is out of range",
+        "\"num_attention_heads\": 4|\"num_attention_heads\": 65536, \"head_dim\": 65536|n_heads 65536 x head_dim 65536 is out of range",
+        "\"num_attention_heads\": 4|\"num_attention_heads\": 6|hidden_size 64 is not a multiple of num_attention_heads 6",
+        "\"rope_theta\": 10000.0|\"rope_theta\": 1e999|rope theta must be a positive number, got Infinity",
+        "\"rope_theta\": 10000.0|\"rope_theta\": -1|rope theta must be a positive number, got -1.0",
+        "\"rms_norm_eps\": 1e-05|\"rms_norm_eps\": -1e-05|RMSNorm epsilon must be a positive number, got -1.0E-5",
         "\"num_key_value_heads\": 2|\"num_key_value_heads\": 3|not a multiple of 3 KV heads",
         "\"rope_theta\": 10000.0|\"rope_theta\": 10000.0, \"rope_scaling\": {\"rope_type\": \"yarn\"}|rope_scaling type \"yarn\""})
     void badConfigJson(String edit) throws IOException {
@@ -330,5 +347,52 @@ class BadFilesTest {
             kinds.merge(e.getMessage().replaceAll("[0-9]+", "N").replaceAll("^.*?: ", ""), 1, Integer::sum);
         }
         assertTrue(kinds.size() > 2, kinds.toString());
+    }
+
+    // ----- crafted files (issue 13): each is refused in one line, before anything is sized by it -----
+
+    /** The offset of metadata {@code key}'s value in the GGUF fixture (after the key and its int32 type). */
+    static int ggufValue(String key) throws IOException {
+        return indexOf(GGUF, key) + key.length() + 4;
+    }
+
+    @Test
+    void craftedGgufMetadataIsRefusedNamingTheField() throws IOException {
+        failsWith(patched(GGUF, ggufValue("llama.block_count"), le32(Integer.MAX_VALUE)), "n_layers 2147483647 is out of range");
+        failsWith(patched(GGUF, ggufValue("llama.block_count"), le32(1_000_000_000)), "n_layers 1000000000 is out of range");
+        failsWith(patched(GGUF, ggufValue("llama.context_length"), le32(Integer.MAX_VALUE)), "context_length 2147483647 is out of range");
+        failsWith(patched(GGUF, ggufValue("llama.rope.freq_base"), le32(Float.floatToRawIntBits(Float.NaN))), "rope theta", "NaN");
+        failsWith(patched(GGUF, ggufValue("llama.attention.layer_norm_rms_epsilon"), le32(Float.floatToRawIntBits(-1e-5f))),
+                "RMSNorm epsilon must be a positive number");
+    }
+
+    /** The offset of tensor {@code name}'s data offset field in the GGUF fixture (name, dimension count, dimensions, type). */
+    static int ggufTensorOffsetField(String name, int dims) throws IOException {
+        return indexOf(GGUF, name) + name.length() + 4 + 8 * dims + 4;
+    }
+
+    @Test
+    void overlappingOrMisalignedGgufTensorsAreRefused() throws IOException {
+        byte[] all = Files.readAllBytes(Fixtures.path(GGUF));
+        int finalNorm = ggufTensorOffsetField("output_norm.weight", 1), firstNorm = ggufTensorOffsetField("blk.0.attn_norm.weight", 1);
+        long finalNormOffset = ByteBuffer.wrap(all, finalNorm, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        failsWith(patched(GGUF, firstNorm, le64(finalNormOffset)), "output_norm.weight", "blk.0.attn_norm.weight", "overlap");
+        failsWith(patched(GGUF, finalNorm, le64(finalNormOffset + 4)), "output_norm.weight", "not a multiple of the alignment");
+    }
+
+    @Test
+    void deeplyNestedGgufArraysAreRefusedWithoutRecursingThroughThem() throws IOException {
+        var b = ByteBuffer.allocate(24 + 8 + 1 + 4 + 12 * 200_000).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(GgufFile.MAGIC).putInt(3).putLong(0).putLong(1).putLong(1).put((byte) 'a').putInt(GgufFile.ARRAY);
+        while (b.remaining() >= 12) b.putInt(GgufFile.ARRAY).putLong(1); // an array holding an array holding ...
+        Path p = dir.resolve("nested.gguf");
+        Files.write(p, b.array());
+        failsWith(p, "metadata a nests arrays deeper than " + GgufFile.MAX_ARRAY_DEPTH);
+    }
+
+    @Test
+    void anExitHeadNumberTooLongForAnIntIsOutOfRange() throws IOException {
+        Path d = huggingFaceWith(name -> true, Map.of("exit_heads.99999999999.norm.weight", sortedllama.model.TensorNames.FINAL_NORM));
+        fails(d, "is the head of exit 2147483647, but the model has layers 1..4");
     }
 }

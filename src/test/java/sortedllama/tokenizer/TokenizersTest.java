@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -125,5 +126,31 @@ class TokenizersTest {
         root.get("model").get("merges").forEach(m -> merges.add(m.asText()));
         return new GgufVocabulary("gpt2", tokens, null, types, merges.toArray(String[]::new), 128000, 128009, pre, "{{ messages }}",
                 false, false);
+    }
+
+    static String refusal(Path file) {
+        String message = assertThrows(BadInputException.class, () -> Tokenizers.load(file, -1)).getMessage();
+        assertTrue(message.startsWith(file.toString()) && !message.contains("\n"), message);
+        return message;
+    }
+
+    @Test
+    void aLlama2cTokenLengthBeyondTheFileIsRefusedBeforeAllocating(@TempDir Path dir) throws IOException {
+        // 433 KB claiming a first token of 0x7ffffff0 bytes: 2 GB if believed
+        var b = java.nio.ByteBuffer.allocate(433_000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0x7ffffff0).putFloat(0f).putInt(0x7ffffff0);
+        Path file = Files.write(dir.resolve("tokenizer.bin"), b.array());
+        String message = refusal(file);
+        assertTrue(message.contains("token 0 claims 2147483632 bytes but 432988 remain"), message);
+    }
+
+    @Test
+    void aTokenizerJsonWithoutMergesIsRefused(@TempDir Path dir) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        JsonNode full = json.readTree(TokenizerFixtures.resource("wordnet_bpe_600.json").toFile());
+        var noMerges = full.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) noMerges.get("model")).remove("merges");
+        Path file = Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(noMerges));
+        assertTrue(refusal(file).contains("model.merges is missing"));
     }
 }
