@@ -1,6 +1,8 @@
 package sortedllama.cli;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,6 +38,17 @@ final class ServeCommand implements Callable<Integer> {
                     "batching; default). --no-batching runs each request on its own, as before (a baseline)."})
     boolean batching;
 
+    @Option(names = "--merge-messages",
+            description = {"Reshape chat messages for templates that forbid some conversations (LLaMA 2 chat): \"developer\" as",
+                    "\"system\", every system message joined into one at the start, consecutive messages of one role joined",
+                    "(default: such a conversation gets HTTP 400)."})
+    boolean mergeMessages;
+
+    @Option(names = "--cors", paramLabel = "ORIGIN", split = ",",
+            description = {"Let browser pages from these origins call the API (CORS), e.g. http://localhost:3000; \"*\" for any",
+                    "(default: none)."})
+    List<String> corsOrigins = new ArrayList<>();
+
     @Option(names = "--slots", paramLabel = "N", description = "Generations at once (default: " + ServerOptions.DEFAULT_BATCH
             + " with batching, else one per core).")
     Integer slots;
@@ -52,7 +65,8 @@ final class ServeCommand implements Callable<Integer> {
             var tokenizer = modelOptions.requireTokenizer(file, "the server works on text");
             var exitSet = exits == null ? file.exitSet() : ExitSet.parse(exits, file.config().nLayers());
             var options = ServerOptions.defaults().withBatching(batching).withHost(host)
-                    .withRequestTimeout(Duration.ofSeconds(timeoutSeconds));
+                    .withRequestTimeout(Duration.ofSeconds(timeoutSeconds)).withMergeMessages(mergeMessages)
+                    .withCorsOrigins(corsOrigins);
             if (slots != null || queue != null) {
                 int s = slots != null ? slots : options.maxConcurrent();
                 if (s < 1) throw new BadInputException("--slots must be at least 1");

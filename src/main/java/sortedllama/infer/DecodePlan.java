@@ -48,6 +48,10 @@ public record DecodePlan(Mode mode, int exitLayer, int draftExit, int draftToken
         if (m == Mode.EXIT && exitLayer == null && budget == null) {
             throw new BadInputException("mode exit needs an exit layer or a budget");
         }
+        if (m != Mode.EXIT && (exitLayer != null || budget != null)) {
+            throw new BadInputException("an exit layer or a budget applies to mode exit only, and mode " + m.name().toLowerCase(Locale.ROOT)
+                    + " would ignore it: give one or the other");
+        }
         int draft = draftExit != null ? draftExit : defaultDraftExit(exits, depth);
         int g = draftTokens != null ? draftTokens : DEFAULT_DRAFT_TOKENS;
         ExitPolicy policy = null;

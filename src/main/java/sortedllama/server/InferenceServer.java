@@ -9,6 +9,7 @@ import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import java.lang.System.Logger.Level;
+import java.util.List;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ServerConnector;
 import sortedllama.BadInputException;
@@ -41,6 +42,8 @@ public final class InferenceServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(InferenceServer.class.getName());
     /** Room for a prompt that fills a 128k-token context, as text or as token ids. */
     private static final long MAX_REQUEST_BYTES = 16L << 20;
+    /** Retry-After of a 429 or 503: about a generation's length, when a slot may have come free. */
+    private static final int RETRY_AFTER_SECONDS = 2;
 
     private final ServingModel model;
     private final ServerOptions options;
@@ -62,7 +65,7 @@ public final class InferenceServer implements AutoCloseable {
         this.metrics = new ServerMetrics(admission::inFlight, admission::queued);
         this.batcher = options.batching()
                 ? new ContinuousBatcher(model, options.maxConcurrent(), ContinuousBatcher.DEFAULT_PREFILL_CHUNK) : null;
-        this.completions = new CompletionEndpoint(this.model, new RequestParser(this.model, options.defaultMaxTokens()),
+        this.completions = new CompletionEndpoint(this.model, new RequestParser(this.model, options.defaultMaxTokens(), options.mergeMessages()),
                 admission, metrics, options.requestTimeout().toNanos(), batcher);
     }
 
@@ -110,6 +113,14 @@ public final class InferenceServer implements AutoCloseable {
         config.startup.startupWatcherEnabled = false;
         config.http.compressionStrategy = CompressionStrategy.NONE; // compression would hold back stream chunks
         config.http.maxRequestSize = MAX_REQUEST_BYTES;
+        List<String> origins = options.corsOrigins();
+        if (!origins.isEmpty()) {
+            config.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
+                if (origins.contains("*")) rule.anyHost();
+                else rule.allowHost(origins.getFirst(), origins.subList(1, origins.size()).toArray(String[]::new));
+                rule.exposeHeader("Retry-After");
+            }));
+        }
         config.jetty.addConnector((server, http) -> {
             var connector = new ServerConnector(server, new HttpConnectionFactory(http));
             connector.setHost(options.host());
@@ -120,14 +131,22 @@ public final class InferenceServer implements AutoCloseable {
         });
         for (ApiKind kind : ApiKind.values()) config.routes.post(kind.path, answered(kind.path, ctx -> completions.handle(ctx, kind)));
         config.routes.get("/v1/models", answered("/v1/models", ctx -> sendJson(ctx, 200, OpenAiJson.models(model, createdSeconds))));
+        config.routes.get("/v1/models/{id}", answered("/v1/models/{id}", ctx -> {
+            if (!ctx.pathParam("id").equals(model.id())) throw ApiException.modelNotFound(ctx.pathParam("id"));
+            sendJson(ctx, 200, OpenAiJson.model(model, createdSeconds));
+        }));
         config.routes.get("/health", answered("/health", ctx -> sendJson(ctx, 200,
                 OpenAiJson.MAPPER.createObjectNode().put("status", "ok").put("model", model.id()))));
         config.routes.get("/metrics", answered("/metrics", ctx -> {
             ctx.contentType("text/plain; version=0.0.4; charset=utf-8");
             ctx.result(metrics.render());
         }));
-        config.routes.error(404, ctx -> sendJson(ctx, 404,
-                OpenAiJson.error("no such endpoint: " + ctx.method() + " " + ctx.path(), "invalid_request_error", null)));
+        config.routes.error(404, ctx -> {
+            // a route's own 404 (an unknown model id) has its JSON answer already; Javalin's own is text
+            if (String.valueOf(ctx.res().getContentType()).startsWith("application/json")) return;
+            sendJson(ctx, 404, OpenAiJson.error("no such endpoint: " + ctx.method() + " " + ctx.path(), "invalid_request_error", null,
+                    "unknown_url"));
+        });
     }
 
     /** Wraps a route: answers its failures as OpenAI errors, counts it by status, logs it. */
@@ -140,6 +159,8 @@ public final class InferenceServer implements AutoCloseable {
                 status = ctx.statusCode();
             } catch (ApiException e) {
                 status = e.status();
+                // a client retrying at once would only meet the same full queue: ask for a pause
+                if (status == 429 || status == 503) ctx.header("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
                 sendError(ctx, status, OpenAiJson.error(e));
             } catch (BadInputException e) {
                 status = 400;

@@ -14,17 +14,21 @@ final class OpenAiJson {
 
     /** {"error":{"message":...,"type":...,"param":...,"code":null}} */
     static ObjectNode error(String message, String type, String param) {
+        return error(message, type, param, null);
+    }
+
+    static ObjectNode error(String message, String type, String param, String code) {
         ObjectNode root = MAPPER.createObjectNode();
         ObjectNode error = root.putObject("error");
         error.put("message", message);
         error.put("type", type);
         error.put("param", param);
-        error.putNull("code");
+        error.put("code", code);
         return root;
     }
 
     static ObjectNode error(ApiException e) {
-        return error(e.getMessage(), e.type(), e.param());
+        return error(e.getMessage(), e.type(), e.param(), e.code());
     }
 
     static ObjectNode usage(int promptTokens, int completionTokens) {
@@ -39,7 +43,13 @@ final class OpenAiJson {
     static ObjectNode models(ServingModel model, long createdSeconds) {
         ObjectNode root = MAPPER.createObjectNode();
         root.put("object", "list");
-        ObjectNode entry = root.putArray("data").addObject();
+        root.putArray("data").add(model(model, createdSeconds));
+        return root;
+    }
+
+    /** GET /v1/models/{id}: the model's own entry. */
+    static ObjectNode model(ServingModel model, long createdSeconds) {
+        ObjectNode entry = MAPPER.createObjectNode();
         entry.put("id", model.id());
         entry.put("object", "model");
         entry.put("created", createdSeconds);
@@ -49,6 +59,6 @@ final class OpenAiJson {
         for (int exit : model.exits().layers()) exits.add(exit);
         entry.put("context_length", model.config().contextLength());
         entry.put("chat_template", model.chatTemplate().name());
-        return root;
+        return entry;
     }
 }

@@ -16,27 +16,37 @@ import sortedllama.infer.Sampler;
  * confidence, kv_fill) mean what the CLI's options of the same names mean (see {@link DecodePlan}).
  */
 final class RequestParser {
+    /** OpenAI accepts up to four stop sequences. */
+    static final int MAX_STOP_STRINGS = 4;
     private final ServingModel model;
     private final int defaultMaxTokens;
+    private final boolean mergeMessages;
 
-    RequestParser(ServingModel model, int defaultMaxTokens) {
+    /** @param mergeMessages reshape chat messages for the template first ({@link ChatMessage#merged}) */
+    RequestParser(ServingModel model, int defaultMaxTokens, boolean mergeMessages) {
         this.model = model;
         this.defaultMaxTokens = defaultMaxTokens;
+        this.mergeMessages = mergeMessages;
     }
 
     GenerationRequest parse(byte[] body, ApiKind kind) {
         JsonFields f = JsonFields.parse(body);
-        int[] prompt = kind == ApiKind.CHAT ? chatPrompt(f) : textPrompt(f);
-        checkPromptFits(prompt, kind.promptField);
+        refuseUnimplemented(f);
         Integer n = f.integer("n");
-        if (n != null && n != 1) throw ApiException.badRequest("only n=1 is supported, got " + n, "n");
+        if (n != null && n != 1) throw ApiException.unsupported("n", "one choice per request; send n requests, got n=" + n);
         Integer maxTokens = f.integer("max_tokens");
         if (maxTokens == null && kind == ApiKind.CHAT) maxTokens = f.integer("max_completion_tokens");
-        if (maxTokens == null) maxTokens = defaultMaxTokens;
-        if (maxTokens < 0) throw ApiException.badRequest("max_tokens must be >= 0, got " + maxTokens, "max_tokens");
-        // Generation ends at the context's end anyway ("length"); capping here keeps a huge
-        // max_tokens from sizing the generator's per-token arrays.
-        maxTokens = Math.min(maxTokens, model.config().contextLength() - prompt.length);
+        if (maxTokens != null && maxTokens < 1) throw ApiException.badRequest("max_tokens must be at least 1, got " + maxTokens, "max_tokens");
+        int[] prompt = kind == ApiKind.CHAT ? chatPrompt(f) : textPrompt(f);
+        checkPromptFits(prompt, kind.promptField);
+        int room = model.config().contextLength() - prompt.length;
+        if (maxTokens != null && maxTokens > room) {
+            throw ApiException.contextLengthExceeded("this model's maximum context length is " + model.config().contextLength()
+                    + " tokens, but " + (prompt.length + (long) maxTokens) + " were requested (" + prompt.length
+                    + " in the prompt, " + maxTokens + " for the completion)", "max_tokens");
+        }
+        // The default stops at the context's end ("length") rather than refusing a long prompt.
+        if (maxTokens == null) maxTokens = Math.min(defaultMaxTokens, room);
         boolean stream = Boolean.TRUE.equals(f.bool("stream"));
         return new GenerationRequest(prompt, maxTokens, sampler(f), stopStrings(f), plan(f), stream,
                 stream && includeUsage(f));
@@ -47,6 +57,7 @@ final class RequestParser {
         JsonNode p = f.node("prompt");
         if (p == null) throw ApiException.badRequest("prompt is required", "prompt");
         if (p.isTextual()) {
+            refuseCertainlyTooLong(utf8Bytes(p.asText()), "prompt");
             return model.tokenizer().encodeAfterBos(p.asText(), model.bosId());
         }
         if (!p.isArray()) throw JsonFields.wrongType("prompt", "a string or an array of token ids", p);
@@ -67,13 +78,16 @@ final class RequestParser {
         if (list == null) throw ApiException.badRequest("messages is required", "messages");
         if (!list.isArray() || list.isEmpty()) throw JsonFields.wrongType("messages", "a non-empty array of messages", list);
         List<ChatMessage> messages = new ArrayList<>();
+        long bytes = 0;
         for (int i = 0; i < list.size(); i++) {
             JsonFields m = JsonFields.of(list.get(i), "messages[" + i + "]");
             String role = m.string("role");
             if (role == null) throw ApiException.badRequest("messages[" + i + "].role is required", "messages");
             messages.add(new ChatMessage(role, content(m.node("content"), i)));
+            bytes += utf8Bytes(messages.getLast().content());
         }
-        return model.chatTemplate().promptIds(messages);
+        refuseCertainlyTooLong(bytes, "messages");
+        return model.chatTemplate().promptIds(mergeMessages ? ChatMessage.merged(messages) : messages);
     }
 
     /** A string, or OpenAI's array of content parts of which we take the text ones. */
@@ -93,18 +107,43 @@ final class RequestParser {
         throw JsonFields.wrongType("messages[" + index + "].content", "a string or an array of text parts", content);
     }
 
+    /**
+     * Refuses text that cannot fit the context whatever its tokens, before it is tokenised: each
+     * token stands for at most {@link ServingModel#longestTokenBytes} bytes, so a text of B bytes
+     * has at least B / that many. A prompt of megabytes then costs a count of its bytes, not a
+     * tokenisation holding gigabytes.
+     */
+    private void refuseCertainlyTooLong(long textBytes, String param) {
+        long leastTokens = (textBytes + model.longestTokenBytes() - 1) / model.longestTokenBytes();
+        int context = model.config().contextLength();
+        if (leastTokens >= context) {
+            throw ApiException.contextLengthExceeded("the prompt has at least " + leastTokens + " tokens (" + textBytes
+                    + " bytes) but the model's context is " + context + " tokens", param);
+        }
+    }
+
+    /** UTF-8 bytes of a string, counted without encoding it. */
+    private static long utf8Bytes(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3; // a surrogate pair: 4 bytes
+        }
+        return n;
+    }
+
     private void checkPromptFits(int[] prompt, String param) {
         int context = model.config().contextLength();
         if (prompt.length == 0) throw ApiException.badRequest("the prompt is empty", param);
         if (prompt.length >= context) {
-            throw ApiException.badRequest("the prompt has " + prompt.length + " tokens but the model's context is " + context
+            throw ApiException.contextLengthExceeded("the prompt has " + prompt.length + " tokens but the model's context is " + context
                     + " tokens (one must be left to generate)", param);
         }
     }
 
     private static Sampler sampler(JsonFields f) {
-        double temperature = orDefault(f.number("temperature"), 1.0);
-        double topP = orDefault(f.number("top_p"), 1.0);
+        double temperature = inRange(f, "temperature", 0, 2, 1.0);
+        double topP = inRange(f, "top_p", 0, 1, 1.0);
         int topK = orDefault(f.integer("top_k"), 0);
         Long seed = f.longInteger("seed");
         long s = seed != null ? seed : ThreadLocalRandom.current().nextLong();
@@ -126,6 +165,9 @@ final class RequestParser {
             throw JsonFields.wrongType("stop", "a string or an array of strings", stop);
         }
         if (stops.contains("")) throw ApiException.badRequest("stop strings must not be empty", "stop");
+        if (stops.size() > MAX_STOP_STRINGS) {
+            throw ApiException.badRequest("at most " + MAX_STOP_STRINGS + " stop strings, got " + stops.size(), "stop");
+        }
         return List.copyOf(stops);
     }
 
@@ -142,6 +184,56 @@ final class RequestParser {
         String kvFill = f.string("kv_fill");
         return valid(null, () -> DecodePlan.of(mode, exitLayer, budget, draftExit, draftTokens, true,
                 confidence == null ? null : confidence.asText(), kvFill, model.exits(), model.config()));
+    }
+
+    /**
+     * Parameters of the OpenAI API this server does not implement, refused by name when they ask
+     * for anything (a client that gets prose for JSON mode, or null logprobs, is worse off than one
+     * told no); their neutral values (response_format text, logprobs false, echo false, empty
+     * suffix, zero penalties, an empty logit_bias) pass, as clients send them by default.
+     */
+    private static void refuseUnimplemented(JsonFields f) {
+        JsonNode format = f.node("response_format");
+        if (format != null && !"text".equals(format.path("type").asText())) {
+            throw ApiException.unsupported("response_format", "only {\"type\": \"text\"}: no JSON mode or structured outputs");
+        }
+        if (nonEmpty(f.node("tools")) || nonEmpty(f.node("functions"))) {
+            throw ApiException.unsupported(f.node("tools") != null ? "tools" : "functions", "no tool or function calling");
+        }
+        for (String choice : new String[] {"tool_choice", "function_call"}) {
+            JsonNode c = f.node(choice);
+            if (c != null && !"none".equals(c.asText())) throw ApiException.unsupported(choice, "no tool or function calling");
+        }
+        JsonNode logprobs = f.node("logprobs");
+        if (logprobs != null && (logprobs.asBoolean() || logprobs.asInt() > 0)) throw ApiException.unsupported("logprobs", "no log probabilities");
+        if (inRange(f, "top_logprobs", 0, 20, 0.0) > 0) throw ApiException.unsupported("top_logprobs", "no log probabilities");
+        if (Boolean.TRUE.equals(f.bool("echo"))) throw ApiException.unsupported("echo", "the prompt is not echoed");
+        String suffix = f.string("suffix");
+        if (suffix != null && !suffix.isEmpty()) throw ApiException.unsupported("suffix", "no insertion");
+        Integer bestOf = f.integer("best_of");
+        if (bestOf != null && bestOf != 1) throw ApiException.unsupported("best_of", "one candidate per request");
+        for (String penalty : new String[] {"presence_penalty", "frequency_penalty"}) {
+            if (inRange(f, penalty, -2, 2, 0.0) != 0) throw ApiException.unsupported(penalty, "no repetition penalties");
+        }
+        if (nonEmpty(f.node("logit_bias"))) throw ApiException.unsupported("logit_bias", "no logit biases");
+    }
+
+    private static boolean nonEmpty(JsonNode node) {
+        return node != null && !node.isEmpty();
+    }
+
+    /** A number field within [min, max] (OpenAI's range for it), or {@code fallback} when absent. */
+    private static double inRange(JsonFields f, String name, double min, double max, double fallback) {
+        Double v = f.number(name);
+        if (v == null) return fallback;
+        if (!(v >= min && v <= max)) {
+            throw ApiException.badRequest(name + " must be between " + number(min) + " and " + number(max) + ", got " + v, name);
+        }
+        return v;
+    }
+
+    private static String number(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
     private static boolean includeUsage(JsonFields f) {

@@ -1,6 +1,7 @@
 package sortedllama.server;
 
 import java.time.Duration;
+import java.util.List;
 import sortedllama.BadInputException;
 
 /**
@@ -15,13 +16,19 @@ import sortedllama.BadInputException;
  * @param logRequests      one line per finished request on the platform logger (never per token)
  * @param batching         full-depth and fixed-exit generations share one pass per token (continuous batching);
  *                         false runs every generation on its own, as before batching (the baseline of bench serve)
+ * @param mergeMessages    reshape chat messages before the template ({@link ChatMessage#merged}: developer as system,
+ *                         every system message as one, consecutive messages of a role as one) instead of refusing a
+ *                         conversation the template cannot express
+ * @param corsOrigins      origins a browser may call the API from (CORS), "*" for any; empty: none (the default, as a
+ *                         page from elsewhere should not reach a local model unasked)
  */
 public record ServerOptions(String host, int maxConcurrent, int maxQueue, Duration requestTimeout, int defaultMaxTokens,
-                            boolean logRequests, boolean batching) {
+                            boolean logRequests, boolean batching, boolean mergeMessages, List<String> corsOrigins) {
     /** Generations batched together by default: past this, a step's products stop being bound by reading the weights. */
     public static final int DEFAULT_BATCH = 16;
 
     public ServerOptions {
+        corsOrigins = List.copyOf(corsOrigins);
         if (maxConcurrent < 1) throw new BadInputException("the server needs at least 1 concurrent generation, got " + maxConcurrent);
         if (maxQueue < 0) throw new BadInputException("the server's queue length must be >= 0, got " + maxQueue);
         if (requestTimeout.isNegative() || requestTimeout.isZero()) {
@@ -32,28 +39,37 @@ public record ServerOptions(String host, int maxConcurrent, int maxQueue, Durati
 
     /** Loopback only, batches of {@value #DEFAULT_BATCH}, a queue of four per slot, five minutes per request, 256 tokens. */
     public static ServerOptions defaults() {
-        return new ServerOptions("127.0.0.1", DEFAULT_BATCH, 4 * DEFAULT_BATCH, Duration.ofMinutes(5), 256, true, true);
+        return new ServerOptions("127.0.0.1", DEFAULT_BATCH, 4 * DEFAULT_BATCH, Duration.ofMinutes(5), 256, true, true, false, List.of());
     }
 
     public ServerOptions withHost(String newHost) {
-        return new ServerOptions(newHost, maxConcurrent, maxQueue, requestTimeout, defaultMaxTokens, logRequests, batching);
+        return new ServerOptions(newHost, maxConcurrent, maxQueue, requestTimeout, defaultMaxTokens, logRequests, batching, mergeMessages, corsOrigins);
     }
 
     public ServerOptions withLimits(int newMaxConcurrent, int newMaxQueue) {
-        return new ServerOptions(host, newMaxConcurrent, newMaxQueue, requestTimeout, defaultMaxTokens, logRequests, batching);
+        return new ServerOptions(host, newMaxConcurrent, newMaxQueue, requestTimeout, defaultMaxTokens, logRequests, batching, mergeMessages, corsOrigins);
     }
 
     public ServerOptions withRequestTimeout(Duration timeout) {
-        return new ServerOptions(host, maxConcurrent, maxQueue, timeout, defaultMaxTokens, logRequests, batching);
+        return new ServerOptions(host, maxConcurrent, maxQueue, timeout, defaultMaxTokens, logRequests, batching, mergeMessages, corsOrigins);
     }
 
     public ServerOptions withLogRequests(boolean log) {
-        return new ServerOptions(host, maxConcurrent, maxQueue, requestTimeout, defaultMaxTokens, log, batching);
+        return new ServerOptions(host, maxConcurrent, maxQueue, requestTimeout, defaultMaxTokens, log, batching, mergeMessages, corsOrigins);
     }
 
     /** Batching on or off; off, the default slots become one per core, as each generation then takes a core. */
     public ServerOptions withBatching(boolean on) {
         int slots = on ? DEFAULT_BATCH : Runtime.getRuntime().availableProcessors();
-        return new ServerOptions(host, slots, 4 * slots, requestTimeout, defaultMaxTokens, logRequests, on);
+        return new ServerOptions(host, slots, 4 * slots, requestTimeout, defaultMaxTokens, logRequests, on, mergeMessages, corsOrigins);
+    }
+
+    public ServerOptions withMergeMessages(boolean on) {
+        return new ServerOptions(host, maxConcurrent, maxQueue, requestTimeout, defaultMaxTokens, logRequests, batching, on, corsOrigins);
+    }
+
+    public ServerOptions withCorsOrigins(List<String> origins) {
+        return new ServerOptions(host, maxConcurrent, maxQueue, requestTimeout, defaultMaxTokens, logRequests, batching, mergeMessages,
+                origins);
     }
 }

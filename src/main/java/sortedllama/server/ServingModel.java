@@ -12,9 +12,12 @@ import sortedllama.tokenizer.Tokenizer;
  * The one model a server serves, with everything a request needs besides its own fields: the
  * tokenizer, the exits a budget may pick from, the chat template, the tokens that end a turn, and
  * what speculative decoding has measured on it so far.
+ *
+ * @param longestTokenBytes the most text bytes one token decodes to, for refusing a prompt that cannot fit the
+ *                          context before tokenising it
  */
 record ServingModel(LlamaModel model, Tokenizer tokenizer, String id, ExitSet exits, ChatTemplate chatTemplate,
-                    int bosId, int eosId, Set<Integer> stopTokens, SpeculationMemory speculation) {
+                    int bosId, int eosId, Set<Integer> stopTokens, SpeculationMemory speculation, int longestTokenBytes) {
 
     /**
      * Special tokens that also end a turn besides EOS: a Llama 3 tokenizer's EOS is
@@ -33,7 +36,14 @@ record ServingModel(LlamaModel model, Tokenizer tokenizer, String id, ExitSet ex
         stops.add(eos);
         for (String text : TURN_ENDS) tokenizer.specialTokenId(text).ifPresent(stops::add);
         return new ServingModel(model, tokenizer, id, exits, ChatTemplate.forTokenizer(tokenizer, bos, eos), bos, eos,
-                Set.copyOf(stops), new SpeculationMemory());
+                Set.copyOf(stops), new SpeculationMemory(), longestTokenBytes(tokenizer));
+    }
+
+    /** The most text bytes one token stands for: a text of B bytes has at least B / this many tokens. */
+    private static int longestTokenBytes(Tokenizer tokenizer) {
+        int longest = 1;
+        for (int id = 0; id < tokenizer.vocabSize(); id++) longest = Math.max(longest, tokenizer.decodeBytes(id).length);
+        return longest;
     }
 
     LlamaConfig config() {

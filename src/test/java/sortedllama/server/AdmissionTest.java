@@ -48,9 +48,10 @@ class AdmissionTest {
 
             var refused = client.post("/v1/completions", SHORT);
             assertEquals(429, refused.statusCode(), refused.body());
+            assertTrue(refused.headers().firstValue("Retry-After").isPresent(), "429 says when to retry");
             JsonNode error = TestClient.JSON.readTree(refused.body()).path("error");
             assertTrue(error.path("message").asText().contains("busy"), refused.body());
-            assertTrue(error.has("type") && error.has("param") && error.has("code"));
+            assertEquals("rate_limit_exceeded", error.path("code").asText(), refused.body());
 
             events.close(); // the client leaves mid-stream: the server must notice and free the slot
             HttpResponse<String> served = queued.get(30, TimeUnit.SECONDS);

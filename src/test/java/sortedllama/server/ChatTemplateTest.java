@@ -53,6 +53,19 @@ class ChatTemplateTest {
         }
     }
 
+    @Test
+    void mergedMessagesFitLlama2WhereTheRawOnesAreRefused() {
+        var template = new Llama2ChatTemplate(BYTES, 1, 2);
+        var raw = List.of(new ChatMessage("developer", "Be brief."), new ChatMessage("system", "Be kind."),
+                new ChatMessage("user", "Hi"), new ChatMessage("user", "there"), new ChatMessage("assistant", "Hello!"),
+                new ChatMessage("system", "Use digits."), new ChatMessage("user", "What is 2+2?"));
+        assertThrows(ApiException.class, () -> template.promptIds(raw));
+        var merged = ChatMessage.merged(raw);
+        assertEquals(List.of(new ChatMessage("system", "Be brief.\n\nBe kind.\n\nUse digits."), new ChatMessage("user", "Hi\n\nthere"),
+                new ChatMessage("assistant", "Hello!"), new ChatMessage("user", "What is 2+2?")), merged);
+        assertArrayEquals(template.promptIds(merged), template.promptIds(ChatMessage.merged(merged)), "merging twice changes nothing");
+    }
+
     /** A byte-level BPE without merges (one token per byte) plus Llama 3's special tokens. */
     static ByteLevelBpe llama3Tokenizer(String template) {
         String[] tokens = new String[260];

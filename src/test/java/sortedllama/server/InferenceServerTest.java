@@ -6,8 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
@@ -46,7 +51,11 @@ class InferenceServerTest {
     }
 
     static String greedy(int[] prompt, int exitLayer) {
-        var result = new Generator(MODEL).generate(prompt, MAX, exitLayer, Sampler.greedy(), TOKENIZER.eosId(), null);
+        return greedy(prompt, exitLayer, MAX);
+    }
+
+    static String greedy(int[] prompt, int exitLayer, int maxTokens) {
+        var result = new Generator(MODEL).generate(prompt, maxTokens, exitLayer, Sampler.greedy(), TOKENIZER.eosId(), null);
         return Direct.text(TOKENIZER, prompt, result);
     }
 
@@ -202,14 +211,34 @@ class InferenceServerTest {
                 {"/v1/completions", "{\"prompt\": \"hi\", \"budget\": 0.1}", null},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"mode\": \"adaptive\", \"confidence\": [0.9]}", "confidence"},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"stop\": 3}", "stop"},
-                {"/v1/completions", "{\"prompt\": \"hi\", \"n\": 2}", "n"},
-                {"/v1/completions", "{\"prompt\": \"" + tooLong + "\"}", "prompt"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"n\": 2}", "n", "unsupported_parameter"},
+                {"/v1/completions", "{\"prompt\": \"" + tooLong + "\"}", "prompt", "context_length_exceeded"},
+                {"/v1/completions", "{\"prompt\": \"" + "x".repeat(1 << 20) + "\"}", "prompt", "context_length_exceeded"},
+                {"/v1/completions", "{\"prompt\": [1, 70], \"max_tokens\": 2000000000}", "max_tokens", "context_length_exceeded"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"max_tokens\": 0}", "max_tokens"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"temperature\": 5}", "temperature"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"top_p\": 1.5}", "top_p"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"stop\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}", "stop"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"mode\": \"full\", \"exit_layer\": 2}", null},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"mode\": \"speculative\", \"exit_layer\": 2}", null},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"logprobs\": 3}", "logprobs", "unsupported_parameter"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"echo\": true}", "echo", "unsupported_parameter"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"suffix\": \"end\"}", "suffix", "unsupported_parameter"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"presence_penalty\": 0.5}", "presence_penalty", "unsupported_parameter"},
+                {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"logprobs\": true}", "logprobs",
+                        "unsupported_parameter"},
+                {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"top_logprobs\": 30}", "top_logprobs"},
+                {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], "
+                        + "\"response_format\": {\"type\": \"json_object\"}}", "response_format", "unsupported_parameter"},
+                {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], "
+                        + "\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}]}", "tools", "unsupported_parameter"},
                 {"/v1/chat/completions", "{\"messages\": \"hi\"}", "messages"},
                 {"/v1/chat/completions", "{\"messages\": []}", "messages"},
                 {"/v1/chat/completions", "{\"messages\": [{\"content\": \"hi\"}]}", "messages"},
                 {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": 7}]}", "messages[0].content"},
                 {"/v1/chat/completions", "{\"messages\": [{\"role\": \"assistant\", \"content\": \"hi\"}]}", "messages"},
-                {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"" + tooLong + "\"}]}", "messages"},
+                {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"" + tooLong + "\"}]}", "messages",
+                        "context_length_exceeded"},
         };
         for (String[] c : cases) {
             var response = client.post(c[0], c[1]);
@@ -219,24 +248,30 @@ class InferenceServerTest {
             JsonNode error = TestClient.JSON.readTree(response.body()).path("error");
             assertEquals("invalid_request_error", error.path("type").asText(), what);
             assertFalse(error.path("message").asText().isBlank(), what);
-            assertTrue(error.has("param") && error.has("code") && error.path("code").isNull(), what);
+            assertTrue(error.has("param") && error.has("code"), what);
             if (c[2] != null) assertEquals(c[2], error.path("param").asText(), what + " -> " + response.body());
+            if (c.length > 3) assertEquals(c[3], error.path("code").asText(), what + " -> " + response.body());
+            else assertTrue(error.path("code").isNull(), what + " -> " + response.body());
         }
         assertEquals(greedy(Direct.withBos(TOKENIZER, "Once upon a time"), LAYERS),
                 client.postJson("/v1/completions", completion("")).path("choices").get(0).path("text").asText());
     }
 
     @Test
-    void unknownFieldsOfAnyTypeAreIgnored() throws Exception {
-        var response = client.post("/v1/completions", completion(",\"user\":\"me\",\"logit_bias\":{},\"frequency_penalty\":0"));
+    void unknownFieldsAndTheNeutralValuesOfUnimplementedOnesAreAccepted() throws Exception {
+        var response = client.post("/v1/completions", completion(",\"user\":\"me\",\"logit_bias\":{},\"frequency_penalty\":0,"
+                + "\"logprobs\":null,\"echo\":false,\"suffix\":\"\",\"n\":1,\"response_format\":{\"type\":\"text\"}"));
         assertEquals(200, response.statusCode(), response.body());
     }
 
     @Test
-    void aHugeMaxTokensRunsToTheEndOfTheContext() throws Exception {
-        JsonNode whole = client.postJson("/v1/completions", "{\"prompt\":[1,70],\"max_tokens\":2000000000,\"temperature\":0}");
-        int generated = whole.path("usage").path("completion_tokens").asInt();
-        assertTrue(generated <= CONTEXT - 2, "generated " + generated);
+    void withoutMaxTokensALongPromptRunsToTheEndOfTheContext() throws Exception {
+        int[] prompt = new int[CONTEXT - 3];
+        Arrays.fill(prompt, 70);
+        String ids = Arrays.toString(prompt);
+        JsonNode whole = client.postJson("/v1/completions", "{\"prompt\":" + ids + ",\"temperature\":0}");
+        assertEquals(3, whole.path("usage").path("completion_tokens").asInt(), whole.toString());
+        assertEquals("length", whole.path("choices").get(0).path("finish_reason").asText());
     }
 
     @Test
@@ -254,9 +289,30 @@ class InferenceServerTest {
         assertEquals(200, health.statusCode());
         assertEquals("ok", TestClient.JSON.readTree(health.body()).path("status").asText());
 
+        assertEquals(model, TestClient.JSON.readTree(client.get("/v1/models/tiny-test").body()));
+        var otherModel = client.get("/v1/models/gpt-4");
+        assertEquals(404, otherModel.statusCode());
+        assertEquals("model_not_found", TestClient.JSON.readTree(otherModel.body()).path("error").path("code").asText());
+
         var missing = client.get("/v1/nothing");
         assertEquals(404, missing.statusCode());
         assertTrue(TestClient.JSON.readTree(missing.body()).path("error").has("message"));
+    }
+
+    @Test
+    void browsersGetCorsHeadersOnlyFromTheOriginsGiven() throws Exception {
+        assertEquals(Optional.empty(), allowedOrigin(client, "http://ui.example"), "CORS is off by default");
+        var options = ServerOptions.defaults().withLogRequests(false).withCorsOrigins(List.of("http://ui.example"));
+        try (var cors = new InferenceServer(MODEL, TOKENIZER, "tiny-test", ExitSet.all(LAYERS), options).start(0)) {
+            var corsClient = new TestClient(cors.port());
+            assertEquals(Optional.of("http://ui.example"), allowedOrigin(corsClient, "http://ui.example"));
+            assertEquals(Optional.empty(), allowedOrigin(corsClient, "http://elsewhere.example"));
+        }
+    }
+
+    private static java.util.Optional<String> allowedOrigin(TestClient c, String origin) throws Exception {
+        var request = HttpRequest.newBuilder(URI.create(c.base + "/v1/models")).header("Origin", origin).GET().build();
+        return c.http.send(request, HttpResponse.BodyHandlers.ofString()).headers().firstValue("Access-Control-Allow-Origin");
     }
 
     /** One sample line: name{labels} value, as the text exposition format writes it. */
