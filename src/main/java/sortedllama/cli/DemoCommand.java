@@ -45,8 +45,19 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--questions", paramLabel = "N", description = "Test questions scored at each exit (default 200).")
     Integer questions;
 
-    @Option(names = "--instructions", paramLabel = "N", description = "Test instructions answered and judged at each exit (default 40).")
+    @Option(names = "--instructions", paramLabel = "N", description = "Test instructions answered and judged at each exit (default 40; 100 with --data-dir).")
     Integer instructions;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = {"Fine-tune on the real subsets in DIR instead of the WordNet tasks, laid out as ../shared/data:",
+                    "alpaca/alpaca_data_1k.json, triviaqa/triviaqa-dev-subset.json, pandalm/testset-inference-v1.json. QA is scored on",
+                    "the last 200 TriviaQA questions, instruction answers on the last 100 Alpaca records; all 170 PandaLM",
+                    "instructions are answered at every exit by SFT and SoFT, written for eval judge."})
+    Path dataDir;
+
+    @Option(names = "--tasks", paramLabel = "T", defaultValue = "both",
+            description = "With --data-dir: fine-tune on both tasks (default), alpaca alone or triviaqa alone (the paper's separate runs).")
+    String tasks;
 
     @Option(names = "--pretrain-base", paramLabel = "DIR",
             description = "Instead of the demo: pre-train the demo's base model from scratch into DIR (how the committed one in src/main/resources/"
@@ -86,17 +97,19 @@ final class DemoCommand implements Callable<Integer> {
         var d = DemoPipeline.Settings.defaults(out);
         var settings = new DemoPipeline.Settings(out, base, steps != null ? steps : d.steps(), d.batchSize(), d.seqLen(), exits,
                 lr != null ? lr : d.learningRate(), seed, d.evalBatches(), questions != null ? questions : d.questions(),
-                instructions != null ? instructions : d.instructions());
+                instructions != null ? instructions : dataDir != null ? 100 : d.instructions(), dataDir, tasks);
         if (!(settings.learningRate() > 0)) throw new sortedllama.BadInputException("--lr must be positive");
         if (settings.steps() < 1) throw new sortedllama.BadInputException("--steps must be at least 1");
         if (settings.questions() < 1 || settings.instructions() < 1) throw new sortedllama.BadInputException("--questions and --instructions must be at least 1");
         if (base != null && !java.nio.file.Files.isDirectory(base)) throw new sortedllama.BadInputException("--base " + base + " is not a model folder");
         long t0 = System.nanoTime();
-        var variants = new DemoPipeline(settings, log).run();
+        if (dataDir != null && !java.nio.file.Files.isDirectory(dataDir)) throw new sortedllama.BadInputException("--data-dir " + dataDir + " is not a folder");
+        if (dataDir == null && !tasks.equals("both")) throw new sortedllama.BadInputException("--tasks needs --data-dir (the WordNet tasks are fixed)");
+        var results = new DemoPipeline(settings, log).run();
         double seconds = (System.nanoTime() - t0) / 1e9;
-        Path report = DemoReport.write(out, settings, variants, seconds);
+        Path report = DemoReport.write(out, settings, results, seconds);
         log.println();
-        DemoReport.printSummary(log, variants);
+        DemoReport.printSummary(log, results.variants());
         log.printf("%nreport: %s (%.0f s)%n", report.toAbsolutePath(), seconds);
         return 0;
     }

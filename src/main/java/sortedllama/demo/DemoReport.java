@@ -26,8 +26,9 @@ import sortedllama.io.AtomicFiles;
 public final class DemoReport {
     private DemoReport() {}
 
-    public static Path write(Path out, DemoPipeline.Settings settings, List<DemoPipeline.Variant> variants, double seconds) throws IOException {
-        writeJson(out.resolve("results.json"), settings, variants, seconds);
+    public static Path write(Path out, DemoPipeline.Settings settings, DemoPipeline.Results results, double seconds) throws IOException {
+        var variants = results.variants();
+        writeJson(out.resolve("results.json"), settings, results, seconds);
         int layers = variants.get(0).heldOutLoss().length;
         plotPerLayer(out.resolve("heldout-loss-per-layer.png"), "Held-out loss at every layer", "cross-entropy (nats)", variants, layers,
                 v -> v.heldOutLoss());
@@ -43,12 +44,25 @@ public final class DemoReport {
         plotCurves(out.resolve("training-loss.png"), variants.subList(0, 2));
 
         StringBuilder sb = new StringBuilder();
-        sb.append("# sorted-llama demo: SFT, SoFT, SFT+ICT and extracted fine-tuning on WordNet tasks\n\n");
-        sb.append(String.format(Locale.ROOT, "The committed base model (a %d-layer LLaMA pre-trained on WordNet text, see `pretraining.json` in the base "
-                + "folder) is fine-tuned on instruction and closed-book QA tasks (train split) by every method, %d steps of %d x %d tokens, "
-                + "the same batches in the same order; SoFT trains the exits %s with one shared final norm and head. Scores on the test "
-                + "split, which the fine-tuning never saw (its facts are in the pre-training text). Total time %.0f s.%n%n",
-                layers, settings.steps(), settings.batchSize(), settings.seqLen(), settings.exits(), seconds));
+        if (settings.dataDir() == null) {
+            sb.append("# sorted-llama demo: SFT, SoFT, SFT+ICT and extracted fine-tuning on WordNet tasks\n\n");
+            sb.append(String.format(Locale.ROOT, "The committed base model (a %d-layer LLaMA pre-trained on WordNet text, see `pretraining.json` in the base "
+                    + "folder) is fine-tuned on instruction and closed-book QA tasks (train split) by every method, %d steps of %d x %d tokens, "
+                    + "the same batches in the same order; SoFT trains the exits %s with one shared final norm and head. Scores on the test "
+                    + "split, which the fine-tuning never saw (its facts are in the pre-training text). Total time %.0f s.%n%n",
+                    layers, settings.steps(), settings.batchSize(), settings.seqLen(), settings.exits(), seconds));
+        } else {
+            sb.append("# sorted-llama demo on real data: SFT, SoFT, SFT+ICT and extracted fine-tuning\n\n");
+            sb.append(String.format(Locale.ROOT, "The committed base model (a %d-layer LLaMA pre-trained on WordNet text only) is fine-tuned by every "
+                    + "method on the real subsets of %s (tasks: %s; Stanford Alpaca: all but the last %d + %d records, TriviaQA: all but the "
+                    + "last %d + %d questions, the held-back records being validation and test), %d steps of %d x %d tokens, the same batches "
+                    + "in the same order; SoFT trains the exits %s with one shared final norm and head. Closed-book QA is scored on the last "
+                    + "%d TriviaQA questions, instruction answers on the last %d Alpaca records (against their reference outputs). "
+                    + "Total time %.0f s.%n%n", layers, settings.dataDir(), settings.tasks(), RealDataTasks.ALPACA_VALIDATION,
+                    RealDataTasks.ALPACA_TEST, RealDataTasks.TRIVIAQA_VALIDATION, RealDataTasks.TRIVIAQA_TEST, settings.steps(),
+                    settings.batchSize(), settings.seqLen(), settings.exits(), Math.min(settings.questions(), RealDataTasks.TRIVIAQA_TEST),
+                    Math.min(settings.instructions(), RealDataTasks.ALPACA_TEST), seconds));
+        }
         sb.append("## Held-out loss at every exit (validation split, nats)\n\n").append(exitTable(variants,
                 (v, k) -> String.format(Locale.ROOT, "%.3f", v.exits().get(k).heldOutLoss()))).append('\n');
         sb.append("## Closed-book QA exact match (normalised, best over aliases; case-sensitive in brackets)\n\n");
@@ -89,6 +103,7 @@ public final class DemoReport {
                 sb.append('\n');
             });
         }
+        sb.append(FurtherReport.markdown(out, results));
         sb.append("## Greedy answers to one held-out instruction at every layer\n\n");
         for (var v : variants) {
             if (v.samples().isEmpty()) continue;
@@ -162,7 +177,8 @@ public final class DemoReport {
         return out;
     }
 
-    private static void writeJson(Path path, DemoPipeline.Settings settings, List<DemoPipeline.Variant> variants, double seconds) throws IOException {
+    private static void writeJson(Path path, DemoPipeline.Settings settings, DemoPipeline.Results results, double seconds) throws IOException {
+        var variants = results.variants();
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("settings", settings.toString());
         root.put("seconds", seconds);
@@ -202,6 +218,7 @@ public final class DemoReport {
             vs.add(m);
         }
         root.put("variants", vs);
+        root.put("further", FurtherReport.json(results));
         AtomicFiles.writeString(path, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root));
     }
 

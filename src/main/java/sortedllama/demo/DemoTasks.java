@@ -19,9 +19,14 @@ import sortedllama.train.data.TriviaQaFormat;
  * term) and closed-book questions in TriviaQA format ("What is a X a kind of?", any lemma of the
  * hypernym counts). Train and validation splits are mixed into one prompt/completion JSONL each
  * (rendered with the same templates the alpaca and triviaqa readers use, loss on the response);
- * the test split is kept apart for evaluation, in the tasks' own formats.
+ * the test split is kept apart for evaluation, in the tasks' own formats. {@link RealDataTasks} builds
+ * the same from the real subsets instead.
+ *
+ * @param openInstructions instructions without reference answers (PandaLM's 170), answered at every
+ *                         exit and written out for a judge model; none for the WordNet tasks
  */
-record DemoTasks(Path trainFile, Path validationFile, List<Example> testQuestions, List<Instruction> testInstructions) {
+record DemoTasks(Path trainFile, Path validationFile, List<Example> testQuestions, List<Instruction> testInstructions,
+                 List<AlpacaFormat.Instruction> openInstructions) {
 
     /** A held-out instruction: its prompt ids (Alpaca template) and the reference answer. */
     record Instruction(String instruction, String input, int[] prompt, String reference) {}
@@ -45,7 +50,7 @@ record DemoTasks(Path trainFile, Path validationFile, List<Example> testQuestion
             String prompt = AlpacaFormat.prompt(r.get("instruction"), r.get("input"));
             testInstructions.add(new Instruction(r.get("instruction"), r.get("input"), encoder.prompt(prompt), r.get("output")));
         }
-        return new DemoTasks(train, validation, testQuestions, testInstructions);
+        return new DemoTasks(train, validation, testQuestions, testInstructions, List.of());
     }
 
     /** Both tasks of some entries as {"prompt", "completion"} lines, instructions then questions per entry. */
@@ -63,7 +68,8 @@ record DemoTasks(Path trainFile, Path validationFile, List<Example> testQuestion
         AtomicFiles.writeString(file, sb.toString());
     }
 
-    private static void line(ObjectMapper json, StringBuilder sb, String prompt, String completion) throws IOException {
+    /** One {"prompt", "completion"} line of a fine-tuning file. */
+    static void line(ObjectMapper json, StringBuilder sb, String prompt, String completion) throws IOException {
         sb.append(json.writeValueAsString(Map.of("prompt", prompt, "completion", completion))).append('\n');
     }
 }

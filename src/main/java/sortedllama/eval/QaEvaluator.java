@@ -39,7 +39,11 @@ public final class QaEvaluator {
 
     /** The greedy answer at one exit: its first line, stripped. */
     static String answer(LlamaModel model, Tokenizer tokenizer, int[] prompt, int exit, int maxTokens) {
-        String text = GreedyAnswer.text(model, tokenizer, prompt, exit, maxTokens);
+        return firstLine(GreedyAnswer.text(model, tokenizer, prompt, exit, maxTokens));
+    }
+
+    /** What a closed-book answer is taken to be: the first line of what the model wrote, stripped. */
+    public static String firstLine(String text) {
         int newline = text.indexOf('\n');
         return (newline >= 0 ? text.substring(0, newline) : text).strip();
     }

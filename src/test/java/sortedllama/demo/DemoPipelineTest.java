@@ -26,10 +26,11 @@ class DemoPipelineTest {
     @Test
     void shortRunProducesTheWholeReport(@TempDir Path out) throws Exception {
         var d = DemoPipeline.Settings.defaults(out);
-        var settings = new DemoPipeline.Settings(out, null, 3, 4, 128, "every:2", d.learningRate(), 42, 2, 6, 3);
+        var settings = new DemoPipeline.Settings(out, null, 3, 4, 128, "every:2", d.learningRate(), 42, 2, 6, 3, null, "both");
         StringWriter logText = new StringWriter();
-        List<DemoPipeline.Variant> variants = new DemoPipeline(settings, new PrintWriter(logText, true)).run();
-        Path report = DemoReport.write(out, settings, variants, 1.0);
+        var run = new DemoPipeline(settings, new PrintWriter(logText, true)).run();
+        List<DemoPipeline.Variant> variants = run.variants();
+        Path report = DemoReport.write(out, settings, run, 1.0);
 
         assertEquals(List.of("SFT", "SoFT", "SoFT 2x steps", "SFT+ICT", "Extracted (EFT)"), variants.stream().map(DemoPipeline.Variant::name).toList());
         for (var v : variants) assertEquals(Set.of(2, 4, 6, 8), v.exits().keySet(), v.name());
@@ -45,17 +46,29 @@ class DemoPipelineTest {
 
         String md = Files.readString(report);
         for (String section : List.of("## Held-out loss at every exit", "## Closed-book QA exact match", "## Instruction following",
-                "## Analysis", "## Dynamic inference", "speculative, draft exit 2")) {
+                "## Analysis", "## Dynamic inference", "speculative, draft exit 2", "## Direct comparisons", "SoFT vs Extracted (EFT)",
+                "## Decoding modes' answer quality", "## KL and cosine per generated position")) {
             assertTrue(md.contains(section), section);
         }
         for (String png : List.of("heldout-loss-per-layer", "qa-exact-match-per-exit", "judged-score-per-exit", "kl-per-layer",
-                "cosine-per-layer", "speed-vs-quality", "training-loss")) {
+                "cosine-per-layer", "speed-vs-quality", "training-loss", "positions-soft-kl-per-position", "positions-sft-cosine-per-position",
+                "positions-sft-vs-soft-kl-per-position")) {
             assertTrue(Files.size(out.resolve(png + ".png")) > 5000, png);
         }
         JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertEquals(5, results.get("variants").size());
         assertEquals(8, results.get("variants").get(1).get("kl_from_last_per_layer").size());
         assertEquals(0.0, results.get("variants").get(1).get("kl_from_last_per_layer").get(7).asDouble(), 1e-9);
+        JsonNode further = results.get("further");
+        // greedy speculative decoding is exact: its answers score as autoregressive decoding's, a tie with them
+        JsonNode decoding = further.get("decoding_quality");
+        assertEquals(10, decoding.size(), "5 modes x greedy and sampled");
+        assertEquals(decoding.get(0).get("qa_exact_match"), decoding.get(1).get("qa_exact_match"));
+        assertEquals(0.0, decoding.get(1).get("judged_vs_autoregressive").asDouble(), 1e-12);
+        // SoFT against SFT directly is the judged table's SoFT column
+        assertEquals(variants.get(1).judged().get(4).score(), further.get("direct_comparisons").get("SoFT vs SFT").get("4").asDouble(), 1e-12);
+        var softSelf = results.path("further").get("per_position").get("SoFT").get("kl");
+        for (JsonNode kl : softSelf.get(7)) assertEquals(0.0, kl.asDouble(), 1e-9, "SoFT's last layer against itself");
         try (ModelFile ict = ModelLoader.open(out.resolve("model-sft-ict"))) {
             assertEquals(Set.of(2, 4, 6), ict.weights().exitHeads.keySet());
             assertEquals(List.of(2, 4, 6, 8), java.util.Arrays.stream(ict.exitSet().layers()).boxed().toList());

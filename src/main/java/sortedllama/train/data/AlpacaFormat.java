@@ -36,21 +36,22 @@ public final class AlpacaFormat implements JsonRecords.RecordParser {
     /**
      * An instruction to answer at evaluation time. {@code id} is the record's "id" field (a string or
      * a number) if it has one, else its number in the file, counted from 1, so that ids stay the same
-     * when bad records are skipped or the file is cut with --limit.
+     * when bad records are skipped or the file is cut with --limit. {@code output} is the reference
+     * answer, "" when the record has none (PandaLM's evaluation set).
      */
-    public record Instruction(String id, String instruction, String input) {
+    public record Instruction(String id, String instruction, String input, String output) {
         public String prompt() {
             return AlpacaFormat.prompt(instruction, input);
         }
     }
 
-    /** The instructions of an Alpaca file, in file order; "output", if present, is not read. */
+    /** The instructions of an Alpaca file, in file order, with their "output" if they have one. */
     public static List<Instruction> instructions(Path file, BadRecords bad) {
         return JsonRecords.records(file, null, (record, where) -> {
             JsonNode id = record.get("id");
             String name = id != null && (id.isTextual() || id.isIntegralNumber()) ? id.asText() : Long.toString(where.record());
             String input = JsonFields.optionalText(record, "input");
-            return new Instruction(name, instruction(record, input), input);
+            return new Instruction(name, instruction(record, input), input, JsonFields.optionalText(record, "output"));
         }, bad);
     }
 

@@ -1,6 +1,7 @@
 package sortedllama.train.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -49,6 +50,11 @@ public final class TriviaQaFormat implements JsonRecords.RecordParser {
             aliases = JsonFields.optionalTexts(answer, JsonFields.spelling(answer, "NormalizedAliases", "normalized_aliases"));
         }
         return new TriviaQaRecord(question, value, aliases);
+    }
+
+    /** The records of a file in any of the layouts above, in file order (for tools that need the text, not the tokens). */
+    public static List<TriviaQaRecord> records(Path file, BadRecords bad) {
+        return JsonRecords.records(file, WRAPPER_KEY, (record, where) -> record(record), bad);
     }
 
     @Override
