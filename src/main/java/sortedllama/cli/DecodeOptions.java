@@ -1,6 +1,7 @@
 package sortedllama.cli;
 
 import picocli.CommandLine.Option;
+import sortedllama.BadInputException;
 import sortedllama.infer.DecodePlan;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaConfig;
@@ -33,6 +34,12 @@ final class DecodeOptions {
             description = "Speculative mode: keep G fixed instead of moving it to the draft length with the least expected time per token.")
     boolean fixedDraft;
 
+    @Option(names = "--draft-schedule", paramLabel = "S", defaultValue = "planner",
+            description = {"Speculative mode: how G moves. planner (default): the cost model above. heuristic: Hugging Face",
+                    "transformers' rule (start at --draft-tokens, +2 after a round whose drafts were all accepted, -1 otherwise),",
+                    "from acceptance alone, with no fall-back to plain decoding."})
+    String draftSchedule;
+
     @Option(names = "--confidence", paramLabel = "C",
             description = "Adaptive mode: threshold on the top probability, one value for every exit (default 0.9) "
                     + "or per exit as 12:0.95,16:0.9,...")
@@ -45,6 +52,14 @@ final class DecodeOptions {
     DecodePlan plan(Integer exitLayer, sortedllama.io.ModelFile file) {
         LlamaConfig config = file.config();
         ExitSet exitSet = exits == null ? file.exitSet() : ExitSet.parse(exits, config.nLayers());
-        return DecodePlan.of(mode, exitLayer, budget, draftExit, draftTokens, !fixedDraft, confidence, kvFill, exitSet, config);
+        var plan = DecodePlan.of(mode, exitLayer, budget, draftExit, draftTokens, !fixedDraft, confidence, kvFill, exitSet, config);
+        return switch (draftSchedule.strip()) {
+            case "planner" -> plan;
+            case "heuristic" -> {
+                if (fixedDraft) throw new BadInputException("--draft-schedule heuristic moves G: drop --fixed-draft");
+                yield plan.withHeuristicDraft();
+            }
+            default -> throw new BadInputException("--draft-schedule: unknown \"" + draftSchedule + "\" (planner or heuristic)");
+        };
     }
 }

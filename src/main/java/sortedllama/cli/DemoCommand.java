@@ -59,6 +59,10 @@ final class DemoCommand implements Callable<Integer> {
             description = "With --data-dir: fine-tune on both tasks (default), alpaca alone or triviaqa alone (the paper's separate runs).")
     String tasks;
 
+    @Option(names = "--qa-every", paramLabel = "N", defaultValue = "0",
+            description = "Score SFT's and SoFT's QA exact match at every exit every N fine-tuning steps and at the end (the paper's Fig. 3; default 0: off).")
+    int qaEvery;
+
     @Option(names = "--pretrain-base", paramLabel = "DIR",
             description = "Instead of the demo: pre-train the demo's base model from scratch into DIR (how the committed one in src/main/resources/"
                     + sortedllama.demo.BasePretraining.RESOURCE + " was made).")
@@ -97,7 +101,8 @@ final class DemoCommand implements Callable<Integer> {
         var d = DemoPipeline.Settings.defaults(out);
         var settings = new DemoPipeline.Settings(out, base, steps != null ? steps : d.steps(), d.batchSize(), d.seqLen(), exits,
                 lr != null ? lr : d.learningRate(), seed, d.evalBatches(), questions != null ? questions : d.questions(),
-                instructions != null ? instructions : dataDir != null ? 100 : d.instructions(), dataDir, tasks);
+                instructions != null ? instructions : dataDir != null ? 100 : d.instructions(), dataDir, tasks, qaEvery);
+        if (qaEvery < 0) throw new sortedllama.BadInputException("--qa-every must be >= 0");
         if (!(settings.learningRate() > 0)) throw new sortedllama.BadInputException("--lr must be positive");
         if (settings.steps() < 1) throw new sortedllama.BadInputException("--steps must be at least 1");
         if (settings.questions() < 1 || settings.instructions() < 1) throw new sortedllama.BadInputException("--questions and --instructions must be at least 1");

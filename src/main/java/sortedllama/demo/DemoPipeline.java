@@ -61,16 +61,17 @@ public final class DemoPipeline {
      * Knobs of a demo run; the defaults fit the 15-minute budget on 2 cores. {@code base} null: the
      * committed base. {@code dataDir} null: the WordNet tasks; else the real subsets of that folder
      * ({@link RealDataTasks}), fine-tuned on as {@code tasks} says (both, alpaca or triviaqa).
+     * {@code qaEvery} > 0: SFT's and SoFT's QA exact match at every exit every so many steps (Fig. 3).
      */
     public record Settings(Path out, Path base, int steps, int batchSize, int seqLen, String exits, double learningRate, long seed,
-                           int evalBatches, int questions, int instructions, Path dataDir, String tasks) {
+                           int evalBatches, int questions, int instructions, Path dataDir, String tasks, int qaEvery) {
         public static Settings defaults(Path out) {
-            return new Settings(out, null, 300, 8, 256, "every:2", 3e-4, 42, 16, 200, 40, null, "both");
+            return new Settings(out, null, 300, 8, 256, "every:2", 3e-4, 42, 16, 200, 40, null, "both", 0);
         }
     }
 
-    /** Everything a run measured: the per-method results and the further experiments on SFT and SoFT. */
-    public record Results(List<Variant> variants, FurtherExperiments further) {}
+    /** Everything a run measured: the per-method results, the further experiments on SFT and SoFT, their QA curves (may be empty). */
+    public record Results(List<Variant> variants, FurtherExperiments further, Map<String, QaCurve> qaCurves) {}
 
     /**
      * One method's results. {@code heldOutLoss} has one value per layer (NaN where the method has no
@@ -144,9 +145,13 @@ public final class DemoPipeline {
                 s.base() != null ? baseDir : "committed", layers, exits);
 
         log.printf("2/6 fine-tuning: %d steps of %d x %d tokens per method%n", s.steps(), s.batchSize(), s.seqLen());
-        var sft = FineTuning.run("SFT", TrainableModel.fromWeights(baseWeights), ExitObjective.lastLayer(baseWeights.config), data,
-                s.steps(), s.learningRate());
-        var soft = FineTuning.run("SoFT", TrainableModel.fromWeights(baseWeights), ExitObjective.equal(exits), data, s.steps(), s.learningRate());
+        Map<String, QaCurve> curves = new LinkedHashMap<>();
+        var sftModel = TrainableModel.fromWeights(baseWeights);
+        var sft = FineTuning.run("SFT", sftModel, ExitObjective.lastLayer(baseWeights.config), data, s.steps(), s.learningRate(),
+                qaHook(curves, "SFT", sftModel, tokenizer, tasks, exits));
+        var softModel = TrainableModel.fromWeights(baseWeights);
+        var soft = FineTuning.run("SoFT", softModel, ExitObjective.equal(exits), data, s.steps(), s.learningRate(),
+                qaHook(curves, "SoFT", softModel, tokenizer, tasks, exits));
         var soft2 = FineTuning.run("SoFT 2x", TrainableModel.fromWeights(baseWeights), ExitObjective.equal(exits), data, 2 * s.steps(),
                 s.learningRate());
         TrainableModel ictModel = TrainableModel.fromWeights(sft.model().toWeights(Arena.ofAuto()));
@@ -190,7 +195,17 @@ public final class DemoPipeline {
         }
         log.println("6/6 per-position analysis, decoding quality" + (tasks.openInstructions().isEmpty() ? "" : ", open instructions"));
         var further = FurtherExperiments.run(models.get("SFT"), models.get("SoFT"), tokenizer, tasks, exits, s, log);
-        return new Results(variants, further);
+        return new Results(variants, further, curves);
+    }
+
+    /** The QA curve's hook for one run, recorded under {@code name}; null when the settings ask for no curve. */
+    private sortedllama.train.TrainingRun.Checkpoints qaHook(Map<String, QaCurve> curves, String name, TrainableModel model, Tokenizer tokenizer,
+                                                           DemoTasks tasks, ExitSet exits) {
+        if (s.qaEvery() <= 0) return null;
+        var curve = new QaCurve();
+        curves.put(name, curve);
+        var questions = tasks.testQuestions().subList(0, Math.min(s.questions(), tasks.testQuestions().size()));
+        return curve.hook(s.qaEvery(), model, tokenizer, questions, exits);
     }
 
     /** The committed base model, copied out of the jar (the loaders map files). */

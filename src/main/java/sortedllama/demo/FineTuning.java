@@ -35,11 +35,17 @@ final class FineTuning {
     }
 
     static Run run(String label, TrainableModel model, ExitObjective objective, TrainingData data, int steps, double lr) {
+        return run(label, model, objective, data, steps, lr, null);
+    }
+
+    /** @param checkpoints called every so many steps and at the end (the demo's QA curve), or null */
+    static Run run(String label, TrainableModel model, ExitObjective objective, TrainingData data, int steps, double lr,
+                   TrainingRun.Checkpoints checkpoints) {
         var run = new TrainingRun(model, objective, settings(lr), steps);
         List<double[]> curve = new ArrayList<>();
         long t0 = System.nanoTime();
         try (var progress = new TrainingProgress("    " + label, steps, 0)) {
-            run.train(data.batches(DataPosition.START),
+            run.train(data.batches(DataPosition.START), steps, null, checkpoints,
                     TrainingRun.Listener.both(progress, TrainingRun.Listener.onStep(r -> curve.add(r.perExitLoss().clone()))));
         }
         return new Run(model, objective, curve, (System.nanoTime() - t0) / 1e9);

@@ -96,6 +96,20 @@ final class FurtherReport {
             sb.append("![").append(e.getKey()).append(": cosine per position](").append(prefix).append("-cosine-per-position.png)\n\n");
         }
 
+        if (!results.qaCurves().isEmpty()) {
+            sb.append("## QA exact match during fine-tuning (Fig. 3)\n\n| method | step |");
+            var firstCurve = results.qaCurves().values().iterator().next();
+            for (int k : firstCurve.points().getFirst().exactMatch().keySet()) sb.append(" exit ").append(k).append(" |");
+            sb.append("\n| --- | ---: |").append(" ---: |".repeat(firstCurve.points().getFirst().exactMatch().size())).append('\n');
+            results.qaCurves().forEach((name, curve) -> curve.points().forEach(p -> {
+                sb.append("| ").append(name).append(" | ").append(p.step()).append(" |");
+                p.exactMatch().values().forEach(em -> sb.append(String.format(Locale.ROOT, " %.3f |", em)));
+                sb.append('\n');
+            }));
+            QaCurve.plot(out.resolve("qa-over-steps.png"), results.qaCurves());
+            sb.append("\n![QA exact match during fine-tuning](qa-over-steps.png)\n\n");
+        }
+
         if (!further.openAnswers().isEmpty()) {
             sb.append("## Open instructions (PandaLM's evaluation set)\n\n");
             int exits = byName(variants, "SoFT").exits().size();
@@ -134,6 +148,17 @@ final class FurtherReport {
         results.further().openAnswers().forEach((name, file) -> files.put(name, file.getFileName().toString()));
         m.put("open_answers", files);
         m.put("open_too_long", results.further().openTooLong());
+        Map<String, Object> curves = new LinkedHashMap<>();
+        results.qaCurves().forEach((name, curve) -> {
+            List<Map<String, Object>> points = new ArrayList<>();
+            for (var p : curve.points()) {
+                Map<String, Double> em = new LinkedHashMap<>();
+                p.exactMatch().forEach((k, v) -> em.put(String.valueOf(k), v));
+                points.add(Map.of("step", p.step(), "exact_match", em));
+            }
+            curves.put(name, points);
+        });
+        m.put("qa_curve", curves);
         return m;
     }
 

@@ -12,7 +12,7 @@ import sortedllama.model.LlamaModel;
  * {@link #of}, which validates them against the model, so the CLI and the server agree.
  */
 public record DecodePlan(Mode mode, int exitLayer, int draftExit, int draftTokens, boolean adaptiveDraft,
-                         ExitPolicy policy, AdaptiveGenerator.KvFill kvFill) {
+                         ExitPolicy policy, AdaptiveGenerator.KvFill kvFill, boolean heuristicDraft) {
 
     public enum Mode {
         FULL, EXIT, SPECULATIVE, ADAPTIVE;
@@ -57,7 +57,7 @@ public record DecodePlan(Mode mode, int exitLayer, int draftExit, int draftToken
         ExitPolicy policy = null;
         if (m == Mode.ADAPTIVE) policy = ExitPolicy.parse(confidence == null ? "0.9" : confidence, exits.layers(), depth);
         var fill = kvFill == null ? AdaptiveGenerator.KvFill.RECOMPUTE : parseFill(kvFill);
-        var plan = new DecodePlan(m, m == Mode.FULL ? depth : exit, draft, g, adaptiveDraft, policy, fill);
+        var plan = new DecodePlan(m, m == Mode.FULL ? depth : exit, draft, g, adaptiveDraft, policy, fill, false);
         if (m == Mode.SPECULATIVE) plan.validateSpeculative(depth);
         return plan;
     }
@@ -82,13 +82,24 @@ public record DecodePlan(Mode mode, int exitLayer, int draftExit, int draftToken
         }
     }
 
+    /**
+     * The same speculative plan with its draft length set by Hugging Face's rule ({@link HeuristicDraftLength}:
+     * start at the draft tokens, +2 after a fully accepted round, -1 otherwise) instead of the cost model.
+     */
+    public DecodePlan withHeuristicDraft() {
+        if (mode != Mode.SPECULATIVE) throw new BadInputException("the heuristic draft schedule is for speculative mode");
+        return new DecodePlan(mode, exitLayer, draftExit, draftTokens, adaptiveDraft, policy, kvFill, true);
+    }
+
     /** @param speculation what speculation has measured on this model, kept by the caller across generations */
     public Generator.Result generate(LlamaModel model, SpeculationMemory speculation, int[] prompt, int maxTokens, Sampler sampler,
                                      int eosId, Generator.TokenListener listener) {
         return switch (mode) {
             case FULL, EXIT -> new Generator(model).generate(prompt, maxTokens, exitLayer, sampler, eosId, listener);
-            case SPECULATIVE -> new SpeculativeGenerator(model, draftExit, draftTokens, adaptiveDraft, true, speculation)
-                    .generate(prompt, maxTokens, sampler, eosId, listener);
+            case SPECULATIVE -> {
+                var generator = new SpeculativeGenerator(model, draftExit, draftTokens, adaptiveDraft, true, speculation);
+                yield (heuristicDraft ? generator.withHeuristicDraft() : generator).generate(prompt, maxTokens, sampler, eosId, listener);
+            }
             case ADAPTIVE -> new AdaptiveGenerator(model, policy, kvFill).generate(prompt, maxTokens, sampler, eosId, listener);
         };
     }

@@ -39,6 +39,8 @@ public final class SpeculativeGenerator {
     private final boolean adaptive;
     private final boolean fallBack;
     private final SpeculationMemory memory;
+    /** Draft lengths by {@link HeuristicDraftLength} instead of the planner. */
+    private final boolean heuristic;
 
     /** What a model of {@code layers} layers accepts as draft exit and draft length. */
     record Limits(int layers) {
@@ -68,6 +70,22 @@ public final class SpeculativeGenerator {
         this.adaptive = adaptive;
         this.fallBack = fallBack;
         this.memory = memory;
+        this.heuristic = false;
+    }
+
+    private SpeculativeGenerator(SpeculativeGenerator g, boolean heuristic) {
+        this.model = g.model;
+        this.draftExit = g.draftExit;
+        this.initialDraft = g.initialDraft;
+        this.adaptive = g.adaptive;
+        this.fallBack = g.fallBack;
+        this.memory = g.memory;
+        this.heuristic = heuristic;
+    }
+
+    /** The same generator with Hugging Face's draft-length rule ({@link HeuristicDraftLength}) instead of the cost model. */
+    public SpeculativeGenerator withHeuristicDraft() {
+        return new SpeculativeGenerator(this, true);
     }
 
     public Generator.Result generate(int[] prompt, int maxTokens, Sampler sampler, int eosId,
@@ -82,6 +100,7 @@ public final class SpeculativeGenerator {
         // a fixed schedule keeps a seeded sampled generation reproducible (see the class comment)
         boolean timed = sampler.isGreedy();
         SpeculationPlanner planner = memory.plannerFor(draftExit, initialDraft);
+        HeuristicDraftLength rule = heuristic ? new HeuristicDraftLength(initialDraft, MAX_DRAFT) : null;
         boolean done = sink.emit(next, layers);
         while (!done) {
             int room = cache.capacity() - cache.length(); // positions left, the pending token's included
@@ -90,12 +109,12 @@ public final class SpeculativeGenerator {
                 break;
             }
             int limit = Math.min(Math.min(MAX_DRAFT, sink.remaining()), room - 1);
-            int g = timed ? planner.next(adaptive ? 0 : initialDraft, fallBack, limit) : Math.min(initialDraft, limit);
+            int g = rule != null ? rule.next(limit) : timed ? planner.next(adaptive ? 0 : initialDraft, fallBack, limit) : Math.min(initialDraft, limit);
             long start = System.nanoTime(); // both modes are timed with their emitting included
             if (g < 1) {
                 next = sampler.sample(model.forward(cache, new int[] {next}, layers, false));
                 done = sink.emit(next, layers);
-                if (timed) planner.recordPlain(System.nanoTime() - start);
+                if (timed && rule == null) planner.recordPlain(System.nanoTime() - start);
                 continue;
             }
             Round round = speculate(cache, next, g, sampler);
@@ -108,7 +127,8 @@ public final class SpeculativeGenerator {
                 emitted++;
             }
             next = round.next;
-            if (timed) planner.recordRound(g, round.accepted, round.draftNanos, round.verifyNanos, System.nanoTime() - start, emitted);
+            if (rule != null) rule.record(g, round.accepted);
+            else if (timed) planner.recordRound(g, round.accepted, round.draftNanos, round.verifyNanos, System.nanoTime() - start, emitted);
         }
         double acceptance = stats.drafted == 0 ? Double.NaN : (double) stats.accepted / stats.drafted;
         return sink.result(t0, t1, acceptance);

@@ -48,6 +48,10 @@ class CliTest {
         assertEquals(10, stats.get("tokens").asInt());
         assertTrue(stats.get("acceptance").asDouble() >= 0);
         assertEquals(5.0, stats.get("mean_depth").asDouble());
+        Run heuristic = run("generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "10", "--ids", "--mode", "speculative",
+                "--draft-exit", "2", "--draft-schedule", "heuristic");
+        assertEquals(0, heuristic.status(), heuristic.err());
+        assertEquals(full.out(), heuristic.out(), "Hugging Face's draft-length rule is as lossless");
     }
 
     @Test
@@ -57,6 +61,10 @@ class CliTest {
                 {"generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "3", "--ids", "--exit-layer", "0"},
                 {"generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "3", "--ids", "--exit-layer", "5"},
                 {"generate", "--model", model, "--prompt-ids", "1 x", "--max-tokens", "3", "--ids"},
+                {"generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "3", "--ids", "--mode", "speculative", "--draft-schedule", "eager"},
+                {"generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "3", "--ids", "--mode", "speculative", "--draft-schedule",
+                        "heuristic", "--fixed-draft"},
+                {"generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "3", "--ids", "--draft-schedule", "heuristic"},
                 {"generate", "--model", model, "--prompt-ids", "1 500", "--max-tokens", "3", "--ids"},
                 {"generate", "--model", model, "--prompt", "hi", "--max-tokens", "3"},
                 {"generate", "--model", "/no/such/model.bin", "--prompt-ids", "1", "--max-tokens", "3", "--ids"},

@@ -26,7 +26,7 @@ class DemoPipelineTest {
     @Test
     void shortRunProducesTheWholeReport(@TempDir Path out) throws Exception {
         var d = DemoPipeline.Settings.defaults(out);
-        var settings = new DemoPipeline.Settings(out, null, 3, 4, 128, "every:2", d.learningRate(), 42, 2, 6, 3, null, "both");
+        var settings = new DemoPipeline.Settings(out, null, 3, 4, 128, "every:2", d.learningRate(), 42, 2, 6, 3, null, "both", 2);
         StringWriter logText = new StringWriter();
         var run = new DemoPipeline(settings, new PrintWriter(logText, true)).run();
         List<DemoPipeline.Variant> variants = run.variants();
@@ -60,6 +60,10 @@ class DemoPipelineTest {
         assertEquals(8, results.get("variants").get(1).get("kl_from_last_per_layer").size());
         assertEquals(0.0, results.get("variants").get(1).get("kl_from_last_per_layer").get(7).asDouble(), 1e-9);
         JsonNode further = results.get("further");
+        // the QA curve: after steps 2 and 3 (the end), every exit; the last point is the final model's score
+        JsonNode curve = further.get("qa_curve").get("SoFT");
+        assertEquals(List.of(2, 3), java.util.stream.StreamSupport.stream(curve.spliterator(), false).map(p -> p.get("step").asInt()).toList());
+        assertEquals(variants.get(1).exits().get(4).qa().exactMatch(), curve.get(1).get("exact_match").get("4").asDouble(), 1e-12);
         // greedy speculative decoding is exact: its answers score as autoregressive decoding's, a tie with them
         JsonNode decoding = further.get("decoding_quality");
         assertEquals(10, decoding.size(), "5 modes x greedy and sampled");
