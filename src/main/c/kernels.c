@@ -23,8 +23,12 @@
  * uses its own kernels where it does not. Compiled with -ffp-contract=off: the float operations
  * are the ones written.
  */
+#define _GNU_SOURCE /* syscall() */
 #include <immintrin.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <string.h>
 #include <math.h>
 
@@ -41,7 +45,9 @@ enum { F32 = 0, F16 = 1, BF16 = 30, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0
        IQ4_NL = 20, IQ4_XS = 23 };
 
 /* Activation blocks. */
-typedef struct { float d; int32_t sum; int8_t q[32]; } a32_t;                      /* 40 bytes */
+/* A32's quad sums: the sums of its values 4i..4i+3 over the even quads i and over the odd ones, times
+ * -8 and -128: the offsets the row-group kernels remove (see "row groups") */
+typedef struct { float d; int32_t sum; int8_t q[32]; int32_t neg8[2], neg128[2]; } a32_t;  /* 56 bytes */
 typedef struct { float d; int32_t unused; int16_t bsums[16]; int8_t q[256]; } a256_t; /* 296 bytes */
 
 static const int8_t IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
@@ -79,6 +85,12 @@ KERNEL void sl_quantize_a32(const float *x, int n, a32_t *out) {
             sum += q;
         }
         out[b].sum = sum;
+        for (int h = 0; h < 2; h++) {
+            int quads = 0;
+            for (int i = 0; i < 32; i++) quads += ((i / 4) % 2 == h) ? out[b].q[i] : 0;
+            out[b].neg8[h] = -8 * quads;
+            out[b].neg128[h] = -128 * quads;
+        }
     }
 }
 
@@ -485,6 +497,244 @@ KERNEL void sl_matvec(int type, const uint8_t *w, int64_t row_bytes, int cols, i
         const uint8_t *row = w + (int64_t) r * row_bytes;
         for (int t = 0; t < tokens; t++) out[t * out_stride + r] = dot_row(type, row, xq + t * xq_stride, cols);
     }
+}
+
+/* ---- row groups: 32-value types repacked eight rows at a time, for decoding ----
+ * Reading one row at a time, each 32-value block costs its own scale conversion, broadcast and
+ * float multiply-add beside a single integer dot product: for Q4_0 and Q8_0 that bookkeeping, not
+ * memory, bounded the product (about 2 ns a block on the 110M model). Repacked once at load (as
+ * llama.cpp's REPACK layouts do; this layout is our own), block b of rows 8g..8g+7 becomes
+ *   16 float16 scales: row r's d at 2r and 2r+1;
+ *   values: Q8_0: 4 chunks of 64 bytes, chunk c holding row r's values 8c..8c+7 at 8r, stored plus 128
+ *           (unsigned, so vpdpbusd takes them as they are);
+ *           Q4_0, IQ4_NL: 2 parts of 64 bytes, part p holding row r's nibble bytes 8p..8p+7 at 8r.
+ * One 512-bit vpdpbusd then multiplies 8 values of all eight rows with the same 8 activations
+ * (broadcast), lane 2r+h summing row r's quads of parity h; one scale vector serves eight rows. The
+ * unsigned values carry an offset (128, or 8 for Q4_0's nibbles, 128 for IQ4_NL's levels stored plus
+ * 128) that each lane's sum starts by removing: -offset * (the activations' quads of that parity),
+ * computed once per activation block (a32_t.neg8, neg128). Each row's result is lane 2r's float sum
+ * over the blocks plus lane 2r+1's: every row and every token gets the same operations whatever the
+ * grouping of tokens or the range of rows asked for (batch invariance holds as for single rows).
+ */
+static int group_block_bytes(int type) {
+    switch (type) {
+        case Q8_0: return 32 + 4 * 64;
+        case Q4_0: case IQ4_NL: return 32 + 2 * 64;
+        default: return 0;
+    }
+}
+
+/* Bytes of the repacked matrix (rows a multiple of 8), or 0 when this type or shape is not repacked. */
+int64_t sl_group_bytes(int type, int rows, int cols) {
+    if (rows % 8 != 0 || cols % 32 != 0 || group_block_bytes(type) == 0) return 0;
+    return (int64_t) rows / 8 * (cols / 32) * group_block_bytes(type);
+}
+
+/* rows of w (row_bytes apart) into dst, which holds sl_group_bytes(type, rows, cols) bytes */
+void sl_group_rows(int type, const uint8_t *w, int64_t row_bytes, int rows, int cols, uint8_t *dst) {
+    const int blocks = cols / 32, gb = group_block_bytes(type), bytes = type == Q8_0 ? 34 : 18;
+    for (int g = 0; g < rows / 8; g++) {
+        for (int b = 0; b < blocks; b++) {
+            uint8_t *out = dst + ((int64_t) g * blocks + b) * gb;
+            for (int r = 0; r < 8; r++) {
+                const uint8_t *in = w + (int64_t) (8 * g + r) * row_bytes + (int64_t) b * bytes;
+                memcpy(out + 4 * r, in, 2);
+                memcpy(out + 4 * r + 2, in, 2);
+                if (type == Q8_0) {
+                    for (int c = 0; c < 4; c++) {
+                        for (int k = 0; k < 8; k++) out[32 + 64 * c + 8 * r + k] = (uint8_t) (in[2 + 8 * c + k] ^ 0x80);
+                    }
+                } else {
+                    for (int p = 0; p < 2; p++) memcpy(out + 32 + 64 * p + 8 * r, in + 2 + 8 * p, 8);
+                }
+            }
+        }
+    }
+}
+
+/* 8 bytes (8 activations, or two ints) in every 64-bit lane */
+static inline KERNEL __m512i broadcast8(const int8_t *p) {
+    int64_t v;
+    memcpy(&v, p, 8);
+    return _mm512_set1_epi64(v);
+}
+
+/* the eight rows of one group against one activation vector: row r's result in float r */
+static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int blocks) {
+    static const int8_t IQ4_UNSIGNED[16] = {1, 24, 45, 63, 79, 93, 106, 118, (int8_t) 129, (int8_t) 141, (int8_t) 153,
+                                            (int8_t) 166, (int8_t) 181, (int8_t) 197, (int8_t) 217, (int8_t) 241};
+    const int gb = group_block_bytes(type);
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    const __m512i levels = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *) IQ4_UNSIGNED));
+    __m512 acc = _mm512_setzero_ps();
+    for (int b = 0; b < blocks; b++, g += gb) {
+        prefetch_ahead(g, gb);
+        const a32_t *xb = x + b;
+        __m512i isum;
+        if (type == Q8_0) {
+            isum = broadcast8((const int8_t *) xb->neg128);
+            for (int c = 0; c < 4; c++) isum = _mm512_dpbusd_epi32(isum, _mm512_loadu_si512(g + 32 + 64 * c), broadcast8(xb->q + 8 * c));
+        } else {
+            isum = broadcast8((const int8_t *) (type == Q4_0 ? xb->neg8 : xb->neg128));
+            for (int p = 0; p < 2; p++) {
+                __m512i v = _mm512_loadu_si512(g + 32 + 64 * p);
+                __m512i lo = _mm512_and_si512(v, nibble), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
+                if (type == IQ4_NL) {
+                    lo = _mm512_shuffle_epi8(levels, lo);
+                    hi = _mm512_shuffle_epi8(levels, hi);
+                }
+                isum = _mm512_dpbusd_epi32(isum, lo, broadcast8(xb->q + 8 * p));
+                isum = _mm512_dpbusd_epi32(isum, hi, broadcast8(xb->q + 16 + 8 * p));
+            }
+        }
+        __m512 scale = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g)), _mm512_set1_ps(xb->d));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, acc);
+    }
+    __m512 pairs = _mm512_add_ps(acc, _mm512_permute_ps(acc, 0xB1)); /* lane 2r: lanes 2r + 2r+1 */
+    return _mm512_castps512_ps256(_mm512_maskz_compress_ps(0x5555, pairs));
+}
+
+/*
+ * sl_matvec for a repacked matrix (groups: sl_group_rows's output): rows [r0, r1), computed a group
+ * of eight at a time (a group cut by the range is computed whole and stored in part).
+ */
+KERNEL void sl_matvec_grouped(int type, const uint8_t *groups, int cols, int r0, int r1, const uint8_t *xq,
+                              int64_t xq_stride, int tokens, float *out, int64_t out_stride) {
+    const int blocks = cols / 32;
+    const int64_t group_bytes = (int64_t) blocks * group_block_bytes(type);
+    float rows8[8];
+    for (int g = r0 / 8; 8 * g < r1; g++) {
+        int lo = r0 > 8 * g ? r0 - 8 * g : 0, hi = r1 < 8 * g + 8 ? r1 - 8 * g : 8;
+        for (int t = 0; t < tokens; t++) {
+            _mm256_storeu_ps(rows8, group_dot(type, groups + g * group_bytes, (const a32_t *) (xq + t * xq_stride), blocks));
+            for (int r = lo; r < hi; r++) out[t * out_stride + 8 * g + r] = rows8[r];
+        }
+    }
+}
+
+/* ---- prefill on AMX tiles, from the row groups ----
+ * Sapphire Rapids' AMX multiplies a 16 x 32 tile of 8-bit activations (16 tokens' A32 values) by a
+ * 32 x 16 tile of 8-bit weights (16 rows' values of one block) into 16 x 16 ints in one instruction
+ * (tdpbsud: signed activations, unsigned weights). Each block's ints then take their scales in
+ * float32, d_row * d_token, as the per-row kernels do; the offset of the unsigned weights comes off
+ * as offset * (the token's sum over the block), in integers. Weights come from the row groups of
+ * rows 16i..16i+15 (two groups), rearranged per block into the tile's layout (row k/4 of the tile
+ * holds values k..k+3 of each of the 16 rows). The sums are exact in integers and the float work is
+ * per block in a fixed order, but it is not the per-row kernels' order: prefill is not batch-invariant,
+ * as sgemm is not.
+ */
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA 18
+#define AMX KERNEL __attribute__((target("amx-tile,amx-int8")))
+
+/* 1 when this CPU has AMX-INT8 and Linux lets this process use its tiles (asked once per process) */
+int sl_amx_init(void) {
+    __builtin_cpu_init();
+    unsigned a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    int amx_int8 = (d >> 25) & 1, amx_tile = (d >> 24) & 1;
+    if (!amx_int8 || !amx_tile || !sl_supported()) return 0;
+    return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+}
+
+typedef struct { uint8_t palette, start_row, reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; } tile_config_t;
+
+/* the 4 chunks of 8 values (chunk c: values 8c..8c+7 of each of the 8 rows, unsigned) of block g of a row group, and their offset */
+static inline KERNEL int group_chunks(int type, const uint8_t *g, __m512i chunk[4]) {
+    static const int8_t IQ4_UNSIGNED[16] = {1, 24, 45, 63, 79, 93, 106, 118, (int8_t) 129, (int8_t) 141, (int8_t) 153,
+                                            (int8_t) 166, (int8_t) 181, (int8_t) 197, (int8_t) 217, (int8_t) 241};
+    if (type == Q8_0) {
+        for (int c = 0; c < 4; c++) chunk[c] = _mm512_loadu_si512(g + 32 + 64 * c);
+        return 128;
+    }
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    for (int p = 0; p < 2; p++) {
+        __m512i v = _mm512_loadu_si512(g + 32 + 64 * p);
+        chunk[p] = _mm512_and_si512(v, nibble);                            /* values 8p..8p+7 */
+        chunk[2 + p] = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble); /* values 16+8p.. */
+        if (type == IQ4_NL) {
+            const __m512i levels = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *) IQ4_UNSIGNED));
+            chunk[p] = _mm512_shuffle_epi8(levels, chunk[p]);
+            chunk[2 + p] = _mm512_shuffle_epi8(levels, chunk[2 + p]);
+        }
+    }
+    return type == Q4_0 ? 8 : 128;
+}
+
+/* the weight tile of block b for rows 16i.. (groups g0, g1): 8 rows of 64 bytes, and the 16 rows' scales */
+static inline KERNEL int weight_tile(int type, const uint8_t *g0, const uint8_t *g1, uint8_t tile[8][64], __m512 *scales) {
+    __m512i c0[4], c1[4];
+    int offset = group_chunks(type, g0, c0);
+    group_chunks(type, g1, c1);
+    for (int k = 0; k < 8; k++) { /* tile row k: values 4k..4k+3, in chunk k/2 at dword 2r + k%2 of row r */
+        const __m512i pick = _mm512_set_epi32(30 + k % 2, 28 + k % 2, 26 + k % 2, 24 + k % 2, 22 + k % 2, 20 + k % 2, 18 + k % 2, 16 + k % 2,
+                                              14 + k % 2, 12 + k % 2, 10 + k % 2, 8 + k % 2, 6 + k % 2, 4 + k % 2, 2 + k % 2, k % 2);
+        _mm512_storeu_si512(tile[k], _mm512_permutex2var_epi32(c0[k / 2], pick, c1[k / 2]));
+    }
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    *scales = _mm512_permutex2var_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g0)), even,
+                                     _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g1)));
+    return offset;
+}
+
+/*
+ * out[t * out_stride + r] for rows [16 * i0, 16 * i1) (row tiles) and tokens [0, tokens): the product
+ * of a matrix with row groups (rows a multiple of 16) and A32 activations. Needs sl_amx_init().
+ */
+AMX void sl_matmul_amx(int type, const uint8_t *groups, int cols, int i0, int i1, const uint8_t *xq, int64_t xq_stride,
+                       int tokens, float *out, int64_t out_stride) {
+    const int blocks = cols / 32;
+    const int64_t group_bytes = (int64_t) blocks * group_block_bytes(type);
+    tile_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    cfg.rows[0] = 16; cfg.colsb[0] = 64; /* C: 16 tokens x 16 rows of ints */
+    cfg.rows[1] = 16; cfg.colsb[1] = 32; /* A: 16 tokens x 32 activations */
+    cfg.rows[2] = 8;  cfg.colsb[2] = 64; /* B: 32 values x 16 rows, 4 values a row per dword */
+    _tile_loadconfig(&cfg);
+    uint8_t tile[8][64] __attribute__((aligned(64)));
+    int8_t padded[16][32] __attribute__((aligned(64)));
+    int32_t ints[16][16] __attribute__((aligned(64)));
+    /* tokens in chunks of 64, so that a chunk's activations and sums stay in L1/L2 across the row tiles */
+    float *acc = malloc(sizeof(float) * 16 * 64);
+    if (acc == NULL) return;
+    for (int c0 = 0; c0 < tokens; c0 += 64) {
+        const int n = tokens - c0 < 64 ? tokens - c0 : 64;
+        const uint8_t *xc = xq + c0 * xq_stride;
+        for (int i = i0; i < i1; i++) {
+            const uint8_t *g0 = groups + (int64_t) (2 * i) * group_bytes, *g1 = g0 + group_bytes;
+            memset(acc, 0, sizeof(float) * 16 * n);
+            for (int b = 0; b < blocks; b++) {
+                __m512 wscale;
+                int offset = weight_tile(type, g0 + (int64_t) b * group_block_bytes(type), g1 + (int64_t) b * group_block_bytes(type), tile, &wscale);
+                _tile_loadd(2, tile, 64);
+                for (int t0 = 0; t0 < n; t0 += 16) {
+                    int m = n - t0 < 16 ? n - t0 : 16;
+                    const a32_t *first = (const a32_t *) (xc + t0 * xq_stride) + b;
+                    if (m == 16) {
+                        _tile_loadd(1, first->q, xq_stride);
+                    } else {
+                        memset(padded, 0, sizeof padded);
+                        for (int t = 0; t < m; t++) memcpy(padded[t], ((const a32_t *) (xc + (t0 + t) * xq_stride) + b)->q, 32);
+                        _tile_loadd(1, padded, 32);
+                    }
+                    _tile_zero(0);
+                    _tile_dpbsud(0, 1, 2);
+                    _tile_stored(0, ints, 64);
+                    for (int t = 0; t < m; t++) {
+                        const a32_t *x = (const a32_t *) (xc + (t0 + t) * xq_stride) + b;
+                        __m512i isum = _mm512_sub_epi32(_mm512_load_si512(ints[t]), _mm512_set1_epi32(offset * x->sum));
+                        float *a = acc + 16 * (t0 + t);
+                        __m512 scale = _mm512_mul_ps(wscale, _mm512_set1_ps(x->d));
+                        _mm512_storeu_ps(a, _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, _mm512_loadu_ps(a)));
+                    }
+                }
+            }
+            for (int t = 0; t < n; t++) memcpy(out + (c0 + t) * out_stride + 16 * i, acc + 16 * t, 16 * sizeof(float));
+        }
+    }
+    free(acc);
+    _tile_release();
 }
 
 /* ---- expansion to floats (prefill: tiles of rows expanded for sgemm) ----

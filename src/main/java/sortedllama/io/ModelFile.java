@@ -2,9 +2,12 @@ package sortedllama.io;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaWeights;
+import sortedllama.model.TensorNames;
+import sortedllama.tensor.NativeKernels;
 import sortedllama.tensor.Tensor;
 import sortedllama.tokenizer.Tokenizer;
 
@@ -18,6 +21,21 @@ import sortedllama.tokenizer.Tokenizer;
 public record ModelFile(Path path, String format, LlamaConfig config, Map<String, Tensor> tensors,
                         Tokenizer embeddedTokenizer, Map<String, String> metadata, Arena arena)
         implements AutoCloseable {
+
+    /**
+     * Every weight matrix that is multiplied gets its rows repacked for the native decoding kernels
+     * ({@link NativeKernels#withRowGroups}, in the file's arena); the token embedding, read a row at
+     * a time, only when it is the head too.
+     */
+    public ModelFile {
+        Map<String, Tensor> grouped = new LinkedHashMap<>();
+        boolean ownHead = tensors.containsKey(TensorNames.OUTPUT);
+        for (var e : tensors.entrySet()) {
+            boolean lookupOnly = ownHead && e.getKey().equals(TensorNames.TOKEN_EMBEDDING);
+            grouped.put(e.getKey(), lookupOnly ? e.getValue() : NativeKernels.withRowGroups(e.getValue(), arena));
+        }
+        tensors = grouped;
+    }
     /** Metadata key of the exits a model was sorted-tuned at ("2,4,6,8"), when its file records them. */
     public static final String SORTED_EXITS = "sorted_exits";
 
@@ -44,7 +62,7 @@ public record ModelFile(Path path, String format, LlamaConfig config, Map<String
      */
     public ModelFile withMatricesAs(sortedllama.tensor.DType type) {
         var converted = weights().convertMatrices(type, arena);
-        Map<String, Tensor> tensors = new java.util.LinkedHashMap<>(this.tensors);
+        Map<String, Tensor> tensors = new LinkedHashMap<>(this.tensors);
         tensors.putAll(converted.matrices());
         return new ModelFile(path, format + ", matrices converted to " + type, config, tensors, embeddedTokenizer, metadata, arena);
     }

@@ -8,10 +8,12 @@ import java.util.Map;
  * {@code out[t, r] = sum_c x[t, c] * W[r, c]} for a weight matrix W [rows, cols] in any {@link DType}
  * and {@code tokens} input vectors stored one after another. Three regimes:
  * <ul>
- *   <li>one vector (decoding): fused Vector API kernels, rows split over the cores;</li>
+ *   <li>one vector (decoding): fused kernels (native, or the Vector API's), rows split over the cores;
+ *       matrices with {@link Tensor#rowGroups} eight rows at a time;</li>
  *   <li>a few vectors (speculative verification): each slice of a float row is read and expanded
  *       to floats once, and multiplied with every vector while it is in registers;</li>
- *   <li>many vectors (prefill, training): OpenBLAS sgemm, straight on the mapped weights when they are
+ *   <li>many vectors (prefill, training): AMX-INT8 tiles for matrices with row groups on CPUs that have
+ *       them; else OpenBLAS sgemm, straight on the mapped weights when they are
  *       float32, else on tiles decoded to float32. OpenBLAS runs single-threaded on slices of rows that
  *       our own workers share out: its thread pool keeps spinning after each product, which halved
  *       the speed of the Java kernels running between products.</li>
@@ -38,7 +40,7 @@ public final class Matmul {
         if (!usesBlas(regime, tokens)) {
             rowAtATime(new Tensor[] {w}, x, tokens, new float[][] {out});
         } else {
-            sgemm(w, roundedInput(w, x, tokens, new HashMap<>()), tokens, out);
+            many(w, x, tokens, out, new HashMap<>(), new HashMap<>());
         }
     }
 
@@ -59,7 +61,8 @@ public final class Matmul {
         }
         if (usesBlas(regime, tokens)) {
             Map<Integer, float[]> rounded = new HashMap<>();
-            for (int m = 0; m < ws.length; m++) sgemm(ws[m], roundedInput(ws[m], x, tokens, rounded), tokens, outs[m]);
+            Map<Integer, MemorySegment> quantized = new HashMap<>();
+            for (int m = 0; m < ws.length; m++) many(ws[m], x, tokens, outs[m], rounded, quantized);
         } else {
             rowAtATime(ws, x, tokens, outs);
         }
@@ -77,6 +80,20 @@ public final class Matmul {
         int block = ActivationBlocks.blockFor(w.type());
         if (block == 0) return x;
         return byBlock.computeIfAbsent(block, b -> ActivationBlocks.roundTrip(b, x, tokens * w.cols()));
+    }
+
+    /**
+     * Many vectors: on AMX tiles where {@link NativeKernels#amxServes} (8-bit products, as llama.cpp
+     * computes prefill on these CPUs: several times sgemm's rate), else sgemm; inputs made once per
+     * kind into the maps, for matrices that share them.
+     */
+    private static void many(Tensor w, float[] x, int tokens, float[] out, Map<Integer, float[]> rounded, Map<Integer, MemorySegment> quantized) {
+        if (NativeKernels.amxServes(w)) {
+            MemorySegment xq = quantized.computeIfAbsent(32, b -> NativeKernels.input(b, x, w.cols(), tokens));
+            Parallel.forRange(w.rows() / 16, 1, (from, to) -> NativeKernels.matmulAmx(w, from, to, xq, tokens, out));
+        } else {
+            sgemm(w, roundedInput(w, x, tokens, rounded), tokens, out);
+        }
     }
 
     private static void sgemm(Tensor w, float[] x, int tokens, float[] out) {
@@ -108,7 +125,8 @@ public final class Matmul {
                 Tensor w = ws[m];
                 float[] out = outs[m];
                 if (nativeInputs[m] != null) {
-                    NativeKernels.matvec(w, lo, hi, nativeInputs[m], tokens, out);
+                    if (w.rowGroups() != null) NativeKernels.matvecGrouped(w, lo, hi, nativeInputs[m], tokens, out);
+                    else NativeKernels.matvec(w, lo, hi, nativeInputs[m], tokens, out);
                     continue;
                 }
                 float[] in = javaInputs[m];

@@ -22,14 +22,17 @@ import java.nio.file.Path;
  * of {@link WeightRows} serve every type, and {@link #why()} says why.
  */
 public final class NativeKernels {
-    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256;
+    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX;
+    /** Whether prefill multiplies row groups on AMX tiles: the CPU has AMX-INT8, Linux granted it, not turned off. */
+    private static final boolean AMX;
     /** Per DType ordinal: values per activation block (32, 256; 1: float32 inputs as they are), or 0 for types not served. */
     private static final int[] ACTIVATION_BLOCK = new int[DType.values().length];
     private static final int A32_BYTES, A256_BYTES;
     private static final String WHY;
 
     static {
-        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null;
+        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupRows = null, grouped = null, amx = null;
+        boolean amxOn = false;
         int a32 = 0, a256 = 0;
         String why = null;
         Path lib = library();
@@ -60,6 +63,14 @@ public final class NativeKernels {
                             FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J, I, P, J), critical);
                     dequantize = linker.downcallHandle(syms.find("sl_dequantize").orElseThrow(),
                             FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J), critical);
+                    groupBytes = linker.downcallHandle(syms.find("sl_group_bytes").orElseThrow(), FunctionDescriptor.of(J, I, I, I));
+                    groupRows = linker.downcallHandle(syms.find("sl_group_rows").orElseThrow(), FunctionDescriptor.ofVoid(I, P, J, I, I, P));
+                    grouped = linker.downcallHandle(syms.find("sl_matvec_grouped").orElseThrow(),
+                            FunctionDescriptor.ofVoid(I, P, I, I, I, P, J, I, P, J), critical);
+                    amx = linker.downcallHandle(syms.find("sl_matmul_amx").orElseThrow(),
+                            FunctionDescriptor.ofVoid(I, P, I, I, I, P, J, I, P, J), critical);
+                    amxOn = Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true"))
+                            && (int) linker.downcallHandle(syms.find("sl_amx_init").orElseThrow(), FunctionDescriptor.of(I)).invokeExact() == 1;
                 }
             } catch (Throwable t) {
                 why = "failed to load " + lib + ": " + t;
@@ -68,6 +79,11 @@ public final class NativeKernels {
         }
         MATVEC = matvec;
         DEQUANTIZE = dequantize;
+        GROUP_BYTES = groupBytes;
+        GROUP_ROWS = groupRows;
+        MATVEC_GROUPED = grouped;
+        MATMUL_AMX = amx;
+        AMX = amxOn;
         QUANTIZE_A32 = q32;
         QUANTIZE_A256 = q256;
         A32_BYTES = a32;
@@ -145,6 +161,61 @@ public final class NativeKernels {
         try {
             MATVEC.invokeExact(w.type().ggmlId, w.data(), w.rowBytes(), cols, r0, r1, xq, stride, tokens,
                     MemorySegment.ofArray(out), (long) w.rows());
+        } catch (Throwable e) {
+            throw new IllegalStateException("native product failed", e);
+        }
+    }
+
+    /**
+     * {@code w} with its rows repacked eight at a time ({@link Tensor#rowGroups}; the layout is kernels.c's
+     * "row groups"), allocated in {@code arena}: Q8_0, Q4_0 and IQ4_NL matrices whose rows are a multiple
+     * of 8. Any other tensor, or all of them when the native kernels are off or under
+     * {@code -Dsortedllama.rowGroups=false} (the per-row kernels then serve, as the baseline of a
+     * same-run comparison), comes back as it is.
+     */
+    public static Tensor withRowGroups(Tensor w, Arena arena) {
+        if (!available() || w.rowGroups() != null || w.shape().length != 2 || !ROW_GROUPS) return w;
+        try {
+            long bytes = (long) GROUP_BYTES.invokeExact(w.type().ggmlId, w.rows(), w.cols());
+            if (bytes == 0) return w;
+            MemorySegment groups = arena.allocate(bytes, 64);
+            GROUP_ROWS.invokeExact(w.type().ggmlId, w.data(), w.rowBytes(), w.rows(), w.cols(), groups);
+            return new Tensor(w.name(), w.type(), w.shape(), w.data(), groups);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native repacking failed", e);
+        }
+    }
+
+    private static final boolean ROW_GROUPS = Boolean.parseBoolean(System.getProperty("sortedllama.rowGroups", "true"));
+
+    /** {@link #matvec} for a tensor with {@link Tensor#rowGroups}: the same products, eight rows at a time. */
+    public static void matvecGrouped(Tensor w, int r0, int r1, MemorySegment xq, int tokens, float[] out) {
+        int cols = w.cols();
+        long stride = activationBytes(32, cols);
+        try {
+            MATVEC_GROUPED.invokeExact(w.type().ggmlId, w.rowGroups(), cols, r0, r1, xq, stride, tokens,
+                    MemorySegment.ofArray(out), (long) w.rows());
+        } catch (Throwable e) {
+            throw new IllegalStateException("native product failed", e);
+        }
+    }
+
+    /**
+     * Whether {@link #matmulAmx} serves {@code w}: this CPU has AMX-INT8 (and {@code -Dsortedllama.amx=false}
+     * is not set), and w has {@link Tensor#rowGroups} and rows a multiple of 16.
+     */
+    public static boolean amxServes(Tensor w) {
+        return AMX && w.rowGroups() != null && w.rows() % 16 == 0;
+    }
+
+    /**
+     * Prefill's product on AMX tiles ({@code out[t * rows + r]} for rows [16 * tile0, 16 * tile1)) from the
+     * inputs {@link #input} gives for blocks of 32; only where {@link #amxServes}.
+     */
+    public static void matmulAmx(Tensor w, int tile0, int tile1, MemorySegment xq, int tokens, float[] out) {
+        try {
+            MATMUL_AMX.invokeExact(w.type().ggmlId, w.rowGroups(), w.cols(), tile0, tile1, xq, (long) activationBytes(32, w.cols()),
+                    tokens, MemorySegment.ofArray(out), (long) w.rows());
         } catch (Throwable e) {
             throw new IllegalStateException("native product failed", e);
         }

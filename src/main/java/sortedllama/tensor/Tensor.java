@@ -7,8 +7,12 @@ import java.util.Arrays;
  * A named block of weights in one of the {@link DType}s, usually a slice of a memory-mapped file.
  * Shapes follow PyTorch's order: a matrix is {@code [rows, cols]} with rows contiguous, and a
  * quantized matrix packs each row into {@code cols / blockSize} blocks. Data is little-endian.
+ *
+ * @param rowGroups null, or the same matrix repacked eight rows at a time for the native decoding
+ *                  kernels ({@link NativeKernels#withRowGroups}); {@code data} stays the one source of
+ *                  every other use (prefill, row lookups, writing). Neither changes once multiplied.
  */
-public record Tensor(String name, DType type, long[] shape, MemorySegment data) {
+public record Tensor(String name, DType type, long[] shape, MemorySegment data, MemorySegment rowGroups) {
 
     public Tensor {
         long expected = type.bytesFor(elementCount(shape));
@@ -16,6 +20,10 @@ public record Tensor(String name, DType type, long[] shape, MemorySegment data) 
             throw new IllegalArgumentException("tensor " + name + ": " + type + " " + Arrays.toString(shape)
                     + " needs " + expected + " bytes, got " + data.byteSize());
         }
+    }
+
+    public Tensor(String name, DType type, long[] shape, MemorySegment data) {
+        this(name, type, shape, data, null);
     }
 
     public static long elementCount(long[] shape) {

@@ -39,7 +39,7 @@ class MatmulTest {
         assertProduct(w, RandomBlocks.asKernelsSeeThem(type, x), tokens, out);
     }
 
-    private static void assertProduct(Tensor w, float[] x, int tokens, float[] out) {
+    static void assertProduct(Tensor w, float[] x, int tokens, float[] out) {
         int rows = w.rows(), cols = w.cols();
         float[] dense = Dequantize.all(w);
         for (int t = 0; t < tokens; t++) {

@@ -1,0 +1,130 @@
+package sortedllama.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import sortedllama.io.ModelFile;
+import sortedllama.io.ModelLoader;
+
+/**
+ * Matrices repacked eight rows at a time for the native decoding kernels ({@link NativeKernels#withRowGroups}):
+ * the same products as the reference (tolerance as in {@link MatmulTest}), batch-invariant, and the same bits
+ * for a row whatever range of rows a core is given.
+ */
+class RowGroupsTest {
+    static final Set<DType> GROUPED = EnumSet.of(DType.Q8_0, DType.Q4_0, DType.IQ4_NL);
+
+    @BeforeEach
+    void nativeKernels() {
+        Assumptions.assumeTrue(NativeKernels.available(), "native kernels not in use: " + NativeKernels.why());
+    }
+
+    static Tensor grouped(DType type, int rows, int cols, long seed) {
+        Tensor w = NativeKernels.withRowGroups(WeightRowsTest.randomMatrix(type, rows, cols, seed), WeightRowsTest.ARENA);
+        assertNotNull(w.rowGroups(), type + " " + w.shapeString() + " was not repacked");
+        return w;
+    }
+
+    @Test
+    void onlyTheGroupedTypesAndWholeGroupsAreRepacked() {
+        for (DType type : DType.values()) {
+            int cols = type.isQuantized() ? RandomBlocks.cols(type, 64) : 64;
+            Tensor eight = NativeKernels.withRowGroups(WeightRowsTest.randomMatrix(type, 16, cols, 1), WeightRowsTest.ARENA);
+            assertEquals(GROUPED.contains(type), eight.rowGroups() != null, type.toString());
+            assertNull(NativeKernels.withRowGroups(WeightRowsTest.randomMatrix(type, 12, cols, 1), WeightRowsTest.ARENA).rowGroups(),
+                    type + ": 12 rows are not whole groups of 8");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL"})
+    void productsMatchTheReference(DType type) {
+        int rows = 88, cols = 160; // 5.5 tiles of 16 rows: the last group of 8 takes sgemm's path in prefill
+        for (int r : new int[] {rows, 80}) {
+            Tensor w = grouped(type, r, cols, 11);
+            for (int tokens : new int[] {1, 2, 3, 7, Matmul.BLAS_MIN_TOKENS - 1, Matmul.BLAS_MIN_TOKENS, 21, 64, 100}) {
+                float[] x = WeightRowsTest.randomValues(new Random(12 + tokens), tokens * cols);
+                float[] out = new float[tokens * r];
+                Matmul.apply(w, x, tokens, out);
+                MatmulTest.assertProduct(w, RandomBlocks.asKernelsSeeThem(type, x), tokens, out);
+                Matmul.apply(w, x, tokens, out, Matmul.Regime.BLAS); // AMX (or sgemm) for any number of vectors
+                MatmulTest.assertProduct(w, RandomBlocks.asKernelsSeeThem(type, x), tokens, out);
+            }
+        }
+    }
+
+    /** On a CPU with AMX-INT8 (the project's machines), prefill of grouped matrices takes the AMX tiles. */
+    @Test
+    void prefillUsesAmxWhereTheCpuHasIt() throws java.io.IOException {
+        Path cpuinfo = Path.of("/proc/cpuinfo");
+        Assumptions.assumeTrue(java.nio.file.Files.isReadable(cpuinfo) && java.nio.file.Files.readString(cpuinfo).contains("amx_int8"),
+                "this CPU has no AMX-INT8");
+        Assumptions.assumeTrue(Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true")), "AMX turned off");
+        assertTrue(NativeKernels.amxServes(grouped(DType.Q4_0, 32, 64, 1)), "AMX-INT8 is present but not used");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL"})
+    void fewVectorsGiveEachTheBitsItGetsAlone(DType type) {
+        int rows = 40, cols = 96;
+        Tensor w = grouped(type, rows, cols, 14);
+        for (int tokens = 2; tokens < Matmul.BLAS_MIN_TOKENS; tokens++) {
+            float[] x = WeightRowsTest.randomValues(new Random(tokens), tokens * cols);
+            float[] together = new float[tokens * rows];
+            Matmul.apply(w, x, tokens, together);
+            for (int t = 0; t < tokens; t++) {
+                float[] alone = new float[rows];
+                Matmul.apply(w, Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone);
+                assertArrayEquals(alone, Arrays.copyOfRange(together, t * rows, (t + 1) * rows), tokens + " vectors, vector " + t);
+            }
+        }
+    }
+
+    /** A core's share of rows need not start or end on a group: rows cut from a group get the bits they get whole. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL"})
+    void anyRangeOfRowsGivesTheSameBits(DType type) {
+        int rows = 48, cols = 128, tokens = 2;
+        Tensor w = grouped(type, rows, cols, 15);
+        float[] x = WeightRowsTest.randomValues(new Random(16), tokens * cols);
+        MemorySegment xq = NativeKernels.input(32, x, cols, tokens);
+        float[] whole = new float[tokens * rows];
+        NativeKernels.matvecGrouped(w, 0, rows, xq, tokens, whole);
+        for (int[] range : new int[][] {{3, 17}, {8, 16}, {13, 14}, {0, 5}, {41, 48}}) {
+            float[] part = new float[tokens * rows];
+            NativeKernels.matvecGrouped(w, range[0], range[1], xq, tokens, part);
+            for (int t = 0; t < tokens; t++) {
+                for (int r = 0; r < rows; r++) {
+                    boolean inside = r >= range[0] && r < range[1];
+                    assertEquals(inside ? whole[t * rows + r] : 0f, part[t * rows + r], 0f, "rows " + Arrays.toString(range) + ", row " + r);
+                }
+            }
+        }
+    }
+
+    /** A llama.cpp Q4_0 file: its layer matrices are repacked when loaded, its Q6_K embedding is not. */
+    @Test
+    void aLoadedModelsMatricesAreRepacked() {
+        try (ModelFile f = ModelLoader.open(Path.of("src/test/resources/llamacpp/Q4_0.gguf"))) {
+            assertNotNull(f.tensors().get("blk.0.attn_q.weight").rowGroups(), "attn_q");
+            assertNotNull(f.tensors().get("blk.0.ffn_down.weight").rowGroups(), "ffn_down");
+            Tensor embedding = f.tensors().get("token_embd.weight");
+            assertEquals(DType.Q6_K, embedding.type());
+            assertNull(embedding.rowGroups());
+        }
+    }
+}
