@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import sortedllama.model.KVCache;
@@ -58,7 +59,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     /**
      * Generates as {@link Generator#generate} does, in the batch: blocks until the generation ends,
      * calling {@code listener} on this thread with each token. An exception from the listener
-     * cancels the generation and is rethrown.
+     * cancels the generation and is rethrown; so does an interrupt, as a CancellationException.
      */
     public Generator.Result generate(int[] prompt, int maxTokens, int exitLayer, Sampler sampler, int eosId,
                                      Generator.TokenListener listener) {
@@ -77,7 +78,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         } catch (InterruptedException e) {
             g.cancelled = true;
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while generating", e);
+            throw new CancellationException("interrupted while generating");
         } catch (RuntimeException | Error e) {
             g.cancelled = true;
             throw e;

@@ -1,15 +1,24 @@
 package sortedllama.server;
 
 import io.javalin.http.Context;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import sortedllama.infer.ContinuousBatcher;
 import sortedllama.infer.DecodePlan;
 import sortedllama.infer.Generator;
 
 /**
- * POST /v1/completions and /v1/chat/completions: validate, wait for a generation slot, generate,
- * and answer with one JSON object or a stream of chunks. Errors before the first byte is sent
- * are thrown as {@link ApiException} (see {@link InferenceServer} for how they are answered).
+ * POST /v1/completions and /v1/chat/completions: validate, wait for a generation slot, generate
+ * each of the request's choices, and answer with one JSON object or a stream of chunks. Errors
+ * before the first byte is sent are thrown as {@link ApiException} (see {@link InferenceServer}
+ * for how they are answered).
  */
 final class CompletionEndpoint {
     private final ServingModel model;
@@ -34,29 +43,35 @@ final class CompletionEndpoint {
         long deadline = System.nanoTime() + timeoutNanos;
         GenerationRequest request = parser.parse(ctx.bodyAsBytes(), kind);
         var responses = new CompletionResponses(kind, model.id());
-        Completion done;
+        List<Completion> done;
         try (var slot = admission.enter(deadline)) {
             done = request.stream() ? stream(ctx, request, responses, deadline) : whole(ctx, request, responses, deadline);
         }
-        metrics.generation(done);
+        for (Completion c : done) metrics.generation(c);
     }
 
-    private Completion whole(Context ctx, GenerationRequest request, CompletionResponses responses, long deadline) {
-        var text = new StringBuilder();
-        Completion c = generate(request, text::append, deadline);
-        InferenceServer.sendJson(ctx, 200, responses.whole(text.toString(), c));
-        return c;
+    private List<Completion> whole(Context ctx, GenerationRequest request, CompletionResponses responses, long deadline) {
+        List<StringBuilder> texts = new ArrayList<>();
+        for (int i = 0; i < request.choices(); i++) texts.add(new StringBuilder());
+        List<Completion> done = choices(request, i -> texts.get(i)::append, deadline);
+        InferenceServer.sendJson(ctx, 200, responses.whole(texts.stream().map(StringBuilder::toString).toList(), done));
+        return done;
     }
 
-    private Completion stream(Context ctx, GenerationRequest request, CompletionResponses responses, long deadline) {
+    private List<Completion> stream(Context ctx, GenerationRequest request, CompletionResponses responses, long deadline) {
         var sse = new SseWriter(ctx.res());
         try {
-            sse.send(responses.openingChunk());
-            Completion c = generate(request, text -> sse.send(responses.textChunk(text)), deadline);
-            sse.send(responses.finishChunk(c.finishReason()));
-            if (request.includeUsage()) sse.send(responses.usageChunk(c));
+            for (int i = 0; i < request.choices(); i++) sse.send(responses.openingChunk(i));
+            // choices generated together send their chunks from their own threads, one at a time
+            List<Completion> done = choices(request, i -> text -> {
+                synchronized (sse) {
+                    sse.send(responses.textChunk(i, text));
+                }
+            }, deadline);
+            for (int i = 0; i < done.size(); i++) sse.send(responses.finishChunk(i, done.get(i).finishReason()));
+            if (request.includeUsage()) sse.send(responses.usageChunk(done));
             sse.done();
-            return c;
+            return done;
         } catch (ClientGoneException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -67,21 +82,57 @@ final class CompletionEndpoint {
         }
     }
 
-    /** Runs the generation, sending text to {@code out} as it becomes final. */
-    private Completion generate(GenerationRequest request, Consumer<String> out, long deadline) {
-        var stream = new TokenStream(model, request, out, deadline);
-        Generator.Result result = null;
-        DecodePlan plan = request.plan();
+    /**
+     * Generates every choice, sending choice i's text to {@code outputs.apply(i)}: in the batch, all
+     * at once (each on a virtual thread that waits for its tokens), so that they share its passes;
+     * otherwise one after another on this thread, as each then takes a core's worth of work.
+     */
+    private List<Completion> choices(GenerationRequest request, IntFunction<Consumer<String>> outputs, long deadline) {
+        int n = request.choices();
+        List<Completion> done = new ArrayList<>();
+        if (n == 1 || !batched(request.plan())) {
+            for (int i = 0; i < n; i++) done.add(generate(request, i, outputs.apply(i), deadline));
+            return done;
+        }
+        ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
         try {
-            // Adaptive and speculative generations choose their depth token by token, which the
-            // batch does not do yet: they run on their own, beside the batch.
-            boolean batched = batcher != null && (plan.mode() == DecodePlan.Mode.FULL || plan.mode() == DecodePlan.Mode.EXIT);
-            result = batched
-                    ? batcher.generate(request.prompt(), request.maxTokens(), plan.exitLayer(), request.sampler(), model.eosId(), stream)
-                    : plan.generate(model.model(), model.speculation(), request.prompt(), request.maxTokens(), request.sampler(),
+            List<Future<Completion>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int choice = i;
+                futures.add(threads.submit(() -> generate(request, choice, outputs.apply(choice), deadline)));
+            }
+            for (Future<Completion> f : futures) done.add(f.get());
+            return done;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GenerationStopped("server stopping");
+        } finally {
+            threads.shutdownNow(); // a failed choice ends the others (they leave the batch)
+            threads.close();
+        }
+    }
+
+    /** Adaptive and speculative generations choose their depth token by token, which the batch does not do yet. */
+    private boolean batched(DecodePlan plan) {
+        return batcher != null && (plan.mode() == DecodePlan.Mode.FULL || plan.mode() == DecodePlan.Mode.EXIT);
+    }
+
+    /** Runs choice {@code choice}'s generation, sending text to {@code out} as it becomes final. */
+    private Completion generate(GenerationRequest request, int choice, Consumer<String> out, long deadline) {
+        var stream = new TokenStream(model, request, out, deadline);
+        var sampler = request.samplers().get(choice);
+        DecodePlan plan = request.plan();
+        Generator.Result result = null;
+        try {
+            result = batched(plan)
+                    ? batcher.generate(request.prompt(), request.maxTokens(), plan.exitLayer(), sampler, model.eosId(), stream)
+                    : plan.generate(model.model(), model.speculation(), request.prompt(), request.maxTokens(), sampler,
                             model.eosId(), stream);
-        } catch (GenerationStopped e) {
-            // Ended early on purpose; the stream knows why and has sent the text so far.
+        } catch (GenerationStopped | CancellationException e) {
+            // Ended early on purpose (or the server is stopping); the stream has sent the text so far.
         }
         stream.finish();
         return stream.completion(request.prompt().length, result);

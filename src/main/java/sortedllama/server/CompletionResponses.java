@@ -1,6 +1,8 @@
 package sortedllama.server;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -20,54 +22,64 @@ final class CompletionResponses {
         this.model = model;
     }
 
-    /** The non-streaming response. */
-    ObjectNode whole(String text, Completion c) {
+    /** The non-streaming response: choice i has texts[i] and ended as choices[i] did. */
+    ObjectNode whole(List<String> texts, List<Completion> choices) {
         ObjectNode root = envelope(kind.object);
-        ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
-        if (kind == ApiKind.CHAT) {
-            ObjectNode message = choice.putObject("message");
-            message.put("role", "assistant");
-            message.put("content", text);
-        } else {
-            choice.put("text", text);
-            choice.putNull("logprobs");
+        ArrayNode array = root.putArray("choices");
+        for (int i = 0; i < choices.size(); i++) {
+            ObjectNode choice = array.addObject();
+            choice.put("index", i);
+            if (kind == ApiKind.CHAT) {
+                ObjectNode message = choice.putObject("message");
+                message.put("role", "assistant");
+                message.put("content", texts.get(i));
+            } else {
+                choice.put("text", texts.get(i));
+                choice.putNull("logprobs");
+            }
+            choice.put("finish_reason", choices.get(i).finishReason());
         }
-        choice.put("finish_reason", c.finishReason());
-        root.set("usage", OpenAiJson.usage(c.promptTokens(), c.completionTokens()));
+        root.set("usage", usage(choices));
         return root;
     }
 
     /** Chat streams open with the assistant's role and no text, as OpenAI's do; completions need no opening. */
-    ObjectNode openingChunk() {
+    ObjectNode openingChunk(int index) {
         if (kind != ApiKind.CHAT) return null;
         ObjectNode root = envelope(kind.chunkObject);
-        ObjectNode delta = chunkChoice(root, null);
+        ObjectNode delta = chunkChoice(root, index, null);
         delta.put("role", "assistant");
         delta.put("content", "");
         return root;
     }
 
-    ObjectNode textChunk(String text) {
+    ObjectNode textChunk(int index, String text) {
         ObjectNode root = envelope(kind.chunkObject);
-        ObjectNode delta = chunkChoice(root, null);
+        ObjectNode delta = chunkChoice(root, index, null);
         delta.put(kind == ApiKind.CHAT ? "content" : "text", text);
         return root;
     }
 
-    ObjectNode finishChunk(String finishReason) {
+    ObjectNode finishChunk(int index, String finishReason) {
         ObjectNode root = envelope(kind.chunkObject);
-        ObjectNode delta = chunkChoice(root, finishReason);
+        ObjectNode delta = chunkChoice(root, index, finishReason);
         if (kind == ApiKind.COMPLETION) delta.put("text", "");
         return root;
     }
 
     /** With stream_options.include_usage: a last chunk with no choices and the token counts. */
-    ObjectNode usageChunk(Completion c) {
+    ObjectNode usageChunk(List<Completion> choices) {
         ObjectNode root = envelope(kind.chunkObject);
         root.putArray("choices");
-        root.set("usage", OpenAiJson.usage(c.promptTokens(), c.completionTokens()));
+        root.set("usage", usage(choices));
         return root;
+    }
+
+    /** The prompt once (its prefill serves every choice's count), the completions of all choices. */
+    private static ObjectNode usage(List<Completion> choices) {
+        int generated = 0;
+        for (Completion c : choices) generated += c.completionTokens();
+        return OpenAiJson.usage(choices.getFirst().promptTokens(), generated);
     }
 
     private ObjectNode envelope(String object) {
@@ -83,9 +95,9 @@ final class CompletionResponses {
      * Adds the one choice of a chunk; returns where its text goes: the chat delta object, or
      * (completions) the choice itself, which carries "text" directly.
      */
-    private ObjectNode chunkChoice(ObjectNode root, String finishReason) {
+    private ObjectNode chunkChoice(ObjectNode root, int index, String finishReason) {
         ObjectNode choice = root.putArray("choices").addObject();
-        choice.put("index", 0);
+        choice.put("index", index);
         ObjectNode target = kind == ApiKind.CHAT ? choice.putObject("delta") : choice;
         if (kind == ApiKind.COMPLETION) choice.putNull("logprobs");
         choice.put("finish_reason", finishReason);

@@ -8,9 +8,14 @@ import sortedllama.infer.Sampler;
  * A validated completion or chat request, ready to run: what to feed, how to decode, when to stop.
  *
  * @param prompt       token ids, BOS and chat formatting included
- * @param sampler      this request's own sampler (it carries the seeded random stream)
+ * @param samplers     one sampler per choice (n), each with its own seeded random stream
  * @param stop         stop strings, possibly none
  * @param includeUsage stream a last chunk with token counts (stream_options.include_usage)
  */
-record GenerationRequest(int[] prompt, int maxTokens, Sampler sampler, List<String> stop, DecodePlan plan,
-                         boolean stream, boolean includeUsage) {}
+record GenerationRequest(int[] prompt, int maxTokens, List<Sampler> samplers, List<String> stop, DecodePlan plan,
+                         boolean stream, boolean includeUsage) {
+    /** Choices to generate (OpenAI's n). */
+    int choices() {
+        return samplers.size();
+    }
+}

@@ -16,6 +16,8 @@ import sortedllama.infer.Sampler;
  * confidence, kv_fill) mean what the CLI's options of the same names mean (see {@link DecodePlan}).
  */
 final class RequestParser {
+    /** Choices one request may ask for (n): each takes a place in the batch. */
+    static final int MAX_CHOICES = 16;
     /** OpenAI accepts up to four stop sequences. */
     static final int MAX_STOP_STRINGS = 4;
     private final ServingModel model;
@@ -33,7 +35,7 @@ final class RequestParser {
         JsonFields f = JsonFields.parse(body);
         refuseUnimplemented(f);
         Integer n = f.integer("n");
-        if (n != null && n != 1) throw ApiException.unsupported("n", "one choice per request; send n requests, got n=" + n);
+        if (n != null && (n < 1 || n > MAX_CHOICES)) throw ApiException.badRequest("n must be in 1.." + MAX_CHOICES + ", got " + n, "n");
         Integer maxTokens = f.integer("max_tokens");
         if (maxTokens == null && kind == ApiKind.CHAT) maxTokens = f.integer("max_completion_tokens");
         if (maxTokens != null && maxTokens < 1) throw ApiException.badRequest("max_tokens must be at least 1, got " + maxTokens, "max_tokens");
@@ -48,7 +50,7 @@ final class RequestParser {
         // The default stops at the context's end ("length") rather than refusing a long prompt.
         if (maxTokens == null) maxTokens = Math.min(defaultMaxTokens, room);
         boolean stream = Boolean.TRUE.equals(f.bool("stream"));
-        return new GenerationRequest(prompt, maxTokens, sampler(f), stopStrings(f), plan(f), stream,
+        return new GenerationRequest(prompt, maxTokens, samplers(f, n == null ? 1 : n), stopStrings(f), plan(f), stream,
                 stream && includeUsage(f));
     }
 
@@ -141,13 +143,19 @@ final class RequestParser {
         }
     }
 
-    private static Sampler sampler(JsonFields f) {
+    /** One sampler per choice; choice i draws from seed + i, so a seed reproduces every choice and they differ. */
+    private static List<Sampler> samplers(JsonFields f, int n) {
         double temperature = inRange(f, "temperature", 0, 2, 1.0);
         double topP = inRange(f, "top_p", 0, 1, 1.0);
         int topK = orDefault(f.integer("top_k"), 0);
         Long seed = f.longInteger("seed");
         long s = seed != null ? seed : ThreadLocalRandom.current().nextLong();
-        return valid(null, () -> new Sampler((float) temperature, topK, (float) topP, s));
+        List<Sampler> samplers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long choiceSeed = s + i;
+            samplers.add(valid(null, () -> new Sampler((float) temperature, topK, (float) topP, choiceSeed)));
+        }
+        return samplers;
     }
 
     private static List<String> stopStrings(JsonFields f) {

@@ -211,7 +211,7 @@ class InferenceServerTest {
                 {"/v1/completions", "{\"prompt\": \"hi\", \"budget\": 0.1}", null},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"mode\": \"adaptive\", \"confidence\": [0.9]}", "confidence"},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"stop\": 3}", "stop"},
-                {"/v1/completions", "{\"prompt\": \"hi\", \"n\": 2}", "n", "unsupported_parameter"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"n\": 17}", "n"},
                 {"/v1/completions", "{\"prompt\": \"" + tooLong + "\"}", "prompt", "context_length_exceeded"},
                 {"/v1/completions", "{\"prompt\": \"" + "x".repeat(1 << 20) + "\"}", "prompt", "context_length_exceeded"},
                 {"/v1/completions", "{\"prompt\": [1, 70], \"max_tokens\": 2000000000}", "max_tokens", "context_length_exceeded"},
@@ -297,6 +297,33 @@ class InferenceServerTest {
         var missing = client.get("/v1/nothing");
         assertEquals(404, missing.statusCode());
         assertTrue(TestClient.JSON.readTree(missing.body()).path("error").has("message"));
+    }
+
+    /** n choices: choice i is what a request with seed + i gives alone, streamed or whole; usage counts them all. */
+    @Test
+    void severalChoicesAreEachWhatTheirSeedGivesAlone() throws Exception {
+        String fields = ",\"temperature\":0.9,\"exit_layer\":2";
+        List<String> alone = new ArrayList<>();
+        int tokens = 0;
+        for (int seed = 5; seed < 8; seed++) {
+            JsonNode one = client.postJson("/v1/completions", completion(fields + ",\"seed\":" + seed));
+            alone.add(one.path("choices").get(0).path("text").asText());
+            tokens += one.path("usage").path("completion_tokens").asInt();
+        }
+        JsonNode three = client.postJson("/v1/completions", completion(fields + ",\"seed\":5,\"n\":3"));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(i, three.path("choices").get(i).path("index").asInt());
+            assertEquals(alone.get(i), three.path("choices").get(i).path("text").asText(), "choice " + i);
+        }
+        assertEquals(tokens, three.path("usage").path("completion_tokens").asInt());
+        assertNotEquals(alone.get(0), alone.get(1), "the choices differ");
+
+        List<JsonNode> events = client.stream("/v1/completions", completion(fields + ",\"seed\":5,\"n\":3,\"stream\":true"));
+        StringBuilder[] streamed = {new StringBuilder(), new StringBuilder(), new StringBuilder()};
+        for (JsonNode e : events) {
+            for (JsonNode choice : e.path("choices")) streamed[choice.path("index").asInt()].append(choice.path("text").asText());
+        }
+        for (int i = 0; i < 3; i++) assertEquals(alone.get(i), streamed[i].toString(), "streamed choice " + i);
     }
 
     @Test
