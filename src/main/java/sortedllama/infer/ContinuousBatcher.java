@@ -63,9 +63,26 @@ public final class ContinuousBatcher implements AutoCloseable {
      */
     public Generator.Result generate(int[] prompt, int maxTokens, int exitLayer, Sampler sampler, int eosId,
                                      Generator.TokenListener listener) {
+        return generate(prompt, maxTokens, exitLayer, sampler, eosId, -1, (token, logprobs) -> {
+            if (listener != null) listener.onToken(token);
+        });
+    }
+
+    /** Called with each token and, when asked for, its log probabilities. */
+    @FunctionalInterface
+    public interface LogprobListener {
+        void onToken(int token, TokenLogprobs logprobs);
+    }
+
+    /**
+     * As {@link #generate(int[], int, int, Sampler, int, Generator.TokenListener)}, with each token's
+     * log probability and its {@code topLogprobs} most probable alternatives (-1: none, and null).
+     */
+    public Generator.Result generate(int[] prompt, int maxTokens, int exitLayer, Sampler sampler, int eosId, int topLogprobs,
+                                     LogprobListener listener) {
         model.config().checkExitLayer(exitLayer);
         var g = new Generation(prompt, exitLayer, sampler, model.newCache(TokenSink.cacheCapacity(model.config(), prompt, maxTokens)),
-                maxTokens, eosId);
+                maxTokens, eosId, topLogprobs);
         if (closed) throw new IllegalStateException("the batcher is closed");
         arrivals.add(g);
         try {
@@ -73,7 +90,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                 Event e = g.events.take();
                 if (e.result != null) return e.result;
                 if (e.error != null) throw e.error;
-                if (listener != null) listener.onToken(e.token);
+                listener.onToken(e.token, e.logprobs);
             }
         } catch (InterruptedException e) {
             g.cancelled = true;
@@ -97,12 +114,12 @@ public final class ContinuousBatcher implements AutoCloseable {
     }
 
     /** A token, the end, or a failure, handed from the model thread to the caller's thread. */
-    private record Event(int token, Generator.Result result, RuntimeException error) {}
+    private record Event(int token, TokenLogprobs logprobs, Generator.Result result, RuntimeException error) {}
 
     /** One generation's state; its fields other than {@link #cancelled} and {@link #events} belong to the model thread. */
     private static final class Generation {
         final int[] prompt;
-        final int exit;
+        final int exit, topLogprobs;
         final Sampler sampler;
         final KVCache cache;
         final TokenSink sink;
@@ -110,13 +127,15 @@ public final class ContinuousBatcher implements AutoCloseable {
         volatile boolean cancelled;
         int prefilled;
         long prefillStart, prefillEnd;
+        TokenLogprobs logprobs; // of the token being emitted
 
-        Generation(int[] prompt, int exit, Sampler sampler, KVCache cache, int maxTokens, int eosId) {
+        Generation(int[] prompt, int exit, Sampler sampler, KVCache cache, int maxTokens, int eosId, int topLogprobs) {
             this.prompt = prompt;
             this.exit = exit;
+            this.topLogprobs = topLogprobs;
             this.sampler = sampler;
             this.cache = cache;
-            this.sink = new TokenSink(maxTokens, eosId, token -> events.add(new Event(token, null, null)));
+            this.sink = new TokenSink(maxTokens, eosId, token -> events.add(new Event(token, logprobs, null, null)));
         }
     }
 
@@ -204,16 +223,18 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     /** Samples and emits one token; true when the generation is over (and has been answered). */
     private boolean emit(Generation g, float[] logits) {
-        boolean done = g.sink.emit(g.sampler.sample(logits), g.exit);
+        int token = g.sampler.sample(logits);
+        if (g.topLogprobs >= 0) g.logprobs = TokenLogprobs.of(logits, token, g.topLogprobs);
+        boolean done = g.sink.emit(token, g.exit);
         if (!done && g.cache.length() >= g.cache.capacity()) {
             g.sink.stopAtContextEnd();
             done = true;
         }
-        if (done) g.events.add(new Event(0, g.sink.result(g.prefillStart, g.prefillEnd, Double.NaN), null));
+        if (done) g.events.add(new Event(0, null, g.sink.result(g.prefillStart, g.prefillEnd, Double.NaN), null));
         return done;
     }
 
     private static void fail(Generation g, RuntimeException e) {
-        g.events.add(new Event(0, null, e));
+        g.events.add(new Event(0, null, null, e));
     }
 }

@@ -8,11 +8,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import sortedllama.infer.ContinuousBatcher;
 import sortedllama.infer.DecodePlan;
 import sortedllama.infer.Generator;
+import sortedllama.infer.TokenLogprobs;
 
 /**
  * POST /v1/completions and /v1/chat/completions: validate, wait for a generation slot, generate
@@ -42,7 +42,11 @@ final class CompletionEndpoint {
     void handle(Context ctx, ApiKind kind) {
         long deadline = System.nanoTime() + timeoutNanos;
         GenerationRequest request = parser.parse(ctx.bodyAsBytes(), kind);
-        var responses = new CompletionResponses(kind, model.id());
+        if (request.topLogprobs() >= 0 && !batched(request.plan())) {
+            throw ApiException.unsupported("logprobs", "log probabilities come from batched generations: mode full or exit, "
+                    + "with batching on");
+        }
+        var responses = new CompletionResponses(kind, model.id(), model.tokenizer());
         List<Completion> done;
         try (var slot = admission.enter(deadline)) {
             done = request.stream() ? stream(ctx, request, responses, deadline) : whole(ctx, request, responses, deadline);
@@ -52,9 +56,17 @@ final class CompletionEndpoint {
 
     private List<Completion> whole(Context ctx, GenerationRequest request, CompletionResponses responses, long deadline) {
         List<StringBuilder> texts = new ArrayList<>();
-        for (int i = 0; i < request.choices(); i++) texts.add(new StringBuilder());
-        List<Completion> done = choices(request, i -> texts.get(i)::append, deadline);
-        InferenceServer.sendJson(ctx, 200, responses.whole(texts.stream().map(StringBuilder::toString).toList(), done));
+        List<List<TokenLogprobs>> logprobs = new ArrayList<>();
+        for (int i = 0; i < request.choices(); i++) {
+            texts.add(new StringBuilder());
+            logprobs.add(new ArrayList<>());
+        }
+        List<Completion> done = choices(request, i -> (text, lps) -> {
+            texts.get(i).append(text);
+            logprobs.get(i).addAll(lps);
+        }, deadline);
+        InferenceServer.sendJson(ctx, 200, responses.whole(texts.stream().map(StringBuilder::toString).toList(),
+                request.topLogprobs() >= 0 ? logprobs : null, done));
         return done;
     }
 
@@ -63,9 +75,9 @@ final class CompletionEndpoint {
         try {
             for (int i = 0; i < request.choices(); i++) sse.send(responses.openingChunk(i));
             // choices generated together send their chunks from their own threads, one at a time
-            List<Completion> done = choices(request, i -> text -> {
+            List<Completion> done = choices(request, i -> (text, logprobs) -> {
                 synchronized (sse) {
-                    sse.send(responses.textChunk(i, text));
+                    sse.send(responses.textChunk(i, text, request.topLogprobs() >= 0 ? logprobs : null));
                 }
             }, deadline);
             for (int i = 0; i < done.size(); i++) sse.send(responses.finishChunk(i, done.get(i).finishReason()));
@@ -87,7 +99,7 @@ final class CompletionEndpoint {
      * at once (each on a virtual thread that waits for its tokens), so that they share its passes;
      * otherwise one after another on this thread, as each then takes a core's worth of work.
      */
-    private List<Completion> choices(GenerationRequest request, IntFunction<Consumer<String>> outputs, long deadline) {
+    private List<Completion> choices(GenerationRequest request, IntFunction<TokenStream.Output> outputs, long deadline) {
         int n = request.choices();
         List<Completion> done = new ArrayList<>();
         if (n == 1 || !batched(request.plan())) {
@@ -121,14 +133,15 @@ final class CompletionEndpoint {
     }
 
     /** Runs choice {@code choice}'s generation, sending text to {@code out} as it becomes final. */
-    private Completion generate(GenerationRequest request, int choice, Consumer<String> out, long deadline) {
+    private Completion generate(GenerationRequest request, int choice, TokenStream.Output out, long deadline) {
         var stream = new TokenStream(model, request, out, deadline);
         var sampler = request.samplers().get(choice);
         DecodePlan plan = request.plan();
         Generator.Result result = null;
         try {
             result = batched(plan)
-                    ? batcher.generate(request.prompt(), request.maxTokens(), plan.exitLayer(), sampler, model.eosId(), stream)
+                    ? batcher.generate(request.prompt(), request.maxTokens(), plan.exitLayer(), sampler, model.eosId(),
+                            request.topLogprobs(), stream)
                     : plan.generate(model.model(), model.speculation(), request.prompt(), request.maxTokens(), sampler,
                             model.eosId(), stream);
         } catch (GenerationStopped | CancellationException e) {

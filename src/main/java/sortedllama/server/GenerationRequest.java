@@ -11,9 +11,10 @@ import sortedllama.infer.Sampler;
  * @param samplers     one sampler per choice (n), each with its own seeded random stream
  * @param stop         stop strings, possibly none
  * @param includeUsage stream a last chunk with token counts (stream_options.include_usage)
+ * @param topLogprobs  report each token's log probability and this many alternatives; -1: no logprobs
  */
 record GenerationRequest(int[] prompt, int maxTokens, List<Sampler> samplers, List<String> stop, DecodePlan plan,
-                         boolean stream, boolean includeUsage) {
+                         boolean stream, boolean includeUsage, int topLogprobs) {
     /** Choices to generate (OpenAI's n). */
     int choices() {
         return samplers.size();

@@ -51,7 +51,7 @@ final class RequestParser {
         if (maxTokens == null) maxTokens = Math.min(defaultMaxTokens, room);
         boolean stream = Boolean.TRUE.equals(f.bool("stream"));
         return new GenerationRequest(prompt, maxTokens, samplers(f, n == null ? 1 : n), stopStrings(f), plan(f), stream,
-                stream && includeUsage(f));
+                stream && includeUsage(f), topLogprobs(f, kind));
     }
 
     /** A string (BOS is prepended, as the CLI's --prompt does) or token ids used as given. */
@@ -197,7 +197,7 @@ final class RequestParser {
     /**
      * Parameters of the OpenAI API this server does not implement, refused by name when they ask
      * for anything (a client that gets prose for JSON mode, or null logprobs, is worse off than one
-     * told no); their neutral values (response_format text, logprobs false, echo false, empty
+     * told no); their neutral values (response_format text, echo false, empty
      * suffix, zero penalties, an empty logit_bias) pass, as clients send them by default.
      */
     private static void refuseUnimplemented(JsonFields f) {
@@ -212,9 +212,6 @@ final class RequestParser {
             JsonNode c = f.node(choice);
             if (c != null && !"none".equals(c.asText())) throw ApiException.unsupported(choice, "no tool or function calling");
         }
-        JsonNode logprobs = f.node("logprobs");
-        if (logprobs != null && (logprobs.asBoolean() || logprobs.asInt() > 0)) throw ApiException.unsupported("logprobs", "no log probabilities");
-        if (inRange(f, "top_logprobs", 0, 20, 0.0) > 0) throw ApiException.unsupported("top_logprobs", "no log probabilities");
         if (Boolean.TRUE.equals(f.bool("echo"))) throw ApiException.unsupported("echo", "the prompt is not echoed");
         String suffix = f.string("suffix");
         if (suffix != null && !suffix.isEmpty()) throw ApiException.unsupported("suffix", "no insertion");
@@ -224,6 +221,22 @@ final class RequestParser {
             if (inRange(f, penalty, -2, 2, 0.0) != 0) throw ApiException.unsupported(penalty, "no repetition penalties");
         }
         if (nonEmpty(f.node("logit_bias"))) throw ApiException.unsupported("logit_bias", "no logit biases");
+    }
+
+    /**
+     * Chat: logprobs true, with top_logprobs (0..20) alternatives; completions: logprobs N (0..5),
+     * the alternatives. -1 when log probabilities are not asked for.
+     */
+    private static int topLogprobs(JsonFields f, ApiKind kind) {
+        if (kind == ApiKind.CHAT) {
+            int top = (int) inRange(f, "top_logprobs", 0, 20, -1);
+            boolean on = Boolean.TRUE.equals(f.bool("logprobs"));
+            if (top >= 0 && !on) throw ApiException.badRequest("top_logprobs needs logprobs: true", "top_logprobs");
+            return on ? Math.max(top, 0) : -1;
+        }
+        Integer n = f.integer("logprobs");
+        if (n != null && (n < 0 || n > 5)) throw ApiException.badRequest("logprobs must be between 0 and 5, got " + n, "logprobs");
+        return n == null ? -1 : n;
     }
 
     private static boolean nonEmpty(JsonNode node) {

@@ -1,6 +1,9 @@
 package sortedllama.server;
 
-import java.util.function.Consumer;
+import java.util.ArrayList;
+import java.util.List;
+import sortedllama.infer.ContinuousBatcher;
+import sortedllama.infer.TokenLogprobs;
 import sortedllama.infer.Generator;
 import sortedllama.tokenizer.StreamingDecoder;
 
@@ -10,11 +13,18 @@ import sortedllama.tokenizer.StreamingDecoder;
  * hands finished text to the request's output, and ends the generation past the deadline or
  * when the server stops. Per token it does only that: no logging, no metrics.
  */
-final class TokenStream implements Generator.TokenListener {
+final class TokenStream implements Generator.TokenListener, ContinuousBatcher.LogprobListener {
+    /** Where finished text goes, with the log probabilities of the tokens it came from when asked for (else empty). */
+    @FunctionalInterface
+    interface Output {
+        void accept(String text, List<TokenLogprobs> logprobs);
+    }
+
     private final ServingModel model;
     private final StreamingDecoder decoder;
     private final StopStrings stops;
-    private final Consumer<String> out;
+    private final Output out;
+    private final List<TokenLogprobs> pendingLogprobs = new ArrayList<>();
     private final long deadlineNanos;
     private int tokens;
     private long firstTokenNanos, lastTokenNanos;
@@ -24,12 +34,19 @@ final class TokenStream implements Generator.TokenListener {
      * @param out receives text as soon as it is final; it may throw (e.g. {@link ClientGoneException})
      *            to end the generation
      */
-    TokenStream(ServingModel model, GenerationRequest request, Consumer<String> out, long deadlineNanos) {
+    TokenStream(ServingModel model, GenerationRequest request, Output out, long deadlineNanos) {
         this.model = model;
         this.decoder = new StreamingDecoder(model.tokenizer(), request.prompt()[request.prompt().length - 1]);
         this.stops = new StopStrings(request.stop());
         this.out = out;
         this.deadlineNanos = deadlineNanos;
+    }
+
+    /** A token with its log probabilities; a turn-ending token's are not reported, as it is not part of the text. */
+    @Override
+    public void onToken(int token, TokenLogprobs logprobs) {
+        if (logprobs != null && !model.isStopToken(token)) pendingLogprobs.add(logprobs);
+        onToken(token);
     }
 
     @Override
@@ -64,7 +81,10 @@ final class TokenStream implements Generator.TokenListener {
     }
 
     private void emit(String text) {
-        if (!text.isEmpty()) out.accept(text);
+        if (text.isEmpty()) return;
+        List<TokenLogprobs> logprobs = List.copyOf(pendingLogprobs);
+        pendingLogprobs.clear();
+        out.accept(text, logprobs);
     }
 
     Completion completion(int promptTokens, Generator.Result result) {

@@ -221,12 +221,12 @@ class InferenceServerTest {
                 {"/v1/completions", "{\"prompt\": \"hi\", \"stop\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}", "stop"},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"mode\": \"full\", \"exit_layer\": 2}", null},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"mode\": \"speculative\", \"exit_layer\": 2}", null},
-                {"/v1/completions", "{\"prompt\": \"hi\", \"logprobs\": 3}", "logprobs", "unsupported_parameter"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"logprobs\": 9}", "logprobs"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"logprobs\": 2, \"mode\": \"adaptive\"}", "logprobs", "unsupported_parameter"},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"echo\": true}", "echo", "unsupported_parameter"},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"suffix\": \"end\"}", "suffix", "unsupported_parameter"},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"presence_penalty\": 0.5}", "presence_penalty", "unsupported_parameter"},
-                {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"logprobs\": true}", "logprobs",
-                        "unsupported_parameter"},
+                {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"top_logprobs\": 2}", "top_logprobs"},
                 {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"top_logprobs\": 30}", "top_logprobs"},
                 {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], "
                         + "\"response_format\": {\"type\": \"json_object\"}}", "response_format", "unsupported_parameter"},
@@ -324,6 +324,47 @@ class InferenceServerTest {
             for (JsonNode choice : e.path("choices")) streamed[choice.path("index").asInt()].append(choice.path("text").asText());
         }
         for (int i = 0; i < 3; i++) assertEquals(alone.get(i), streamed[i].toString(), "streamed choice " + i);
+    }
+
+    /**
+     * Chat logprobs: each token of the text with its log probability (greedy: the most probable, so
+     * the first alternative is the token itself), their bytes spelling the content, streamed alike.
+     */
+    @Test
+    void logprobsSpellTheTextAndGreedyTokensAreTheMostProbable() throws Exception {
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story.\"}],\"max_tokens\":20,\"temperature\":0,"
+                + "\"logprobs\":true,\"top_logprobs\":3";
+        JsonNode whole = client.postJson("/v1/chat/completions", body + "}");
+        JsonNode choice = whole.path("choices").get(0);
+        JsonNode content = choice.path("logprobs").path("content");
+        assertTrue(content.size() > 0, whole.toString());
+        var bytes = new java.io.ByteArrayOutputStream();
+        for (JsonNode entry : content) {
+            for (JsonNode b : entry.path("bytes")) bytes.write(b.asInt());
+            JsonNode top = entry.path("top_logprobs");
+            assertEquals(3, top.size());
+            assertEquals(entry.path("token"), top.get(0).path("token"));
+            assertEquals(entry.path("logprob").asDouble(), top.get(0).path("logprob").asDouble());
+            double mass = 0;
+            for (int k = 0; k < 3; k++) {
+                assertTrue(k == 0 || top.get(k).path("logprob").asDouble() <= top.get(k - 1).path("logprob").asDouble());
+                mass += Math.exp(top.get(k).path("logprob").asDouble());
+            }
+            assertTrue(entry.path("logprob").asDouble() < 0 && mass <= 1 + 1e-5, entry.toString());
+        }
+        assertEquals(choice.path("message").path("content").asText(), bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
+
+        List<JsonNode> events = client.stream("/v1/chat/completions", body + ",\"stream\":true}");
+        List<JsonNode> streamed = new ArrayList<>();
+        for (JsonNode e : events) for (JsonNode entry : e.path("choices").path(0).path("logprobs").path("content")) streamed.add(entry);
+        assertEquals(content.size(), streamed.size());
+        for (int i = 0; i < streamed.size(); i++) assertEquals(content.get(i), streamed.get(i));
+
+        JsonNode completion = client.postJson("/v1/completions", completion(",\"logprobs\":2"));
+        JsonNode lp = completion.path("choices").get(0).path("logprobs");
+        assertEquals(lp.path("tokens").size(), lp.path("token_logprobs").size());
+        assertEquals(lp.path("tokens").size(), lp.path("text_offset").size());
+        assertTrue(lp.path("tokens").size() > 0, lp.toString());
     }
 
     @Test
