@@ -23,7 +23,9 @@ import sortedllama.model.LlamaModel;
  * {@code prefillChunk} tokens (at most about one chunk's worth per step, so a long prompt does not
  * stall the others for long); a chunk's boundaries depend only on its own prompt, so prefill too
  * is the same alone or batched. A prompt that fits in one chunk is prefilled exactly as
- * {@link Generator} does. Finished generations leave at once.
+ * {@link Generator} does. Generations of one prompt to one exit that meet while it is prefilled
+ * (a request's n choices) share that prefill, each taking a copy of its cache. Finished
+ * generations leave at once.
  *
  * <p>Callers block in {@link #generate} on their own thread, where their listener runs: a slow
  * client never holds up the model thread, and a listener that throws (a stop string, a client
@@ -128,6 +130,9 @@ public final class ContinuousBatcher implements AutoCloseable {
         int prefilled;
         long prefillStart, prefillEnd;
         TokenLogprobs logprobs; // of the token being emitted
+        /** The generation whose prefill of the same prompt this one takes (null: it prefills itself). */
+        Generation leader;
+        final List<Generation> followers = new ArrayList<>();
 
         Generation(int[] prompt, int exit, Sampler sampler, KVCache cache, int maxTokens, int eosId, int topLogprobs) {
             this.prompt = prompt;
@@ -145,6 +150,10 @@ public final class ContinuousBatcher implements AutoCloseable {
                 admit();
             } catch (InterruptedException e) {
                 break;
+            }
+            for (Generation g : prefilling) {
+                if (!g.cancelled) continue;
+                for (Generation f : g.followers) f.leader = null; // they prefill themselves after all
             }
             prefilling.removeIf(g -> g.cancelled);
             decoding.removeIf(g -> g.cancelled);
@@ -164,6 +173,14 @@ public final class ContinuousBatcher implements AutoCloseable {
         while (prefilling.size() + decoding.size() < maxBatch) {
             Generation g = arrivals.poll();
             if (g == null) break;
+            for (Generation other : prefilling) {
+                // the same prompt to the same exit (n choices of one request): prefill it once
+                if (other.leader == null && other.exit == g.exit && Arrays.equals(other.prompt, g.prompt)) {
+                    g.leader = other;
+                    other.followers.add(g);
+                    break;
+                }
+            }
             prefilling.add(g);
         }
         batchSize.set(prefilling.size() + decoding.size());
@@ -171,26 +188,40 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     /**
      * Feeds prompt chunks, oldest generation first, about one chunk's worth of tokens per step (at
-     * least one chunk); a generation whose prompt is in samples its first token and joins decoding.
+     * least one chunk); a generation whose prompt is in samples its first token and joins decoding,
+     * and so do those that wait for its prefill of the same prompt, each with a copy of its cache.
      */
     private void prefill() {
         int budget = prefillChunk;
-        while (!prefilling.isEmpty()) {
-            Generation g = prefilling.peek();
-            int n = Math.min(prefillChunk, g.prompt.length - g.prefilled);
-            if (n > budget && budget < prefillChunk) return;
-            budget -= n;
+        for (Generation g : new ArrayList<>(prefilling)) {
+            if (g.leader != null) continue;
             try {
-                if (g.prefilled == 0) g.prefillStart = System.nanoTime();
-                float[] logits = model.forward(g.cache, Arrays.copyOfRange(g.prompt, g.prefilled, g.prefilled + n), g.exit, false);
-                g.prefilled += n;
-                if (g.prefilled < g.prompt.length) continue;
-                prefilling.poll();
+                float[] logits = null;
+                while (g.prefilled < g.prompt.length) {
+                    int n = Math.min(prefillChunk, g.prompt.length - g.prefilled);
+                    if (n > budget) return;
+                    budget -= n;
+                    if (g.prefilled == 0) g.prefillStart = System.nanoTime();
+                    logits = model.forward(g.cache, Arrays.copyOfRange(g.prompt, g.prefilled, g.prefilled + n), g.exit, false);
+                    g.prefilled += n;
+                }
                 g.prefillEnd = System.nanoTime();
+                prefilling.remove(g);
                 if (!emit(g, logits)) decoding.add(g);
+                for (Generation f : g.followers) {
+                    prefilling.remove(f);
+                    f.cache.copyPrefix(g.cache, g.prompt.length);
+                    f.prefillStart = g.prefillStart;
+                    f.prefillEnd = g.prefillEnd;
+                    if (!emit(f, logits)) decoding.add(f);
+                }
             } catch (RuntimeException e) {
-                prefilling.poll();
+                prefilling.remove(g);
                 fail(g, e);
+                for (Generation f : g.followers) {
+                    prefilling.remove(f);
+                    fail(f, e);
+                }
             }
         }
     }

@@ -61,6 +61,23 @@ public final class KVCache {
         length = newLength;
     }
 
+    /**
+     * Takes {@code source}'s keys and values of positions 0 .. positions-1, in every layer as far as
+     * source has them, and forgets any of its own: a prompt prefilled once for several generations.
+     */
+    public void copyPrefix(KVCache source, int positions) {
+        if (source.kvDim != kvDim || source.keys.length != keys.length || positions > source.length || positions > capacity) {
+            throw new IllegalArgumentException("cannot copy " + positions + " positions of " + source + " into " + this);
+        }
+        for (int l = 0; l < keys.length; l++) {
+            int n = Math.min(source.filled[l], positions);
+            System.arraycopy(source.keys[l], 0, keys[l], 0, n * kvDim);
+            System.arraycopy(source.values[l], 0, values[l], 0, n * kvDim);
+            filled[l] = n;
+        }
+        length = positions;
+    }
+
     /** Forgets every position from {@code newLength} on, e.g. drafted tokens that were rejected. */
     public void truncate(int newLength) {
         if (newLength < 0 || newLength > length) throw new IllegalArgumentException("cannot truncate " + length + " to " + newLength);

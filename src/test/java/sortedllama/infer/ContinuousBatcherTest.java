@@ -87,6 +87,22 @@ class ContinuousBatcherTest {
         }
     }
 
+    /** Choices of one prompt share its prefill when they meet in the batch; each still samples as it would alone. */
+    @Test
+    void generationsOfOnePromptGetWhatTheyGetAlone() throws Exception {
+        int[] prompt = {1, 4, 9, 16, 25, 36, 49, 3, 8, 13, 21, 34};
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < 6; i++) jobs.add(new Job(prompt, i < 3 ? 4 : 2, 15, 500 + i, 0.9f));
+        try (var batcher = new ContinuousBatcher(MODEL, 8, 3)) {
+            List<int[]> batched = runTogether(batcher, jobs);
+            for (int i = 0; i < jobs.size(); i++) {
+                Job j = jobs.get(i);
+                int[] alone = new Generator(MODEL).generate(j.prompt, j.maxTokens, j.exit, j.sampler(), -1, null).tokens();
+                assertArrayEquals(alone, batched.get(i), "job " + i);
+            }
+        }
+    }
+
     @Test
     void aListenerThatThrowsEndsItsGenerationAndTheOthersGoOn() throws Exception {
         try (var batcher = new ContinuousBatcher(MODEL, 4, 64)) {

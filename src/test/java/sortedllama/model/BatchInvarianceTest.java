@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import sortedllama.infer.Sampler;
@@ -72,6 +73,21 @@ class BatchInvarianceTest {
                 assertEquals(alone[i].toString(), together[i].toString());
                 tokens[i] = Sampler.argmax(solo, 0, solo.length);
             }
+        }
+    }
+
+    /** A copied prefix serves as the prefill it copies: the next positions get the same logits, bit for bit. */
+    @Test
+    void aCopiedPrefixDecodesAsTheOriginal() {
+        LlamaConfig c = TestModels.tinyConfig(3, 61, 64);
+        LlamaModel model = TestModels.random(c, 5, 4f);
+        KVCache original = model.newCache(64), copy = model.newCache(40);
+        model.forward(original, new int[] {1, 7, 19, 3, 44}, 2, false);
+        copy.copyPrefix(original, 5);
+        assertEquals(original.length(), copy.length());
+        for (int l = 0; l < c.nLayers(); l++) assertEquals(original.filled(l), copy.filled(l), "layer " + (l + 1));
+        for (int t : new int[] {5, 9, 12}) {
+            assertArrayEquals(model.forward(original, new int[] {t}, 2, false), model.forward(copy, new int[] {t}, 2, false));
         }
     }
 }
