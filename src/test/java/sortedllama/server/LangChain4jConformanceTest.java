@@ -1,6 +1,7 @@
 package sortedllama.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,7 +14,10 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
+import dev.langchain4j.model.openai.LogProb;
+import dev.langchain4j.model.openai.OpenAiChatResponseMetadata;
 import dev.langchain4j.model.output.FinishReason;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -93,6 +97,23 @@ class LangChain4jConformanceTest {
         assertEquals(expected, response.aiMessage().text());
         assertEquals(PROMPT.length, response.tokenUsage().inputTokenCount(), "usage arrives with include_usage");
         assertTrue(response.finishReason() == FinishReason.LENGTH || response.finishReason() == FinishReason.STOP);
+    }
+
+    @Test
+    void logprobsArriveInTheClientsMetadata() {
+        var model = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey("unused").modelName("tiny-test").temperature(0.0)
+                .maxTokens(MAX).maxRetries(0).logprobs(true).topLogprobs(2).build();
+        ChatResponse response = model.chat(storyRequest());
+        List<LogProb> logprobs = ((OpenAiChatResponseMetadata) response.metadata()).logProbs();
+        assertFalse(logprobs.isEmpty());
+        // one entry per token of the text: all generated tokens but a turn-ending one
+        int ending = response.finishReason() == FinishReason.STOP ? 1 : 0;
+        assertEquals(response.tokenUsage().outputTokenCount() - ending, logprobs.size());
+        for (LogProb p : logprobs) {
+            assertEquals(2, p.topLogprobs().size());
+            assertEquals(p.token(), p.topLogprobs().getFirst().token(), "greedy: the chosen token is the most probable");
+            assertTrue(p.logprob() < 0);
+        }
     }
 
     @Test
