@@ -179,7 +179,18 @@ public final class NativeKernels {
             long bytes = (long) GROUP_BYTES.invokeExact(w.type().ggmlId, w.rows(), w.cols());
             if (bytes == 0) return w;
             MemorySegment groups = arena.allocate(bytes, 64);
-            GROUP_ROWS.invokeExact(w.type().ggmlId, w.data(), w.rowBytes(), w.rows(), w.cols(), groups);
+            long perGroup = bytes / (w.rows() / 8);
+            Parallel.forRange(w.rows() / 8, 16, (from, to) -> { // groups from..to-1, on the cores (a load-time copy of the weights)
+                try {
+                    GROUP_ROWS.invokeExact(w.type().ggmlId, w.data().asSlice(8L * from * w.rowBytes()), w.rowBytes(), 8 * (to - from), w.cols(),
+                            groups.asSlice(from * perGroup));
+                } catch (Throwable e) {
+                    throw new IllegalStateException("native repacking failed", e);
+                }
+            });
+            // the file's pages stay in the page cache; out of this process's memory, they do not count
+            // twice (a 7B Q4_0 model would otherwise hold 7.6 GB): they come back if the rows are read again
+            if (w.data().isMapped()) w.data().unload();
             return new Tensor(w.name(), w.type(), w.shape(), w.data(), groups);
         } catch (Throwable e) {
             throw new IllegalStateException("native repacking failed", e);
