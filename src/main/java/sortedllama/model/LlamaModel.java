@@ -9,7 +9,6 @@ import sortedllama.tensor.Ops;
 import sortedllama.tensor.Parallel;
 import sortedllama.tensor.Tensor;
 import sortedllama.tensor.Vec;
-import sortedllama.tensor.WeightRows;
 
 /**
  * The LLaMA forward pass with an exit: run the first k layers, then the model's own final
@@ -164,7 +163,7 @@ public final class LlamaModel {
                 throw new IllegalStateException("layer " + (l + 1) + " is not filled up to position " + pos + ": " + cache);
             }
             LlamaWeights.Layer layer = w.layers[l];
-            Ops.rmsNorm(normed, x, layer.attnNorm(), 1, c.normEps());
+            Ops.rmsNorm(normed, null, x, layer.attnNorm(), 1, c.normEps(), Vec.SumOrder.TREE);
             Matmul.apply(layer.wk(), normed, 1, k);
             Matmul.apply(layer.wv(), normed, 1, v);
             rope.rotate(k, 0, c.nKvHeads(), cosSin, 0);
@@ -187,7 +186,7 @@ public final class LlamaModel {
         int n = allLogits ? T : 1;
         float[] last = allLogits ? x : Arrays.copyOfRange(x, (T - 1) * dim, T * dim);
         float[] normed = new float[n * dim];
-        Ops.rmsNorm(normed, last, w.normFor(exit), n, c.normEps());
+        Ops.rmsNorm(normed, null, last, w.normFor(exit), n, c.normEps(), Vec.SumOrder.TREE);
         float[] out = new float[n * c.vocabSize()];
         Matmul.apply(w.outputFor(exit), normed, n, out, regime);
         return out;
@@ -213,7 +212,7 @@ public final class LlamaModel {
                            Matmul.Regime regime) {
         LlamaWeights.Layer layer = w.layers[l];
         int headDim = c.headDim(), kvDim = c.kvDim(), qDim = c.qDim();
-        Ops.rmsNorm(b.normed, x, layer.attnNorm(), T, c.normEps());
+        Ops.rmsNorm(b.normed, null, x, layer.attnNorm(), T, c.normEps(), Vec.SumOrder.TREE);
         Matmul.applyEach(new Tensor[] {layer.wq(), layer.wk(), layer.wv()}, b.normed, T, new float[][] {b.q, b.k, b.v}, regime);
         for (int t = 0; t < T; t++) {
             rope.rotate(b.q, t * qDim, c.nHeads(), cosSin, t * headDim);
@@ -240,7 +239,7 @@ public final class LlamaModel {
                 int qOff = t * qDim + h * headDim, kvOff = (h / headsPerKv) * headDim;
                 int visible = span.pos0 + (t - span.row0) + 1; // causal: its sequence's positions 0 .. its own
                 for (int p = 0; p < visible; p++) {
-                    scores[p] = WeightRows.dot(b.q, qOff, keys, p * kvDim + kvOff, headDim) * scale;
+                    scores[p] = Vec.dotTree(b.q, qOff, keys, p * kvDim + kvOff, headDim) * scale;
                 }
                 Vec.softmax(scores, 0, visible);
                 Arrays.fill(b.attnOut, qOff, qOff + headDim, 0f);
@@ -255,7 +254,7 @@ public final class LlamaModel {
 
     private void feedForward(int l, float[] x, int T, LayerBuffers b, Matmul.Regime regime) {
         LlamaWeights.Layer layer = w.layers[l];
-        Ops.rmsNorm(b.normed, x, layer.ffnNorm(), T, c.normEps());
+        Ops.rmsNorm(b.normed, null, x, layer.ffnNorm(), T, c.normEps(), Vec.SumOrder.TREE);
         Matmul.applyEach(new Tensor[] {layer.gate(), layer.up()}, b.normed, T, new float[][] {b.gate, b.up}, regime);
         Vec.swiglu(b.gate, b.gate, b.up, 0, T * c.hiddenDim());
         Matmul.apply(layer.down(), b.gate, T, b.proj, regime);

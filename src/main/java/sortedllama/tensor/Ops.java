@@ -4,15 +4,24 @@ package sortedllama.tensor;
 public final class Ops {
     private Ops() {}
 
-    /** out[t] = x[t] / rms(x[t]) * weight, for each of {@code tokens} vectors of size weight.length. */
-    public static void rmsNorm(float[] out, float[] x, float[] weight, int tokens, float eps) {
+    /**
+     * RMSNorm, inference's and training's: out[t] = weight * x[t] * rstd[t] with rstd[t] = 1 / sqrt(mean(x[t]^2) + eps),
+     * for each of {@code tokens} vectors of size weight.length; rstd (one float per token) is kept for training's
+     * backward when the array is given. The sum of squares follows {@code order}: {@link Vec.SumOrder#TREE} for inference,
+     * {@link Vec.SumOrder#IN_ORDER} for training (see {@link Vec}). Tokens are split over the cores; each token's result
+     * does not depend on the split.
+     */
+    public static void rmsNorm(float[] out, float[] rstd, float[] x, float[] weight, int tokens, float eps, Vec.SumOrder order) {
         int n = weight.length;
-        for (int t = 0; t < tokens; t++) {
-            int off = t * n;
-            float ss = WeightRows.dot(x, off, x, off, n);
-            float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
-            for (int i = 0; i < n; i++) out[off + i] = weight[i] * (scale * x[off + i]);
-        }
+        Parallel.forRange(tokens, 64, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int off = t * n;
+                float ss = Vec.dot(x, off, x, off, n, order);
+                float r = (float) (1.0 / Math.sqrt(ss / n + eps));
+                if (rstd != null) rstd[t] = r;
+                for (int i = 0; i < n; i++) out[off + i] = weight[i] * (r * x[off + i]);
+            }
+        });
     }
 
     /** x[i] += y[i] for the first n values: the residual connection. */

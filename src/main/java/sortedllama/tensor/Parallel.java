@@ -1,5 +1,6 @@
 package sortedllama.tensor;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -64,8 +65,9 @@ public final class Parallel {
     }
 
     /**
-     * Runs body over [0, n) in at most {@link #threads()} contiguous chunks. Below
-     * {@code minPerThread} items per chunk the work stays on the calling thread.
+     * Runs body over [0, n) on at most {@link #threads()} threads (the caller one of them), cut into
+     * up to {@value #CHUNKS_PER_THREAD} contiguous chunks per thread that the threads claim in turn.
+     * With fewer than {@code minPerThread} items per thread the work stays on the calling thread.
      */
     public static void forRange(int n, int minPerThread, RangeBody body) {
         int participants = Math.min(threads, Math.max(1, n / Math.max(1, minPerThread)));
@@ -95,7 +97,7 @@ public final class Parallel {
 
     private static Worker[] ensureWorkers(int needed) {
         if (workers.length < needed) {
-            Worker[] grown = java.util.Arrays.copyOf(workers, needed);
+            Worker[] grown = Arrays.copyOf(workers, needed);
             for (int i = workers.length; i < needed; i++) {
                 grown[i] = new Worker(i + 1, GENERATION.get());
                 grown[i].start();

@@ -61,8 +61,21 @@ public final class Vec {
         return d < L ? VectorShuffle.fromOp(S, lane -> lane ^ d) : null;
     }
 
-    /** Sum of a vector's lanes, lane 0 first: the training kernels' order (their recorded results rest on it). */
-    public static float sumLanes(FloatVector v) {
+    /*
+     * Two summation orders, kept on purpose. Training sums in order ({@link SumOrder#IN_ORDER}): one
+     * accumulator, lanes added lane 0 first. Inference sums by a fixed tree ({@link SumOrder#TREE}):
+     * two accumulators, lanes reduced pairwise, the faster reduction that decoding's per-row and
+     * per-score sums need. Each order's recorded results rest on it: training's PyTorch reference
+     * (1e-7 relative on the loss; with tree sums the loss of TorchReferenceTest's packed case moves
+     * to 1.2e-7, measured) and the demo's published losses, inference's greedy outputs. Softmax and
+     * the cross-entropy's sum of exponentials sum in order in both.
+     */
+
+    /** Which of the two summation orders a float reduction follows (see above). */
+    public enum SumOrder { IN_ORDER, TREE }
+
+    /** Sum of a vector's lanes, lane 0 first: training's order. */
+    public static float sumLanesInOrder(FloatVector v) {
         float s = 0;
         for (int i = 0; i < L; i++) s += v.lane(i);
         return s;
@@ -72,7 +85,7 @@ public final class Vec {
      * The sum of a vector's lanes by a fixed tree of exactly rounded adds (lanes i and i ^ L/2,
      * then i ^ L/4, ...), the same in every JIT tier: the inference kernels' per-row sums. Each step
      * is a constant shuffle: a loop over an array of shuffles measured twice as slow as
-     * {@code reduceLanes}, this within 20% of it, and {@link #sumLanes} seven times slower.
+     * {@code reduceLanes}, this within 20% of it, and {@link #sumLanesInOrder} seven times slower.
      */
     public static float sumLanesTree(FloatVector v) {
         if (L >= 16) v = v.add(v.rearrange(SWAP8));
@@ -82,15 +95,36 @@ public final class Vec {
         return v.lane(0);
     }
 
-    /** Dot product of a[aOff..+n) and b[bOff..+n). */
-    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    /** Dot product of a[aOff..+n) and b[bOff..+n) in {@code order}. */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n, SumOrder order) {
+        return order == SumOrder.TREE ? dotTree(a, aOff, b, bOff, n) : dotInOrder(a, aOff, b, bOff, n);
+    }
+
+    /** Dot product of a[aOff..+n) and b[bOff..+n), summed in order: one accumulator, then the tail one fma per element. */
+    public static float dotInOrder(float[] a, int aOff, float[] b, int bOff, int n) {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i + L <= n; i += L) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
         }
-        float sum = sumLanes(acc);
+        float sum = sumLanesInOrder(acc);
         for (; i < n; i++) sum = Math.fma(a[aOff + i], b[bOff + i], sum);
+        return sum;
+    }
+
+    /** Dot product of a[aOff..+n) and b[bOff..+n), summed by the tree: two accumulators over alternate slices, then the tail. */
+    public static float dotTree(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc0 = FloatVector.zero(S), acc1 = FloatVector.zero(S);
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            acc0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc0);
+            acc1 = FloatVector.fromArray(S, a, aOff + i + L).fma(FloatVector.fromArray(S, b, bOff + i + L), acc1);
+        }
+        for (; i + L <= n; i += L) {
+            acc0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc0);
+        }
+        float sum = sumLanesTree(acc0.add(acc1));
+        for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
         return sum;
     }
 
@@ -129,7 +163,7 @@ public final class Vec {
             e.intoArray(x, off + i, m);
             acc = acc.add(e, m);
         }
-        return sumLanes(acc);
+        return sumLanesInOrder(acc);
     }
 
     /** x[off..+n) *= s. */

@@ -57,7 +57,7 @@ public final class WeightRows {
         float[] tmp = SCRATCH.get();
         if (tmp.length < w.cols()) SCRATCH.set(tmp = new float[w.cols()]);
         Dequantize.row(w, row, tmp, 0);
-        return dot(tmp, 0, x, xOff, w.cols());
+        return Vec.dotTree(tmp, 0, x, xOff, w.cols());
     }
 
     /** Writes row {@code row} of {@code w} as floats into {@code dst[0 .. cols)}. */
@@ -192,22 +192,6 @@ public final class WeightRows {
             float wi = type == DType.F32 ? w.get(F32, off + 4L * i) : scalarHalf(w.get(I16, off + 2L * i), type == DType.BF16);
             sum += wi * x[xOff + i];
         }
-        return sum;
-    }
-
-    /** Dot product of two float arrays. */
-    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        FloatVector acc0 = FloatVector.zero(FS), acc1 = FloatVector.zero(FS);
-        int i = 0;
-        for (; i + 2 * L <= n; i += 2 * L) {
-            acc0 = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), acc0);
-            acc1 = FloatVector.fromArray(FS, a, aOff + i + L).fma(FloatVector.fromArray(FS, b, bOff + i + L), acc1);
-        }
-        for (; i + L <= n; i += L) {
-            acc0 = FloatVector.fromArray(FS, a, aOff + i).fma(FloatVector.fromArray(FS, b, bOff + i), acc0);
-        }
-        float sum = Vec.sumLanesTree(acc0.add(acc1));
-        for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
         return sum;
     }
 

@@ -63,7 +63,7 @@ final class Attention {
                     Gemm.tile(false, true, d.T, d.T, d.headDim, 1f, dOut, qo, d.qDim, v, kv, d.kvDim, 0f, dS, 0, d.T);
                     for (int t = 0; t < d.T; t++) {
                         int row = t * d.T, start = s.segmentStarts()[b * d.T + t], n = t - start + 1;
-                        float pdp = Vec.dot(att, p + row + start, dS, row + start, n);
+                        float pdp = Vec.dotInOrder(att, p + row + start, dS, row + start, n);
                         Arrays.fill(dS, row, row + start, 0f);
                         for (int j = row + start; j <= row + t; j++) dS[j] = att[p + j] * (dS[j] - pdp);
                         Arrays.fill(dS, row + t + 1, row + d.T, 0f);

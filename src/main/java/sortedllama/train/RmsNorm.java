@@ -1,26 +1,19 @@
 package sortedllama.train;
 
+import sortedllama.tensor.Ops;
 import sortedllama.tensor.Parallel;
 import sortedllama.tensor.Vec;
 
 /**
- * RMSNorm per token: out = w * x * rstd, rstd = 1 / sqrt(mean(x^2) + eps). The forward keeps
- * rstd (one float per token) for the backward.
+ * RMSNorm per token: out = w * x * rstd, rstd = 1 / sqrt(mean(x^2) + eps). The forward is
+ * inference's kernel ({@link Ops#rmsNorm}) in training's summation order, keeping rstd (one
+ * float per token) for the backward.
  */
 final class RmsNorm {
     private RmsNorm() {}
 
     static void forward(float[] out, float[] rstd, float[] x, float[] w, int tokens, float eps) {
-        int n = w.length;
-        Parallel.forRange(tokens, 64, (from, to) -> {
-            for (int t = from; t < to; t++) {
-                int off = t * n;
-                float ss = Vec.dot(x, off, x, off, n);
-                float r = (float) (1.0 / Math.sqrt(ss / n + eps));
-                rstd[t] = r;
-                for (int i = 0; i < n; i++) out[off + i] = w[i] * (r * x[off + i]);
-            }
-        });
+        Ops.rmsNorm(out, rstd, x, w, tokens, eps, Vec.SumOrder.IN_ORDER);
     }
 
     /**
@@ -35,7 +28,7 @@ final class RmsNorm {
                 int off = t * n;
                 for (int i = 0; i < n; i++) g[i] = w[i] * dOut[off + i];
                 float r = rstd[t];
-                float k = Vec.dot(g, 0, x, off, n) * (r * r / n);
+                float k = Vec.dotInOrder(g, 0, x, off, n) * (r * r / n);
                 for (int i = 0; i < n; i++) dx[off + i] += r * (g[i] - x[off + i] * k);
             }
         });

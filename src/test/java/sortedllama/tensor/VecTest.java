@@ -2,10 +2,12 @@ package sortedllama.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.Arrays;
+import java.util.Random;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
-/** The element-wise kernels' own exp, softmax and SwiGLU. */
+/** The element-wise kernels' own exp, softmax and SwiGLU, and the two summation orders of the dot product. */
 class VecTest {
 
     /** Relative error at most 2e-7 (about 2 ulp) against Math.exp over float's whole normal range; 0 below it. */
@@ -23,7 +25,7 @@ class VecTest {
         }
         System.out.printf("exp: worst relative error %.2e%n", worst);
         assertEquals(0, worst, 2e-7);
-        java.util.Arrays.fill(x, -100f);
+        Arrays.fill(x, -100f);
         Vec.exp(FloatVector.fromArray(Vec.S, x, 0)).intoArray(y, 0);
         assertEquals(0f, y[0]);
     }
@@ -31,7 +33,7 @@ class VecTest {
     @Test
     void softmaxOfAnyLengthSumsToOne() {
         for (int n : new int[] {1, 5, Vec.L, Vec.L + 3, 100}) {
-            var random = new java.util.Random(n);
+            var random = new Random(n);
             float[] x = new float[n + 2];
             for (int i = 0; i < x.length; i++) x[i] = (float) (3 * random.nextGaussian());
             Vec.softmax(x, 1, n);
@@ -45,7 +47,7 @@ class VecTest {
     @Test
     void swigluMatchesItsDefinition() {
         for (int n : new int[] {1, Vec.L - 1, Vec.L, 3 * Vec.L + 5, 704}) {
-            var random = new java.util.Random(n);
+            var random = new Random(n);
             float[] gate = new float[n], up = new float[n], out = new float[n];
             for (int i = 0; i < n; i++) {
                 gate[i] = (float) (4 * random.nextGaussian());
@@ -62,7 +64,7 @@ class VecTest {
     /** The lane sum is the xor tree it promises (lane i with i ^ L/2, then i ^ L/4, ...), bit for bit. */
     @Test
     void sumLanesTreeFollowsItsFixedTree() {
-        var random = new java.util.Random(9);
+        var random = new Random(9);
         for (int trial = 0; trial < 100; trial++) {
             float[] lanes = new float[Vec.L];
             for (int i = 0; i < Vec.L; i++) lanes[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8) - 4));
@@ -73,6 +75,57 @@ class VecTest {
                 tree = next;
             }
             assertEquals(tree[0], Vec.sumLanesTree(FloatVector.fromArray(Vec.S, lanes, 0)), 0f, "trial " + trial);
+        }
+    }
+
+    /**
+     * Each dot product sums in the order its name promises, bit for bit (emulated lane by lane in
+     * float), over lengths with and without a tail; the two orders agree to float rounding.
+     */
+    @Test
+    void dotProductsFollowTheirNamedOrders() {
+        var random = new Random(3);
+        for (int n : new int[] {1, Vec.L - 1, Vec.L, 2 * Vec.L, 3 * Vec.L + 5, 200}) {
+            float[] a = new float[n + 3], b = new float[n + 1];
+            for (int i = 0; i < a.length; i++) a[i] = (float) random.nextGaussian();
+            for (int i = 0; i < b.length; i++) b[i] = (float) random.nextGaussian();
+            // in order: lane j accumulates a[3 + j + kL] * b[1 + j + kL] by fma; lanes added from 0; the tail by fma
+            float[] lanes = new float[Vec.L];
+            int whole = n / Vec.L * Vec.L;
+            for (int i = 0; i < whole; i++) lanes[i % Vec.L] = Math.fma(a[3 + i], b[1 + i], lanes[i % Vec.L]);
+            float inOrder = 0;
+            for (float lane : lanes) inOrder += lane;
+            for (int i = whole; i < n; i++) inOrder = Math.fma(a[3 + i], b[1 + i], inOrder);
+            assertEquals(inOrder, Vec.dotInOrder(a, 3, b, 1, n), 0f, "in order, n=" + n);
+            assertEquals(inOrder, Vec.dot(a, 3, b, 1, n, Vec.SumOrder.IN_ORDER), 0f, "n=" + n);
+            // tree: two accumulators over alternate slices while two whole slices remain, then the tree, then the tail
+            float[] acc0 = new float[Vec.L], acc1 = new float[Vec.L];
+            int i = 0;
+            for (; i + 2 * Vec.L <= n; i += 2 * Vec.L) {
+                for (int j = 0; j < Vec.L; j++) {
+                    acc0[j] = Math.fma(a[3 + i + j], b[1 + i + j], acc0[j]);
+                    acc1[j] = Math.fma(a[3 + i + Vec.L + j], b[1 + i + Vec.L + j], acc1[j]);
+                }
+            }
+            for (; i + Vec.L <= n; i += Vec.L) for (int j = 0; j < Vec.L; j++) acc0[j] = Math.fma(a[3 + i + j], b[1 + i + j], acc0[j]);
+            float[] tree = new float[Vec.L];
+            for (int j = 0; j < Vec.L; j++) tree[j] = acc0[j] + acc1[j];
+            for (int d = Vec.L / 2; d >= 1; d /= 2) {
+                float[] next = new float[Vec.L];
+                for (int j = 0; j < Vec.L; j++) next[j] = tree[j] + tree[j ^ d];
+                tree = next;
+            }
+            float treeSum = tree[0];
+            for (; i < n; i++) treeSum += a[3 + i] * b[1 + i];
+            assertEquals(treeSum, Vec.dotTree(a, 3, b, 1, n), 0f, "tree, n=" + n);
+            assertEquals(treeSum, Vec.dot(a, 3, b, 1, n, Vec.SumOrder.TREE), 0f, "n=" + n);
+            double exact = 0, scale = 0;
+            for (int k = 0; k < n; k++) {
+                exact += (double) a[3 + k] * b[1 + k];
+                scale += Math.abs((double) a[3 + k] * b[1 + k]);
+            }
+            assertEquals(exact, inOrder, 1e-6 * scale, "n=" + n);
+            assertEquals(exact, treeSum, 1e-6 * scale, "n=" + n);
         }
     }
 }
