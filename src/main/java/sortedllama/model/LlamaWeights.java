@@ -34,20 +34,23 @@ public final class LlamaWeights {
     /** The shared LM head; the same tensor as the embedding when the model ties them. */
     public final Tensor output;
     /**
-     * Exits with a final norm and head of their own (an SFT+ICT model's intermediate classifiers),
+     * Exits with a head (final norm and output matrix) of their own (an SFT+ICT model's intermediate classifiers),
      * by exit layer; every other exit uses the shared {@link #finalNorm} and {@link #output}.
      */
-    public final SortedMap<Integer, ExitHead> exitHeads;
+    public final SortedMap<Integer, ExitHeadWeights> exitHeads;
 
-    /** One exit's own final RMSNorm weights and head. */
-    public record ExitHead(float[] norm, Tensor output) {}
+    /**
+     * An exit's own head as inference weights: its final RMSNorm weights and output matrix
+     * (train.TrainableModel.ExitHeadParams holds the same as trainable parameters).
+     */
+    public record ExitHeadWeights(float[] norm, Tensor output) {}
 
     public LlamaWeights(LlamaConfig config, Tensor tokenEmbedding, Layer[] layers, float[] finalNorm, Tensor output) {
         this(config, tokenEmbedding, layers, finalNorm, output, Collections.emptySortedMap());
     }
 
     public LlamaWeights(LlamaConfig config, Tensor tokenEmbedding, Layer[] layers, float[] finalNorm, Tensor output,
-                        SortedMap<Integer, ExitHead> exitHeads) {
+                        SortedMap<Integer, ExitHeadWeights> exitHeads) {
         this.config = config;
         this.tokenEmbedding = tokenEmbedding;
         this.layers = layers;
@@ -63,13 +66,13 @@ public final class LlamaWeights {
 
     /** The final norm that exit {@code k} applies: its own if it has one, else the shared one. */
     public float[] normFor(int k) {
-        ExitHead own = exitHeads.get(k);
+        ExitHeadWeights own = exitHeads.get(k);
         return own == null ? finalNorm : own.norm();
     }
 
     /** The head that exit {@code k} applies: its own if it has one, else the shared one. */
     public Tensor outputFor(int k) {
-        ExitHead own = exitHeads.get(k);
+        ExitHeadWeights own = exitHeads.get(k);
         return own == null ? output : own.output();
     }
 
@@ -146,8 +149,8 @@ public final class LlamaWeights {
         }
         Tensor embedding = convert(tokenEmbedding, recipe, tiedOutput() ? QuantRecipe.Role.HEAD : QuantRecipe.Role.EMBEDDING, -1, arena);
         Tensor head = tiedOutput() ? embedding : convert(output, recipe, QuantRecipe.Role.HEAD, -1, arena);
-        SortedMap<Integer, ExitHead> heads = new TreeMap<>();
-        exitHeads.forEach((k, h) -> heads.put(k, new ExitHead(h.norm(), convert(h.output(), recipe, QuantRecipe.Role.HEAD, -1, arena))));
+        SortedMap<Integer, ExitHeadWeights> heads = new TreeMap<>();
+        exitHeads.forEach((k, h) -> heads.put(k, new ExitHeadWeights(h.norm(), convert(h.output(), recipe, QuantRecipe.Role.HEAD, -1, arena))));
         return new LlamaWeights(config, embedding, converted, finalNorm, head, heads);
     }
 
@@ -203,7 +206,7 @@ public final class LlamaWeights {
         }
         float[] finalNorm = check.vector(FINAL_NORM, c.dim());
         Tensor output = tensors.containsKey(OUTPUT) ? check.matrix(OUTPUT, c.vocabSize(), c.dim()) : embedding;
-        SortedMap<Integer, ExitHead> exitHeads = new TreeMap<>();
+        SortedMap<Integer, ExitHeadWeights> exitHeads = new TreeMap<>();
         for (String name : tensors.keySet()) {
             int k = exitOf(name);
             if (k < 0 || exitHeads.containsKey(k)) continue;
@@ -211,7 +214,7 @@ public final class LlamaWeights {
                 throw new BadInputException(source + ": tensor " + name + " is the head of exit " + k
                         + ", but the model has layers 1.." + c.nLayers());
             }
-            exitHeads.put(k, new ExitHead(check.vector(exitNorm(k), c.dim()), check.matrix(exitOutput(k), c.vocabSize(), c.dim())));
+            exitHeads.put(k, new ExitHeadWeights(check.vector(exitNorm(k), c.dim()), check.matrix(exitOutput(k), c.vocabSize(), c.dim())));
         }
         return new LlamaWeights(c, embedding, layers, finalNorm, output, exitHeads);
     }

@@ -25,8 +25,8 @@ public final class ClassifierTuning {
     public static ExitObjective prepare(TrainableModel model, ExitSet exits, boolean sharedHead) {
         int last = model.config.nLayers();
         if (sharedHead) {
-            model.untieHead();
-            model.setTrainable(p -> p == model.head || p == model.finalNorm);
+            model.untieOutput();
+            model.setTrainable(p -> p == model.output() || p == model.finalNorm);
             return ExitObjective.equal(exits);
         }
         int[] intermediate = Arrays.stream(exits.layers()).filter(k -> k < last).toArray();
@@ -36,8 +36,8 @@ public final class ClassifierTuning {
         model.addExitHeads(intermediate);
         model.setTrainable(p -> {
             for (int k : intermediate) {
-                TrainableModel.OwnHead own = model.ownHead(k);
-                if (p == own.norm() || p == own.head()) return true;
+                TrainableModel.ExitHeadParams own = model.exitHead(k);
+                if (p == own.norm() || p == own.output()) return true;
             }
             return false;
         });

@@ -2,6 +2,8 @@ package sortedllama.train;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -9,6 +11,7 @@ import java.util.SortedMap;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import sortedllama.BadInputException;
 import sortedllama.model.LlamaConfig;
@@ -22,7 +25,7 @@ import sortedllama.tensor.Tensor;
 /**
  * A LLaMA model as float32 {@link Param}s with gradient buffers: built from inference weights of
  * any stored type, or seeded at random, and turned back into {@link LlamaWeights} so that the
- * inference engine runs what was trained. A tied head is one Param serving as embedding and head.
+ * inference engine runs what was trained. A tied output matrix is one Param serving as embedding and output.
  */
 public final class TrainableModel {
 
@@ -34,112 +37,103 @@ public final class TrainableModel {
         }
     }
 
+    /**
+     * An exit's own final RMSNorm and output matrix as trainable parameters (SFT+ICT's intermediate
+     * classifiers); {@link LlamaWeights.ExitHeadWeights} holds the same as inference weights, and
+     * {@link ExitCrossEntropy} computes an exit's loss through them.
+     */
+    public record ExitHeadParams(Param norm, Param output) {}
+
     public final LlamaConfig config;
     public final Param embedding;
     public final Layer[] layers;
     public final Param finalNorm;
-    /** The shared LM head: the same Param as {@link #embedding} when tied (until {@link #untieHead}). */
-    public Param head;
-    /**
-     * Exits with a final norm and head of their own (SFT+ICT's intermediate classifiers), by exit
-     * layer; the other exits share {@link #finalNorm} and {@link #head}.
-     */
-    private final SortedMap<Integer, OwnHead> exitHeads = new TreeMap<>();
-
-    /** One exit's own final RMSNorm and head. */
-    public record OwnHead(Param norm, Param head) {}
+    /** The shared output matrix (the LM head): the same Param as {@link #embedding} when tied, until {@link #untieOutput}. */
+    private Param output;
+    /** Exits with a final norm and output of their own, by exit layer; the other exits share {@link #finalNorm} and {@link #output}. */
+    private final SortedMap<Integer, ExitHeadParams> exitHeads = new TreeMap<>();
     /** Llama 3.1's rope_freqs divisors, or null (see {@link sortedllama.model.Rope}). */
     public final float[] ropeFreqDivisors;
 
-    /** Where a builder's values come from: the tensor's {@link TensorNames} name and shape. */
-    private interface Source {
-        float[] values(String name, long[] shape);
-
-        /** The tensor to keep as it is stored instead of float32 values (a frozen base for LoRA), or null. */
-        default Tensor stored(String name) {
-            return null;
+    /** One parameter to make: its {@link TensorNames} name, kind and shape. */
+    private record Spec(String name, Param.Kind kind, long[] shape) {
+        int size() {
+            return Math.toIntExact(shape[0] * (shape.length > 1 ? shape[1] : 1));
         }
     }
 
-    private TrainableModel(LlamaConfig c, boolean tied, float[] ropeFreqDivisors, Set<Integer> exitHeadLayers, Source values) {
+    /**
+     * Lays out the parameters of config {@code c} and makes each with {@code make}: the factories
+     * below differ only in where the values come from.
+     */
+    private TrainableModel(LlamaConfig c, boolean tied, float[] ropeFreqDivisors, Set<Integer> exitHeadLayers, Function<Spec, Param> make) {
         this.config = c;
         this.ropeFreqDivisors = ropeFreqDivisors;
         int d = c.dim(), hid = c.hiddenDim(), q = c.qDim(), kv = c.kvDim();
-        String embName = TensorNames.TOKEN_EMBEDDING;
-        long[] embShape = {c.vocabSize(), d};
-        this.embedding = new Param(embName, tied ? Param.Kind.MATRIX : Param.Kind.EMBEDDING, embShape,
-                values.values(embName, embShape));
+        // a tied embedding is also the output matrix, so it decays as a matrix (see AdamW)
+        this.embedding = make.apply(new Spec(TensorNames.TOKEN_EMBEDDING, tied ? Param.Kind.MATRIX : Param.Kind.EMBEDDING,
+                new long[] {c.vocabSize(), d}));
         this.layers = new Layer[c.nLayers()];
         for (int l = 0; l < c.nLayers(); l++) {
             layers[l] = new Layer(
-                    norm(TensorNames.attnNorm(l), d, values),
-                    matrix(TensorNames.wq(l), q, d, values),
-                    matrix(TensorNames.wk(l), kv, d, values),
-                    matrix(TensorNames.wv(l), kv, d, values),
-                    matrix(TensorNames.wo(l), d, q, values),
-                    norm(TensorNames.ffnNorm(l), d, values),
-                    matrix(TensorNames.gate(l), hid, d, values),
-                    matrix(TensorNames.up(l), hid, d, values),
-                    matrix(TensorNames.down(l), d, hid, values));
+                    make.apply(norm(TensorNames.attnNorm(l), d)),
+                    make.apply(matrix(TensorNames.wq(l), q, d)),
+                    make.apply(matrix(TensorNames.wk(l), kv, d)),
+                    make.apply(matrix(TensorNames.wv(l), kv, d)),
+                    make.apply(matrix(TensorNames.wo(l), d, q)),
+                    make.apply(norm(TensorNames.ffnNorm(l), d)),
+                    make.apply(matrix(TensorNames.gate(l), hid, d)),
+                    make.apply(matrix(TensorNames.up(l), hid, d)),
+                    make.apply(matrix(TensorNames.down(l), d, hid)));
         }
-        this.finalNorm = norm(TensorNames.FINAL_NORM, d, values);
-        this.head = tied ? embedding : matrix(TensorNames.OUTPUT, c.vocabSize(), d, values);
+        this.finalNorm = make.apply(norm(TensorNames.FINAL_NORM, d));
+        this.output = tied ? embedding : make.apply(matrix(TensorNames.OUTPUT, c.vocabSize(), d));
         for (int k : exitHeadLayers) {
             c.checkExitLayer(k);
-            exitHeads.put(k, new OwnHead(norm(TensorNames.exitNorm(k), d, values),
-                    matrix(TensorNames.exitOutput(k), c.vocabSize(), d, values)));
+            exitHeads.put(k, new ExitHeadParams(make.apply(norm(TensorNames.exitNorm(k), d)),
+                    make.apply(matrix(TensorNames.exitOutput(k), c.vocabSize(), d))));
         }
     }
 
-    private static Param matrix(String name, int rows, int cols, Source values) {
-        long[] shape = {rows, cols};
-        Tensor kept = values.stored(name);
-        if (kept != null) {
-            if (!java.util.Arrays.equals(kept.shape(), shape)) {
-                throw new IllegalArgumentException(name + " is " + kept.shapeString() + ", not " + java.util.Arrays.toString(shape));
-            }
-            return Param.stored(name, kept);
-        }
-        return new Param(name, Param.Kind.MATRIX, shape, values.values(name, shape));
+    private static Spec matrix(String name, int rows, int cols) {
+        return new Spec(name, Param.Kind.MATRIX, new long[] {rows, cols});
     }
 
-    private static Param norm(String name, int size, Source values) {
-        long[] shape = {size};
-        return new Param(name, Param.Kind.NORM, shape, values.values(name, shape));
+    private static Spec norm(String name, int size) {
+        return new Spec(name, Param.Kind.NORM, new long[] {size});
     }
 
     /** Float32 copies of inference weights (decoded from whatever type they are stored in). */
     public static TrainableModel fromWeights(LlamaWeights w, float[] ropeFreqDivisors) {
-        return fromWeights(w, ropeFreqDivisors, false);
-    }
-
-    /**
-     * For LoRA: the layers' projection matrices stay the loaded tensors, in their stored type and
-     * frozen ({@link Param#storedTensor()}); embedding, norms and head become float32 copies.
-     * {@code w}'s memory (e.g. its mapped file) must stay open while the model is used.
-     */
-    public static TrainableModel withStoredProjections(LlamaWeights w, float[] ropeFreqDivisors) {
-        return fromWeights(w, ropeFreqDivisors, true);
-    }
-
-    private static TrainableModel fromWeights(LlamaWeights w, float[] ropeFreqDivisors, boolean keepProjections) {
-        Map<String, float[]> norms = w.norms();
-        Map<String, Tensor> matrices = w.matrices();
-        Source source = new Source() {
-            public float[] values(String name, long[] shape) {
-                return norms.containsKey(name) ? norms.get(name).clone() : Dequantize.all(matrices.get(name));
-            }
-
-            public Tensor stored(String name) {
-                boolean projection = name.startsWith("blk.");
-                return keepProjections && projection ? matrices.get(name) : null;
-            }
-        };
-        return new TrainableModel(w.config, w.tiedOutput(), ropeFreqDivisors, w.exitHeads.keySet(), source);
+        return new TrainableModel(w.config, w.tiedOutput(), ropeFreqDivisors, w.exitHeads.keySet(), spec -> copyOf(w, spec));
     }
 
     public static TrainableModel fromWeights(LlamaWeights w) {
         return fromWeights(w, null);
+    }
+
+    /**
+     * For LoRA: the layers' projection matrices stay the loaded tensors, in their stored type and
+     * frozen ({@link Param#storedTensor()}); embedding, norms and output become float32 copies.
+     * {@code w}'s memory (e.g. its mapped file) must stay open while the model is used.
+     */
+    public static TrainableModel withStoredProjections(LlamaWeights w, float[] ropeFreqDivisors) {
+        return new TrainableModel(w.config, w.tiedOutput(), ropeFreqDivisors, w.exitHeads.keySet(),
+                spec -> spec.name().startsWith("blk.") && spec.kind() == Param.Kind.MATRIX ? stored(w, spec) : copyOf(w, spec));
+    }
+
+    private static Param copyOf(LlamaWeights w, Spec spec) {
+        float[] norm = w.norms().get(spec.name());
+        float[] values = norm != null ? norm.clone() : Dequantize.all(w.matrices().get(spec.name()));
+        return new Param(spec.name(), spec.kind(), spec.shape(), values);
+    }
+
+    private static Param stored(LlamaWeights w, Spec spec) {
+        Tensor kept = w.matrices().get(spec.name());
+        if (!Arrays.equals(kept.shape(), spec.shape())) {
+            throw new IllegalArgumentException(spec.name() + " is " + kept.shapeString() + ", not " + Arrays.toString(spec.shape()));
+        }
+        return Param.stored(spec.name(), kept);
     }
 
     /**
@@ -150,10 +144,10 @@ public final class TrainableModel {
         boolean tied = !values.containsKey(TensorNames.OUTPUT);
         Set<Integer> exitHeadLayers = new TreeSet<>();
         for (String name : values.keySet()) if (TensorNames.exitOf(name) >= 0) exitHeadLayers.add(TensorNames.exitOf(name));
-        return new TrainableModel(c, tied, null, exitHeadLayers, (name, shape) -> {
-            float[] v = values.get(name);
-            if (v == null) throw new BadInputException("missing tensor " + name);
-            return v;
+        return new TrainableModel(c, tied, null, exitHeadLayers, spec -> {
+            float[] v = values.get(spec.name());
+            if (v == null) throw new BadInputException("missing tensor " + spec.name());
+            return new Param(spec.name(), spec.kind(), spec.shape(), v);
         });
     }
 
@@ -163,69 +157,73 @@ public final class TrainableModel {
      * by 1/sqrt(2 L) so that the stream's variance does not grow with depth; norms 1. Each tensor
      * draws from its own generator seeded by (seed, name), so the values do not depend on order.
      */
-    public static TrainableModel random(LlamaConfig c, long seed, boolean tiedHead) {
+    public static TrainableModel random(LlamaConfig c, long seed, boolean tiedOutput) {
         double residualStd = 0.02 / Math.sqrt(2.0 * c.nLayers());
-        return new TrainableModel(c, tiedHead, null, Set.of(), (name, shape) -> {
-            int n = Math.toIntExact(shape[0] * (shape.length > 1 ? shape[1] : 1));
-            float[] v = new float[n];
-            if (shape.length == 1) {
-                java.util.Arrays.fill(v, 1f);
-                return v;
+        return new TrainableModel(c, tiedOutput, null, Set.of(), spec -> {
+            float[] v = new float[spec.size()];
+            if (spec.kind() == Param.Kind.NORM) {
+                Arrays.fill(v, 1f);
+            } else {
+                double std = spec.name().endsWith("attn_output.weight") || spec.name().endsWith("ffn_down.weight") ? residualStd : 0.02;
+                SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + spec.name().hashCode());
+                for (int i = 0; i < v.length; i++) v[i] = (float) (std * rnd.nextGaussian());
             }
-            double std = name.endsWith("attn_output.weight") || name.endsWith("ffn_down.weight") ? residualStd : 0.02;
-            SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + name.hashCode());
-            for (int i = 0; i < n; i++) v[i] = (float) (std * rnd.nextGaussian());
-            return v;
+            return new Param(spec.name(), spec.kind(), spec.shape(), v);
         });
     }
 
+    /** The shared output matrix (the LM head). */
+    public Param output() {
+        return output;
+    }
+
     public boolean tied() {
-        return head == embedding;
+        return output == embedding;
     }
 
     /**
-     * Makes the head a parameter of its own, a copy of the embedding it was tied to, so that the
-     * head can train while the embedding stays frozen (SFT+ICT with one shared head).
+     * Makes the output matrix a parameter of its own, a copy of the embedding it was tied to, so that
+     * it can train while the embedding stays frozen (SFT+ICT with one shared head).
      */
-    public void untieHead() {
+    public void untieOutput() {
         if (!tied()) return;
-        head = new Param(TensorNames.OUTPUT, Param.Kind.MATRIX, embedding.shape(), embedding.value().clone());
+        output = new Param(TensorNames.OUTPUT, Param.Kind.MATRIX, embedding.shape(), embedding.value().clone());
     }
 
     /**
-     * Gives each of {@code exits} a final norm and head of its own, initialised as copies of the
+     * Gives each of {@code exits} a final norm and output matrix of its own, initialised as copies of the
      * shared ones (SFT+ICT); exits that already have one keep it.
      */
     public void addExitHeads(int[] exits) {
         for (int k : exits) {
             config.checkExitLayer(k);
             if (exitHeads.containsKey(k)) continue;
-            exitHeads.put(k, new OwnHead(
+            exitHeads.put(k, new ExitHeadParams(
                     new Param(TensorNames.exitNorm(k), Param.Kind.NORM, finalNorm.shape(), finalNorm.value().clone()),
-                    new Param(TensorNames.exitOutput(k), Param.Kind.MATRIX, head.shape(), head.value().clone())));
+                    new Param(TensorNames.exitOutput(k), Param.Kind.MATRIX, output.shape(), output.value().clone())));
         }
     }
 
     /** The exits with their own head, ascending. */
     public Set<Integer> exitHeadLayers() {
-        return java.util.Collections.unmodifiableSet(exitHeads.keySet());
+        return Collections.unmodifiableSet(exitHeads.keySet());
     }
 
-    /** Exit {@code k}'s own head and norm, if it has them, else null. */
-    public OwnHead ownHead(int k) {
+    /** Exit {@code k}'s own norm and output matrix, if it has them, else null. */
+    public ExitHeadParams exitHead(int k) {
         return exitHeads.get(k);
     }
 
     /** The final norm exit {@code k} applies: its own or the shared one. */
     Param normFor(int k) {
-        OwnHead own = exitHeads.get(k);
+        ExitHeadParams own = exitHeads.get(k);
         return own == null ? finalNorm : own.norm();
     }
 
-    /** The head exit {@code k} applies: its own or the shared one. */
-    Param headFor(int k) {
-        OwnHead own = exitHeads.get(k);
-        return own == null ? head : own.head();
+    /** The output matrix exit {@code k} applies: its own or the shared one. */
+    Param outputFor(int k) {
+        ExitHeadParams own = exitHeads.get(k);
+        return own == null ? output : own.output();
     }
 
     /** Every parameter once (a tied embedding-head once), in the order of a model file. */
@@ -234,10 +232,10 @@ public final class TrainableModel {
         all.add(embedding);
         for (Layer layer : layers) all.addAll(layer.params());
         all.add(finalNorm);
-        if (!tied()) all.add(head);
-        for (OwnHead own : exitHeads.values()) {
+        if (!tied()) all.add(output);
+        for (ExitHeadParams own : exitHeads.values()) {
             all.add(own.norm());
-            all.add(own.head());
+            all.add(own.output());
         }
         return all;
     }
@@ -310,9 +308,9 @@ public final class TrainableModel {
                     tensor(x.gate(), arena), tensor(x.up(), arena), tensor(x.down(), arena));
         }
         Tensor emb = tensor(embedding, arena);
-        SortedMap<Integer, LlamaWeights.ExitHead> heads = new TreeMap<>();
-        exitHeads.forEach((k, own) -> heads.put(k, new LlamaWeights.ExitHead(own.norm().value().clone(), tensor(own.head(), arena))));
-        return new LlamaWeights(config, emb, out, finalNorm.value().clone(), tied() ? emb : tensor(head, arena), heads);
+        SortedMap<Integer, LlamaWeights.ExitHeadWeights> heads = new TreeMap<>();
+        exitHeads.forEach((k, own) -> heads.put(k, new LlamaWeights.ExitHeadWeights(own.norm().value().clone(), tensor(own.output(), arena))));
+        return new LlamaWeights(config, emb, out, finalNorm.value().clone(), tied() ? emb : tensor(output, arena), heads);
     }
 
     private static Tensor tensor(Param p, Arena arena) {

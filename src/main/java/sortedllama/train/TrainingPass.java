@@ -39,7 +39,7 @@ public final class TrainingPass {
         /** Per layer, or a single shared one when checkpointing. */
         final LayerActivations[] acts;
         final LayerGradients grads;
-        final ExitHead head;
+        final ExitCrossEntropy exitLoss;
         final float[] dx, recomputed;
         final Rotary rotary;
 
@@ -52,7 +52,7 @@ public final class TrainingPass {
             acts = new LayerActivations[checkpointing ? 1 : layers];
             for (int l = 0; l < acts.length; l++) acts[l] = new LayerActivations(c, batchSize, seqLen);
             grads = new LayerGradients(c, n);
-            head = new ExitHead(c, n);
+            exitLoss = new ExitCrossEntropy(c, n);
             dx = new float[n * c.dim()];
             recomputed = checkpointing ? new float[n * c.dim()] : null;
             rotary = new Rotary(c, m.ropeFreqDivisors, seqLen);
@@ -88,7 +88,7 @@ public final class TrainingPass {
     public float[] logits(Batch batch, int exit) {
         model.config.checkExitLayer(exit);
         BatchLayout layout = forward(batch, exit);
-        return buffers.head.logits(model, exit, buffers.residual[exit], layout.tokens());
+        return buffers.exitLoss.logits(model, exit, buffers.residual[exit], layout.tokens());
     }
 
     private BatchLayout forward(Batch batch, int layers) {
@@ -116,7 +116,7 @@ public final class TrainingPass {
             boolean walkLayer = l - 1 >= lowest; // does layer l (1-based) need its backward?
             if (e >= 0 && exits[e] == l) {
                 float weight = (float) (objective.weights()[e] * gradScale);
-                perExit[e] = b.head.run(model, l, b.residual[l], batch, weight, backward, walkLayer ? b.dx : null);
+                perExit[e] = b.exitLoss.run(model, l, b.residual[l], batch, weight, backward, walkLayer ? b.dx : null);
                 e--;
             }
             if (!walkLayer) continue;

@@ -40,7 +40,7 @@ class ClassifierTuningTest {
         ExitObjective objective = ClassifierTuning.prepare(m, ExitSet.parse("every:2", LAYERS), false);
         assertArrayEquals(new int[] {2}, objective.exits(), "exit 4 is the last layer: it keeps the SFT head");
         assertEquals(Set.of(2), m.exitHeadLayers());
-        assertNotSame(m.head.value(), m.ownHead(2).head().value(), "an own head is a copy, not the tied embedding");
+        assertNotSame(m.output().value(), m.exitHead(2).output().value(), "an own head is a copy, not the tied embedding");
 
         Batch batch = Runs.randomBatch(3, 2, 12, VOCAB);
         Trainer trainer = new Trainer(m, objective, Runs.settings(3e-2, false));
@@ -50,7 +50,7 @@ class ClassifierTuningTest {
 
         List<Param> params = m.params();
         for (int i = 0; i < backboneParams; i++) assertArrayEquals(backbone[i], params.get(i).value(), params.get(i).name() + " is frozen");
-        assertFalse(java.util.Arrays.equals(m.head.value(), m.ownHead(2).head().value()), "exit 2's head should have trained");
+        assertFalse(java.util.Arrays.equals(m.output().value(), m.exitHead(2).output().value()), "exit 2's head should have trained");
     }
 
     @Test
@@ -63,13 +63,13 @@ class ClassifierTuningTest {
         pass.forwardBackward(batch, objective, 1f);
         Random rnd = new Random(1);
         for (int k : new int[] {1, 3}) {
-            for (Param p : List.of(m.ownHead(k).norm(), m.ownHead(k).head())) {
+            for (Param p : List.of(m.exitHead(k).norm(), m.exitHead(k).output())) {
                 FiniteDifferences.check(p.name(), p.value(), p.grad().clone(), rnd.ints(6, 0, p.size()).toArray(), 1e-2,
                         ModelGradientTest.TOL, () -> pass.evaluate(batch, objective).loss());
             }
         }
         for (Param p : m.layers[0].params()) assertArrayEquals(new float[p.size()], p.grad(), p.name() + " gets no gradient");
-        assertArrayEquals(new float[m.head.size()], m.head.grad(), "the shared head gets no gradient");
+        assertArrayEquals(new float[m.output().size()], m.output().grad(), "the shared head gets no gradient");
     }
 
     @Test
@@ -79,11 +79,11 @@ class ClassifierTuningTest {
         ExitObjective objective = ClassifierTuning.prepare(m, ExitSet.parse("2,4", LAYERS), true);
         assertArrayEquals(new int[] {2, 4}, objective.exits());
         assertFalse(m.tied());
-        assertTrue(m.head.trainable() && m.finalNorm.trainable() && !m.embedding.trainable());
+        assertTrue(m.output().trainable() && m.finalNorm.trainable() && !m.embedding.trainable());
         Trainer trainer = new Trainer(m, objective, Runs.settings(1e-2, false));
         for (int s = 0; s < 3; s++) trainer.step(List.of(Runs.randomBatch(5, 2, 10, VOCAB)));
         assertArrayEquals(embedding, m.embedding.value(), "the embedding is part of the backbone");
-        assertFalse(java.util.Arrays.equals(embedding, m.head.value()), "the untied head trained");
+        assertFalse(java.util.Arrays.equals(embedding, m.output().value()), "the untied head trained");
         assertTrue(m.exitHeadLayers().isEmpty());
     }
 
@@ -101,9 +101,9 @@ class ClassifierTuningTest {
         // make the own heads differ from the shared one, as training would
         Random rnd = new Random(9);
         for (int k : new int[] {1, 2}) {
-            float[] h = m.ownHead(k).head().value();
+            float[] h = m.exitHead(k).output().value();
             for (int i = 0; i < h.length; i++) h[i] += (float) (0.3 * rnd.nextGaussian());
-            m.ownHead(k).norm().value()[0] = 2f;
+            m.exitHead(k).norm().value()[0] = 2f;
         }
         LlamaWeights w = m.toWeights(Arena.ofAuto());
         assertEquals(Set.of(1, 2), w.exitHeads.keySet());
@@ -119,6 +119,6 @@ class ClassifierTuningTest {
         // and the values survive a trip through TrainableModel.fromWeights
         TrainableModel back = TrainableModel.fromWeights(w);
         assertEquals(Set.of(1, 2), back.exitHeadLayers());
-        assertArrayEquals(m.ownHead(2).head().value(), back.ownHead(2).head().value());
+        assertArrayEquals(m.exitHead(2).output().value(), back.exitHead(2).output().value());
     }
 }

@@ -31,7 +31,7 @@ class InferenceRoundTripTest {
         LlamaWeights q8 = TestModels.random(c, 1, 2f).weights().convertMatrices(DType.Q8_0, Arena.ofAuto());
         TrainableModel m = TrainableModel.fromWeights(q8);
         assertArrayEquals(Dequantize.all(q8.layers[1].wk()), m.layers[1].wk().value());
-        assertArrayEquals(Dequantize.all(q8.output), m.head.value());
+        assertArrayEquals(Dequantize.all(q8.output), m.output().value());
         assertArrayEquals(q8.finalNorm, m.finalNorm.value());
 
         LlamaWeights back = m.toWeights(Arena.ofAuto());

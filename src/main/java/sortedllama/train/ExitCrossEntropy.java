@@ -5,20 +5,21 @@ import sortedllama.model.LlamaConfig;
 import sortedllama.tensor.Parallel;
 
 /**
- * One exit's loss: the final RMSNorm and head (the shared ones, or the exit's own under SFT+ICT) on the residual stream after k
- * layers, then softmax cross-entropy on the counted targets. Nothing downstream depends on an
+ * One exit's cross-entropy, forward and backward: the exit's head (final RMSNorm and output
+ * matrix, the shared ones or under SFT+ICT the exit's own, {@link TrainableModel.ExitHeadParams})
+ * on the residual stream after k layers, then softmax cross-entropy on the counted targets. Nothing downstream depends on an
  * exit, so its backward runs right after its forward, and the logits never exist for all tokens
  * at once: they go through in chunks of tokens ({@value #CHUNK_FLOATS} floats at most), each
- * turned into its gradient in place and multiplied back through the head.
+ * turned into its gradient in place and multiplied back through the output matrix.
  */
-final class ExitHead {
+final class ExitCrossEntropy {
     private static final int CHUNK_FLOATS = 1 << 24;
 
     private final float[] normed, rstd, dNormed, logits;
     private final double[] tokenLoss;
     private final int chunk;
 
-    ExitHead(LlamaConfig c, int tokens) {
+    ExitCrossEntropy(LlamaConfig c, int tokens) {
         normed = new float[tokens * c.dim()];
         rstd = new float[tokens];
         dNormed = new float[tokens * c.dim()];
@@ -37,8 +38,8 @@ final class ExitHead {
         int n = batch.positions(), dim = c.dim(), vocab = c.vocabSize(), counted = batch.countedTargets();
         if (counted == 0) return 0;
         float scale = weight / counted;
-        Param head = m.headFor(exit), norm = m.normFor(exit);
-        float[] w = head.value(), dw = backward ? head.gradOrNull() : null;
+        Param output = m.outputFor(exit), norm = m.normFor(exit);
+        float[] w = output.value(), dw = backward ? output.gradOrNull() : null;
         boolean needDNormed = backward && (dh != null || norm.trainable());
         RmsNorm.forward(normed, rstd, h, norm.value(), n, c.normEps());
         for (int t0 = 0; t0 < n; t0 += chunk) {
@@ -70,7 +71,7 @@ final class ExitHead {
         LlamaConfig c = m.config;
         RmsNorm.forward(normed, rstd, h, m.normFor(exit).value(), tokens, c.normEps());
         float[] out = new float[tokens * c.vocabSize()];
-        Gemm.gemm(false, true, tokens, c.vocabSize(), c.dim(), normed, 0, c.dim(), m.headFor(exit).value(), 0, c.dim(), 0f, out, 0, c.vocabSize());
+        Gemm.gemm(false, true, tokens, c.vocabSize(), c.dim(), normed, 0, c.dim(), m.outputFor(exit).value(), 0, c.dim(), 0f, out, 0, c.vocabSize());
         return out;
     }
 }
