@@ -55,6 +55,16 @@ class BenchCommandTest {
     }
 
     @Test
+    void tokenizeReportsEncodeAndDecodeSpeedOfARoundTrip() {
+        CliTest.Run run = CliTest.run("bench", "tokenize", "--tokenizer", "src/test/resources/tokenizer/wordnet_bpe_600.json", "--repeat", "20",
+                "--runs", "1");
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().matches("(?s)[0-9,]+ characters, [0-9,]+ tokens: encode [0-9,]+ chars/s, decode [0-9,]+ chars/s \\(best of 1\\)\\s*"),
+                run.out());
+        assertEquals(2, CliTest.run("bench", "tokenize", "--tokenizer", "src/test/resources/tokenizer/wordnet_bpe_600.json", "--runs", "0").status());
+    }
+
+    @Test
     void matmulRefusesAShapeItCannotQuantize() {
         CliTest.Run run = CliTest.run("bench", "matmul", "--cols", "50");
         assertEquals(2, run.status());

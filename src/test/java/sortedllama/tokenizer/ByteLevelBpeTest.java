@@ -143,13 +143,10 @@ class ByteLevelBpeTest {
     }
 
     @Test
-    void aLongTextEncodesQuicklyAndRoundTrips() {
+    void aLongTextRoundTrips() { // its speed: bench tokenize
         String text = "The quick brown fox jumps over the lazy dog: 1234567, caf\u00e9 \u4e16\u754c \uD83D\uDE00!\n\n".repeat(3000);
-        long start = System.nanoTime();
         int[] ids = llama3().encode(text);
-        long millis = (System.nanoTime() - start) / 1_000_000;
         assertEquals(text, llama3().decode(ids));
-        assertTrue(millis < 5000, "encoding 180k characters took " + millis + " ms");
     }
 
     static Stream<Arguments> badFiles() {

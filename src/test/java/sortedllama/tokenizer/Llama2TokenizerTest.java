@@ -107,14 +107,11 @@ class Llama2TokenizerTest {
     }
 
     @Test
-    void aLongTextEncodesQuicklyAndRoundTrips() {
+    void aLongTextRoundTrips() { // its speed: bench tokenize
         Tokenizer t = tokenizer("tokenizer.model");
         String text = "The quick brown fox jumps over the lazy dog. Caf\u00e9 \u4e16\u754c \uD83D\uDE00\n".repeat(2000);
-        long start = System.nanoTime();
         int[] ids = t.encode(text);
-        long millis = (System.nanoTime() - start) / 1_000_000;
         assertEquals(text, t.decode(ids));
-        assertTrue(millis < 5000, "encoding 140k characters took " + millis + " ms");
     }
 
     @ParameterizedTest
