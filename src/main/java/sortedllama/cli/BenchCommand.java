@@ -1,21 +1,32 @@
 package sortedllama.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import sortedllama.BadInputException;
 import sortedllama.infer.Generator;
 import sortedllama.infer.Sampler;
 import sortedllama.io.ModelFile;
+import sortedllama.model.LlamaConfig;
+import sortedllama.model.LlamaModel;
 import sortedllama.model.LlamaWeights;
+import sortedllama.tensor.DType;
 import sortedllama.tensor.Matmul;
 import sortedllama.tensor.MemoryBandwidth;
 import sortedllama.tensor.Parallel;
+import sortedllama.tensor.Quantize;
 import sortedllama.tensor.Tensor;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -55,7 +66,7 @@ final class BenchCommand {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            if (runs < 1) throw new sortedllama.BadInputException("--runs must be at least 1, got " + runs);
+            if (runs < 1) throw new BadInputException("--runs must be at least 1, got " + runs);
             long load0 = System.nanoTime();
             try (ModelFile file = modelOptions.open()) {
                 double loadSeconds = (System.nanoTime() - load0) / 1e9;
@@ -63,10 +74,10 @@ final class BenchCommand {
                 int exit = exitLayer == null ? c.nLayers() : exitLayer;
                 c.checkExitLayer(exit);
                 if (tokens < 2 || tokens >= c.contextLength()) {
-                    throw new sortedllama.BadInputException("--tokens must be in 2.." + (c.contextLength() - 1) + ", got " + tokens);
+                    throw new BadInputException("--tokens must be in 2.." + (c.contextLength() - 1) + ", got " + tokens);
                 }
                 if (prefill < 0 || prefill > c.contextLength()) {
-                    throw new sortedllama.BadInputException("--prefill must be in 0.." + c.contextLength() + " (the context length), got " + prefill);
+                    throw new BadInputException("--prefill must be in 0.." + c.contextLength() + " (the context length), got " + prefill);
                 }
                 var generator = new Generator(file.model());
                 int[] bos = {c.bosId()};
@@ -101,7 +112,7 @@ final class BenchCommand {
         }
 
         /** Ids of a prefill: BOS, then ids spread over the vocabulary (the same as tools/bench/llamacpp_client.c uses). */
-        static int[] prefillIds(sortedllama.model.LlamaConfig c, int n) {
+        static int[] prefillIds(LlamaConfig c, int n) {
             int[] ids = new int[n];
             for (int i = 0; i < n; i++) ids[i] = (int) ((1000 + (long) i * 7919) % c.vocabSize());
             if (n > 0 && c.bosId() >= 0 && c.bosId() < c.vocabSize()) ids[0] = c.bosId();
@@ -109,7 +120,7 @@ final class BenchCommand {
         }
 
         /** Best tokens/s of one forward pass over n positions into an empty cache, after one untimed pass. */
-        static double prefillTokensPerSecond(sortedllama.model.LlamaModel model, int n, int exit, int runs) {
+        static double prefillTokensPerSecond(LlamaModel model, int n, int exit, int runs) {
             int[] ids = prefillIds(model.config(), n);
             double best = 0;
             for (int r = -1; r < runs; r++) {
@@ -127,12 +138,12 @@ final class BenchCommand {
     /** Peak resident set of this process (VmHWM from /proc/self/status), or -1 where that is not readable. */
     static long peakRssBytes() {
         try {
-            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmHWM:")) {
                     return Long.parseLong(line.substring(6).replace("kB", "").strip()) * 1024L;
                 }
             }
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             // not Linux: no figure
         }
         return -1;
@@ -184,7 +195,7 @@ final class BenchCommand {
         int matrices;
 
         @Option(names = "--type", paramLabel = "TYPE", defaultValue = "F32", description = "Weight type: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
-        sortedllama.tensor.DType type;
+        DType type;
 
         @Option(names = "--tokens", paramLabel = "LIST", split = ",", defaultValue = "1,2,3,4,5,8,12,16,24",
                 description = "Vector counts to time (default ${DEFAULT-VALUE}).")
@@ -196,23 +207,23 @@ final class BenchCommand {
         @Override
         public Integer call() {
             if (rows < 1 || cols < 32 || cols % 32 != 0 || matrices < 1 || runs < 1) {
-                throw new sortedllama.BadInputException("--rows and --matrices must be positive, --cols a positive multiple of 32, --runs at least 1");
+                throw new BadInputException("--rows and --matrices must be positive, --cols a positive multiple of 32, --runs at least 1");
             }
             PrintWriter out = spec.commandLine().getOut();
-            var random = new java.util.Random(1);
-            try (var arena = java.lang.foreign.Arena.ofShared()) { // shared: the workers read the weights
+            var random = new Random(1);
+            try (var arena = Arena.ofShared()) { // shared: the workers read the weights
                 Tensor[] ws = new Tensor[matrices];
                 for (int m = 0; m < matrices; m++) {
                     float[] values = new float[rows * cols];
                     for (int i = 0; i < values.length; i++) values[i] = (float) random.nextGaussian();
-                    ws[m] = sortedllama.tensor.Quantize.tensor("w" + m, type, new long[] {rows, cols}, values, arena);
+                    ws[m] = Quantize.tensor("w" + m, type, new long[] {rows, cols}, values, arena);
                 }
                 out.printf(Locale.ROOT, "%d matrices %d x %d %s (%.1f MiB), %d threads; ms per pass, best of %d%n", matrices, rows, cols,
                         type, matrices * type.bytesFor((long) rows * cols) / 1048576.0, Parallel.threads(), runs);
                 out.printf("%6s %12s %8s %12s %8s%n", "T", "row reuse", "vs T=1", "sgemm", "vs T=1");
                 double one = Double.NaN;
                 for (int t : tokens) {
-                    if (t < 1) throw new sortedllama.BadInputException("--tokens must be positive, got " + t);
+                    if (t < 1) throw new BadInputException("--tokens must be positive, got " + t);
                     double reuse = bestMillis(ws, t, Matmul.Regime.ROW_REUSE, random), blas = bestMillis(ws, t, Matmul.Regime.BLAS, random);
                     if (t == 1 && Double.isNaN(one)) one = reuse; // the baseline: one vector
                     out.printf(Locale.ROOT, "%6d %12.3f %7.2fx %12.3f %7.2fx%n", t, reuse, reuse / one, blas, blas / one);
@@ -221,7 +232,7 @@ final class BenchCommand {
             return 0;
         }
 
-        private double bestMillis(Tensor[] ws, int t, Matmul.Regime regime, java.util.Random random) {
+        private double bestMillis(Tensor[] ws, int t, Matmul.Regime regime, Random random) {
             float[] x = new float[t * cols];
             for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
             float[] y = new float[t * rows];
@@ -259,17 +270,17 @@ final class BenchCommand {
 
         @Override
         public Integer call() {
-            if (runs < 1 || !(temperature > 0)) throw new sortedllama.BadInputException("--runs must be at least 1 and --temperature above 0");
+            if (runs < 1 || !(temperature > 0)) throw new BadInputException("--runs must be at least 1 and --temperature above 0");
             PrintWriter out = spec.commandLine().getOut();
-            var random = new java.util.Random(1);
+            var random = new Random(1);
             out.printf("%8s %12s %16s %16s%n", "vocab", "argmax us", "top-p " + topP + " us", "top-k " + topK + " us");
             for (int n : vocabs) {
-                if (n < 2) throw new sortedllama.BadInputException("--vocab sizes must be at least 2, got " + n);
+                if (n < 2) throw new BadInputException("--vocab sizes must be at least 2, got " + n);
                 float[] logits = new float[n];
                 for (int i = 0; i < n; i++) logits[i] = (float) (3 * random.nextGaussian());
                 Sampler[] samplers = {Sampler.greedy(), new Sampler(temperature, 0, topP, 1), new Sampler(temperature, topK, 1f, 1)};
                 long[] best = new long[samplers.length];
-                java.util.Arrays.fill(best, Long.MAX_VALUE);
+                Arrays.fill(best, Long.MAX_VALUE);
                 for (Sampler sampler : samplers) { // half a second of untimed draws each, for the JIT
                     for (long end = System.nanoTime() + 500_000_000L; System.nanoTime() < end; ) sampler.sample(logits);
                 }

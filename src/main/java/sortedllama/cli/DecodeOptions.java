@@ -3,6 +3,7 @@ package sortedllama.cli;
 import picocli.CommandLine.Option;
 import sortedllama.BadInputException;
 import sortedllama.infer.DecodePlan;
+import sortedllama.io.ModelFile;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaConfig;
 
@@ -49,7 +50,7 @@ final class DecodeOptions {
             description = "Adaptive mode: keys/values of skipped layers: recompute (exact, default) or propagate (CALM's copy).")
     String kvFill;
 
-    DecodePlan plan(Integer exitLayer, sortedllama.io.ModelFile file) {
+    DecodePlan plan(Integer exitLayer, ModelFile file) {
         LlamaConfig config = file.config();
         ExitSet exitSet = exits == null ? file.exitSet() : ExitSet.parse(exits, config.nLayers());
         var plan = DecodePlan.of(mode, exitLayer, budget, draftExit, draftTokens, !fixedDraft, confidence, kvFill, exitSet, config);

@@ -1,12 +1,15 @@
 package sortedllama.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import sortedllama.BadInputException;
+import sortedllama.demo.BasePretraining;
 import sortedllama.demo.DemoPipeline;
 import sortedllama.demo.DemoReport;
 
@@ -65,7 +68,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--pretrain-base", paramLabel = "DIR",
             description = "Instead of the demo: pre-train the demo's base model from scratch into DIR (how the committed one in src/main/resources/"
-                    + sortedllama.demo.BasePretraining.RESOURCE + " was made).")
+                    + BasePretraining.RESOURCE + " was made).")
     Path pretrainBase;
 
     @Option(names = "--pretrain-steps", paramLabel = "N", description = "Steps of --pretrain-base (default 4000).")
@@ -88,28 +91,28 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter log = spec.commandLine().getOut();
         if (pretrainBase != null) {
-            var s = sortedllama.demo.BasePretraining.Settings.defaults();
+            var s = BasePretraining.Settings.defaults();
             if (pretrainSteps != null) s = s.withSteps(pretrainSteps);
             if (pretrainDim != null || pretrainLayers != null) {
                 s = s.withShape(pretrainDim != null ? pretrainDim : s.dim(), pretrainLayers != null ? pretrainLayers : s.layers());
             }
             if (pretrainLr != null) s = s.withLearningRate(pretrainLr);
             if (pretrainExits != null) s = s.withExits(pretrainExits);
-            sortedllama.demo.BasePretraining.run(pretrainBase, s, log);
+            BasePretraining.run(pretrainBase, s, log);
             return 0;
         }
         var d = DemoPipeline.Settings.defaults(out);
         var settings = new DemoPipeline.Settings(out, base, steps != null ? steps : d.steps(), d.batchSize(), d.seqLen(), exits,
                 lr != null ? lr : d.learningRate(), seed, d.evalBatches(), questions != null ? questions : d.questions(),
                 instructions != null ? instructions : dataDir != null ? 100 : d.instructions(), dataDir, tasks, qaEvery);
-        if (qaEvery < 0) throw new sortedllama.BadInputException("--qa-every must be >= 0");
-        if (!(settings.learningRate() > 0)) throw new sortedllama.BadInputException("--lr must be positive");
-        if (settings.steps() < 1) throw new sortedllama.BadInputException("--steps must be at least 1");
-        if (settings.questions() < 1 || settings.instructions() < 1) throw new sortedllama.BadInputException("--questions and --instructions must be at least 1");
-        if (base != null && !java.nio.file.Files.isDirectory(base)) throw new sortedllama.BadInputException("--base " + base + " is not a model folder");
+        if (qaEvery < 0) throw new BadInputException("--qa-every must be >= 0");
+        if (!(settings.learningRate() > 0)) throw new BadInputException("--lr must be positive");
+        if (settings.steps() < 1) throw new BadInputException("--steps must be at least 1");
+        if (settings.questions() < 1 || settings.instructions() < 1) throw new BadInputException("--questions and --instructions must be at least 1");
+        if (base != null && !Files.isDirectory(base)) throw new BadInputException("--base " + base + " is not a model folder");
         long t0 = System.nanoTime();
-        if (dataDir != null && !java.nio.file.Files.isDirectory(dataDir)) throw new sortedllama.BadInputException("--data-dir " + dataDir + " is not a folder");
-        if (dataDir == null && !tasks.equals("both")) throw new sortedllama.BadInputException("--tasks needs --data-dir (the WordNet tasks are fixed)");
+        if (dataDir != null && !Files.isDirectory(dataDir)) throw new BadInputException("--data-dir " + dataDir + " is not a folder");
+        if (dataDir == null && !tasks.equals("both")) throw new BadInputException("--tasks needs --data-dir (the WordNet tasks are fixed)");
         var results = new DemoPipeline(settings, log).run();
         double seconds = (System.nanoTime() - t0) / 1e9;
         Path report = DemoReport.write(out, settings, results, seconds);

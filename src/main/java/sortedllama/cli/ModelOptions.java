@@ -1,5 +1,6 @@
 package sortedllama.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -84,7 +85,7 @@ final class ModelOptions {
     Tokenizer tokenizer(ModelFile file) {
         if (tokenizer != null) return Tokenizers.load(tokenizer, file.config().vocabSize());
         if (file.embeddedTokenizer() != null) return file.embeddedTokenizer();
-        Path dir = java.nio.file.Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
         return Tokenizers.find(dir).map(found -> Tokenizers.load(found, file.config().vocabSize())).orElse(null);
     }
 

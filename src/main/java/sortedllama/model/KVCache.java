@@ -1,6 +1,7 @@
 package sortedllama.model;
 
 import java.util.Arrays;
+import sortedllama.BadInputException;
 
 /**
  * Keys and values of one sequence, per layer, for positions 0..length-1. A forward pass that
@@ -18,7 +19,7 @@ public final class KVCache {
 
     public KVCache(LlamaConfig c, int capacity) {
         if (capacity > c.contextLength()) {
-            throw new sortedllama.BadInputException("a sequence of " + capacity + " tokens does not fit the model's context of "
+            throw new BadInputException("a sequence of " + capacity + " tokens does not fit the model's context of "
                     + c.contextLength() + " tokens");
         }
         this.capacity = capacity;

@@ -1,5 +1,7 @@
 package sortedllama.model;
 
+import java.util.regex.Pattern;
+
 /**
  * The names every loader maps its tensors to (GGUF's naming, the shortest of the lot), so that
  * {@link LlamaWeights} validates all formats with one piece of code.
@@ -31,8 +33,8 @@ public final class TensorNames {
     public static String exitNorm(int k) { return "exit." + k + ".output_norm.weight"; }
     public static String exitOutput(int k) { return "exit." + k + ".output.weight"; }
 
-    private static final java.util.regex.Pattern EXIT_HEAD =
-            java.util.regex.Pattern.compile("exit\\.(\\d+)\\.(output_norm|output)\\.weight");
+    private static final Pattern EXIT_HEAD =
+            Pattern.compile("exit\\.(\\d+)\\.(output_norm|output)\\.weight");
 
     /** The exit k of an {@link #exitNorm} or {@link #exitOutput} name, or -1 for any other name. */
     public static int exitOf(String name) {

@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import org.bytedeco.javacpp.Loader;
 
 /**
  * OpenBLAS's sgemm, called through FFM. The library comes from the org.bytedeco:openblas jar
@@ -20,7 +21,7 @@ public final class Blas {
     private static final MethodHandle SET_THREADS;
 
     static {
-        org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
+        Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
         SymbolLookup lookup = SymbolLookup.loaderLookup();
         Linker linker = Linker.nativeLinker();
         var I = ValueLayout.JAVA_INT;

@@ -3,6 +3,7 @@ package sortedllama.tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * Floats to stored types, as ggml and PyTorch round them: for writing GGUF/safetensors files, for
@@ -84,7 +85,7 @@ public final class Quantize {
                 for (int b = 0; b < blocks; b++) q6K(values, 256 * b, dst, 210L * b);
             }
             case Q2_K, Q3_K, IQ4_NL, IQ4_XS -> throw new IllegalArgumentException("cannot write " + type + " (only read it); writable types: "
-                    + String.join(", ", java.util.Arrays.stream(DType.values()).filter(Quantize::canEncode).map(Enum::name).toList()));
+                    + String.join(", ", Arrays.stream(DType.values()).filter(Quantize::canEncode).map(Enum::name).toList()));
         }
     }
 

@@ -1,10 +1,12 @@
 package sortedllama.tokenizer;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -117,7 +119,7 @@ public final class BpeTrainer {
                         out[n++] = s[i];
                     }
                 }
-                words[w] = java.util.Arrays.copyOf(out, n);
+                words[w] = Arrays.copyOf(out, n);
                 add(w, +1);
             }
             pairCount.values().removeIf(c -> c == 0);
@@ -153,7 +155,7 @@ public final class BpeTrainer {
         merges.forEach(mergeArray::add);
         try {
             return json.writerWithDefaultPrettyPrinter().writeValueAsString(root);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

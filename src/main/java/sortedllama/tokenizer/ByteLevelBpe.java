@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -154,7 +155,7 @@ public final class ByteLevelBpe implements Tokenizer {
 
     @Override
     public Map<String, Integer> specialTokens() {
-        return java.util.Collections.unmodifiableMap(controls);
+        return Collections.unmodifiableMap(controls);
     }
 
     private void encodeOrdinary(String text, IntList out) {

@@ -3,6 +3,7 @@ package sortedllama.tokenizer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Just enough of the protobuf wire format to read a SentencePiece model: a cursor over one
@@ -83,7 +84,7 @@ final class ProtobufWire {
     byte[] bytesField() {
         expect(LENGTH_DELIMITED);
         int length = length();
-        byte[] out = java.util.Arrays.copyOfRange(bytes, pos, pos + length);
+        byte[] out = Arrays.copyOfRange(bytes, pos, pos + length);
         pos += length;
         return out;
     }

@@ -11,11 +11,14 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.PriorityQueue;
+import java.util.regex.Pattern;
 import sortedllama.BadInputException;
 
 /**
@@ -50,8 +53,8 @@ public final class SentencePieceBpe implements Tokenizer {
     private final SentencePieceNormalizer normalizer;
     private final String unkSurface;
     /** Control and unknown pieces by text: the special tokens text may name when they are parsed. */
-    private final Map<String, Integer> specials = new java.util.LinkedHashMap<>();
-    private final java.util.regex.Pattern specialPattern;
+    private final Map<String, Integer> specials = new LinkedHashMap<>();
+    private final Pattern specialPattern;
 
     /**
      * @param types        per-piece types ({@link PieceTypes}); one piece at least must be of type unknown
@@ -125,7 +128,7 @@ public final class SentencePieceBpe implements Tokenizer {
 
     @Override
     public Map<String, Integer> specialTokens() {
-        return java.util.Collections.unmodifiableMap(specials);
+        return Collections.unmodifiableMap(specials);
     }
 
     /** The normalised text as a linked list of symbols: characters, or user-defined pieces (frozen). */

@@ -6,7 +6,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import sortedllama.BadInputException;
+import sortedllama.io.GgufTokenizerFile;
 
 /** Finds the right reader for a tokenizer file, or builds a tokenizer from a GGUF vocabulary. */
 public final class Tokenizers {
@@ -29,7 +31,7 @@ public final class Tokenizers {
         if (name.endsWith(".json")) t = HfTokenizerJson.read(file);
         else if (name.endsWith(".bin")) t = Llama2cTokenizerReader.read(file);
         else if (name.endsWith(".model")) t = SentencePieceModelReader.read(file);
-        else if (name.endsWith(".gguf")) t = sortedllama.io.GgufTokenizerFile.read(file);
+        else if (name.endsWith(".gguf")) t = GgufTokenizerFile.read(file);
         else throw new BadInputException(file + ": unknown kind of tokenizer file (expected .model, .bin, tokenizer.json or .gguf)");
         Tokenizer.checkMatchesModel(t, modelVocabSize, file.toString());
         return t;
@@ -40,11 +42,11 @@ public final class Tokenizers {
     }
 
     /** The tokenizer file a directory holds (tokenizer.json, tokenizer.model or tokenizer.bin, in that order), if any. */
-    public static java.util.Optional<Path> find(Path dir) {
+    public static Optional<Path> find(Path dir) {
         for (String name : FILE_NAMES) {
-            if (Files.isRegularFile(dir.resolve(name))) return java.util.Optional.of(dir.resolve(name));
+            if (Files.isRegularFile(dir.resolve(name))) return Optional.of(dir.resolve(name));
         }
-        return java.util.Optional.empty();
+        return Optional.empty();
     }
 
     /**

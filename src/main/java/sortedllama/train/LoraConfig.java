@@ -1,6 +1,7 @@
 package sortedllama.train;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -82,7 +83,7 @@ public record LoraConfig(int rank, double alpha, List<Target> targets) {
                 if (base.adapter() != null) throw new IllegalStateException(base.name() + " has an adapter already");
                 if (rank > Math.min(base.rows(), base.cols())) {
                     throw new BadInputException("--lora-rank " + rank + " exceeds the size of " + base.name() + " "
-                            + java.util.Arrays.toString(base.shape()));
+                            + Arrays.toString(base.shape()));
                 }
                 base.setAdapter(LoraAdapter.init(base, rank, alpha, seed));
             }

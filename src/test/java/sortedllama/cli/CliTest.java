@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sortedllama.SharedData;
@@ -175,15 +176,15 @@ class CliTest {
     }
 
     private static String[] concat(String[] args, String last) {
-        String[] out = java.util.Arrays.copyOf(args, args.length + 1);
+        String[] out = Arrays.copyOf(args, args.length + 1);
         out[args.length] = last;
         return out;
     }
 
     @Test
     void scorePrintsPerExitJson() throws Exception {
-        Path ids = java.nio.file.Files.createTempFile("ids", ".txt");
-        java.nio.file.Files.writeString(ids, "1 17 42 5 88 23\n64 3");
+        Path ids = Files.createTempFile("ids", ".txt");
+        Files.writeString(ids, "1 17 42 5 88 23\n64 3");
         Run r = run("score", "--model", fixture("tied_legacy.bin"), "--ids-file", ids.toString(), "--exits", "2,4", "--json");
         assertEquals(0, r.status(), r.err());
         JsonNode exits = new ObjectMapper().readTree(r.out()).get("exits");
@@ -195,8 +196,8 @@ class CliTest {
 
     @Test
     void evalQaScoresEveryExit() throws Exception {
-        Path questions = java.nio.file.Files.createTempFile("qa", ".json");
-        java.nio.file.Files.writeString(questions, "{\"Data\": [{\"Question\": \"12?\", \"Answer\": {\"Value\": \"3\", \"Aliases\": [\"3\"]}},"
+        Path questions = Files.createTempFile("qa", ".json");
+        Files.writeString(questions, "{\"Data\": [{\"Question\": \"12?\", \"Answer\": {\"Value\": \"3\", \"Aliases\": [\"3\"]}},"
                 + " {\"Question\": \"45?\", \"Answer\": {\"Value\": \"6\"}}, {\"Question\": 7}]}");
         Run r = run("eval", "qa", "--model", fixture("tied_gguf_f32.gguf"), "--data", questions.toString(), "--max-tokens", "4", "--json");
         assertEquals(0, r.status(), r.err());

@@ -23,6 +23,7 @@ import sortedllama.model.RopeLayout;
 import sortedllama.tensor.DType;
 import sortedllama.train.Batch;
 import sortedllama.train.LoraFiles;
+import sortedllama.train.Param;
 import sortedllama.train.TrainableModel;
 import sortedllama.train.TrainingPass;
 
@@ -58,7 +59,7 @@ class LoraCommandsTest {
      */
     static TrainableModel lively(TrainableModel m) {
         for (var p : m.params()) {
-            if (p.kind() != sortedllama.train.Param.Kind.NORM) for (int i = 0; i < p.size(); i++) p.value()[i] *= 10;
+            if (p.kind() != Param.Kind.NORM) for (int i = 0; i < p.size(); i++) p.value()[i] *= 10;
         }
         return m;
     }

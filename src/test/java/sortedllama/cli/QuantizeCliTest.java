@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import sortedllama.cli.CliTest.Run;
 import sortedllama.io.ModelFile;
 import sortedllama.io.ModelLoader;
+import sortedllama.model.QuantRecipe;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Tensor;
 
@@ -90,7 +91,7 @@ class QuantizeCliTest {
         Run r = CliTest.run("export", "--help");
         assertEquals(0, r.status());
         String help = r.out().replaceAll("\\s+", " ");
-        for (String value : sortedllama.model.QuantRecipe.NAMES) assertTrue(help.contains(value), value + " in " + help);
+        for (String value : QuantRecipe.NAMES) assertTrue(help.contains(value), value + " in " + help);
         assertTrue(help.contains("falls back"), help);
     }
 }

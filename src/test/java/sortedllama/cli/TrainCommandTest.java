@@ -6,15 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,7 +32,9 @@ import sortedllama.io.SafetensorsWriter;
 import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaModel;
 import sortedllama.model.RopeLayout;
+import sortedllama.model.TensorNames;
 import sortedllama.tensor.DType;
+import sortedllama.tensor.Dequantize;
 import sortedllama.train.TrainableModel;
 import sortedllama.train.checkpoint.Checkpoint;
 
@@ -53,7 +60,7 @@ class TrainCommandTest {
     }
 
     /** 60 short seeded documents about animals and places, every sixth one for validation. */
-    static void writeCorpus(Path trainFile, Path validFile) throws java.io.IOException {
+    static void writeCorpus(Path trainFile, Path validFile) throws IOException {
         String[] animals = {"cat", "dog", "bird", "horse", "fish"};
         String[] places = {"house", "garden", "river", "park", "field"};
         Random rnd = new Random(3);
@@ -85,7 +92,7 @@ class TrainCommandTest {
     }
 
     /** tensors.bin of the newest checkpoint a run wrote into {@code out}. */
-    static byte[] checkpointTensors(Path out) throws java.io.IOException {
+    static byte[] checkpointTensors(Path out) throws IOException {
         return Files.readAllBytes(Checkpoint.newest(out.resolve("checkpoint")).resolve("tensors.bin"));
     }
 
@@ -132,7 +139,7 @@ class TrainCommandTest {
         // a new run does not overwrite a checkpoint silently
         assertEquals(2, run(new TrainCommand(), trainArgs(split, "--steps", "6", "--accumulate", "2", "--exits-per-step", "2").toArray(String[]::new)));
         // a kill while a metrics row was being written leaves half a line
-        Files.writeString(split.resolve("metrics.jsonl"), "{\"step\":4,\"lr\":0.00", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(split.resolve("metrics.jsonl"), "{\"step\":4,\"lr\":0.00", StandardOpenOption.APPEND);
         assertEquals(0, run(new TrainCommand(), trainArgs(split, "--steps", "6", "--accumulate", "2", "--exits-per-step", "2", "--resume")
                 .toArray(String[]::new)));
         assertArrayEquals(checkpointTensors(whole), checkpointTensors(split));
@@ -144,7 +151,7 @@ class TrainCommandTest {
     }
 
     /** The steps of metrics.jsonl's training rows, in order. */
-    static List<Integer> trainingSteps(Path out) throws java.io.IOException {
+    static List<Integer> trainingSteps(Path out) throws IOException {
         List<Integer> steps = new ArrayList<>();
         for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
             JsonNode row = new ObjectMapper().readTree(line);
@@ -243,10 +250,10 @@ class TrainCommandTest {
     }
 
     /** Every tensor of a model file as floats, by canonical name. */
-    private static java.util.Map<String, float[]> tensors(Path path) {
+    private static Map<String, float[]> tensors(Path path) {
         try (ModelFile f = ModelLoader.open(path)) {
-            java.util.Map<String, float[]> out = new java.util.TreeMap<>();
-            f.tensors().forEach((name, t) -> out.put(name, sortedllama.tensor.Dequantize.all(t)));
+            Map<String, float[]> out = new TreeMap<>();
+            f.tensors().forEach((name, t) -> out.put(name, Dequantize.all(t)));
             return out;
         }
     }
@@ -275,7 +282,7 @@ class TrainCommandTest {
         var after = tensors(ictModel);
         for (var e : before.entrySet()) assertArrayEquals(e.getValue(), after.get(e.getKey()), e.getKey() + " is frozen");
         for (int k = 1; k <= 3; k++) {
-            assertTrue(after.containsKey(sortedllama.model.TensorNames.exitOutput(k)), "exit " + k + " has its own head");
+            assertTrue(after.containsKey(TensorNames.exitOutput(k)), "exit " + k + " has its own head");
         }
         assertEquals(before.size() + 6, after.size());
         // the tuned heads beat the shared head at their exits, and the last layer is SFT's
@@ -316,15 +323,15 @@ class TrainCommandTest {
         var before = tensors(model);
         var after = tensors(out.resolve("model"));
         for (var e : before.entrySet()) {
-            boolean head = e.getKey().equals(sortedllama.model.TensorNames.FINAL_NORM);
+            boolean head = e.getKey().equals(TensorNames.FINAL_NORM);
             if (!head) assertArrayEquals(e.getValue(), after.get(e.getKey()), e.getKey() + " is frozen");
         }
         // the base model ties its head to the embedding: the head was untied and trained alone
-        float[] embedding = before.get(sortedllama.model.TensorNames.TOKEN_EMBEDDING);
-        float[] head = after.get(sortedllama.model.TensorNames.OUTPUT);
-        assertTrue(head != null && !java.util.Arrays.equals(embedding, head), "an untied, trained head");
-        assertTrue(!java.util.Arrays.equals(before.get(sortedllama.model.TensorNames.FINAL_NORM),
-                after.get(sortedllama.model.TensorNames.FINAL_NORM)), "the final norm trained");
+        float[] embedding = before.get(TensorNames.TOKEN_EMBEDDING);
+        float[] head = after.get(TensorNames.OUTPUT);
+        assertTrue(head != null && !Arrays.equals(embedding, head), "an untied, trained head");
+        assertTrue(!Arrays.equals(before.get(TensorNames.FINAL_NORM),
+                after.get(TensorNames.FINAL_NORM)), "the final norm trained");
     }
 
     private static String[] with(List<String> args, String option, String value) {

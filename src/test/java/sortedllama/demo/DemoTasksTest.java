@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sortedllama.tokenizer.Tokenizer;
@@ -38,10 +41,10 @@ class DemoTasksTest {
         WordNetTasks.writeJson(WordNetTasks.instructions(train), dir.resolve("alpaca.json"));
         WordNetTasks.writeJson(WordNetTasks.questions(train), dir.resolve("trivia.json"));
         List<Example> mixed = read(tasks.trainFile(), DataFormat.JSONL, t);
-        List<Example> expected = new java.util.ArrayList<>(read(dir.resolve("alpaca.json"), DataFormat.ALPACA, t));
+        List<Example> expected = new ArrayList<>(read(dir.resolve("alpaca.json"), DataFormat.ALPACA, t));
         expected.addAll(read(dir.resolve("trivia.json"), DataFormat.TRIVIAQA, t));
         assertEquals(expected.size(), mixed.size());
-        var key = (java.util.function.Function<Example, String>) e -> java.util.Arrays.toString(e.tokens()) + "@" + e.responseStart();
+        var key = (Function<Example, String>) e -> Arrays.toString(e.tokens()) + "@" + e.responseStart();
         assertEquals(expected.stream().map(key).sorted().toList(), mixed.stream().map(key).sorted().toList());
 
         // the test split: its questions with their aliases, its instructions as Alpaca prompts

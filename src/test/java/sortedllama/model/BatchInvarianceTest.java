@@ -5,12 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import sortedllama.infer.Sampler;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Matmul;
+import sortedllama.tensor.Quantize;
 
 /**
  * A position's logits do not depend on how many positions go through the layers with it (below
@@ -25,7 +27,7 @@ class BatchInvarianceTest {
         LlamaConfig c = type.blockSize < 256 ? TestModels.tinyConfig(3, 61, 64)
                 : TestModels.wideConfig(3, 61, 64);
         // types we read but do not write: MatmulTest.fewVectorsGiveEachTheBitsItGetsAlone checks their kernels
-        org.junit.jupiter.api.Assumptions.assumeTrue(sortedllama.tensor.Quantize.canEncode(type), type + " is read, not written");
+        Assumptions.assumeTrue(Quantize.canEncode(type), type + " is read, not written");
         LlamaModel model = new LlamaModel(TestModels.random(c, 5, 4f).weights().convertMatrices(type, Arena.ofAuto()));
         int[] prompt = {1, 7, 19, 3, 44};
         int[] next = new int[Matmul.BLAS_MIN_TOKENS - 1];

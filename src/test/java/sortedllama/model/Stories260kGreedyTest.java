@@ -72,7 +72,7 @@ class Stories260kGreedyTest {
 
     @Test
     void speculativeGreedyEqualsFullDepthForEveryDraftExit() {
-        int[] want = java.util.Arrays.copyOf(expected.get("full400"), 120);
+        int[] want = Arrays.copyOf(expected.get("full400"), 120);
         for (int draftExit = 1; draftExit <= 4; draftExit++) {
             for (int g : new int[] {2, 5}) {
                 var result = new SpeculativeGenerator(model, draftExit, g, true, false, new SpeculationMemory())
@@ -94,7 +94,7 @@ class Stories260kGreedyTest {
         var eos = new SpeculativeGenerator(model, 2, 6, true, false, new SpeculationMemory())
                 .generate(new int[] {1}, 100, Sampler.greedy(), 13, null);
         assertEquals(Generator.StopReason.EOS, eos.stop());
-        assertArrayEquals(java.util.Arrays.copyOf(expected.get("5"), 20), eos.tokens());
+        assertArrayEquals(Arrays.copyOf(expected.get("5"), 20), eos.tokens());
     }
 
     @Test

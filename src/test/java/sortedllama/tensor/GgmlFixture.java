@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 
 /**
  * One fixture of src/test/resources/ggml, written by tools/reference/make_ggml_fixtures.py with
@@ -33,7 +34,7 @@ record GgmlFixture(String name, int ggmlId, int rows, int cols, int rowBytes, in
         ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
         byte[] magic = new byte[4];
         b.get(magic);
-        if (!new String(magic, java.nio.charset.StandardCharsets.US_ASCII).equals("GGQF")) {
+        if (!new String(magic, StandardCharsets.US_ASCII).equals("GGQF")) {
             throw new IllegalStateException(name + ": bad magic");
         }
         int version = b.getInt();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
@@ -181,7 +182,7 @@ class GgmlFixturesTest {
 
     static void checkDots(GgmlFixture f, double relTolerance, String what) {
         float[] x = new float[f.cols() + 2 * X_OFFSET];
-        java.util.Arrays.fill(x, Float.NaN); // outside [xOff, xOff+cols) must not be read
+        Arrays.fill(x, Float.NaN); // outside [xOff, xOff+cols) must not be read
         System.arraycopy(f.x(), 0, x, X_OFFSET, f.cols());
         StringBuilder failures = new StringBuilder();
         try (Arena arena = Arena.ofConfined()) {

@@ -2,11 +2,14 @@ package sortedllama.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.Arrays;
 import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
-import java.util.stream.Stream;
 
 /**
  * Every regime of {@link Matmul} (fused matrix-vector, one read of each row for a few vectors, OpenBLAS sgemm on mapped
@@ -85,7 +88,7 @@ class MatmulTest {
      * are 9 slices of 16 and 6 more). Speculative verification relies on it to be lossless.
      */
     @ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.EnumSource(DType.class)
+    @EnumSource(DType.class)
     void fewVectorsGiveEachTheBitsItGetsAlone(DType type) {
         int rows = 67, cols = type.isQuantized() ? RandomBlocks.cols(type, 160) : 150;
         Tensor w = WeightRowsTest.randomMatrix(type, rows, cols, 14);
@@ -95,8 +98,8 @@ class MatmulTest {
             Matmul.apply(w, x, tokens, together);
             for (int t = 0; t < tokens; t++) {
                 float[] alone = new float[rows];
-                Matmul.apply(w, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone);
-                org.junit.jupiter.api.Assertions.assertArrayEquals(alone, java.util.Arrays.copyOfRange(together, t * rows, (t + 1) * rows),
+                Matmul.apply(w, Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone);
+                Assertions.assertArrayEquals(alone, Arrays.copyOfRange(together, t * rows, (t + 1) * rows),
                         tokens + " vectors, vector " + t);
             }
         }

@@ -8,10 +8,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -34,7 +36,7 @@ class QuantizeTest {
         try (InputStream in = QuantizeTest.class.getResourceAsStream("/quantize/ggml_quantize.bin")) {
             all = in.readAllBytes();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
         ByteBuffer b = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
         byte[] magic = new byte[4];
@@ -79,7 +81,7 @@ class QuantizeTest {
         // and the whole matrix at once gives the same bytes
         byte[] whole = new byte[ggml.length];
         Quantize.encode(type, FIXTURE.src(), MemorySegment.ofArray(whole));
-        assertTrue(java.util.Arrays.equals(ggml, whole));
+        assertTrue(Arrays.equals(ggml, whole));
     }
 
     /** The new types decode close to their input: relative RMSE per row of normal values, by bits per weight. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -22,7 +23,7 @@ class BpeTrainerTest {
         assertEquals(2, t.eosId());
         int[] ids = t.encode(corpus);
         assertEquals(corpus, t.decode(ids));
-        int bytes = corpus.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        int bytes = corpus.getBytes(StandardCharsets.UTF_8).length;
         assertTrue(ids.length < bytes / 3, ids.length + " tokens for " + bytes + " bytes: merges were not learnt");
         assertEquals("the", t.decode(t.encode("the")));
     }

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -136,7 +137,7 @@ class Llama2TokenizerTest {
             Files.write(bad, Arrays.copyOf(good, cut));
             assertRefusedByName(bad, "cut at " + cut);
         }
-        java.util.Random random = new java.util.Random(42);
+        Random random = new Random(42);
         for (int k = 0; k < 40; k++) {
             byte[] corrupt = good.clone();
             for (int j = 0; j < 8; j++) corrupt[random.nextInt(Math.min(corrupt.length, 4096))] = (byte) random.nextInt(256);

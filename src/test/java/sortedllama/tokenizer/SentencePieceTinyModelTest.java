@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.function.BiFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class SentencePieceTinyModelTest {
         return perModel("decode", (file, c) -> Arguments.of(file, TokenizerFixtures.ids(c.get("ids")), c.get("text").asText()));
     }
 
-    private static Stream<Arguments> perModel(String list, java.util.function.BiFunction<String, JsonNode, Arguments> make) {
+    private static Stream<Arguments> perModel(String list, BiFunction<String, JsonNode, Arguments> make) {
         Stream.Builder<Arguments> b = Stream.builder();
         for (JsonNode m : TokenizerFixtures.json("sp_tiny_expected.json").get("models")) {
             for (JsonNode c : m.get(list)) b.add(make.apply(m.get("file").asText(), c));

@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.params.provider.Arguments;
@@ -66,7 +67,7 @@ final class TokenizerFixtures {
         Stream.Builder<Arguments> b = Stream.builder();
         for (JsonNode c : list) {
             int[] ids = ids(c.get("ids"));
-            b.add(Arguments.of(Named.of(java.util.Arrays.toString(ids), ids), c.get("text").asText()));
+            b.add(Arguments.of(Named.of(Arrays.toString(ids), ids), c.get("text").asText()));
         }
         return b.build();
     }

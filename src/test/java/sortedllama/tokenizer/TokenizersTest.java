@@ -8,10 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,7 +64,7 @@ class TokenizersTest {
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
-        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
@@ -137,7 +141,7 @@ class TokenizersTest {
     @Test
     void aLlama2cTokenLengthBeyondTheFileIsRefusedBeforeAllocating(@TempDir Path dir) throws IOException {
         // 433 KB claiming a first token of 0x7ffffff0 bytes: 2 GB if believed
-        var b = java.nio.ByteBuffer.allocate(433_000).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        var b = ByteBuffer.allocate(433_000).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(0x7ffffff0).putFloat(0f).putInt(0x7ffffff0);
         Path file = Files.write(dir.resolve("tokenizer.bin"), b.array());
         String message = refusal(file);
@@ -149,7 +153,7 @@ class TokenizersTest {
         ObjectMapper json = new ObjectMapper();
         JsonNode full = json.readTree(TokenizerFixtures.resource("wordnet_bpe_600.json").toFile());
         var noMerges = full.deepCopy();
-        ((com.fasterxml.jackson.databind.node.ObjectNode) noMerges.get("model")).remove("merges");
+        ((ObjectNode) noMerges.get("model")).remove("merges");
         Path file = Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(noMerges));
         assertTrue(refusal(file).contains("model.merges is missing"));
     }

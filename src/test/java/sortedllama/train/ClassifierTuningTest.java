@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -50,7 +51,7 @@ class ClassifierTuningTest {
 
         List<Param> params = m.params();
         for (int i = 0; i < backboneParams; i++) assertArrayEquals(backbone[i], params.get(i).value(), params.get(i).name() + " is frozen");
-        assertFalse(java.util.Arrays.equals(m.output().value(), m.exitHead(2).output().value()), "exit 2's head should have trained");
+        assertFalse(Arrays.equals(m.output().value(), m.exitHead(2).output().value()), "exit 2's head should have trained");
     }
 
     @Test
@@ -83,7 +84,7 @@ class ClassifierTuningTest {
         Trainer trainer = new Trainer(m, objective, Runs.settings(1e-2, false));
         for (int s = 0; s < 3; s++) trainer.step(List.of(Runs.randomBatch(5, 2, 10, VOCAB)));
         assertArrayEquals(embedding, m.embedding.value(), "the embedding is part of the backbone");
-        assertFalse(java.util.Arrays.equals(embedding, m.output().value()), "the untied head trained");
+        assertFalse(Arrays.equals(embedding, m.output().value()), "the untied head trained");
         assertTrue(m.exitHeadLayers().isEmpty());
     }
 

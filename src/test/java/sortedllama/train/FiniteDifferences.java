@@ -2,6 +2,7 @@ package sortedllama.train;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.util.Random;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -47,7 +48,7 @@ final class FiniteDifferences {
         return s;
     }
 
-    static float[] random(java.util.Random rnd, int n, double scale) {
+    static float[] random(Random rnd, int n, double scale) {
         float[] v = new float[n];
         for (int i = 0; i < n; i++) v[i] = (float) (rnd.nextGaussian() * scale);
         return v;

@@ -3,6 +3,7 @@ package sortedllama.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -52,7 +53,7 @@ class FreezingTest {
         for (int i = 0; i < params.size(); i++) {
             Param p = params.get(i);
             if (p.trainable()) {
-                assertFalse(java.util.Arrays.equals(before[i], p.value()), p.name() + " should have trained");
+                assertFalse(Arrays.equals(before[i], p.value()), p.name() + " should have trained");
             } else {
                 assertArrayEquals(before[i], p.value(), p.name() + " is frozen");
             }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.lang.foreign.Arena;
 import java.util.Arrays;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaModel;
@@ -35,7 +36,7 @@ class InferenceRoundTripTest {
         assertArrayEquals(q8.finalNorm, m.finalNorm.value());
 
         LlamaWeights back = m.toWeights(Arena.ofAuto());
-        int[] tokens = new java.util.Random(2).ints(10, 0, 40).toArray();
+        int[] tokens = new Random(2).ints(10, 0, 40).toArray();
         Batch batch = Batch.of(1, 10, tokens, new int[10]);
         TrainingPass pass = new TrainingPass(m, false);
         for (int exit = 1; exit <= 3; exit++) {

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -135,7 +136,7 @@ class LoraModelTest {
             for (int k = 0; k < floats.size(); k++) assertArrayEquals(floatsBefore.get(k), floats.get(k).value(), floats.get(k).name());
             for (int k = 0; k < adaptersBefore.size(); k++) {
                 Param p = m.adapterParams().get(k);
-                assertFalse(java.util.Arrays.equals(adaptersBefore.get(k), p.value()), p.name() + " should have trained");
+                assertFalse(Arrays.equals(adaptersBefore.get(k), p.value()), p.name() + " should have trained");
             }
         }
     }

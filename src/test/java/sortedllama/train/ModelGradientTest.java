@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaConfig;
 import sortedllama.model.RopeLayout;
 
@@ -86,7 +87,7 @@ class ModelGradientTest {
     @Test
     void packedDocumentsAreIndependent() {
         LlamaConfig c = Models.tiny(2, VOCAB, RopeLayout.INTERLEAVED);
-        ExitObjective objective = ExitObjective.equal(sortedllama.model.ExitSet.all(2));
+        ExitObjective objective = ExitObjective.equal(ExitSet.all(2));
         Random rnd = new Random(9);
         int[] tokens = rnd.ints(12, 0, VOCAB).toArray(), targets = rnd.ints(12, 0, VOCAB).toArray();
         boolean[] all = new boolean[12];

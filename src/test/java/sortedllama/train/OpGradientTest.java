@@ -6,6 +6,7 @@ import static sortedllama.train.FiniteDifferences.random;
 
 import java.util.Random;
 import java.util.function.DoubleSupplier;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -158,7 +159,7 @@ class OpGradientTest {
         float[] dx = r.clone(), before = out.clone();
         TransformerLayer.backward(p, x, a, dx, new LayerGradients(c, n), s);
         f.getAsDouble(); // the backward changes neither the weights nor the inputs
-        org.junit.jupiter.api.Assertions.assertArrayEquals(before, out);
+        Assertions.assertArrayEquals(before, out);
         report("layer dx " + layout, check("layer dx", x, dx, rnd.ints(48, 0, x.length).toArray(), H, TOL, f));
         for (Param param : p.params()) {
             int[] coords = rnd.ints(12, 0, param.size()).toArray();

@@ -2,7 +2,9 @@ package sortedllama.train;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaConfig;
@@ -16,7 +18,7 @@ class OverfitTest {
         LlamaConfig c = Models.tiny(4, 32, RopeLayout.HALF_SPLIT);
         TrainableModel m = TrainableModel.random(c, 5, false);
         ExitObjective objective = ExitObjective.equal(ExitSet.all(4));
-        int[] sequence = new java.util.Random(3).ints(17, 0, 32).toArray();
+        int[] sequence = new Random(3).ints(17, 0, 32).toArray();
         int[] tokens = new int[32], targets = new int[32];
         for (int b = 0; b < 2; b++) {
             for (int t = 0; t < 16; t++) {
@@ -30,7 +32,7 @@ class OverfitTest {
         double[] first = trainer.pass().evaluate(batch, objective).perExit();
         for (int s = 0; s < 30; s++) trainer.step(List.of(batch));
         double[] last = trainer.pass().evaluate(batch, objective).perExit();
-        System.out.println("overfit: per-exit loss " + java.util.Arrays.toString(first) + " -> " + java.util.Arrays.toString(last));
+        System.out.println("overfit: per-exit loss " + Arrays.toString(first) + " -> " + Arrays.toString(last));
         for (int i = 0; i < last.length; i++) {
             assertTrue(last[i] < 0.25 * first[i], "exit " + (i + 1) + ": loss " + first[i] + " -> " + last[i]);
         }

@@ -42,10 +42,6 @@ public record DataOptions(DataFormat format, int seqLen, int batchSize, BatchMod
         return new DataOptions(format, seqLen, batchSize, mode, onLongExample, onBadRecord, seed, sortWindowBatches, validationFraction);
     }
 
-    public DataOptions withOnLongExample(LongExamplePolicy policy) {
-        return new DataOptions(format, seqLen, batchSize, batching, policy, onBadRecord, seed, sortWindowBatches, validationFraction);
-    }
-
     public DataOptions withOnBadRecord(BadRecordPolicy policy) {
         return new DataOptions(format, seqLen, batchSize, batching, onLongExample, policy, seed, sortWindowBatches, validationFraction);
     }
