@@ -223,9 +223,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (lora != null && m == Method.ICT) {
             throw new BadInputException("--lora-rank does not apply to --method ict: ICT trains only heads, the layers stay frozen");
         }
-        var sampling = exitsPerStep == null ? ExitSampling.ALL
-                : new ExitSampling(exitsPerStep, ExitSampling.parseMode(exitSampling == null ? "uniform" : exitSampling), seed);
-        var settings = new TrainingRun.Settings(lr, warmup, weightDecay, clip, accumulate, sampling, activationCheckpointing);
+        TrainingRun.Settings settings = runSettings();
 
         TrainableModel model;
         Tokenizer tokenizer;
@@ -262,10 +260,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .withOnBadRecord(parseEnum(BadRecordPolicy.class, onBadRecord, "--on-bad-record"))
                 .withValidationFraction(validation != null ? 0 : validationFraction);
         TrainingData trainingData = TrainingData.load(data, validation, tokenizer, dataOptions, log::println);
-        // the number of steps: from --steps, or --epochs over the batches of the first epoch
-        int batchesInEpoch = trainingData.batches(DataPosition.START).batchesInEpoch();
-        int totalSteps = length != null && length.steps != null ? length.steps
-                : (int) Math.max(1, Math.ceil((length != null && length.epochs != null ? length.epochs : 1.0) * batchesInEpoch / accumulate));
+        int totalSteps = totalSteps(trainingData);
         TrainingRun run = new TrainingRun(model, objective, settings, totalSteps);
 
         Path checkpointDir = out.resolve("checkpoint");
@@ -340,6 +335,21 @@ public final class TrainCommand implements Callable<Integer> {
                     StandardCopyOption.REPLACE_EXISTING);
         }
         log.printf("model written to %s%n", modelDir);
+    }
+
+    /** The loop's settings from the options (their checks included). */
+    private TrainingRun.Settings runSettings() {
+        var sampling = exitsPerStep == null ? ExitSampling.ALL
+                : new ExitSampling(exitsPerStep, ExitSampling.parseMode(exitSampling == null ? "uniform" : exitSampling), seed);
+        return new TrainingRun.Settings(lr, warmup, weightDecay, clip, accumulate, sampling, activationCheckpointing);
+    }
+
+    /** The number of optimizer steps: --steps, or --epochs (default 1) over the batches of the first epoch. */
+    private int totalSteps(TrainingData trainingData) {
+        if (length != null && length.steps != null) return length.steps;
+        int batchesInEpoch = trainingData.batches(DataPosition.START).batchesInEpoch();
+        double epochs = length != null && length.epochs != null ? length.epochs : 1.0;
+        return (int) Math.max(1, Math.ceil(epochs * batchesInEpoch / accumulate));
     }
 
     /** The LoRA options, checked; null without --lora-rank. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -21,6 +22,8 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.IntStream;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -107,18 +110,30 @@ class TrainCommandTest {
     @Test
     void sortedTrainingLowersValidationLossAtEveryExit(@TempDir Path out) throws Exception {
         assertEquals(0, run(new TrainCommand(), trainArgs(out, "--steps", "30", "--eval-every", "10").toArray(String[]::new)));
+        // one row per step (1..30), with the schedule's rate; validation before training and every 10 steps
         List<JsonNode> validation = new ArrayList<>();
+        List<Integer> stepRows = new ArrayList<>(), validationSteps = new ArrayList<>();
         for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
             JsonNode row = new ObjectMapper().readTree(line);
-            if (row.has("validation_exit_loss")) validation.add(row.get("validation_exit_loss"));
+            if (row.has("validation_exit_loss")) {
+                validation.add(row.get("validation_exit_loss"));
+                validationSteps.add(row.get("step").asInt());
+            } else {
+                stepRows.add(row.get("step").asInt());
+                assertEquals(Set.of("1", "2", "3", "4"), fieldNames(row.get("exit_loss")), line);
+                assertTrue(row.get("grad_norm").asDouble() > 0 && row.get("tokens_per_s").asDouble() > 0, line);
+            }
         }
-        assertTrue(validation.size() >= 2, "validation rows: " + validation.size());
+        assertEquals(IntStream.rangeClosed(1, 30).boxed().toList(), stepRows);
+        assertEquals(List.of(0, 10, 20, 30), validationSteps);
         JsonNode first = validation.get(0), last = validation.get(validation.size() - 1);
         for (String exit : List.of("1", "2", "3", "4")) {
             assertTrue(last.get(exit).asDouble() < first.get(exit).asDouble() - 0.5,
                     "exit " + exit + ": " + first.get(exit) + " -> " + last.get(exit));
         }
-        assertTrue(Files.size(out.resolve("loss.png")) > 1000);
+        BufferedImage plot = ImageIO.read(out.resolve("loss.png").toFile());
+        assertEquals(900, plot.getWidth());
+        assertEquals(550, plot.getHeight());
         assertTrue(Files.isRegularFile(out.resolve("model/tokenizer.json")));
         try (ModelFile trained = ModelLoader.open(out.resolve("model"))) {
             assertEquals(4, trained.config().nLayers());
@@ -178,15 +193,19 @@ class TrainCommandTest {
         assertEquals(2, run(new TrainCommand(), args.toArray(String[]::new)));
     }
 
+    private static Set<String> fieldNames(JsonNode object) {
+        Set<String> names = new TreeSet<>();
+        object.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
     /** The exits each step row of metrics.jsonl reports, in order. */
     private static List<Set<String>> stepExits(Path out) throws Exception {
         List<Set<String>> steps = new ArrayList<>();
         for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
             JsonNode row = new ObjectMapper().readTree(line);
             if (!row.has("exit_loss")) continue;
-            Set<String> exits = new TreeSet<>();
-            row.get("exit_loss").fieldNames().forEachRemaining(exits::add);
-            steps.add(exits);
+            steps.add(fieldNames(row.get("exit_loss")));
         }
         return steps;
     }
