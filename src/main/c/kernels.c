@@ -507,7 +507,8 @@ KERNEL void sl_matvec(int type, const uint8_t *w, int64_t row_bytes, int cols, i
  *   16 float16 scales: row r's d at 2r and 2r+1;
  *   values: Q8_0: 4 chunks of 64 bytes, chunk c holding row r's values 8c..8c+7 at 8r, stored plus 128
  *           (unsigned, so vpdpbusd takes them as they are);
- *           Q4_0, IQ4_NL: 2 parts of 64 bytes, part p holding row r's nibble bytes 8p..8p+7 at 8r.
+ *           Q4_0, IQ4_NL: 2 parts of 64 bytes, part p holding row r's nibble bytes 8p..8p+7 at 8r;
+ *   (Q4_K's 256-value super-blocks: see group_rows_q4k).
  * One 512-bit vpdpbusd then multiplies 8 values of all eight rows with the same 8 activations
  * (broadcast), lane 2r+h summing row r's quads of parity h; one scale vector serves eight rows. The
  * unsigned values carry an offset (128, or 8 for Q4_0's nibbles, 128 for IQ4_NL's levels stored plus
@@ -520,18 +521,26 @@ static int group_block_bytes(int type) {
     switch (type) {
         case Q8_0: return 32 + 4 * 64;
         case Q4_0: case IQ4_NL: return 32 + 2 * 64;
+        case Q4_K: return 16 + 16 + 64 + 64 + 16 * 64;
         default: return 0;
     }
 }
 
 /* Bytes of the repacked matrix (rows a multiple of 8), or 0 when this type or shape is not repacked. */
 int64_t sl_group_bytes(int type, int rows, int cols) {
-    if (rows % 8 != 0 || cols % 32 != 0 || group_block_bytes(type) == 0) return 0;
-    return (int64_t) rows / 8 * (cols / 32) * group_block_bytes(type);
+    const int block = sl_activation_block(type);
+    if (rows % 8 != 0 || group_block_bytes(type) == 0 || cols % block != 0) return 0;
+    return (int64_t) rows / 8 * (cols / block) * group_block_bytes(type);
 }
+
+static void group_rows_q4k(const uint8_t *w, int64_t row_bytes, int rows, int cols, uint8_t *dst);
 
 /* rows of w (row_bytes apart) into dst, which holds sl_group_bytes(type, rows, cols) bytes */
 void sl_group_rows(int type, const uint8_t *w, int64_t row_bytes, int rows, int cols, uint8_t *dst) {
+    if (type == Q4_K) {
+        group_rows_q4k(w, row_bytes, rows, cols, dst);
+        return;
+    }
     const int blocks = cols / 32, gb = group_block_bytes(type), bytes = type == Q8_0 ? 34 : 18;
     for (int g = 0; g < rows / 8; g++) {
         for (int b = 0; b < blocks; b++) {
@@ -595,18 +604,89 @@ static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int b
 }
 
 /*
+ * Q4_K's row groups: per super-block of 256 values, for rows 8g..8g+7: d[8] and dmin[8] (float16),
+ * the 6-bit scales sc[j][r] and mins m[j][r] of the 8 sub-blocks of 32 as bytes, then for sub-block
+ * pair p and chunk c, 64 bytes holding row r's qs[32p + 8c .. + 7] at 8r (low nibbles: sub-block 2p's
+ * values 8c..8c+7, high nibbles: sub-block 2p+1's). Row r's sum is, per super-block,
+ * d_r dx sum_j sc_jr (q . x)_j - dmin_r dx sum_j m_jr (sum of x over sub-block j).
+ */
+static void group_rows_q4k(const uint8_t *w, int64_t row_bytes, int rows, int cols, uint8_t *dst) {
+    const int blocks = cols / 256, gb = group_block_bytes(Q4_K);
+    for (int g = 0; g < rows / 8; g++) {
+        for (int b = 0; b < blocks; b++) {
+            uint8_t *out = dst + ((int64_t) g * blocks + b) * gb;
+            for (int r = 0; r < 8; r++) {
+                const uint8_t *in = w + (int64_t) (8 * g + r) * row_bytes + (int64_t) b * 144;
+                memcpy(out + 2 * r, in, 2);
+                memcpy(out + 16 + 2 * r, in + 2, 2);
+                for (int j = 0; j < 8; j++) {
+                    out[32 + 8 * j + r] = (uint8_t) k_scale(in + 4, j);
+                    out[96 + 8 * j + r] = (uint8_t) k_min(in + 4, j);
+                }
+                for (int p = 0; p < 4; p++) {
+                    for (int c = 0; c < 4; c++) memcpy(out + 160 + 256 * p + 64 * c + 8 * r, in + 16 + 32 * p + 8 * c, 8);
+                }
+            }
+        }
+    }
+}
+
+/* eight bytes, one per row, as 16 ints: row r's in lanes 2r and 2r+1 */
+static inline KERNEL __m512i row_bytes_doubled(const uint8_t *p) {
+    __m128i v = _mm_loadl_epi64((const __m128i *) p);
+    return _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(v, v));
+}
+
+/* eight float16 values, one per row, as 16 floats: row r's in lanes 2r and 2r+1 (odd lanes zero when `even_only`) */
+static inline KERNEL __m512 row_halves_doubled(const uint8_t *p, int even_only) {
+    const __m512i twice = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    __m512 v = _mm512_castps256_ps512(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) p)));
+    return even_only ? _mm512_maskz_permutexvar_ps(0x5555, twice, v) : _mm512_permutexvar_ps(twice, v);
+}
+
+static KERNEL __m256 group_dot_q4k(const uint8_t *g, const a256_t *x, int blocks) {
+    const int gb = group_block_bytes(Q4_K);
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    __m512 acc = _mm512_setzero_ps();
+    for (int b = 0; b < blocks; b++, g += gb, x++) {
+        prefetch_ahead(g, gb);
+        __m512i isum = _mm512_setzero_si512(), msum = _mm512_setzero_si512();
+        for (int p = 0; p < 4; p++) {
+            __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+            for (int c = 0; c < 4; c++) {
+                __m512i v = _mm512_loadu_si512(g + 160 + 256 * p + 64 * c);
+                lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v, nibble), broadcast8(x->q + 64 * p + 8 * c));
+                hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble), broadcast8(x->q + 64 * p + 32 + 8 * c));
+            }
+            isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(lo, row_bytes_doubled(g + 32 + 8 * (2 * p))));
+            isum = _mm512_add_epi32(isum, _mm512_mullo_epi32(hi, row_bytes_doubled(g + 32 + 8 * (2 * p + 1))));
+            for (int h = 0; h < 2; h++) {
+                int j = 2 * p + h, xsum = x->bsums[2 * j] + x->bsums[2 * j + 1];
+                msum = _mm512_add_epi32(msum, _mm512_mullo_epi32(row_bytes_doubled(g + 96 + 8 * j), _mm512_set1_epi32(xsum)));
+            }
+        }
+        __m512 dx = _mm512_set1_ps(x->d);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(row_halves_doubled(g, 0), dx), acc);
+        acc = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum), _mm512_mul_ps(row_halves_doubled(g + 16, 1), dx), acc);
+    }
+    __m512 pairs = _mm512_add_ps(acc, _mm512_permute_ps(acc, 0xB1));
+    return _mm512_castps512_ps256(_mm512_maskz_compress_ps(0x5555, pairs));
+}
+
+/*
  * sl_matvec for a repacked matrix (groups: sl_group_rows's output): rows [r0, r1), computed a group
  * of eight at a time (a group cut by the range is computed whole and stored in part).
  */
 KERNEL void sl_matvec_grouped(int type, const uint8_t *groups, int cols, int r0, int r1, const uint8_t *xq,
                               int64_t xq_stride, int tokens, float *out, int64_t out_stride) {
-    const int blocks = cols / 32;
+    const int blocks = cols / sl_activation_block(type);
     const int64_t group_bytes = (int64_t) blocks * group_block_bytes(type);
     float rows8[8];
     for (int g = r0 / 8; 8 * g < r1; g++) {
         int lo = r0 > 8 * g ? r0 - 8 * g : 0, hi = r1 < 8 * g + 8 ? r1 - 8 * g : 8;
         for (int t = 0; t < tokens; t++) {
-            _mm256_storeu_ps(rows8, group_dot(type, groups + g * group_bytes, (const a32_t *) (xq + t * xq_stride), blocks));
+            const uint8_t *gp = groups + g * group_bytes, *x = xq + t * xq_stride;
+            _mm256_storeu_ps(rows8, type == Q4_K ? group_dot_q4k(gp, (const a256_t *) x, blocks) : group_dot(type, gp, (const a32_t *) x, blocks));
             for (int r = lo; r < hi; r++) out[t * out_stride + 8 * g + r] = rows8[r];
         }
     }

@@ -168,8 +168,8 @@ public final class NativeKernels {
 
     /**
      * {@code w} with its rows repacked eight at a time ({@link Tensor#rowGroups}; the layout is kernels.c's
-     * "row groups"), allocated in {@code arena}: Q8_0, Q4_0 and IQ4_NL matrices whose rows are a multiple
-     * of 8. Any other tensor, or all of them when the native kernels are off or under
+     * "row groups"), allocated in {@code arena}: Q8_0, Q4_0, IQ4_NL and Q4_K matrices whose rows are a
+     * multiple of 8. Any other tensor, or all of them when the native kernels are off or under
      * {@code -Dsortedllama.rowGroups=false} (the per-row kernels then serve, as the baseline of a
      * same-run comparison), comes back as it is.
      */
@@ -202,7 +202,7 @@ public final class NativeKernels {
     /** {@link #matvec} for a tensor with {@link Tensor#rowGroups}: the same products, eight rows at a time. */
     public static void matvecGrouped(Tensor w, int r0, int r1, MemorySegment xq, int tokens, float[] out) {
         int cols = w.cols();
-        long stride = activationBytes(32, cols);
+        long stride = activationBytes(activationBlock(w.type()), cols);
         try {
             MATVEC_GROUPED.invokeExact(w.type().ggmlId, w.rowGroups(), cols, r0, r1, xq, stride, tokens,
                     MemorySegment.ofArray(out), (long) w.rows());
@@ -213,10 +213,10 @@ public final class NativeKernels {
 
     /**
      * Whether {@link #matmulAmx} serves {@code w}: this CPU has AMX-INT8 (and {@code -Dsortedllama.amx=false}
-     * is not set), and w has {@link Tensor#rowGroups} and rows a multiple of 16.
+     * is not set), and w has {@link Tensor#rowGroups} of a 32-value block type and rows a multiple of 16.
      */
     public static boolean amxServes(Tensor w) {
-        return AMX && w.rowGroups() != null && w.rows() % 16 == 0;
+        return AMX && w.rowGroups() != null && w.rows() % 16 == 0 && w.type().blockSize == 32;
     }
 
     /**

@@ -26,7 +26,7 @@ import sortedllama.io.ModelLoader;
  * for a row whatever range of rows a core is given.
  */
 class RowGroupsTest {
-    static final Set<DType> GROUPED = EnumSet.of(DType.Q8_0, DType.Q4_0, DType.IQ4_NL);
+    static final Set<DType> GROUPED = EnumSet.of(DType.Q8_0, DType.Q4_0, DType.IQ4_NL, DType.Q4_K);
 
     @BeforeEach
     void nativeKernels() {
@@ -51,9 +51,9 @@ class RowGroupsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL"})
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
     void productsMatchTheReference(DType type) {
-        int rows = 88, cols = 160; // 5.5 tiles of 16 rows: the last group of 8 takes sgemm's path in prefill
+        int rows = 88, cols = RandomBlocks.cols(type, 160); // 5.5 tiles of 16 rows: the last group of 8 takes sgemm's path in prefill
         for (int r : new int[] {rows, 80}) {
             Tensor w = grouped(type, r, cols, 11);
             for (int tokens : new int[] {1, 2, 3, 7, Matmul.BLAS_MIN_TOKENS - 1, Matmul.BLAS_MIN_TOKENS, 21, 64, 100}) {
@@ -78,9 +78,9 @@ class RowGroupsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL"})
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
     void fewVectorsGiveEachTheBitsItGetsAlone(DType type) {
-        int rows = 40, cols = 96;
+        int rows = 40, cols = RandomBlocks.cols(type, 96);
         Tensor w = grouped(type, rows, cols, 14);
         for (int tokens = 2; tokens < Matmul.BLAS_MIN_TOKENS; tokens++) {
             float[] x = WeightRowsTest.randomValues(new Random(tokens), tokens * cols);
@@ -96,12 +96,12 @@ class RowGroupsTest {
 
     /** A core's share of rows need not start or end on a group: rows cut from a group get the bits they get whole. */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL"})
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
     void anyRangeOfRowsGivesTheSameBits(DType type) {
-        int rows = 48, cols = 128, tokens = 2;
+        int rows = 48, cols = RandomBlocks.cols(type, 128), tokens = 2;
         Tensor w = grouped(type, rows, cols, 15);
         float[] x = WeightRowsTest.randomValues(new Random(16), tokens * cols);
-        MemorySegment xq = NativeKernels.input(32, x, cols, tokens);
+        MemorySegment xq = NativeKernels.input(NativeKernels.activationBlock(type), x, cols, tokens);
         float[] whole = new float[tokens * rows];
         NativeKernels.matvecGrouped(w, 0, rows, xq, tokens, whole);
         for (int[] range : new int[][] {{3, 17}, {8, 16}, {13, 14}, {0, 5}, {41, 48}}) {
