@@ -23,5 +23,5 @@ targets=("$@")
 [ -d target/test-classes/sortedllama ] || mvn -B -q -DskipTests test-compile
 for t in "${targets[@]}"; do
     echo "fuzzing $t for ${seconds} s"
-    JAZZER_FUZZ=1 mvn -B -q ${MAVEN_OFFLINE:+-o} surefire:test -Dtest="$t" -Djazzer.max_duration="${seconds}s"
+    JAZZER_FUZZ=1 mvn -B -q ${MAVEN_OFFLINE:+-o} surefire:test -Dtest="$t" -Djazzer.max_duration="${seconds}s" -Djazzer.hooks=true
 done
