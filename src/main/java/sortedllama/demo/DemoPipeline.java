@@ -134,7 +134,7 @@ public final class DemoPipeline {
             tasks = DemoTasks.write(corpus, tokenizer, s.out());
             source = String.format(Locale.ROOT, "%,d WordNet entries", corpus.entries().size());
         } else {
-            tasks = RealDataTasks.write(s.dataDir(), RealDataTasks.Mix.parse(s.tasks()), tokenizer, s.out());
+            tasks = RealDataTasks.write(s.dataDir(), RealDataTasks.Mix.parse(s.tasks()), tokenizer, baseWeights.config.contextLength(), s.out());
             source = "fine-tuning on " + s.tasks() + "; " + tasks.openInstructions().size() + " open instructions";
         }
         var options = DataOptions.defaults(DataFormat.JSONL, s.seqLen(), s.batchSize()).withBatching(BatchMode.PACK).withSeed(s.seed());

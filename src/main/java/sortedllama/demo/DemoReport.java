@@ -52,16 +52,18 @@ public final class DemoReport {
                     + "split, which the fine-tuning never saw (its facts are in the pre-training text). Total time %.0f s.%n%n",
                     layers, settings.steps(), settings.batchSize(), settings.seqLen(), settings.exits(), seconds));
         } else {
+            var scored = variants.get(0).exits().values().iterator().next();
             sb.append("# sorted-llama demo on real data: SFT, SoFT, SFT+ICT and extracted fine-tuning\n\n");
             sb.append(String.format(Locale.ROOT, "The committed base model (a %d-layer LLaMA pre-trained on WordNet text only) is fine-tuned by every "
                     + "method on the real subsets of %s (tasks: %s; Stanford Alpaca: all but the last %d + %d records, TriviaQA: all but the "
                     + "last %d + %d questions, the held-back records being validation and test), %d steps of %d x %d tokens, the same batches "
-                    + "in the same order; SoFT trains the exits %s with one shared final norm and head. Closed-book QA is scored on the last "
-                    + "%d TriviaQA questions, instruction answers on the last %d Alpaca records (against their reference outputs). "
+                    + "in the same order; SoFT trains the exits %s with one shared final norm and head. Closed-book QA is scored on %d of "
+                    + "the last %d TriviaQA questions, instruction answers on %d of the last %d Alpaca records (against their reference "
+                    + "outputs; held-out records whose prompt leaves no room for the answer in the %d-token context are left out). "
                     + "Total time %.0f s.%n%n", layers, settings.dataDir(), settings.tasks(), RealDataTasks.ALPACA_VALIDATION,
                     RealDataTasks.ALPACA_TEST, RealDataTasks.TRIVIAQA_VALIDATION, RealDataTasks.TRIVIAQA_TEST, settings.steps(),
-                    settings.batchSize(), settings.seqLen(), settings.exits(), Math.min(settings.questions(), RealDataTasks.TRIVIAQA_TEST),
-                    Math.min(settings.instructions(), RealDataTasks.ALPACA_TEST), seconds));
+                    settings.batchSize(), settings.seqLen(), settings.exits(), scored.qa().questions(), RealDataTasks.TRIVIAQA_TEST,
+                    scored.answers().size(), RealDataTasks.ALPACA_TEST, settings.seqLen(), seconds));
         }
         sb.append("## Held-out loss at every exit (validation split, nats)\n\n").append(exitTable(variants,
                 (v, k) -> String.format(Locale.ROOT, "%.3f", v.exits().get(k).heldOutLoss()))).append('\n');

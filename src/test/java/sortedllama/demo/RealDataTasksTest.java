@@ -21,7 +21,7 @@ class RealDataTasksTest {
         SharedData.pandalm170();
         Path dataDir = SharedData.alpaca1k().getParent().getParent();
         var tokenizer = Tokenizers.load(Path.of(getClass().getResource("/tokenizer/wordnet_bpe_600.json").toURI()), -1);
-        var tasks = RealDataTasks.write(dataDir, RealDataTasks.Mix.BOTH, tokenizer, out);
+        var tasks = RealDataTasks.write(dataDir, RealDataTasks.Mix.BOTH, tokenizer, 100_000, out);
         assertEquals(RealDataTasks.TRIVIAQA_TEST, tasks.testQuestions().size());
         assertEquals(RealDataTasks.ALPACA_TEST, tasks.testInstructions().size());
         assertEquals(170, tasks.openInstructions().size());
@@ -36,11 +36,15 @@ class RealDataTasksTest {
         assertTrue(!train.contains(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(TriviaQaFormat.prompt(last.question()))
                 .replaceAll("^\"|\"$", "")), "a held-out question in the training file");
 
-        var alpacaOnly = RealDataTasks.write(dataDir, RealDataTasks.Mix.ALPACA, tokenizer, Files.createDirectories(out.resolve("a")));
+        var alpacaOnly = RealDataTasks.write(dataDir, RealDataTasks.Mix.ALPACA, tokenizer, 100_000, Files.createDirectories(out.resolve("a")));
         assertEquals(850, Files.readAllLines(alpacaOnly.trainFile()).size());
         assertTrue(Files.readAllLines(alpacaOnly.trainFile()).stream().noneMatch(l -> l.contains("\"prompt\":\"Question: ")), "no question");
         assertEquals(200, alpacaOnly.testQuestions().size(), "QA is scored whatever was trained on");
+        // a short context leaves out the held-out prompts that leave no room for their answers, and only those
+        var shortContext = RealDataTasks.write(dataDir, RealDataTasks.Mix.BOTH, tokenizer, 120, Files.createDirectories(out.resolve("c")));
+        assertTrue(shortContext.testInstructions().size() < RealDataTasks.ALPACA_TEST, "some Alpaca prompts are long");
+        for (var i : shortContext.testInstructions()) assertTrue(i.prompt().length + ExitEvaluation.INSTRUCTION_MAX_TOKENS <= 120);
         assertThrows(BadInputException.class, () -> RealDataTasks.Mix.parse("wikipedia"));
-        assertThrows(BadInputException.class, () -> RealDataTasks.write(out, RealDataTasks.Mix.BOTH, tokenizer, out.resolve("b")));
+        assertThrows(BadInputException.class, () -> RealDataTasks.write(out, RealDataTasks.Mix.BOTH, tokenizer, 256, out.resolve("b")));
     }
 }
