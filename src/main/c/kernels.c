@@ -909,23 +909,64 @@ static int has_min(int type) {
     return type == Q4_1 || type == Q5_1 || type == Q2_K || type == Q4_K || type == Q5_K;
 }
 
-/* rows [r0, r1) of w as floats: row r at dst + (r - r0) * dst_stride */
-KERNEL void sl_dequantize(int type, const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1, float *dst, int64_t dst_stride) {
-    const int block = sl_activation_block(type);
+
+/* block b of row r of a repacked matrix (sl_group_rows's output) back in the file's layout, into `block` */
+static void ungroup_block(int type, const uint8_t *groups, int cols, int r, int b, uint8_t *block) {
+    const int blocks = cols / sl_activation_block(type), gb = group_block_bytes(type), i = r % 8;
+    const uint8_t *g = groups + ((int64_t) (r / 8) * blocks + b) * gb;
+    if (type == Q4_K) {
+        memcpy(block, g + 2 * i, 2);
+        memcpy(block + 2, g + 16 + 2 * i, 2);
+        uint8_t *s = block + 4;
+        for (int j = 0; j < 4; j++) {
+            int sc = g[32 + 8 * j + i], m = g[96 + 8 * j + i], sc4 = g[32 + 8 * (j + 4) + i], m4 = g[96 + 8 * (j + 4) + i];
+            s[j] = (uint8_t) ((sc & 63) | ((sc4 >> 4) << 6));
+            s[j + 4] = (uint8_t) ((m & 63) | ((m4 >> 4) << 6));
+            s[j + 8] = (uint8_t) ((sc4 & 0x0F) | ((m4 & 0x0F) << 4));
+        }
+        for (int p = 0; p < 4; p++) {
+            for (int c = 0; c < 4; c++) memcpy(block + 16 + 32 * p + 8 * c, g + 160 + 256 * p + 64 * c + 8 * i, 8);
+        }
+        return;
+    }
+    memcpy(block, g + 4 * i, 2);
+    if (type == Q8_0) {
+        for (int c = 0; c < 4; c++) {
+            for (int k = 0; k < 8; k++) block[2 + 8 * c + k] = (uint8_t) (g[32 + 64 * c + 8 * i + k] ^ 0x80);
+        }
+    } else {
+        for (int p = 0; p < 2; p++) memcpy(block + 2 + 8 * p, g + 32 + 64 * p + 8 * i, 8);
+    }
+}
+
+/* one row's floats, from a row in the file's layout (w != NULL; row_bytes long) or from row r of a repacked matrix */
+static KERNEL void dequantize_row(int type, const uint8_t *w, int64_t row_bytes, const uint8_t *groups, int r, int cols, float *y) {
+    const int block = sl_activation_block(type), mins = has_min(type);
     const int64_t bytes = row_bytes / (cols / block); /* one block's bytes: the row is a whole number of them */
-    const int mins = has_min(type);
+    uint8_t file_block[256];
     unpacked_t u;
-    for (int r = r0; r < r1; r++) {
-        const uint8_t *row = w + (int64_t) r * row_bytes;
-        float *y = dst + (int64_t) (r - r0) * dst_stride;
-        for (int b = 0; b < cols / block; b++, y += block) {
-            unpack(type, row + (int64_t) b * bytes, &u);
-            for (int g = 0; g < block / 16; g++) {
-                __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (u.q + 16 * g))));
-                __m512 v = _mm512_mul_ps(q, _mm512_set1_ps(u.scale[g]));
-                if (mins) v = _mm512_add_ps(v, _mm512_set1_ps(u.min[g]));
-                _mm512_storeu_ps(y + 16 * g, v);
-            }
+    for (int b = 0; b < cols / block; b++, y += block) {
+        const uint8_t *at = w + (int64_t) b * bytes;
+        if (w == NULL) {
+            ungroup_block(type, groups, cols, r, b, file_block);
+            at = file_block;
+        }
+        unpack(type, at, &u);
+        for (int g = 0; g < block / 16; g++) {
+            __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (u.q + 16 * g))));
+            __m512 v = _mm512_mul_ps(q, _mm512_set1_ps(u.scale[g]));
+            if (mins) v = _mm512_add_ps(v, _mm512_set1_ps(u.min[g]));
+            _mm512_storeu_ps(y + 16 * g, v);
         }
     }
+}
+
+/* rows [r0, r1) of w as floats: row r at dst + (r - r0) * dst_stride */
+KERNEL void sl_dequantize(int type, const uint8_t *w, int64_t row_bytes, int cols, int r0, int r1, float *dst, int64_t dst_stride) {
+    for (int r = r0; r < r1; r++) dequantize_row(type, w + (int64_t) r * row_bytes, row_bytes, NULL, r, cols, dst + (int64_t) (r - r0) * dst_stride);
+}
+
+/* the same from a repacked matrix (groups: sl_group_rows's output), so that prefill does not read the file's pages again */
+KERNEL void sl_dequantize_grouped(int type, const uint8_t *groups, int64_t row_bytes, int cols, int r0, int r1, float *dst, int64_t dst_stride) {
+    for (int r = r0; r < r1; r++) dequantize_row(type, NULL, row_bytes, groups, r, cols, dst + (int64_t) (r - r0) * dst_stride);
 }

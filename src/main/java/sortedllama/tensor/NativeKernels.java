@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * of {@link WeightRows} serve every type, and {@link #why()} says why.
  */
 public final class NativeKernels {
-    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX;
+    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, DEQUANTIZE_GROUPED;
     /** Whether prefill multiplies row groups on AMX tiles: the CPU has AMX-INT8, Linux granted it, not turned off. */
     private static final boolean AMX;
     /** Per DType ordinal: values per activation block (32, 256; 1: float32 inputs as they are), or 0 for types not served. */
@@ -31,7 +31,7 @@ public final class NativeKernels {
     private static final String WHY;
 
     static {
-        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupRows = null, grouped = null, amx = null;
+        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupRows = null, grouped = null, amx = null, dequantizeGrouped = null;
         boolean amxOn = false;
         int a32 = 0, a256 = 0;
         String why = null;
@@ -67,6 +67,8 @@ public final class NativeKernels {
                     groupRows = linker.downcallHandle(syms.find("sl_group_rows").orElseThrow(), FunctionDescriptor.ofVoid(I, P, J, I, I, P));
                     grouped = linker.downcallHandle(syms.find("sl_matvec_grouped").orElseThrow(),
                             FunctionDescriptor.ofVoid(I, P, I, I, I, P, J, I, P, J), critical);
+                    dequantizeGrouped = linker.downcallHandle(syms.find("sl_dequantize_grouped").orElseThrow(),
+                            FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J), critical);
                     amx = linker.downcallHandle(syms.find("sl_matmul_amx").orElseThrow(),
                             FunctionDescriptor.ofVoid(I, P, I, I, I, P, J, I, P, J), critical);
                     amxOn = Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true"))
@@ -83,6 +85,7 @@ public final class NativeKernels {
         GROUP_ROWS = groupRows;
         MATVEC_GROUPED = grouped;
         MATMUL_AMX = amx;
+        DEQUANTIZE_GROUPED = dequantizeGrouped;
         AMX = amxOn;
         QUANTIZE_A32 = q32;
         QUANTIZE_A256 = q256;
@@ -238,6 +241,10 @@ public final class NativeKernels {
      */
     public static void dequantize(Tensor w, int r0, int r1, MemorySegment dst) {
         try {
+            if (w.rowGroups() != null) { // the same floats, without reading the file's pages again
+                DEQUANTIZE_GROUPED.invokeExact(w.type().ggmlId, w.rowGroups(), w.rowBytes(), w.cols(), r0, r1, dst, (long) w.cols());
+                return;
+            }
             DEQUANTIZE.invokeExact(w.type().ggmlId, w.data(), w.rowBytes(), w.cols(), r0, r1, dst, (long) w.cols());
         } catch (Throwable e) {
             throw new IllegalStateException("native expansion failed", e);

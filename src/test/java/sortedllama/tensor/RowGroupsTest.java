@@ -116,6 +116,20 @@ class RowGroupsTest {
         }
     }
 
+    /** Prefill's expansion to floats reads the row groups, and gives the scalar decoder's floats bit for bit. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
+    void expandsRowGroupsBitForBitAsTheScalarDecoder(DType type) {
+        int rows = 24, cols = RandomBlocks.cols(type, 96);
+        Tensor w = grouped(type, rows, cols, 17);
+        float[] expected = Dequantize.all(w);
+        float[] got = new float[(rows - 3) * cols];
+        NativeKernels.dequantize(w, 3, rows, MemorySegment.ofArray(got));
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expected[3 * cols + i]), Float.floatToRawIntBits(got[i]), type + " value " + i);
+        }
+    }
+
     /** A llama.cpp Q4_0 file: its layer matrices are repacked when loaded, its Q6_K embedding is not. */
     @Test
     void aLoadedModelsMatricesAreRepacked() {
