@@ -91,7 +91,12 @@ class MatmulTest {
     @EnumSource(DType.class)
     void fewVectorsGiveEachTheBitsItGetsAlone(DType type) {
         int rows = 67, cols = type.isQuantized() ? RandomBlocks.cols(type, 160) : 150;
-        Tensor w = WeightRowsTest.randomMatrix(type, rows, cols, 14);
+        assertBatchInvariant(WeightRowsTest.randomMatrix(type, rows, cols, 14));
+    }
+
+    /** Every batch of 2 .. 15 vectors gives each vector the bits it gets alone. */
+    static void assertBatchInvariant(Tensor w) {
+        int rows = w.rows(), cols = w.cols();
         for (int tokens = 2; tokens < Matmul.BLAS_MIN_TOKENS; tokens++) {
             float[] x = WeightRowsTest.randomValues(new Random(tokens), tokens * cols);
             float[] together = new float[tokens * rows];

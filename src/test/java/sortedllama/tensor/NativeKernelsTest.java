@@ -41,12 +41,17 @@ class NativeKernelsTest {
     void expandsRowsBitForBitAsTheScalarDecoder(DType type) {
         Assumptions.assumeTrue(type.isQuantized() && NativeKernels.activationBlock(type) > 0, type + " is not expanded natively");
         int rows = 9, cols = RandomBlocks.cols(type, 96);
-        Tensor w = RandomBlocks.matrix(type, rows, cols, 5, WeightRowsTest.ARENA);
+        assertExpandsAsTheScalarDecoder(RandomBlocks.matrix(type, rows, cols, 5, WeightRowsTest.ARENA), 2);
+    }
+
+    /** Rows {@code from}.. of w expanded natively equal {@link Dequantize}'s floats bit for bit. */
+    static void assertExpandsAsTheScalarDecoder(Tensor w, int from) {
+        int rows = w.rows(), cols = w.cols();
         float[] expected = Dequantize.all(w);
-        float[] got = new float[(rows - 2) * cols];
-        NativeKernels.dequantize(w, 2, rows, MemorySegment.ofArray(got));
+        float[] got = new float[(rows - from) * cols];
+        NativeKernels.dequantize(w, from, rows, MemorySegment.ofArray(got));
         for (int i = 0; i < got.length; i++) {
-            assertEquals(Float.floatToRawIntBits(expected[2 * cols + i]), Float.floatToRawIntBits(got[i]), type + " value " + i);
+            assertEquals(Float.floatToRawIntBits(expected[from * cols + i]), Float.floatToRawIntBits(got[i]), w.type() + " value " + i);
         }
     }
 

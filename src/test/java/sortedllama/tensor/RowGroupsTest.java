@@ -80,18 +80,7 @@ class RowGroupsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
     void fewVectorsGiveEachTheBitsItGetsAlone(DType type) {
-        int rows = 40, cols = RandomBlocks.cols(type, 96);
-        Tensor w = grouped(type, rows, cols, 14);
-        for (int tokens = 2; tokens < Matmul.BLAS_MIN_TOKENS; tokens++) {
-            float[] x = WeightRowsTest.randomValues(new Random(tokens), tokens * cols);
-            float[] together = new float[tokens * rows];
-            Matmul.apply(w, x, tokens, together);
-            for (int t = 0; t < tokens; t++) {
-                float[] alone = new float[rows];
-                Matmul.apply(w, Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone);
-                assertArrayEquals(alone, Arrays.copyOfRange(together, t * rows, (t + 1) * rows), tokens + " vectors, vector " + t);
-            }
-        }
+        MatmulTest.assertBatchInvariant(grouped(type, 40, RandomBlocks.cols(type, 96), 14));
     }
 
     /** A core's share of rows need not start or end on a group: rows cut from a group get the bits they get whole. */
@@ -120,14 +109,7 @@ class RowGroupsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
     void expandsRowGroupsBitForBitAsTheScalarDecoder(DType type) {
-        int rows = 24, cols = RandomBlocks.cols(type, 96);
-        Tensor w = grouped(type, rows, cols, 17);
-        float[] expected = Dequantize.all(w);
-        float[] got = new float[(rows - 3) * cols];
-        NativeKernels.dequantize(w, 3, rows, MemorySegment.ofArray(got));
-        for (int i = 0; i < got.length; i++) {
-            assertEquals(Float.floatToRawIntBits(expected[3 * cols + i]), Float.floatToRawIntBits(got[i]), type + " value " + i);
-        }
+        NativeKernelsTest.assertExpandsAsTheScalarDecoder(grouped(type, 24, RandomBlocks.cols(type, 96), 17), 3);
     }
 
     /** A llama.cpp Q4_0 file: its layer matrices are repacked when loaded, its Q6_K embedding is not. */
