@@ -1,5 +1,6 @@
 package sortedllama;
 
+import com.sun.management.ThreadMXBean;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -72,7 +73,7 @@ public final class FuzzInvariant {
     /** Runs the reader, checking how it ends; returns the bytes of heap this thread allocated meanwhile. */
     @SafeVarargs
     private static long run(Reader reader, Class<? extends Exception>... refusals) {
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        var threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         long thread = Thread.currentThread().threadId(), before = threads.getThreadAllocatedBytes(thread);
         try {
             reader.read();

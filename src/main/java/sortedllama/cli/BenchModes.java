@@ -1,10 +1,15 @@
 package sortedllama.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,6 +20,7 @@ import sortedllama.infer.DecodePlan;
 import sortedllama.infer.ModeBenchmark;
 import sortedllama.io.ModelFile;
 import sortedllama.model.ExitSet;
+import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaModel;
 import sortedllama.tokenizer.Tokenizer;
 import sortedllama.train.data.BadRecordPolicy;
@@ -42,7 +48,7 @@ final class BenchModes {
 
         @Option(names = "--prompts-file", paramLabel = "FILE",
                 description = "Prompts from a data file (needs a tokenizer), rendered as training renders them: see --prompts-format.")
-        java.nio.file.Path promptsFile;
+        Path promptsFile;
 
         @Option(names = "--prompts-format", paramLabel = "FORMAT", defaultValue = "alpaca",
                 description = "Format of --prompts-file: alpaca (instruction/input), triviaqa (questions) or jsonl (prompt/completion) (default ${DEFAULT-VALUE}).")
@@ -80,14 +86,14 @@ final class BenchModes {
         }
 
         private List<int[]> fromFile(ModelFile file) {
-            DataFormat format = switch (promptsFormat.toLowerCase(java.util.Locale.ROOT)) {
+            DataFormat format = switch (promptsFormat.toLowerCase(Locale.ROOT)) {
                 case "alpaca" -> DataFormat.ALPACA;
                 case "triviaqa" -> DataFormat.TRIVIAQA;
                 case "jsonl" -> DataFormat.JSONL;
                 default -> throw new BadInputException("--prompts-format must be alpaca, triviaqa or jsonl, got " + promptsFormat);
             };
             if (promptsLimit < 1) throw new BadInputException("--prompts-limit must be at least 1, got " + promptsLimit);
-            if (!java.nio.file.Files.isRegularFile(promptsFile)) throw new BadInputException("--prompts-file " + promptsFile + " does not exist");
+            if (!Files.isRegularFile(promptsFile)) throw new BadInputException("--prompts-file " + promptsFile + " does not exist");
             Tokenizer tok = modelOptions.requireTokenizer(file, "needed for --prompts-file");
             var bad = new BadRecords(BadRecordPolicy.SKIP, line -> System.err.println("sorted-llama: " + line));
             List<int[]> out = new ArrayList<>();
@@ -112,8 +118,8 @@ final class BenchModes {
     }
 
     /** Runs full depth and each named plan on the prompt set, taking turns, printing one row each. */
-    static void compare(PrintWriter out, Common common, java.util.function.BiFunction<ExitSet, sortedllama.model.LlamaConfig,
-            java.util.Map<String, DecodePlan>> plans, String footer) {
+    static void compare(PrintWriter out, Common common, BiFunction<ExitSet, LlamaConfig,
+            Map<String, DecodePlan>> plans, String footer) {
         if (common.runs < 1) throw new BadInputException("--runs must be at least 1, got " + common.runs);
         try (ModelFile file = common.modelOptions.open()) {
             LlamaModel model = file.model();
@@ -121,7 +127,7 @@ final class BenchModes {
             var prompts = common.prompts(file);
             var exits = common.exitSet(file);
             var reference = ModeBenchmark.fullDepthOutputs(model, prompts, common.tokens);
-            var all = new java.util.LinkedHashMap<String, DecodePlan>();
+            var all = new LinkedHashMap<String, DecodePlan>();
             String fullName = "full depth " + c.nLayers();
             all.put(fullName, DecodePlan.of("full", null, null, null, null, true, null, null, exits, c));
             all.putAll(plans.apply(exits, c));
@@ -155,7 +161,7 @@ final class BenchModes {
         @Override
         public Integer call() {
             compare(spec.commandLine().getOut(), common, (exits, c) -> {
-                var plans = new java.util.LinkedHashMap<String, DecodePlan>();
+                var plans = new LinkedHashMap<String, DecodePlan>();
                 for (boolean adaptive : new boolean[] {false, true}) {
                     plans.put("speculative K=" + draftExit + " G=" + draftTokens + (adaptive ? " adaptive" : ""),
                             DecodePlan.of("speculative", null, null, draftExit, draftTokens, adaptive, null, null, exits, c));
@@ -185,7 +191,7 @@ final class BenchModes {
         @Override
         public Integer call() {
             compare(spec.commandLine().getOut(), common, (exits, c) -> {
-                var plans = new java.util.LinkedHashMap<String, DecodePlan>();
+                var plans = new LinkedHashMap<String, DecodePlan>();
                 for (String conf : confidences) plans.put("adaptive " + conf, DecodePlan.of("adaptive", null, null, null, null, true, conf, kvFill, exits, c));
                 return plans;
             }, "KV fill " + kvFill);

@@ -1,6 +1,10 @@
 package sortedllama.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -122,17 +126,17 @@ final class GenerateCommand implements Callable<Integer> {
 
     /** The --stats line: {"tokens":n,"tokens_per_s":x,"mean_depth":d,"acceptance":a, ...}. */
     static String statsJson(Generator.Result r, int promptTokens) {
-        var json = new java.util.LinkedHashMap<String, Object>();
+        var json = new LinkedHashMap<String, Object>();
         json.put("tokens", r.tokens().length);
         json.put("tokens_per_s", round(r.decodeTokensPerSecond()));
         json.put("mean_depth", round(r.meanDepth()));
         json.put("acceptance", Double.isNaN(r.acceptance()) ? null : round(r.acceptance()));
         json.put("prompt_tokens", promptTokens);
         json.put("prefill_ms", round(r.prefillNanos() / 1e6));
-        json.put("stop", r.stop().name().toLowerCase(java.util.Locale.ROOT));
+        json.put("stop", r.stop().name().toLowerCase(Locale.ROOT));
         try {
-            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(json);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return new ObjectMapper().writeValueAsString(json);
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -1,5 +1,6 @@
 package sortedllama.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -67,7 +68,7 @@ final class ScoreCommand implements Callable<Integer> {
                     row.put("cosine_with_last", s.cosineWithLast());
                     rows.add(row);
                 }
-                out.println(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(Map.of("exits", rows)));
+                out.println(new ObjectMapper().writeValueAsString(Map.of("exits", rows)));
             } else {
                 out.printf("%6s %10s %12s %8s %12s %10s%n", "exit", "loss", "perplexity", "tokens", "KL(last||k)", "cosine");
                 for (var s : scores) {

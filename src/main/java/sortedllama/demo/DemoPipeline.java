@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import sortedllama.BadInputException;
 import sortedllama.eval.ExitScorer;
+import sortedllama.eval.PairwiseScore;
 import sortedllama.infer.DecodePlan;
 import sortedllama.infer.Generator;
 import sortedllama.infer.ModeBenchmark;
@@ -32,6 +33,7 @@ import sortedllama.tokenizer.Tokenizers;
 import sortedllama.train.ClassifierTuning;
 import sortedllama.train.ExitObjective;
 import sortedllama.train.TrainableModel;
+import sortedllama.train.TrainingRun;
 import sortedllama.train.data.BatchMode;
 import sortedllama.train.data.DataFormat;
 import sortedllama.train.data.DataOptions;
@@ -79,7 +81,7 @@ public final class DemoPipeline {
      * pairwise score against SFT at each exit, in [-1, 1].
      */
     public record Variant(String name, String key, int[] trainedExits, List<double[]> curve, double seconds, double[] heldOutLoss,
-                          Map<Integer, ExitEvaluation> exits, Map<Integer, sortedllama.eval.PairwiseScore> judged, ExitScorer.ExitScore[] analysis,
+                          Map<Integer, ExitEvaluation> exits, Map<Integer, PairwiseScore> judged, ExitScorer.ExitScore[] analysis,
                           Map<String, Map<String, ModeBenchmark.Totals>> modes, Map<Integer, String> samples) {}
 
     /**
@@ -183,7 +185,7 @@ public final class DemoPipeline {
         Variant reference = variants.get(0);
         for (int i = 0; i < variants.size(); i++) {
             Variant v = variants.get(i);
-            Map<Integer, sortedllama.eval.PairwiseScore> judged = new LinkedHashMap<>();
+            Map<Integer, PairwiseScore> judged = new LinkedHashMap<>();
             for (int k : exits.layers()) judged.put(k, ReferenceJudge.compare(v.exits().get(k).answerF1(), reference.exits().get(k).answerF1()));
             variants.set(i, withJudged(v, judged));
         }
@@ -199,7 +201,7 @@ public final class DemoPipeline {
     }
 
     /** The QA curve's hook for one run, recorded under {@code name}; null when the settings ask for no curve. */
-    private sortedllama.train.TrainingRun.Checkpoints qaHook(Map<String, QaCurve> curves, String name, TrainableModel model, Tokenizer tokenizer,
+    private TrainingRun.Checkpoints qaHook(Map<String, QaCurve> curves, String name, TrainableModel model, Tokenizer tokenizer,
                                                            DemoTasks tasks, ExitSet exits) {
         if (s.qaEvery() <= 0) return null;
         var curve = new QaCurve();
@@ -320,7 +322,7 @@ public final class DemoPipeline {
         return out;
     }
 
-    private static Variant withJudged(Variant v, Map<Integer, sortedllama.eval.PairwiseScore> judged) {
+    private static Variant withJudged(Variant v, Map<Integer, PairwiseScore> judged) {
         return new Variant(v.name(), v.key(), v.trainedExits(), v.curve(), v.seconds(), v.heldOutLoss(), v.exits(), judged, v.analysis(),
                 v.modes(), v.samples());
     }

@@ -2,6 +2,7 @@ package sortedllama.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.awt.BasicStroke;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -236,7 +238,7 @@ public final class DemoReport {
 
     /** One series per method over the layers where it has a value. */
     private static void plotPerLayer(Path path, String title, String yTitle, List<DemoPipeline.Variant> variants, int layers,
-                                     java.util.function.Function<DemoPipeline.Variant, double[]> values) throws IOException {
+                                     Function<DemoPipeline.Variant, double[]> values) throws IOException {
         XYChart chart = chart(title, "layer", yTitle);
         for (var v : variants) {
             double[] y = values.apply(v);
@@ -275,7 +277,7 @@ public final class DemoReport {
                 xs.add(e.tokensPerSecond());
                 ys.add(e.qa().exactMatch());
             });
-            chart.addSeries(v.name(), xs, ys).setLineStyle(new java.awt.BasicStroke(0f));
+            chart.addSeries(v.name(), xs, ys).setLineStyle(new BasicStroke(0f));
         }
         BitmapEncoder.saveBitmap(chart, path.toString(), BitmapEncoder.BitmapFormat.PNG);
     }

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import sortedllama.eval.AnswerFile;
 import sortedllama.eval.AnswerGenerator;
@@ -14,6 +15,7 @@ import sortedllama.io.AtomicFiles;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaModel;
 import sortedllama.tokenizer.Tokenizer;
+import sortedllama.train.data.ExampleEncoder;
 
 /**
  * The demo's experiments beyond the per-exit scores, on the SFT and SoFT models:
@@ -45,7 +47,7 @@ record FurtherExperiments(Map<String, PositionAnalysis.Grid> positions, List<Dec
             var test = tasks.testInstructions();
             for (var i : test.subList(0, Math.min(s.instructions(), test.size()))) prompts.add(i.prompt());
         } else {
-            var encoder = new sortedllama.train.data.ExampleEncoder(tokenizer);
+            var encoder = new ExampleEncoder(tokenizer);
             for (var i : tasks.openInstructions()) prompts.add(encoder.prompt(i.prompt()));
         }
         log.printf("    KL and cosine per generated position over %d prompts%n", prompts.size());
@@ -72,7 +74,7 @@ record FurtherExperiments(Map<String, PositionAnalysis.Grid> positions, List<Dec
                     if (generator.tooLong(instruction)) tooLong++;
                     generator.answer(instruction, exits, a -> lines.append(AnswerFile.line(a)).append('\n'));
                 }
-                Path file = s.out().resolve("pandalm-answers-" + e.getKey().toLowerCase(java.util.Locale.ROOT) + ".jsonl");
+                Path file = s.out().resolve("pandalm-answers-" + e.getKey().toLowerCase(Locale.ROOT) + ".jsonl");
                 AtomicFiles.writeString(file, lines.toString());
                 files.put(e.getKey(), file);
             }

@@ -1,5 +1,6 @@
 package sortedllama.eval;
 
+import java.util.Arrays;
 import sortedllama.BadInputException;
 import sortedllama.model.ExitSet;
 import sortedllama.model.KVCache;
@@ -37,7 +38,7 @@ public final class ExitScorer {
         // windows overlap by one token so that every id after the first is predicted exactly once
         for (int start = 0; start < ids.length - 1; start += window - 1) {
             int end = Math.min(ids.length, start + window);
-            scoreWindow(java.util.Arrays.copyOfRange(ids, start, end), layers, sums);
+            scoreWindow(Arrays.copyOfRange(ids, start, end), layers, sums);
         }
         var out = new ExitScore[layers.length];
         for (int e = 0; e < layers.length; e++) {
@@ -55,7 +56,7 @@ public final class ExitScorer {
 
     private void scoreWindow(int[] ids, int[] layers, Sums[] sums) {
         int T = ids.length - 1, dim = model.config().dim(), vocab = model.config().vocabSize();
-        int[] inputs = java.util.Arrays.copyOf(ids, T);
+        int[] inputs = Arrays.copyOf(ids, T);
         KVCache cache = model.newCache(T);
         float[] x = model.embed(inputs);
         float[][] states = new float[layers.length][];

@@ -2,8 +2,10 @@ package sortedllama.eval;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeSet;
 import sortedllama.eval.PairwiseJudge.Comparison;
 import sortedllama.eval.PairwiseJudge.Judged;
 
@@ -64,9 +66,9 @@ public final class JudgeReport {
 
     /** The scores of an exit-by-exit grid as a matrix: a row per exit of A, a column per exit of B. */
     public static String matrix(List<Comparison> comparisons) {
-        var aExits = new java.util.TreeSet<Integer>();
-        var bExits = new java.util.TreeSet<Integer>();
-        var scores = new java.util.HashMap<List<Integer>, Double>();
+        var aExits = new TreeSet<Integer>();
+        var bExits = new TreeSet<Integer>();
+        var scores = new HashMap<List<Integer>, Double>();
         for (Comparison c : comparisons) {
             aExits.add(c.aExit());
             bExits.add(c.bExit());

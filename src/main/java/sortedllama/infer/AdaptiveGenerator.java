@@ -1,8 +1,10 @@
 package sortedllama.infer;
 
+import java.util.Arrays;
 import java.util.Map;
 import sortedllama.model.KVCache;
 import sortedllama.model.LlamaModel;
+import sortedllama.tensor.Matmul;
 import sortedllama.tensor.Vec;
 
 /**
@@ -99,7 +101,7 @@ public final class AdaptiveGenerator {
             System.arraycopy(x, 0, exitStates, p * dim, dim);
             for (int start = lagging; start <= p; ) {
                 int count = Math.min(p + 1 - start, MAX_BATCH);
-                float[] batch = java.util.Arrays.copyOfRange(exitStates, start * dim, (start + count) * dim);
+                float[] batch = Arrays.copyOfRange(exitStates, start * dim, (start + count) * dim);
                 model.runLayers(cache, batch, count, start, l, l + 1);
                 System.arraycopy(batch, 0, exitStates, start * dim, count * dim);
                 start += count;
@@ -108,7 +110,7 @@ public final class AdaptiveGenerator {
         }
     }
 
-    private static final int MAX_BATCH = sortedllama.tensor.Matmul.BLAS_MIN_TOKENS - 1;
+    private static final int MAX_BATCH = Matmul.BLAS_MIN_TOKENS - 1;
 
     /** The largest softmax probability of the logits: the exit's confidence. */
     static float topProbability(float[] logits) {

@@ -1,5 +1,6 @@
 package sortedllama.infer;
 
+import java.util.Arrays;
 import sortedllama.model.KVCache;
 import sortedllama.model.LlamaModel;
 
@@ -27,7 +28,7 @@ public final class Generator {
                          double acceptance) {
         /** Mean depth of the tokens' exits. */
         public double meanDepth() {
-            return java.util.Arrays.stream(depths).average().orElse(0);
+            return Arrays.stream(depths).average().orElse(0);
         }
 
         /**

@@ -1,5 +1,6 @@
 package sortedllama.infer;
 
+import java.util.Arrays;
 import sortedllama.BadInputException;
 import sortedllama.model.KVCache;
 import sortedllama.model.LlamaModel;
@@ -170,7 +171,7 @@ public final class SpeculativeGenerator {
 
         int accepted = 0, next = -1;
         for (int i = 0; i < g && next < 0; i++) {
-            float[] target = java.util.Arrays.copyOfRange(full, i * vocab, (i + 1) * vocab);
+            float[] target = Arrays.copyOfRange(full, i * vocab, (i + 1) * vocab);
             if (draftProbs == null) {
                 int best = Sampler.argmax(target, 0, vocab);
                 if (best == drafts[i]) accepted++;
@@ -186,7 +187,7 @@ public final class SpeculativeGenerator {
             }
         }
         if (next < 0) { // every draft accepted: the bonus token comes from the last position
-            next = sampler.sample(java.util.Arrays.copyOfRange(full, g * vocab, (g + 1) * vocab));
+            next = sampler.sample(Arrays.copyOfRange(full, g * vocab, (g + 1) * vocab));
         }
         cache.advanceTo(p + g + 1);
         cache.truncate(p + accepted + 1); // keep the pending token and the accepted drafts

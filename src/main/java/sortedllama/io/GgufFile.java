@@ -1,7 +1,9 @@
 package sortedllama.io;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +101,7 @@ final class GgufFile {
             }
         }
         // each tensor's bytes are its own: two tensors sharing bytes are a corrupt (or crafted) file
-        infos.sort(java.util.Comparator.comparingLong(Info::offset));
+        infos.sort(Comparator.comparingLong(Info::offset));
         for (int i = 1; i < infos.size(); i++) {
             Info before = infos.get(i - 1), t = infos.get(i);
             if (t.offset() < before.offset() + tensors.get(before.name()).data().byteSize()) {
@@ -113,7 +115,7 @@ final class GgufFile {
         return String.join(", ", Arrays.stream(DType.values()).map(Enum::name).toList());
     }
 
-    java.nio.file.Path path() {
+    Path path() {
         return f.path;
     }
 

@@ -3,6 +3,7 @@ package sortedllama.io;
 import static sortedllama.io.GgufFile.*;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -185,7 +186,7 @@ public final class GgufWriter {
     }
 
     private static void string(BinaryOut out, String s) throws IOException {
-        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
         out.i64(b.length);
         out.bytes(b);
     }

@@ -4,9 +4,13 @@ import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaConfig;
+import sortedllama.model.LlamaModel;
 import sortedllama.model.LlamaWeights;
 import sortedllama.model.TensorNames;
+import sortedllama.tensor.DType;
+import sortedllama.tensor.Dequantize;
 import sortedllama.tensor.NativeKernels;
 import sortedllama.tensor.Tensor;
 import sortedllama.tokenizer.Tokenizer;
@@ -43,10 +47,10 @@ public record ModelFile(Path path, String format, LlamaConfig config, Map<String
      * The model's exit set: the exits it was sorted-tuned at when the file records them
      * (config.json's {@code sorted_exits}), else every layer.
      */
-    public sortedllama.model.ExitSet exitSet() {
+    public ExitSet exitSet() {
         String exits = metadata.get(SORTED_EXITS);
-        return exits == null ? sortedllama.model.ExitSet.all(config.nLayers())
-                : sortedllama.model.ExitSet.parse(exits, config.nLayers());
+        return exits == null ? ExitSet.all(config.nLayers())
+                : ExitSet.parse(exits, config.nLayers());
     }
 
     /** Key of the optional rope frequency divisors in {@link #tensors}. */
@@ -60,7 +64,7 @@ public record ModelFile(Path path, String format, LlamaConfig config, Map<String
      * The same model with every weight matrix converted to {@code type} in memory (norms stay
      * float32); the tensor map keeps the converted matrices, so weights() and info see them.
      */
-    public ModelFile withMatricesAs(sortedllama.tensor.DType type) {
+    public ModelFile withMatricesAs(DType type) {
         var converted = weights().convertMatrices(type, arena);
         Map<String, Tensor> tensors = new LinkedHashMap<>(this.tensors);
         tensors.putAll(converted.matrices());
@@ -68,14 +72,14 @@ public record ModelFile(Path path, String format, LlamaConfig config, Map<String
     }
 
     /** The model ready to run (weights checked against the config). */
-    public sortedllama.model.LlamaModel model() {
-        return new sortedllama.model.LlamaModel(weights(), ropeFreqDivisors());
+    public LlamaModel model() {
+        return new LlamaModel(weights(), ropeFreqDivisors());
     }
 
     /** Llama 3.1's per-frequency rope divisors ({@code rope_freqs.weight} in GGUF), or null. */
     public float[] ropeFreqDivisors() {
         Tensor t = tensors.get(ROPE_FREQS);
-        return t == null ? null : sortedllama.tensor.Dequantize.all(t);
+        return t == null ? null : Dequantize.all(t);
     }
 
     @Override

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import sortedllama.BadInputException;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Tensor;
@@ -171,8 +172,8 @@ final class SafetensorsReader {
      * An exit's own norm and head (SFT+ICT) have no Hugging Face name; ours are
      * {@code exit_heads.K.norm.weight} and {@code exit_heads.K.lm_head.weight}, beside lm_head.
      */
-    private static final java.util.regex.Pattern HF_EXIT_HEAD =
-            java.util.regex.Pattern.compile("exit_heads\\.(\\d+)\\.(norm|lm_head)\\.weight");
+    private static final Pattern HF_EXIT_HEAD =
+            Pattern.compile("exit_heads\\.(\\d+)\\.(norm|lm_head)\\.weight");
 
     private static int exitOfHf(String hf) {
         var m = HF_EXIT_HEAD.matcher(hf);

@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import sortedllama.BadInputException;
+import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaWeights;
 import sortedllama.model.RopeLayout;
 import sortedllama.tensor.DType;
@@ -29,7 +30,7 @@ public final class SafetensorsWriter {
     }
 
     /** @param sortedExits the exits the model was sorted-tuned at, recorded in config.json; null if none */
-    public static void write(Path dir, LlamaWeights weights, DType dtype, sortedllama.model.ExitSet sortedExits) {
+    public static void write(Path dir, LlamaWeights weights, DType dtype, ExitSet sortedExits) {
         String torchDtype = switch (dtype) {
             case F32 -> "float32";
             case F16 -> "float16";

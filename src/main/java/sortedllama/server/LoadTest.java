@@ -3,6 +3,7 @@ package sortedllama.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
@@ -185,7 +186,7 @@ public final class LoadTest {
                 double perTokenMs = completionTokens < 2 || first == last ? Double.NaN : (last - first) / 1e6 / (completionTokens - 1);
                 return new Sample(completionTokens, firstMs, perTokenMs);
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -140,7 +142,7 @@ class EvalJudgeCliTest {
                 answers.toString(), "--grid", "--json");
         assertEquals(0, r.status(), r.err());
         JsonNode rows = JSON.readTree(r.out()).get("comparisons");
-        assertEquals(List.of("2-2", "2-4", "4-2", "4-4"), java.util.stream.StreamSupport.stream(rows.spliterator(), false)
+        assertEquals(List.of("2-2", "2-4", "4-2", "4-4"), StreamSupport.stream(rows.spliterator(), false)
                 .map(row -> row.get("a_exit").asInt() + "-" + row.get("b_exit").asInt()).toList());
         Run single = run("eval", "judge", "--judge-model", model, "--judge-tokenizer", tokenizer, "--a", answers.toString(), "--a-exit",
                 "4", "--b", answers.toString(), "--b-exit", "2", "--json");
@@ -149,8 +151,8 @@ class EvalJudgeCliTest {
         Run table = run("eval", "judge", "--judge-model", model, "--judge-tokenizer", tokenizer, "--a", answers.toString(), "--b",
                 answers.toString(), "--grid");
         String[] last = table.out().strip().lines().reduce((x, y) -> y).orElseThrow().trim().split("\\s+");
-        assertEquals(List.of("4", String.format(java.util.Locale.ROOT, "%+.3f", rows.get(2).get("score").asDouble()),
-                String.format(java.util.Locale.ROOT, "%+.3f", rows.get(3).get("score").asDouble())), List.of(last));
+        assertEquals(List.of("4", String.format(Locale.ROOT, "%+.3f", rows.get(2).get("score").asDouble()),
+                String.format(Locale.ROOT, "%+.3f", rows.get(3).get("score").asDouble())), List.of(last));
     }
 
     @Test

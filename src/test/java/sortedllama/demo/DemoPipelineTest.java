@@ -9,8 +9,10 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sortedllama.io.ModelFile;
@@ -62,7 +64,7 @@ class DemoPipelineTest {
         JsonNode further = results.get("further");
         // the QA curve: after steps 2 and 3 (the end), every exit; the last point is the final model's score
         JsonNode curve = further.get("qa_curve").get("SoFT");
-        assertEquals(List.of(2, 3), java.util.stream.StreamSupport.stream(curve.spliterator(), false).map(p -> p.get("step").asInt()).toList());
+        assertEquals(List.of(2, 3), StreamSupport.stream(curve.spliterator(), false).map(p -> p.get("step").asInt()).toList());
         assertEquals(variants.get(1).exits().get(4).qa().exactMatch(), curve.get(1).get("exact_match").get("4").asDouble(), 1e-12);
         // greedy speculative decoding is exact: its answers score as autoregressive decoding's, a tie with them
         JsonNode decoding = further.get("decoding_quality");
@@ -75,7 +77,7 @@ class DemoPipelineTest {
         for (JsonNode kl : softSelf.get(7)) assertEquals(0.0, kl.asDouble(), 1e-9, "SoFT's last layer against itself");
         try (ModelFile ict = ModelLoader.open(out.resolve("model-sft-ict"))) {
             assertEquals(Set.of(2, 4, 6), ict.weights().exitHeads.keySet());
-            assertEquals(List.of(2, 4, 6, 8), java.util.Arrays.stream(ict.exitSet().layers()).boxed().toList());
+            assertEquals(List.of(2, 4, 6, 8), Arrays.stream(ict.exitSet().layers()).boxed().toList());
         }
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -11,6 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 import sortedllama.BadInputException;
 import sortedllama.SharedData;
 import sortedllama.tokenizer.Tokenizers;
+import sortedllama.train.data.BadRecordPolicy;
+import sortedllama.train.data.BadRecords;
 import sortedllama.train.data.TriviaQaFormat;
 
 /** The real-data tasks' splits on ../shared/data (skipped without it, failing under CI=true). */
@@ -29,11 +32,11 @@ class RealDataTasksTest {
         assertEquals(alpacaWithOutput - 150 + 2000 - 400, Files.readAllLines(tasks.trainFile()).size());
         assertEquals(50 + 200, Files.readAllLines(tasks.validationFile()).size());
         // the last TriviaQA question is the last held-out one, and no held-out question is trained on
-        var last = TriviaQaFormat.records(SharedData.triviaqa2000(), new sortedllama.train.data.BadRecords(
-                sortedllama.train.data.BadRecordPolicy.FAIL, m -> { })).getLast();
+        var last = TriviaQaFormat.records(SharedData.triviaqa2000(), new BadRecords(
+                BadRecordPolicy.FAIL, m -> { })).getLast();
         assertEquals(last.answers(), tasks.testQuestions().getLast().answers());
         String train = Files.readString(tasks.trainFile());
-        assertTrue(!train.contains(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(TriviaQaFormat.prompt(last.question()))
+        assertTrue(!train.contains(new ObjectMapper().writeValueAsString(TriviaQaFormat.prompt(last.question()))
                 .replaceAll("^\"|\"$", "")), "a held-out question in the training file");
 
         var alpacaOnly = RealDataTasks.write(dataDir, RealDataTasks.Mix.ALPACA, tokenizer, 100_000, Files.createDirectories(out.resolve("a")));

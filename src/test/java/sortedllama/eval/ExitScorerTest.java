@@ -3,6 +3,7 @@ package sortedllama.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import sortedllama.model.ExitSet;
@@ -34,7 +35,7 @@ class ExitScorerTest {
         var scores = new ExitScorer(model).score(ids, ExitSet.parse("1,3,4", 4));
         int vocab = 40;
         for (var s : scores) {
-            float[] logits = model.forward(model.newCache(29), java.util.Arrays.copyOf(ids, 29), s.layer(), true);
+            float[] logits = model.forward(model.newCache(29), Arrays.copyOf(ids, 29), s.layer(), true);
             float[] logProbs = ExitScorer.logProbs(logits, 29, vocab);
             double ce = 0;
             for (int t = 0; t < 29; t++) ce -= logProbs[t * vocab + ids[t + 1]];

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -119,7 +120,7 @@ class AdaptiveGeneratorTest {
         assertEquals(7, p.thresholds().size());
         assertEquals(0.7f, p.thresholds().get(36));
         var plain = ExitPolicy.parse("0.9", new int[] {2, 4, 6, 8}, 8);
-        assertEquals(java.util.List.of(2, 4, 6), java.util.List.copyOf(plain.thresholds().keySet()));
+        assertEquals(List.of(2, 4, 6), List.copyOf(plain.thresholds().keySet()));
         assertThrows(BadInputException.class, () -> ExitPolicy.parse("41:0.9", new int[0], 40));
         assertThrows(BadInputException.class, () -> ExitPolicy.parse("12:1.5", new int[0], 40));
         assertThrows(BadInputException.class, () -> ExitPolicy.parse("12=0.5", new int[0], 40));

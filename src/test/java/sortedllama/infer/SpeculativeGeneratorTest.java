@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import sortedllama.BadInputException;
 import sortedllama.model.LlamaModel;
@@ -67,7 +68,7 @@ class SpeculativeGeneratorTest {
         for (int g : new int[] {1, 3, 6}) {
             var spec = new SpeculativeGenerator(MODEL, 3, g, false, false, new SpeculationMemory()).generate(prompt, 40, Sampler.greedy(), eos, null);
             assertEquals(Generator.StopReason.EOS, spec.stop());
-            assertArrayEquals(java.util.Arrays.copyOf(full, firstEos + 1), spec.tokens(), "G " + g);
+            assertArrayEquals(Arrays.copyOf(full, firstEos + 1), spec.tokens(), "G " + g);
         }
     }
 
@@ -141,7 +142,7 @@ class SpeculativeGeneratorTest {
             double p = 1;
             for (int i = 0; i < tokens; i++) {
                 int pos = prompt.length - 1 + i;
-                float[] row = java.util.Arrays.copyOfRange(logits, pos * vocab, (pos + 1) * vocab);
+                float[] row = Arrays.copyOfRange(logits, pos * vocab, (pos + 1) * vocab);
                 p *= sampler.probabilities(row)[seq[pos + 1]];
             }
             joint[cell] = p;

@@ -16,11 +16,13 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import sortedllama.BadInputException;
+import sortedllama.model.TensorNames;
 import sortedllama.tensor.Tensor;
 
 /**
@@ -243,7 +245,7 @@ class BadFilesTest {
     }
 
     /** The tied_hf_f32 fixture rewritten with the tensors {@code keep} accepts, then {@code extra} named as given. */
-    Path huggingFaceWith(java.util.function.Predicate<String> keep, Map<String, String> extra) throws IOException {
+    Path huggingFaceWith(Predicate<String> keep, Map<String, String> extra) throws IOException {
         Path d = Files.createDirectories(dir.resolve("hf"));
         Files.copy(Fixtures.path("tied_hf_f32/config.json"), d.resolve("config.json"));
         try (ModelFile f = ModelLoader.open(Fixtures.path("tied_hf_f32"))) {
@@ -392,7 +394,7 @@ class BadFilesTest {
 
     @Test
     void anExitHeadNumberTooLongForAnIntIsOutOfRange() throws IOException {
-        Path d = huggingFaceWith(name -> true, Map.of("exit_heads.99999999999.norm.weight", sortedllama.model.TensorNames.FINAL_NORM));
+        Path d = huggingFaceWith(name -> true, Map.of("exit_heads.99999999999.norm.weight", TensorNames.FINAL_NORM));
         fails(d, "is the head of exit 2147483647, but the model has layers 1..4");
     }
 }

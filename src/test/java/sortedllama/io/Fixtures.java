@@ -11,7 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.params.provider.Arguments;
+import sortedllama.model.LlamaModel;
+import sortedllama.tensor.DType;
 
 /**
  * The reference models in src/test/resources/models, written by
@@ -77,9 +80,9 @@ final class Fixtures {
      * which multiply inputs rounded to 8-bit blocks (as llama.cpp's do: sortedllama.tensor.ActivationBlocks),
      * the mean error within {@link #INPUT_QUANTIZATION_MEAN_REL} of the mean logit.
      */
-    static void assertLogitsClose(String what, sortedllama.model.LlamaModel model, float[] expected, int base, float[] logits,
+    static void assertLogitsClose(String what, LlamaModel model, float[] expected, int base, float[] logits,
                                   int vocab, double abs, double rel) {
-        sortedllama.tensor.DType type = model.weights().layers[0].wq().type();
+        DType type = model.weights().layers[0].wq().type();
         boolean quantizedInputs = type.isQuantized();
         double errSum = 0, magSum = 0;
         for (int i = 0; i < logits.length; i++) {
@@ -87,14 +90,14 @@ final class Fixtures {
             errSum += Math.abs(got - want);
             magSum += Math.abs(want);
             if (!quantizedInputs) {
-                org.junit.jupiter.api.Assertions.assertTrue(Math.abs(got - want) <= abs + rel * Math.abs(want),
+                Assertions.assertTrue(Math.abs(got - want) <= abs + rel * Math.abs(want),
                         what + " position " + i / vocab + " token " + i % vocab + ": " + got + " vs " + want);
             }
         }
         if (quantizedInputs) {
             double relative = errSum / magSum;
             System.out.printf("%s: mean |logit error| vs the float-input reference = %.4f of mean |logit|%n", what, relative);
-            org.junit.jupiter.api.Assertions.assertTrue(relative < INPUT_QUANTIZATION_MEAN_REL, what + ": input quantization error " + relative);
+            Assertions.assertTrue(relative < INPUT_QUANTIZATION_MEAN_REL, what + ": input quantization error " + relative);
         }
     }
 }

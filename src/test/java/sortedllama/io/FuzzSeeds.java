@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import sortedllama.model.LlamaConfig;
@@ -29,7 +30,7 @@ import sortedllama.tensor.DType;
 public class FuzzSeeds {
     static final Path RESOURCES = Path.of("src/test/resources/sortedllama");
     /** The endpoints, in the order RequestParserFuzzTest's first byte picks them (its bit 0). */
-    public static final java.util.List<String> REQUEST_TARGETS = java.util.List.of("completion", "chat");
+    public static final List<String> REQUEST_TARGETS = List.of("completion", "chat");
 
     /** 8 wide, one layer, 16 tokens: every tensor kind in a few kilobytes. */
     static final LlamaConfig TINY = new LlamaConfig(8, 16, 1, 2, 1, 4, 16, 16, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
@@ -81,7 +82,7 @@ public class FuzzSeeds {
         s.put(safetensors + "tiny.safetensors", tinySafetensors());
         s.put(safetensors + "header-length-huge.safetensors", patch(tinySafetensors(), 0, BadFilesTest.le64(Long.MAX_VALUE - 7)));
         s.put(safetensors + "exit-head-99999999999.safetensors", generated("model.safetensors", p -> SafetensorsWriter.writeFile(p,
-                java.util.List.of(OutTensor.of("exit_heads.99999999999.norm.weight", new float[8], DType.F32)), Map.of())));
+                List.of(OutTensor.of("exit_heads.99999999999.norm.weight", new float[8], DType.F32)), Map.of())));
 
         String tinyConfig = new String(tinyConfigJson(), StandardCharsets.UTF_8);
         s.put(config + "tiny.json", tinyConfigJson());

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +88,7 @@ class LlamaCppFilesTest {
             int first = 0;
             while (first < greedy.length && ours[first] == greedy[first]) first++;
             if (first < greedy.length) {
-                int[] prefix = java.util.Arrays.copyOf(greedy, first);
+                int[] prefix = Arrays.copyOf(greedy, first);
                 float[] logits = lastLogits(model, prompt, prefix, layers);
                 double gap = logits[ours[first]] - logits[greedy[first]];
                 int runnerUp = runnerUp(logits);
@@ -101,7 +102,7 @@ class LlamaCppFilesTest {
 
     /** Our logits after prompt + continuation. */
     static float[] lastLogits(LlamaModel model, int[] prompt, int[] continuation, int exit) {
-        int[] seq = java.util.Arrays.copyOf(prompt, prompt.length + continuation.length);
+        int[] seq = Arrays.copyOf(prompt, prompt.length + continuation.length);
         System.arraycopy(continuation, 0, seq, prompt.length, continuation.length);
         return model.forward(model.newCache(seq.length), seq, exit, false);
     }

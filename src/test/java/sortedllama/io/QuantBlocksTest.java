@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Dequantize;
@@ -51,6 +52,6 @@ class QuantBlocksTest {
         assertEquals(3f * 5, row[5]);
         assertEquals(4f * 31, row[63]);
         float[] all = Dequantize.all(t);
-        assertArrayEquals(row, java.util.Arrays.copyOfRange(all, 64, 128));
+        assertArrayEquals(row, Arrays.copyOfRange(all, 64, 128));
     }
 }

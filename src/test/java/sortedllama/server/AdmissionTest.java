@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.InputStream;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -38,7 +39,7 @@ class AdmissionTest {
     void aFullQueueGets429AndALeavingClientFreesItsSlot() throws Exception {
         try (var server = start(ServerOptions.defaults().withLimits(1, 1))) {
             var client = new TestClient(server.port());
-            HttpResponse<java.io.InputStream> running = client.open("/v1/completions", LONG);
+            HttpResponse<InputStream> running = client.open("/v1/completions", LONG);
             assertEquals(200, running.statusCode());
             var events = new TestClient.Events(running.body());
             assertNotNull(events.next(), "the long generation has started streaming");

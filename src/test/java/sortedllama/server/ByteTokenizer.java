@@ -1,5 +1,6 @@
 package sortedllama.server;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.OptionalInt;
 import sortedllama.tokenizer.Tokenizer;
@@ -26,7 +27,7 @@ final class ByteTokenizer implements Tokenizer {
 
     @Override
     public String decode(int[] ids) {
-        var out = new java.io.ByteArrayOutputStream();
+        var out = new ByteArrayOutputStream();
         for (int id : ids) out.writeBytes(decodeBytes(id));
         return out.toString(StandardCharsets.UTF_8);
     }

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -338,7 +340,7 @@ class InferenceServerTest {
         JsonNode choice = whole.path("choices").get(0);
         JsonNode content = choice.path("logprobs").path("content");
         assertTrue(content.size() > 0, whole.toString());
-        var bytes = new java.io.ByteArrayOutputStream();
+        var bytes = new ByteArrayOutputStream();
         for (JsonNode entry : content) {
             for (JsonNode b : entry.path("bytes")) bytes.write(b.asInt());
             JsonNode top = entry.path("top_logprobs");
@@ -352,7 +354,7 @@ class InferenceServerTest {
             }
             assertTrue(entry.path("logprob").asDouble() < 0 && mass <= 1 + 1e-5, entry.toString());
         }
-        assertEquals(choice.path("message").path("content").asText(), bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals(choice.path("message").path("content").asText(), bytes.toString(StandardCharsets.UTF_8));
 
         List<JsonNode> events = client.stream("/v1/chat/completions", body + ",\"stream\":true}");
         List<JsonNode> streamed = new ArrayList<>();
@@ -378,7 +380,7 @@ class InferenceServerTest {
         }
     }
 
-    private static java.util.Optional<String> allowedOrigin(TestClient c, String origin) throws Exception {
+    private static Optional<String> allowedOrigin(TestClient c, String origin) throws Exception {
         var request = HttpRequest.newBuilder(URI.create(c.base + "/v1/models")).header("Origin", origin).GET().build();
         return c.http.send(request, HttpResponse.BodyHandlers.ofString()).headers().firstValue("Access-Control-Allow-Origin");
     }

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -69,9 +71,9 @@ class RowGroupsTest {
 
     /** On a CPU with AMX-INT8 (the project's machines), prefill of grouped matrices takes the AMX tiles. */
     @Test
-    void prefillUsesAmxWhereTheCpuHasIt() throws java.io.IOException {
+    void prefillUsesAmxWhereTheCpuHasIt() throws IOException {
         Path cpuinfo = Path.of("/proc/cpuinfo");
-        Assumptions.assumeTrue(java.nio.file.Files.isReadable(cpuinfo) && java.nio.file.Files.readString(cpuinfo).contains("amx_int8"),
+        Assumptions.assumeTrue(Files.isReadable(cpuinfo) && Files.readString(cpuinfo).contains("amx_int8"),
                 "this CPU has no AMX-INT8");
         Assumptions.assumeTrue(Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true")), "AMX turned off");
         assertTrue(NativeKernels.amxServes(grouped(DType.Q4_0, 32, 64, 1)), "AMX-INT8 is present but not used");

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -21,6 +22,7 @@ import sortedllama.train.AdamW;
 import sortedllama.train.Batch;
 import sortedllama.train.ExitObjective;
 import sortedllama.train.LrSchedule;
+import sortedllama.train.MetricsLog;
 import sortedllama.train.Param;
 import sortedllama.train.TrainableModel;
 import sortedllama.train.Trainer;
@@ -107,7 +109,7 @@ class CheckpointTest {
         Path snapshot = savedCheckpoint(dir);
         Path tensors = snapshot.resolve("tensors.bin");
         long size = Files.size(tensors);
-        Files.write(tensors, java.util.Arrays.copyOf(Files.readAllBytes(tensors), 100));
+        Files.write(tensors, Arrays.copyOf(Files.readAllBytes(tensors), 100));
         String message = loadError(dir);
         assertTrue(message.contains("tensors.bin has 100 bytes, state.json says " + size), message);
     }
@@ -127,10 +129,10 @@ class CheckpointTest {
     void metricsAreTrimmedToTheCheckpointDroppingAHalfWrittenLastLine(@TempDir Path dir) throws Exception {
         Path metrics = dir.resolve("metrics.jsonl");
         Files.writeString(metrics, "{\"step\":0,\"v\":1}\n{\"step\":1,\"loss\":2.5}\n{\"step\":2,\"loss\":2.4}\n{\"step\":3,\"lo");
-        sortedllama.train.MetricsLog.truncateAfter(metrics, 1);
+        MetricsLog.truncateAfter(metrics, 1);
         assertEquals("{\"step\":0,\"v\":1}\n{\"step\":1,\"loss\":2.5}\n", Files.readString(metrics));
         Files.writeString(metrics, "{\"step\":0}\n{\"ste\n{\"step\":1}\n");
-        String message = assertThrows(BadInputException.class, () -> sortedllama.train.MetricsLog.truncateAfter(metrics, 1)).getMessage();
+        String message = assertThrows(BadInputException.class, () -> MetricsLog.truncateAfter(metrics, 1)).getMessage();
         assertTrue(message.startsWith(metrics + ": line 2 is not JSON"), message);
     }
 }

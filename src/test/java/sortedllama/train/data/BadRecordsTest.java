@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -100,7 +101,7 @@ class BadRecordsTest {
 
     @Test
     void invalidUtf8IsReportedAtItsOwnLineNotWhereTheDecoderWas(@TempDir Path dir) throws IOException {
-        var bytes = new java.io.ByteArrayOutputStream();
+        var bytes = new ByteArrayOutputStream();
         for (int i = 1; i <= 30; i++) bytes.writeBytes(("{\"prompt\": \"p" + i + "\", \"completion\": \"" + "c".repeat(400) + "\"}\n").getBytes());
         bytes.writeBytes(new byte[] {'{', '"', (byte) 0xC3, (byte) 0x28, '"', '}', '\n'});
         Path file = Files.write(dir.resolve("bad-utf8.jsonl"), bytes.toByteArray());
