@@ -51,6 +51,8 @@ typedef struct { float d; int32_t sum; int8_t q[32]; int32_t neg8[2], neg128[2];
 typedef struct { float d; int32_t unused; int16_t bsums[16]; int8_t q[256]; } a256_t; /* 296 bytes */
 
 static const int8_t IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+/* the same plus 128, as unsigned bytes: the row-group kernels' IQ4_NL values (vpdpbusd and tdpbsud take them unsigned) */
+static const uint8_t IQ4_UNSIGNED[16] = {1, 24, 45, 63, 79, 93, 106, 118, 129, 141, 153, 166, 181, 197, 217, 241};
 
 int sl_supported(void) {
     __builtin_cpu_init();
@@ -78,18 +80,17 @@ KERNEL void sl_quantize_a32(const float *x, int n, a32_t *out) {
         for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(x[i]));
         float inv = amax != 0 ? 127.0f / amax : 0.0f;
         out[b].d = to_half_and_back(amax / 127.0f);
-        int sum = 0;
+        int sum = 0, quads[2] = {0, 0};
         for (int i = 0; i < 32; i++) {
             int q = (int) nearbyintf(x[i] * inv);
             out[b].q[i] = (int8_t) q;
             sum += q;
+            quads[(i / 4) % 2] += q;
         }
         out[b].sum = sum;
         for (int h = 0; h < 2; h++) {
-            int quads = 0;
-            for (int i = 0; i < 32; i++) quads += ((i / 4) % 2 == h) ? out[b].q[i] : 0;
-            out[b].neg8[h] = -8 * quads;
-            out[b].neg128[h] = -128 * quads;
+            out[b].neg8[h] = -8 * quads[h];
+            out[b].neg128[h] = -128 * quads[h];
         }
     }
 }
@@ -570,8 +571,6 @@ static inline KERNEL __m512i broadcast8(const int8_t *p) {
 
 /* the eight rows of one group against one activation vector: row r's result in float r */
 static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int blocks) {
-    static const int8_t IQ4_UNSIGNED[16] = {1, 24, 45, 63, 79, 93, 106, 118, (int8_t) 129, (int8_t) 141, (int8_t) 153,
-                                            (int8_t) 166, (int8_t) 181, (int8_t) 197, (int8_t) 217, (int8_t) 241};
     const int gb = group_block_bytes(type);
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     const __m512i levels = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *) IQ4_UNSIGNED));
@@ -698,8 +697,8 @@ KERNEL void sl_matvec_grouped(int type, const uint8_t *groups, int cols, int r0,
  * (tdpbsud: signed activations, unsigned weights). Each block's ints then take their scales in
  * float32, d_row * d_token, as the per-row kernels do; the offset of the unsigned weights comes off
  * as offset * (the token's sum over the block), in integers. Weights come from the row groups of
- * rows 16i..16i+15 (two groups), rearranged per block into the tile's layout (row k/4 of the tile
- * holds values k..k+3 of each of the 16 rows). The sums are exact in integers and the float work is
+ * rows 16i..16i+15 (two groups), rearranged per block into the tile's layout (row k of the tile
+ * holds values 4k..4k+3 of each of the 16 rows). The sums are exact in integers and the float work is
  * per block in a fixed order, but it is not the per-row kernels' order: prefill is not batch-invariant,
  * as sgemm is not.
  */
@@ -721,8 +720,6 @@ typedef struct { uint8_t palette, start_row, reserved[14]; uint16_t colsb[16]; u
 
 /* the 4 chunks of 8 values (chunk c: values 8c..8c+7 of each of the 8 rows, unsigned) of block g of a row group, and their offset */
 static inline KERNEL int group_chunks(int type, const uint8_t *g, __m512i chunk[4]) {
-    static const int8_t IQ4_UNSIGNED[16] = {1, 24, 45, 63, 79, 93, 106, 118, (int8_t) 129, (int8_t) 141, (int8_t) 153,
-                                            (int8_t) 166, (int8_t) 181, (int8_t) 197, (int8_t) 217, (int8_t) 241};
     if (type == Q8_0) {
         for (int c = 0; c < 4; c++) chunk[c] = _mm512_loadu_si512(g + 32 + 64 * c);
         return 128;

@@ -25,6 +25,8 @@ public final class NativeKernels {
     private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, DEQUANTIZE_GROUPED;
     /** Whether prefill multiplies row groups on AMX tiles: the CPU has AMX-INT8, Linux granted it, not turned off. */
     private static final boolean AMX;
+    /** Whether matrices are repacked into row groups ({@link #withRowGroups}); -Dsortedllama.rowGroups=false, for comparisons, says no. */
+    private static final boolean ROW_GROUPS = Boolean.parseBoolean(System.getProperty("sortedllama.rowGroups", "true"));
     /** Per DType ordinal: values per activation block (32, 256; 1: float32 inputs as they are), or 0 for types not served. */
     private static final int[] ACTIVATION_BLOCK = new int[DType.values().length];
     private static final int A32_BYTES, A256_BYTES;
@@ -199,8 +201,6 @@ public final class NativeKernels {
             throw new IllegalStateException("native repacking failed", e);
         }
     }
-
-    private static final boolean ROW_GROUPS = Boolean.parseBoolean(System.getProperty("sortedllama.rowGroups", "true"));
 
     /** {@link #matvec} for a tensor with {@link Tensor#rowGroups}: the same products, eight rows at a time. */
     public static void matvecGrouped(Tensor w, int r0, int r1, MemorySegment xq, int tokens, float[] out) {

@@ -8,9 +8,10 @@ import java.util.Arrays;
  * Shapes follow PyTorch's order: a matrix is {@code [rows, cols]} with rows contiguous, and a
  * quantized matrix packs each row into {@code cols / blockSize} blocks. Data is little-endian.
  *
- * @param rowGroups null, or the same matrix repacked eight rows at a time for the native decoding
- *                  kernels ({@link NativeKernels#withRowGroups}); {@code data} stays the one source of
- *                  every other use (prefill, row lookups, writing). Neither changes once multiplied.
+ * @param rowGroups null, or the same matrix repacked eight rows at a time for the native kernels
+ *                  ({@link NativeKernels#withRowGroups}), which then read only these (decoding, AMX
+ *                  prefill, expansion to floats); {@code data} stays the source of row lookups, the Java
+ *                  kernels and writing. Neither changes once multiplied.
  */
 public record Tensor(String name, DType type, long[] shape, MemorySegment data, MemorySegment rowGroups) {
 
