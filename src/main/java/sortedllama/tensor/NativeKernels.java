@@ -99,7 +99,7 @@ public final class NativeKernels {
     private NativeKernels() {}
 
     /** target/native/libsortedllama.so beside the classes directory or the jar, or -Dsortedllama.native.lib. */
-    private static Path library() {
+    static Path library() {
         String explicit = System.getProperty("sortedllama.native.lib");
         if (explicit != null) return Path.of(explicit);
         try {
