@@ -8,16 +8,17 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
-import sortedllama.model.KVCache;
 import sortedllama.model.LlamaModel;
 
 /**
- * Continuous batching: one thread owns the model and, at each step, runs the next token of every
- * active generation through the layers together ({@link LlamaModel#decodeStep}), so each weight
+ * Continuous batching: one thread owns the model and, at each step, runs the next positions of
+ * every active generation through the layers together ({@link LlamaModel#step}), so each weight
  * row is read once for all of them, while decoding is bound by reading weights. Each generation
- * keeps its own exit layer (it leaves the pass after that layer), its own KV cache and its own
- * seeded sampler, so its tokens do not depend on what else is in the batch: greedy output is the
- * same alone or batched, and a seed reproduces its text.
+ * keeps its own depth (a fixed exit: it leaves the pass after that layer; adaptive: it leaves at
+ * the first exit confident enough; speculative: its drafts leave at the draft exit and their
+ * verification joins the pass there as extra positions, see {@link BatchedGeneration}'s kinds),
+ * its own KV cache and its own seeded sampler, so its tokens do not depend on what else is in the
+ * batch: greedy output is the same alone or batched, and a seed reproduces its text.
  *
  * <p>Between steps, new generations are admitted and their prompts prefilled in chunks of
  * {@code prefillChunk} tokens (at most about one chunk's worth per step, so a long prompt does not
@@ -37,13 +38,13 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     private final LlamaModel model;
     private final int maxBatch, prefillChunk;
-    private final BlockingQueue<Generation> arrivals = new LinkedBlockingQueue<>();
+    private final BlockingQueue<BatchedGeneration> arrivals = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final AtomicInteger batchSize = new AtomicInteger();
     private volatile boolean closed;
     // owned by the model thread
-    private final ArrayDeque<Generation> prefilling = new ArrayDeque<>();
-    private final List<Generation> decoding = new ArrayList<>();
+    private final ArrayDeque<BatchedGeneration> prefilling = new ArrayDeque<>();
+    private final List<BatchedGeneration> decoding = new ArrayList<>();
 
     /**
      * @param maxBatch     generations decoded together at most; later ones wait for a place
@@ -59,13 +60,13 @@ public final class ContinuousBatcher implements AutoCloseable {
     }
 
     /**
-     * Generates as {@link Generator#generate} does, in the batch: blocks until the generation ends,
-     * calling {@code listener} on this thread with each token. An exception from the listener
-     * cancels the generation and is rethrown; so does an interrupt, as a CancellationException.
+     * Generates at a fixed exit as {@link Generator#generate} does, in the batch: blocks until the
+     * generation ends, calling {@code listener} on this thread with each token. An exception from the
+     * listener cancels the generation and is rethrown; so does an interrupt, as a CancellationException.
      */
     public Generator.Result generate(int[] prompt, int maxTokens, int exitLayer, Sampler sampler, int eosId,
                                      Generator.TokenListener listener) {
-        return generate(prompt, maxTokens, exitLayer, sampler, eosId, -1, (token, logprobs) -> {
+        return generate(prompt, maxTokens, DecodePlan.fixedExit(exitLayer, model.config()), sampler, eosId, -1, (token, logprobs) -> {
             if (listener != null) listener.onToken(token);
         });
     }
@@ -77,22 +78,21 @@ public final class ContinuousBatcher implements AutoCloseable {
     }
 
     /**
-     * As {@link #generate(int[], int, int, Sampler, int, Generator.TokenListener)}, with each token's
-     * log probability and its {@code topLogprobs} most probable alternatives (-1: none, and null).
+     * Generates as {@code plan} says (any mode), in the batch, with each token's log probability and
+     * its {@code topLogprobs} most probable alternatives (-1: none, and null) under the logits it was
+     * chosen from.
      */
-    public Generator.Result generate(int[] prompt, int maxTokens, int exitLayer, Sampler sampler, int eosId, int topLogprobs,
+    public Generator.Result generate(int[] prompt, int maxTokens, DecodePlan plan, Sampler sampler, int eosId, int topLogprobs,
                                      LogprobListener listener) {
-        model.config().checkExitLayer(exitLayer);
-        var g = new Generation(prompt, exitLayer, sampler, model.newCache(TokenSink.cacheCapacity(model.config(), prompt, maxTokens)),
-                maxTokens, eosId, topLogprobs);
+        var g = BatchedGeneration.of(model, plan, prompt, maxTokens, sampler, eosId, topLogprobs);
         if (closed) throw new IllegalStateException("the batcher is closed");
         arrivals.add(g);
         try {
             while (true) {
-                Event e = g.events.take();
-                if (e.result != null) return e.result;
-                if (e.error != null) throw e.error;
-                listener.onToken(e.token, e.logprobs);
+                BatchedGeneration.Event e = g.events.take();
+                if (e.result() != null) return e.result();
+                if (e.error() != null) throw e.error();
+                listener.onToken(e.token(), e.logprobs());
             }
         } catch (InterruptedException e) {
             g.cancelled = true;
@@ -115,35 +115,6 @@ public final class ContinuousBatcher implements AutoCloseable {
         thread.interrupt();
     }
 
-    /** A token, the end, or a failure, handed from the model thread to the caller's thread. */
-    private record Event(int token, TokenLogprobs logprobs, Generator.Result result, RuntimeException error) {}
-
-    /** One generation's state; its fields other than {@link #cancelled} and {@link #events} belong to the model thread. */
-    private static final class Generation {
-        final int[] prompt;
-        final int exit, topLogprobs;
-        final Sampler sampler;
-        final KVCache cache;
-        final TokenSink sink;
-        final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        volatile boolean cancelled;
-        int prefilled;
-        long prefillStart, prefillEnd;
-        TokenLogprobs logprobs; // of the token being emitted
-        /** The generation whose prefill of the same prompt this one takes (null: it prefills itself). */
-        Generation leader;
-        final List<Generation> followers = new ArrayList<>();
-
-        Generation(int[] prompt, int exit, Sampler sampler, KVCache cache, int maxTokens, int eosId, int topLogprobs) {
-            this.prompt = prompt;
-            this.exit = exit;
-            this.topLogprobs = topLogprobs;
-            this.sampler = sampler;
-            this.cache = cache;
-            this.sink = new TokenSink(maxTokens, eosId, token -> events.add(new Event(token, logprobs, null, null)));
-        }
-    }
-
     private void run() {
         while (!closed) {
             try {
@@ -151,9 +122,9 @@ public final class ContinuousBatcher implements AutoCloseable {
             } catch (InterruptedException e) {
                 break;
             }
-            for (Generation g : prefilling) {
+            for (BatchedGeneration g : prefilling) {
                 if (!g.cancelled) continue;
-                for (Generation f : g.followers) f.leader = null; // they prefill themselves after all
+                for (BatchedGeneration f : g.followers) f.leader = null; // they prefill themselves after all
             }
             prefilling.removeIf(g -> g.cancelled);
             decoding.removeIf(g -> g.cancelled);
@@ -162,20 +133,20 @@ public final class ContinuousBatcher implements AutoCloseable {
             batchSize.set(prefilling.size() + decoding.size());
         }
         var failure = new IllegalStateException("the server is shutting down");
-        for (Generation g : prefilling) fail(g, failure);
-        for (Generation g : decoding) fail(g, failure);
-        for (Generation g; (g = arrivals.poll()) != null; ) fail(g, failure);
+        for (BatchedGeneration g : prefilling) g.fail(failure);
+        for (BatchedGeneration g : decoding) g.fail(failure);
+        for (BatchedGeneration g; (g = arrivals.poll()) != null; ) g.fail(failure);
     }
 
     /** Takes in waiting generations while there is room; sleeps while there is nothing to do. */
     private void admit() throws InterruptedException {
         if (prefilling.isEmpty() && decoding.isEmpty()) prefilling.add(arrivals.take());
         while (prefilling.size() + decoding.size() < maxBatch) {
-            Generation g = arrivals.poll();
+            BatchedGeneration g = arrivals.poll();
             if (g == null) break;
-            for (Generation other : prefilling) {
+            for (BatchedGeneration other : prefilling) {
                 // the same prompt to the same exit (n choices of one request): prefill it once
-                if (other.leader == null && other.exit == g.exit && Arrays.equals(other.prompt, g.prompt)) {
+                if (other.leader == null && other.prefillExit == g.prefillExit && Arrays.equals(other.prompt, g.prompt)) {
                     g.leader = other;
                     other.followers.add(g);
                     break;
@@ -193,7 +164,7 @@ public final class ContinuousBatcher implements AutoCloseable {
      */
     private void prefill() {
         int budget = prefillChunk;
-        for (Generation g : new ArrayList<>(prefilling)) {
+        for (BatchedGeneration g : new ArrayList<>(prefilling)) {
             if (g.leader != null) continue;
             try {
                 float[] logits = null;
@@ -202,70 +173,51 @@ public final class ContinuousBatcher implements AutoCloseable {
                     if (n > budget) return;
                     budget -= n;
                     if (g.prefilled == 0) g.prefillStart = System.nanoTime();
-                    logits = model.forward(g.cache, Arrays.copyOfRange(g.prompt, g.prefilled, g.prefilled + n), g.exit, false);
+                    logits = model.forward(g.cache, Arrays.copyOfRange(g.prompt, g.prefilled, g.prefilled + n), g.prefillExit, false);
                     g.prefilled += n;
                 }
                 g.prefillEnd = System.nanoTime();
                 prefilling.remove(g);
-                if (!emit(g, logits)) decoding.add(g);
-                for (Generation f : g.followers) {
+                start(g, logits);
+                for (BatchedGeneration f : g.followers) {
                     prefilling.remove(f);
                     f.cache.copyPrefix(g.cache, g.prompt.length);
                     f.prefillStart = g.prefillStart;
                     f.prefillEnd = g.prefillEnd;
-                    if (!emit(f, logits)) decoding.add(f);
+                    start(f, logits);
                 }
             } catch (RuntimeException e) {
                 prefilling.remove(g);
-                fail(g, e);
-                for (Generation f : g.followers) {
+                g.fail(e);
+                for (BatchedGeneration f : g.followers) {
                     prefilling.remove(f);
-                    fail(f, e);
+                    f.fail(e);
                 }
             }
         }
     }
 
-    /** One token for every decoding generation, in one pass. */
+    /** After its prompt: the first token, then decoding unless that was all. */
+    private void start(BatchedGeneration g, float[] logits) {
+        if (g.start(logits)) g.answer();
+        else decoding.add(g);
+    }
+
+    /** One step of every decoding generation, in one pass; those that are over leave. */
     private void decode() {
         if (decoding.isEmpty()) return;
-        int n = decoding.size();
-        var caches = new KVCache[n];
-        int[] tokens = new int[n], exits = new int[n];
-        for (int i = 0; i < n; i++) {
-            Generation g = decoding.get(i);
-            caches[i] = g.cache;
-            tokens[i] = g.sink.last();
-            exits[i] = g.exit;
-        }
-        float[][] logits;
         try {
-            logits = model.decodeStep(caches, tokens, exits);
+            for (BatchedGeneration g : decoding) g.prepare();
+            model.step(decoding);
         } catch (RuntimeException e) {
-            for (Generation g : decoding) fail(g, e);
+            for (BatchedGeneration g : decoding) g.fail(e);
             decoding.clear();
             return;
         }
-        List<Generation> still = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) if (!emit(decoding.get(i), logits[i])) still.add(decoding.get(i));
-        decoding.clear();
-        decoding.addAll(still);
-    }
-
-    /** Samples and emits one token; true when the generation is over (and has been answered). */
-    private boolean emit(Generation g, float[] logits) {
-        int token = g.sampler.sample(logits);
-        if (g.topLogprobs >= 0) g.logprobs = TokenLogprobs.of(logits, token, g.topLogprobs);
-        boolean done = g.sink.emit(token, g.exit);
-        if (!done && g.cache.length() >= g.cache.capacity()) {
-            g.sink.stopAtContextEnd();
-            done = true;
-        }
-        if (done) g.events.add(new Event(0, null, g.sink.result(g.prefillStart, g.prefillEnd, Double.NaN), null));
-        return done;
-    }
-
-    private static void fail(Generation g, RuntimeException e) {
-        g.events.add(new Event(0, null, null, e));
+        decoding.removeIf(g -> {
+            boolean over = g.finish();
+            if (over) g.answer();
+            return over;
+        });
     }
 }

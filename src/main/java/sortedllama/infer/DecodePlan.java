@@ -62,6 +62,12 @@ public record DecodePlan(Mode mode, int exitLayer, int draftExit, int draftToken
         return plan;
     }
 
+    /** Decoding at one exit layer (full depth when it is the last). */
+    public static DecodePlan fixedExit(int exitLayer, LlamaConfig c) {
+        c.checkExitLayer(exitLayer);
+        return new DecodePlan(exitLayer == c.nLayers() ? Mode.FULL : Mode.EXIT, exitLayer, 0, 0, false, null, null, false);
+    }
+
     private void validateSpeculative(int depth) {
         if (depth < 2) throw new BadInputException("speculative decoding needs a model with at least 2 layers");
         new SpeculativeGenerator.Limits(depth).check(draftExit, draftTokens);

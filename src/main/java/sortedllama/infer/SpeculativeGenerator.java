@@ -109,7 +109,7 @@ public final class SpeculativeGenerator {
                 sink.stopAtContextEnd();
                 break;
             }
-            int limit = Math.min(Math.min(MAX_DRAFT, sink.remaining()), room - 1);
+            int limit = draftLimit(sink, cache);
             int g = rule != null ? rule.next(limit) : timed ? planner.next(adaptive ? 0 : initialDraft, fallBack, limit) : Math.min(initialDraft, limit);
             long start = System.nanoTime(); // both modes are timed with their emitting included
             if (g < 1) {
@@ -154,14 +154,7 @@ public final class SpeculativeGenerator {
             model.runLayers(cache, x, 1, p + i, 0, draftExit);
             System.arraycopy(x, 0, hidden, i * dim, dim);
             if (i == g) break;
-            float[] logits = model.logits(x, 1, false, draftExit);
-            if (draftProbs == null) {
-                token = Sampler.argmax(logits, 0, vocab);
-            } else {
-                draftProbs[i] = sampler.probabilities(logits);
-                token = sampler.sampleFrom(draftProbs[i]);
-            }
-            drafts[i] = token;
+            token = drafts[i] = draft(model.logits(x, 1, false, draftExit), sampler, draftProbs, i);
         }
 
         // Verify: layers K+1..L over all g+1 positions in one batched pass.
@@ -169,7 +162,39 @@ public final class SpeculativeGenerator {
         model.runLayers(cache, hidden, g + 1, p, draftExit, layers);
         float[] full = model.logits(hidden, g + 1, true, layers);
 
-        int accepted = 0, next = -1;
+        Verdict verdict = verify(full, drafts, draftProbs, sampler, vocab);
+        cache.advanceTo(p + g + 1);
+        cache.truncate(p + verdict.accepted + 1); // keep the pending token and the accepted drafts
+        return new Round(drafts, verdict.accepted, verdict.next, t1 - t0, System.nanoTime() - t1);
+    }
+
+    /** Drafts to the most the limits allow: tokens left, room in the context beside the pending token, batch invariance. */
+    static int draftLimit(TokenSink sink, KVCache cache) {
+        int room = cache.capacity() - cache.length(); // positions left, the pending token's included
+        return Math.min(Math.min(MAX_DRAFT, sink.remaining()), room - 1);
+    }
+
+    /**
+     * Draft i from the draft exit's logits: the most probable token when greedy, else a draw whose
+     * distribution is kept in {@code draftProbs[i]} for the acceptance test.
+     */
+    static int draft(float[] logits, Sampler sampler, float[][] draftProbs, int i) {
+        if (draftProbs == null) return Sampler.argmax(logits, 0, logits.length);
+        draftProbs[i] = sampler.probabilities(logits);
+        return sampler.sampleFrom(draftProbs[i]);
+    }
+
+    /** How many drafts the full model accepted, and its token after them. */
+    record Verdict(int accepted, int next) {}
+
+    /**
+     * Checks the drafts against the full model's logits at their positions and after them
+     * ({@code (drafts.length + 1) * vocab}): greedy, the longest prefix the full model's argmax
+     * agrees with; sampled, each accepted with probability min(1, p/q), a rejection resampled from
+     * the residual. The next token is the full model's at the first rejection, or after the last draft.
+     */
+    static Verdict verify(float[] full, int[] drafts, float[][] draftProbs, Sampler sampler, int vocab) {
+        int g = drafts.length, accepted = 0, next = -1;
         for (int i = 0; i < g && next < 0; i++) {
             float[] target = Arrays.copyOfRange(full, i * vocab, (i + 1) * vocab);
             if (draftProbs == null) {
@@ -189,9 +214,7 @@ public final class SpeculativeGenerator {
         if (next < 0) { // every draft accepted: the bonus token comes from the last position
             next = sampler.sample(Arrays.copyOfRange(full, g * vocab, (g + 1) * vocab));
         }
-        cache.advanceTo(p + g + 1);
-        cache.truncate(p + accepted + 1); // keep the pending token and the accepted drafts
-        return new Round(drafts, accepted, next, t1 - t0, System.nanoTime() - t1);
+        return new Verdict(accepted, next);
     }
 
     /** normalise(max(0, p - q)): where rejected mass is redistributed. */

@@ -1,7 +1,8 @@
 package sortedllama.model;
 
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.stream.IntStream;
+import java.util.List;
 import sortedllama.BadInputException;
 import sortedllama.tensor.Dequantize;
 import sortedllama.tensor.Matmul;
@@ -84,43 +85,102 @@ public final class LlamaModel {
     /**
      * One decoding step of several sequences at once, each to its own depth: token i goes at
      * position {@code caches[i].length()} of its own cache through layers 1..{@code exits[i]}, and
-     * gets that exit's logits. Each weight row is read once for all the tokens still in the pass
-     * (a token leaves after its exit layer); attention runs per sequence over its own cache. The
-     * products run a row at a time whatever the batch size, so each token's logits have the bits
-     * they have when it is decoded alone ({@link sortedllama.tensor.WeightRows#dotTokens}).
+     * gets that exit's logits ({@link #step} with one new position per sequence).
      */
     public float[][] decodeStep(KVCache[] caches, int[] tokens, int[] exits) {
-        int n = tokens.length, dim = c.dim();
-        for (int exit : exits) c.checkExitLayer(exit);
-        // deepest first, so that the tokens still in the pass are always the first rows of x
-        int[] order = IntStream.range(0, n).boxed()
-                .sorted((a, b) -> Integer.compare(exits[b], exits[a])).mapToInt(Integer::intValue).toArray();
-        int[] ordered = new int[n];
-        var spans = new Span[n];
-        float[] cosSin = new float[n * c.headDim()];
-        for (int i = 0; i < n; i++) {
-            KVCache cache = caches[order[i]];
-            ordered[i] = tokens[order[i]];
-            spans[i] = span(cache, i, 1, cache.length());
-            rope.angles(cache.length(), cosSin, i * c.headDim());
-        }
-        float[] x = embed(ordered);
-        var buf = new LayerBuffers(c, n);
+        int n = tokens.length;
         float[][] logits = new float[n][];
-        for (int l = 0, active = n; active > 0; l++) {
-            layer(l, spans, active, x, active, buf, cosSin, Matmul.Regime.ROW_REUSE);
-            int leaving = 0;
-            while (leaving < active && exits[order[active - 1 - leaving]] == l + 1) leaving++;
-            if (leaving == 0) continue;
-            active -= leaving;
-            float[] out = logits(Arrays.copyOfRange(x, active * dim, (active + leaving) * dim), leaving, true, l + 1,
-                    Matmul.Regime.ROW_REUSE);
-            for (int i = 0; i < leaving; i++) {
-                logits[order[active + i]] = Arrays.copyOfRange(out, i * c.vocabSize(), (i + 1) * c.vocabSize());
-            }
+        List<StepSequence> sequences = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            c.checkExitLayer(exits[i]);
+            int index = i;
+            KVCache cache = caches[i];
+            int pos = cache.length(), exit = exits[i];
+            float[] state = embed(new int[] {tokens[i]});
+            sequences.add(new StepSequence() {
+                public KVCache cache() { return cache; }
+                public int end() { return pos + 1; }
+                public float[] states() { return state; }
+                public int statesFrom() { return pos; }
+                public int logitsAt(int e) { return e == exit ? 1 : 0; }
+                public boolean exitWith(int e, float[] out) {
+                    logits[index] = out;
+                    return true;
+                }
+            });
         }
-        for (Span s : spans) s.cache.advanceTo(s.pos0 + 1);
+        step(sequences);
         return logits;
+    }
+
+    /**
+     * One batched pass of several sequences, each running its own positions through its own layers
+     * ({@link StepSequence}): at each layer the rows of every sequence still in the pass are
+     * gathered, so each weight row is read once for all of them; attention runs per sequence over
+     * its own cache. After each layer, the sequences that want that exit's logits get them (one
+     * product for all) and may leave. The products run a row at a time whatever the batch size, so
+     * each position's states and logits have the bits they have when it runs alone
+     * ({@link sortedllama.tensor.WeightRows#dotTokens}). Each cache advances to its sequence's end.
+     */
+    public void step(List<? extends StepSequence> sequences) {
+        int dim = c.dim(), headDim = c.headDim();
+        List<StepSequence> active = new ArrayList<>(sequences);
+        LayerBuffers buf = null;
+        for (int l = 0; l < c.nLayers() && !active.isEmpty(); l++) {
+            var spans = new Span[active.size()];
+            var owners = new StepSequence[active.size()];
+            int n = 0, rows = 0;
+            for (StepSequence s : active) {
+                int from = s.cache().filled(l), count = s.end() - from;
+                if (count <= 0) continue;
+                if (from < s.statesFrom()) {
+                    throw new IllegalStateException("layer " + (l + 1) + " needs the state of position " + from
+                            + ", the sequence keeps them from " + s.statesFrom() + ": " + s.cache());
+                }
+                owners[n] = s;
+                spans[n++] = span(s.cache(), rows, count, from);
+                rows += count;
+            }
+            if (n > 0) {
+                float[] x = new float[rows * dim], cosSin = new float[rows * headDim];
+                for (int i = 0; i < n; i++) {
+                    Span sp = spans[i];
+                    System.arraycopy(owners[i].states(), (sp.pos0 - owners[i].statesFrom()) * dim, x, sp.row0 * dim, sp.count * dim);
+                    for (int t = 0; t < sp.count; t++) rope.angles(sp.pos0 + t, cosSin, (sp.row0 + t) * headDim);
+                }
+                if (buf == null || buf.rows != rows) buf = new LayerBuffers(c, rows);
+                layer(l, spans, n, x, rows, buf, cosSin, Matmul.Regime.ROW_REUSE);
+                for (int i = 0; i < n; i++) {
+                    Span sp = spans[i];
+                    System.arraycopy(x, sp.row0 * dim, owners[i].states(), (sp.pos0 - owners[i].statesFrom()) * dim, sp.count * dim);
+                }
+            }
+            exit(l + 1, active);
+        }
+        if (!active.isEmpty()) throw new IllegalStateException(active.size() + " sequences did not leave at the last layer");
+        for (StepSequence s : sequences) s.cache().advanceTo(Math.max(s.cache().length(), s.end()));
+    }
+
+    /** Exit {@code exit}'s logits for the sequences that want them, in one product; those that leave are removed. */
+    private void exit(int exit, List<StepSequence> active) {
+        int dim = c.dim(), vocab = c.vocabSize();
+        int[] wanted = new int[active.size()];
+        int rows = 0;
+        for (int i = 0; i < active.size(); i++) rows += wanted[i] = active.get(i).logitsAt(exit);
+        if (rows == 0) return;
+        float[] x = new float[rows * dim];
+        for (int i = 0, row = 0; i < active.size(); row += wanted[i++]) {
+            StepSequence s = active.get(i);
+            System.arraycopy(s.states(), (s.end() - wanted[i] - s.statesFrom()) * dim, x, row * dim, wanted[i] * dim);
+        }
+        float[] out = logits(x, rows, true, exit, Matmul.Regime.ROW_REUSE);
+        List<StepSequence> staying = new ArrayList<>();
+        for (int i = 0, row = 0; i < active.size(); row += wanted[i++]) {
+            StepSequence s = active.get(i);
+            if (wanted[i] == 0 || !s.exitWith(exit, Arrays.copyOfRange(out, row * vocab, (row + wanted[i]) * vocab))) staying.add(s);
+        }
+        active.clear();
+        active.addAll(staying);
     }
 
     /** Positions pos0.. of one sequence's cache, fed as rows row0.. of a pass's hidden states. */
@@ -196,7 +256,10 @@ public final class LlamaModel {
     private static final class LayerBuffers {
         final float[] normed, q, k, v, attnOut, proj, gate, up;
 
+        final int rows;
+
         LayerBuffers(LlamaConfig c, int T) {
+            rows = T;
             normed = new float[T * c.dim()];
             q = new float[T * c.qDim()];
             k = new float[T * c.kvDim()];

@@ -28,7 +28,7 @@ final class CompletionEndpoint {
     private final long timeoutNanos;
     private final ContinuousBatcher batcher;
 
-    /** @param batcher where full-depth and fixed-exit generations run; null: each on its request's thread */
+    /** @param batcher where generations run, in every mode; null: each on its request's thread */
     CompletionEndpoint(ServingModel model, RequestParser parser, Admission admission, ServerMetrics metrics, long timeoutNanos,
                        ContinuousBatcher batcher) {
         this.model = model;
@@ -42,9 +42,8 @@ final class CompletionEndpoint {
     void handle(Context ctx, ApiKind kind) {
         long deadline = System.nanoTime() + timeoutNanos;
         GenerationRequest request = parser.parse(ctx.bodyAsBytes(), kind);
-        if (request.topLogprobs() >= 0 && !batched(request.plan())) {
-            throw ApiException.unsupported("logprobs", "log probabilities come from batched generations: mode full or exit, "
-                    + "with batching on");
+        if (request.topLogprobs() >= 0 && batcher == null) {
+            throw ApiException.unsupported("logprobs", "log probabilities come from batched generations, and batching is off");
         }
         var responses = new CompletionResponses(kind, model.id(), model.tokenizer());
         List<Completion> done;
@@ -102,7 +101,7 @@ final class CompletionEndpoint {
     private List<Completion> choices(GenerationRequest request, IntFunction<TokenStream.Output> outputs, long deadline) {
         int n = request.choices();
         List<Completion> done = new ArrayList<>();
-        if (n == 1 || !batched(request.plan())) {
+        if (n == 1 || batcher == null) {
             for (int i = 0; i < n; i++) done.add(generate(request, i, outputs.apply(i), deadline));
             return done;
         }
@@ -127,11 +126,6 @@ final class CompletionEndpoint {
         }
     }
 
-    /** Adaptive and speculative generations choose their depth token by token, which the batch does not do yet. */
-    private boolean batched(DecodePlan plan) {
-        return batcher != null && (plan.mode() == DecodePlan.Mode.FULL || plan.mode() == DecodePlan.Mode.EXIT);
-    }
-
     /** Runs choice {@code choice}'s generation, sending text to {@code out} as it becomes final. */
     private Completion generate(GenerationRequest request, int choice, TokenStream.Output out, long deadline) {
         var stream = new TokenStream(model, request, out, deadline);
@@ -139,9 +133,8 @@ final class CompletionEndpoint {
         DecodePlan plan = request.plan();
         Generator.Result result = null;
         try {
-            result = batched(plan)
-                    ? batcher.generate(request.prompt(), request.maxTokens(), plan.exitLayer(), sampler, model.eosId(),
-                            request.topLogprobs(), stream)
+            result = batcher != null
+                    ? batcher.generate(request.prompt(), request.maxTokens(), plan, sampler, model.eosId(), request.topLogprobs(), stream)
                     : plan.generate(model.model(), model.speculation(), request.prompt(), request.maxTokens(), sampler,
                             model.eosId(), stream);
         } catch (GenerationStopped | CancellationException e) {

@@ -3,15 +3,22 @@ package sortedllama.infer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaModel;
 import sortedllama.model.TestModels;
@@ -21,38 +28,73 @@ class ContinuousBatcherTest {
     static final LlamaConfig C = TestModels.tinyConfig(4, 61, 128);
     static final LlamaModel MODEL = TestModels.random(C, 9, 4f);
 
-    /** One request: prompt, exit, token limit, and a sampler made fresh for each run. */
-    record Job(int[] prompt, int exit, int maxTokens, long seed, float temperature) {
+    /** One request: prompt, how it decodes, token limit, and a sampler made fresh for each run. */
+    record Job(int[] prompt, DecodePlan plan, int maxTokens, long seed, float temperature) {
         Sampler sampler() {
             return temperature == 0 ? Sampler.greedy() : new Sampler(temperature, 0, 1, seed);
         }
+
+        int exit() {
+            return plan.exitLayer();
+        }
+
+        Generator.Result alone() {
+            return plan.generate(MODEL, new SpeculationMemory(), prompt, maxTokens, sampler(), -1, null);
+        }
+
+        Generator.Result in(ContinuousBatcher batcher) {
+            return batcher.generate(prompt, maxTokens, plan, sampler(), -1, -1, (token, logprobs) -> {});
+        }
+    }
+
+    static int[] prompt(int i) {
+        int[] prompt = new int[2 + (i * 5) % 13];
+        for (int t = 0; t < prompt.length; t++) prompt[t] = (i * 17 + t * 7 + 3) % C.vocabSize();
+        return prompt;
     }
 
     static List<Job> mixedJobs(int count, float temperature) {
         List<Job> jobs = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            int[] prompt = new int[2 + (i * 5) % 13];
-            for (int t = 0; t < prompt.length; t++) prompt[t] = (i * 17 + t * 7 + 3) % C.vocabSize();
-            jobs.add(new Job(prompt, 1 + i % C.nLayers(), 20 + 3 * i, 100 + i, temperature));
-        }
+        for (int i = 0; i < count; i++) jobs.add(new Job(prompt(i), DecodePlan.fixedExit(1 + i % C.nLayers(), C), 20 + 3 * i, 100 + i, temperature));
         return jobs;
     }
 
-    /** Runs the jobs at once, each on its own thread, released together; their tokens in job order. */
-    static List<int[]> runTogether(ContinuousBatcher batcher, List<Job> jobs) throws Exception {
+    /** Thresholds at exits 1..3 that send this model's tokens out at every depth. */
+    static DecodePlan adaptive(AdaptiveGenerator.KvFill fill) {
+        var thresholds = new TreeMap<Integer, Float>(Map.of(1, 0.5f, 2, 0.4f, 3, 0.35f));
+        return new DecodePlan(DecodePlan.Mode.ADAPTIVE, C.nLayers(), 0, 0, false, new ExitPolicy(thresholds), fill, false);
+    }
+
+    static DecodePlan speculative(int draftExit, int draftTokens, boolean heuristic) {
+        var plan = new DecodePlan(DecodePlan.Mode.SPECULATIVE, C.nLayers(), draftExit, draftTokens, false, null,
+                AdaptiveGenerator.KvFill.RECOMPUTE, false);
+        return heuristic ? plan.withHeuristicDraft() : plan;
+    }
+
+    /** Every mode and depth: full, an exit, adaptive both ways, speculative from two draft exits. */
+    static List<Job> everyModeJobs(int count, float temperature) {
+        DecodePlan[] plans = {DecodePlan.fixedExit(C.nLayers(), C), DecodePlan.fixedExit(2, C), adaptive(AdaptiveGenerator.KvFill.RECOMPUTE),
+            speculative(1, 3, false), adaptive(AdaptiveGenerator.KvFill.PROPAGATE), speculative(2, 5, true)};
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < count; i++) jobs.add(new Job(prompt(i), plans[i % plans.length], 30 + 3 * i, 100 + i, temperature));
+        return jobs;
+    }
+
+    /** Runs the jobs at once, each on its own thread, released together; their results in job order. */
+    static List<Generator.Result> runTogether(ContinuousBatcher batcher, List<Job> jobs) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(jobs.size());
         try {
             var start = new CountDownLatch(1);
-            List<Future<int[]>> futures = new ArrayList<>();
+            List<Future<Generator.Result>> futures = new ArrayList<>();
             for (Job j : jobs) {
                 futures.add(pool.submit(() -> {
                     start.await();
-                    return batcher.generate(j.prompt, j.maxTokens, j.exit, j.sampler(), -1, null).tokens();
+                    return j.in(batcher);
                 }));
             }
             start.countDown();
-            List<int[]> out = new ArrayList<>();
-            for (Future<int[]> f : futures) out.add(f.get());
+            List<Generator.Result> out = new ArrayList<>();
+            for (Future<Generator.Result> f : futures) out.add(f.get());
             return out;
         } finally {
             pool.shutdownNow();
@@ -63,11 +105,66 @@ class ContinuousBatcherTest {
     void greedyOutputAtMixedExitsEqualsTheGeneratorsAlone() throws Exception {
         List<Job> jobs = mixedJobs(10, 0);
         try (var batcher = new ContinuousBatcher(MODEL, 16, 64)) {
-            List<int[]> batched = runTogether(batcher, jobs);
+            List<Generator.Result> batched = runTogether(batcher, jobs);
             for (int i = 0; i < jobs.size(); i++) {
                 Job j = jobs.get(i);
-                int[] alone = new Generator(MODEL).generate(j.prompt, j.maxTokens, j.exit, j.sampler(), -1, null).tokens();
-                assertArrayEquals(alone, batched.get(i), "job " + i + " at exit " + j.exit);
+                assertArrayEquals(j.alone().tokens(), batched.get(i).tokens(), "job " + i + " at exit " + j.exit());
+            }
+        }
+    }
+
+    /**
+     * Adaptive and speculative generations beside fixed exits: each gets the tokens (and adaptive
+     * ones the depths) that its mode's generator gives it alone, greedy and with seeded sampling
+     * (speculation alone then drafts as many tokens each round as in the batch). The thresholds
+     * make adaptive tokens leave at every depth, with skipped layers caught up later in the pass,
+     * and speculation has drafts both accepted and rejected, so each path is taken.
+     */
+    @ParameterizedTest(name = "temperature {0}")
+    @ValueSource(floats = {0f, 0.9f})
+    void everyModeGetsInTheBatchWhatItGetsAlone(float temperature) throws Exception {
+        List<Job> jobs = everyModeJobs(12, temperature);
+        Set<Integer> adaptiveDepths = new TreeSet<>();
+        double accepted = 0, rounds = 0;
+        try (var batcher = new ContinuousBatcher(MODEL, 16, 64)) {
+            List<Generator.Result> batched = runTogether(batcher, jobs);
+            for (int i = 0; i < jobs.size(); i++) {
+                Job j = jobs.get(i);
+                Generator.Result alone = j.alone(), together = batched.get(i);
+                assertArrayEquals(alone.tokens(), together.tokens(), "job " + i + ", " + j.plan().mode());
+                assertArrayEquals(alone.depths(), together.depths(), "job " + i + ", " + j.plan().mode());
+                if (j.plan().mode() == DecodePlan.Mode.ADAPTIVE) for (int d : together.depths()) adaptiveDepths.add(d);
+                if (j.plan().mode() == DecodePlan.Mode.SPECULATIVE) {
+                    accepted += together.acceptance();
+                    rounds++;
+                }
+            }
+        }
+        assertEquals(Set.of(1, 2, 3, 4), adaptiveDepths, "adaptive tokens should leave at every depth");
+        assertTrue(accepted / rounds > 0.05 && accepted / rounds < 0.95, "drafts accepted and rejected: " + accepted / rounds);
+    }
+
+    /** Each token's log probabilities come from the logits that chose it: speculation's are full depth's, bit for bit. */
+    @Test
+    void speculativeLogprobsAreFullDepths() {
+        int[] prompt = prompt(3);
+        try (var batcher = new ContinuousBatcher(MODEL, 4, 64)) {
+            List<TokenLogprobs> full = new ArrayList<>(), speculated = new ArrayList<>(), adaptive = new ArrayList<>();
+            batcher.generate(prompt, 40, DecodePlan.fixedExit(C.nLayers(), C), Sampler.greedy(), -1, 5, (t, lp) -> full.add(lp));
+            batcher.generate(prompt, 40, speculative(1, 4, false), Sampler.greedy(), -1, 5, (t, lp) -> speculated.add(lp));
+            var result = batcher.generate(prompt, 40, adaptive(AdaptiveGenerator.KvFill.RECOMPUTE), Sampler.greedy(), -1, 5,
+                    (t, lp) -> adaptive.add(lp));
+            assertEquals(40, full.size());
+            for (int i = 0; i < full.size(); i++) {
+                assertEquals(full.get(i).token(), speculated.get(i).token(), "token " + i);
+                assertEquals(full.get(i).logprob(), speculated.get(i).logprob(), "token " + i);
+                assertArrayEquals(full.get(i).topIds(), speculated.get(i).topIds(), "token " + i);
+                assertArrayEquals(full.get(i).topLogprobs(), speculated.get(i).topLogprobs(), "token " + i);
+            }
+            assertEquals(result.tokens().length, adaptive.size());
+            for (TokenLogprobs lp : adaptive) {
+                assertEquals(lp.token(), lp.topIds()[0], "greedy picks the most probable token at its exit");
+                assertEquals(lp.logprob(), lp.topLogprobs()[0]);
             }
         }
     }
@@ -77,12 +174,12 @@ class ContinuousBatcherTest {
         List<Job> jobs = mixedJobs(8, 0.9f);
         // chunks of 3 split every prompt but the shortest; a batch of 3 makes later jobs wait for a place
         try (var batcher = new ContinuousBatcher(MODEL, 3, 3)) {
-            List<int[]> batched = runTogether(batcher, jobs);
+            List<Generator.Result> batched = runTogether(batcher, jobs);
             for (int i = 0; i < jobs.size(); i++) {
                 Job j = jobs.get(i);
-                int[] alone = batcher.generate(j.prompt, j.maxTokens, j.exit, j.sampler(), -1, null).tokens();
+                int[] alone = j.in(batcher).tokens();
                 assertEquals(j.maxTokens, alone.length);
-                assertArrayEquals(alone, batched.get(i), "job " + i + " at exit " + j.exit);
+                assertArrayEquals(alone, batched.get(i).tokens(), "job " + i + " at exit " + j.exit());
             }
         }
     }
@@ -92,13 +189,13 @@ class ContinuousBatcherTest {
     void generationsOfOnePromptGetWhatTheyGetAlone() throws Exception {
         int[] prompt = {1, 4, 9, 16, 25, 36, 49, 3, 8, 13, 21, 34};
         List<Job> jobs = new ArrayList<>();
-        for (int i = 0; i < 6; i++) jobs.add(new Job(prompt, i < 3 ? 4 : 2, 15, 500 + i, 0.9f));
+        for (int i = 0; i < 6; i++) jobs.add(new Job(prompt, DecodePlan.fixedExit(i < 3 ? 4 : 2, C), 15, 500 + i, 0.9f));
         try (var batcher = new ContinuousBatcher(MODEL, 8, 3)) {
-            List<int[]> batched = runTogether(batcher, jobs);
+            List<Generator.Result> batched = runTogether(batcher, jobs);
             for (int i = 0; i < jobs.size(); i++) {
                 Job j = jobs.get(i);
-                int[] alone = new Generator(MODEL).generate(j.prompt, j.maxTokens, j.exit, j.sampler(), -1, null).tokens();
-                assertArrayEquals(alone, batched.get(i), "job " + i);
+                int[] alone = new Generator(MODEL).generate(j.prompt, j.maxTokens, j.exit(), j.sampler(), -1, null).tokens();
+                assertArrayEquals(alone, batched.get(i).tokens(), "job " + i);
             }
         }
     }

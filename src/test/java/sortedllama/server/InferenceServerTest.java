@@ -224,7 +224,6 @@ class InferenceServerTest {
                 {"/v1/completions", "{\"prompt\": \"hi\", \"mode\": \"full\", \"exit_layer\": 2}", null},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"mode\": \"speculative\", \"exit_layer\": 2}", null},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"logprobs\": 9}", "logprobs"},
-                {"/v1/completions", "{\"prompt\": \"hi\", \"logprobs\": 2, \"mode\": \"adaptive\"}", "logprobs", "unsupported_parameter"},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"echo\": true}", "echo", "unsupported_parameter"},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"suffix\": \"end\"}", "suffix", "unsupported_parameter"},
                 {"/v1/completions", "{\"prompt\": \"hi\", \"presence_penalty\": 0.5}", "presence_penalty", "unsupported_parameter"},
@@ -367,6 +366,14 @@ class InferenceServerTest {
         assertEquals(lp.path("tokens").size(), lp.path("token_logprobs").size());
         assertEquals(lp.path("tokens").size(), lp.path("text_offset").size());
         assertTrue(lp.path("tokens").size() > 0, lp.toString());
+
+        // speculation's tokens come from full depth's logits, so greedy it reports full depth's logprobs exactly
+        JsonNode speculative = client.postJson("/v1/completions", completion(",\"logprobs\":2,\"mode\":\"speculative\""));
+        assertEquals(lp, speculative.path("choices").get(0).path("logprobs"));
+        JsonNode adaptive = client.postJson("/v1/completions", completion(",\"logprobs\":2,\"mode\":\"adaptive\",\"confidence\":\"0.3\""));
+        JsonNode alp = adaptive.path("choices").get(0).path("logprobs");
+        assertTrue(alp.path("tokens").size() > 0, alp.toString());
+        assertEquals(alp.path("tokens").size(), alp.path("token_logprobs").size());
     }
 
     @Test

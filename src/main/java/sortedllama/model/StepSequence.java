@@ -1,0 +1,33 @@
+package sortedllama.model;
+
+/**
+ * One sequence's share of a batched pass ({@link LlamaModel#step}): which of its positions go
+ * through which layers, where their hidden states live, and at which exits it wants logits.
+ *
+ * <p>At layer l (0-based) the sequence runs positions {@code cache().filled(l)} .. {@code end() - 1}:
+ * usually the one new token; also positions that left an earlier token's pass before layer l and
+ * are caught up now (instance-aware early exit), or drafted positions verified together from the
+ * draft's exit on (self-speculation). Their hidden states are read from and written back to
+ * {@link #states}, so a position that leaves keeps the state it left with.
+ */
+public interface StepSequence {
+    KVCache cache();
+
+    /** The position after the last one this step feeds; the cache's length afterwards. */
+    int end();
+
+    /** Hidden states, {@code dim} floats per position from {@link #statesFrom} on, updated in place. */
+    float[] states();
+
+    /** The position of the first state in {@link #states}. */
+    int statesFrom();
+
+    /** How many of its last positions want logits from exit {@code exit} (1-based), once layer {@code exit} has run: 0 for none. */
+    int logitsAt(int exit);
+
+    /**
+     * The logits asked for by {@link #logitsAt} ({@code count * vocab}, position-major); returns true
+     * to leave the pass here. At the last layer it must leave.
+     */
+    boolean exitWith(int exit, float[] logits);
+}
