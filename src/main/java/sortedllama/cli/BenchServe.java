@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -43,9 +44,11 @@ final class BenchServe implements Callable<Integer> {
     @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "Once upon a time", description = "The prompt (default \"${DEFAULT-VALUE}\").")
     String prompt;
 
-    @Option(names = "--traffic", paramLabel = "KIND", defaultValue = "full",
-            description = {"full: every request at full depth; mixed: requests in turn at exit L/2, exit L/2, speculative and",
-                    "adaptive (half the traffic at half depth, a quarter each speculative and adaptive) (default ${DEFAULT-VALUE})."})
+    @Option(names = "--traffic", paramLabel = "KINDS", defaultValue = "full",
+            description = {"Comma-separated kinds of traffic, each run at every level in turn with the others: full: every",
+                    "request at full depth; mixed: requests in turn at exit L/2, exit L/2, speculative and adaptive (confidence",
+                    "0.9 at exit L/2) (half the traffic at half depth, a quarter each speculative and adaptive). With both, the batched server's",
+                    "mixed / full ratio is printed too (default ${DEFAULT-VALUE})."})
     String traffic;
 
     @Option(names = "--baseline", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -65,32 +68,29 @@ final class BenchServe implements Callable<Integer> {
         if (timeLimitSeconds < 1) throw new BadInputException("--time-limit must be at least 1 second, got " + timeLimitSeconds);
         try (ModelFile file = modelOptions.open()) {
             var tokenizer = modelOptions.requireTokenizer(file, "the server works on text");
-            var settings = new ServeBenchmark.Settings(levels, requestsPerClient, maxTokens, prompt, variants(file.config().nLayers()),
-                    baseline, Duration.ofSeconds(timeLimitSeconds));
-            out.printf("%-14s %5s %9s %11s %12s %12s %13s%n", "server", "conc", "ok/sent", "tokens/s", "ms/token p50",
+            var traffics = traffics(file.config().nLayers());
+            var settings = new ServeBenchmark.Settings(levels, requestsPerClient, maxTokens, prompt, traffics, baseline,
+                    Duration.ofSeconds(timeLimitSeconds));
+            out.printf("%-14s %-7s %5s %9s %11s %12s %12s %13s%n", "server", "traffic", "conc", "ok/sent", "tokens/s", "ms/token p50",
                     "ms/token p99", "first tok p50");
             out.flush();
-            Map<Integer, Double> baselineSpeed = new HashMap<>();
+            Map<String, Double> speed = new HashMap<>(); // by server, traffic and level
             List<ServeBenchmark.Level> all = ServeBenchmark.run(file.model(), tokenizer, file.exitSet(), settings, level -> {
                 LoadTest.Report r = level.report();
-                out.printf(Locale.ROOT, "%-14s %5d %4d/%-4d %11.1f %12.2f %12.2f %13.1f%n", level.server(), level.concurrency(),
-                        r.succeeded(), r.sent(), r.tokensPerSecond(), r.perOutputTokenMs(0.5), r.perOutputTokenMs(0.99),
-                        r.firstTokenMs(0.5));
+                out.printf(Locale.ROOT, "%-14s %-7s %5d %4d/%-4d %11.1f %12.2f %12.2f %13.1f%n", level.server(), level.traffic(),
+                        level.concurrency(), r.succeeded(), r.sent(), r.tokensPerSecond(), r.perOutputTokenMs(0.5),
+                        r.perOutputTokenMs(0.99), r.firstTokenMs(0.5));
                 out.flush();
             });
-            for (var level : all) {
-                if (level.server().equals(ServeBenchmark.ONE_AT_A_TIME)) baselineSpeed.put(level.concurrency(), level.report().tokensPerSecond());
+            for (var level : all) speed.put(level.server() + " " + level.traffic() + " " + level.concurrency(), level.report().tokensPerSecond());
+            for (String kind : traffics.keySet()) {
+                if (baseline) out.println(ratios("batched / one-at-a-time, " + kind + " traffic", speed, ServeBenchmark.BATCHED + " " + kind,
+                        ServeBenchmark.ONE_AT_A_TIME + " " + kind));
             }
-            if (baseline) {
-                List<String> ratios = new ArrayList<>();
-                for (var level : all) {
-                    if (!level.server().equals(ServeBenchmark.BATCHED)) continue;
-                    ratios.add(String.format(Locale.ROOT, "%d: %.2fx", level.concurrency(),
-                            level.report().tokensPerSecond() / baselineSpeed.get(level.concurrency())));
-                }
-                out.println("batched / one-at-a-time aggregate tokens/s by concurrency: " + String.join(", ", ratios));
+            if (traffics.containsKey("full") && traffics.containsKey("mixed")) {
+                out.println(ratios("batched, mixed / full traffic", speed, ServeBenchmark.BATCHED + " mixed", ServeBenchmark.BATCHED + " full"));
             }
-            out.printf("%s traffic, %d tokens per request, %d per client per level, prompt \"%s\", %s%n", traffic, maxTokens,
+            out.printf("%s traffic, %d tokens per request, %d per client per level, prompt \"%s\", %s%n", String.join(" and ", traffics.keySet()), maxTokens,
                     requestsPerClient, prompt, file.path());
         }
         return 0;
@@ -110,17 +110,35 @@ final class BenchServe implements Callable<Integer> {
         return levels;
     }
 
-    /** The extra fields of the requests in turn. */
-    private List<ObjectNode> variants(int layers) {
+    /** "numerator / denominator aggregate tokens/s by concurrency: C: R, ..." over the levels both ran. */
+    private String ratios(String title, Map<String, Double> speed, String numerator, String denominator) {
+        List<String> ratios = new ArrayList<>();
+        for (int c : levels()) {
+            Double top = speed.get(numerator + " " + c), bottom = speed.get(denominator + " " + c);
+            if (top != null && bottom != null) ratios.add(String.format(Locale.ROOT, "%d: %.2fx", c, top / bottom));
+        }
+        return title + ", aggregate tokens/s by concurrency: " + String.join(", ", ratios);
+    }
+
+    /** Each kind of traffic asked for, by name, with the extra fields of its requests in turn. */
+    private Map<String, List<ObjectNode>> traffics(int layers) {
         var json = new ObjectMapper();
-        return switch (traffic.toLowerCase(Locale.ROOT)) {
-            case "full" -> List.of();
-            case "mixed" -> {
-                int half = Math.max(1, layers / 2);
-                yield List.of(json.createObjectNode().put("exit_layer", half), json.createObjectNode().put("exit_layer", half),
-                        json.createObjectNode().put("mode", "speculative"), json.createObjectNode().put("mode", "adaptive"));
-            }
-            default -> throw new BadInputException("--traffic must be full or mixed, got " + traffic);
-        };
+        Map<String, List<ObjectNode>> kinds = new LinkedHashMap<>();
+        for (String part : traffic.split(",")) {
+            String kind = part.strip().toLowerCase(Locale.ROOT);
+            kinds.put(kind, switch (kind) {
+                case "full" -> List.of();
+                case "mixed" -> {
+                    int half = Math.max(1, layers / 2);
+                    // adaptive requests test their confidence at exit L/2 only: every exit's head costs about as
+                    // much as 3 layers of a 32,000-token model, so testing at every layer would outweigh its savings
+                    yield List.of(json.createObjectNode().put("exit_layer", half), json.createObjectNode().put("exit_layer", half),
+                            json.createObjectNode().put("mode", "speculative"),
+                            json.createObjectNode().put("mode", "adaptive").put("confidence", half + ":0.9"));
+                }
+                default -> throw new BadInputException("--traffic must be full, mixed or both (full,mixed), got " + traffic);
+            });
+        }
+        return kinds;
     }
 }

@@ -38,7 +38,7 @@ final class BatchedAdaptive extends BatchedGeneration {
     }
 
     @Override
-    boolean finish() {
+    boolean finish(long stepNanos) {
         if (depth < layers && fill == AdaptiveGenerator.KvFill.PROPAGATE) model.propagateState(cache, states, pos, depth);
         return emit(sampler.sample(chosen), chosen, depth) || over();
     }

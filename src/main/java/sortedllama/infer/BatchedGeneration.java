@@ -49,13 +49,13 @@ abstract sealed class BatchedGeneration implements StepSequence
         this.sink = new TokenSink(maxTokens, eosId, token -> events.add(new Event(token, logprobs, null, null)));
     }
 
-    /** The generation a plan makes in the batch. */
-    static BatchedGeneration of(LlamaModel model, DecodePlan plan, int[] prompt, int maxTokens, Sampler sampler, int eosId,
-                                int topLogprobs) {
+    /** The generation a plan makes in the batch; speculative ones plan their drafts with {@code speculation}. */
+    static BatchedGeneration of(LlamaModel model, DecodePlan plan, SpeculationMemory speculation, int[] prompt, int maxTokens,
+                                Sampler sampler, int eosId, int topLogprobs) {
         return switch (plan.mode()) {
             case FULL, EXIT -> new FixedExit(model, prompt, plan.exitLayer(), sampler, maxTokens, eosId, topLogprobs);
             case ADAPTIVE -> new BatchedAdaptive(model, plan, prompt, sampler, maxTokens, eosId, topLogprobs);
-            case SPECULATIVE -> new BatchedSpeculative(model, plan, prompt, sampler, maxTokens, eosId, topLogprobs);
+            case SPECULATIVE -> new BatchedSpeculative(model, plan, speculation, prompt, sampler, maxTokens, eosId, topLogprobs);
         };
     }
 
@@ -67,8 +67,8 @@ abstract sealed class BatchedGeneration implements StepSequence
     /** Gets ready for the next step (the positions it feeds, their states). */
     abstract void prepare();
 
-    /** Takes what the step computed; true when the generation is over. */
-    abstract boolean finish();
+    /** Takes what the step computed ({@code stepNanos}: how long the step took); true when the generation is over. */
+    abstract boolean finish(long stepNanos);
 
     /** Emits a token chosen from {@code logits} of exit {@code depth}; true when the sink wants no more. */
     final boolean emit(int token, float[] logits, int depth) {
@@ -119,7 +119,7 @@ abstract sealed class BatchedGeneration implements StepSequence
         }
 
         @Override
-        boolean finish() {
+        boolean finish(long stepNanos) {
             return emit(sampler.sample(logits), logits, prefillExit) || over();
         }
 

@@ -10,13 +10,20 @@ import sortedllama.model.LlamaModel;
  * the remaining layers together (the drafted positions join the pass there as extra rows of this
  * sequence), whose full-depth logits verify the drafts. Nothing is computed twice, as alone.
  *
- * <p>The draft length is the plan's every round (or Hugging Face's rule when the plan asks for it),
- * not the timed planner's: in a batch one generation's timings say little, and a fixed schedule
- * keeps a seeded generation reproducible. Greedy output does not depend on the schedule.
+ * <p>The draft length is chosen as alone: a greedy generation's by the planner, which times its
+ * rounds and plain tokens, here as the wall time of the steps they took. A step lasts as long as the
+ * deepest generation in it needs, so beside full-depth requests a draft step costs a full step, a
+ * round of G drafts costs G + 1 steps for at most G + 1 tokens, and the planner falls back to plain
+ * decoding; alone (or beside shallow requests) drafts are cheap and it speculates. A sampled
+ * generation drafts the plan's length every round (or by Hugging Face's rule when the plan asks for
+ * it), so that its seed reproduces it. Greedy output does not depend on the schedule.
  */
 final class BatchedSpeculative extends BatchedGeneration {
     private final int draftExit, draftTokens, layers, dim, vocab;
     private final HeuristicDraftLength rule;
+    private final SpeculationPlanner planner; // null: not timed (sampled)
+    private final boolean adaptiveDraft;
+    private long draftNanos, roundNanos;
     // the round in progress: g drafts (0: a plain full-depth step) from position p, `drafted` made so far
     private int p, g, drafted;
     private boolean inRound;
@@ -25,12 +32,16 @@ final class BatchedSpeculative extends BatchedGeneration {
     private float[] hidden, logits;
     private long draftedTotal, acceptedTotal;
 
-    BatchedSpeculative(LlamaModel model, DecodePlan plan, int[] prompt, Sampler sampler, int maxTokens, int eosId, int topLogprobs) {
+    /** @param memory what speculation has measured in this batch, shared by its speculative generations */
+    BatchedSpeculative(LlamaModel model, DecodePlan plan, SpeculationMemory memory, int[] prompt, Sampler sampler, int maxTokens,
+                       int eosId, int topLogprobs) {
         super(model, prompt, model.config().nLayers(), sampler, maxTokens, eosId, topLogprobs);
         new SpeculativeGenerator.Limits(model.config().nLayers()).check(plan.draftExit(), plan.draftTokens());
         this.draftExit = plan.draftExit();
         this.draftTokens = plan.draftTokens();
         this.rule = plan.heuristicDraft() ? new HeuristicDraftLength(draftTokens, SpeculativeGenerator.MAX_DRAFT) : null;
+        this.planner = sampler.isGreedy() ? memory.plannerFor(draftExit, draftTokens) : null;
+        this.adaptiveDraft = plan.adaptiveDraft();
         this.layers = model.config().nLayers();
         this.dim = model.config().dim();
         this.vocab = model.config().vocabSize();
@@ -42,8 +53,9 @@ final class BatchedSpeculative extends BatchedGeneration {
             inRound = true;
             p = cache.length();
             int limit = SpeculativeGenerator.draftLimit(sink, cache);
-            g = Math.max(0, rule != null ? rule.next(limit) : Math.min(draftTokens, limit));
+            g = SpeculativeGenerator.draftLength(rule, planner, adaptiveDraft, true, draftTokens, limit);
             drafted = 0;
+            draftNanos = roundNanos = 0;
             drafts = new int[g];
             draftProbs = sampler.isGreedy() ? null : new float[g][];
             hidden = new float[(g + 1) * dim]; // the states of positions p .. p+g
@@ -53,24 +65,32 @@ final class BatchedSpeculative extends BatchedGeneration {
     }
 
     @Override
-    boolean finish() {
+    boolean finish(long stepNanos) {
+        roundNanos += stepNanos;
         if (drafted < g) {
             drafts[drafted] = SpeculativeGenerator.draft(logits, sampler, draftProbs, drafted);
             drafted++;
+            draftNanos += stepNanos;
             return false;
         }
         inRound = false;
-        if (g == 0) return emit(sampler.sample(logits), logits, layers) || over();
+        if (g == 0) {
+            if (planner != null && rule == null) planner.recordPlain(stepNanos);
+            return emit(sampler.sample(logits), logits, layers) || over();
+        }
         var verdict = SpeculativeGenerator.verify(logits, drafts, draftProbs, sampler, vocab);
         cache.truncate(p + verdict.accepted() + 1); // keep the pending token and the accepted drafts
         draftedTotal += g;
         acceptedTotal += verdict.accepted();
-        if (rule != null) rule.record(g, verdict.accepted());
-        for (int i = 0; i <= verdict.accepted(); i++) {
+        int emitted = 0;
+        boolean done = false;
+        for (int i = 0; i <= verdict.accepted() && !done; i++, emitted++) {
             int token = i < verdict.accepted() ? drafts[i] : verdict.next();
-            if (emit(token, Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab), layers)) return true;
+            done = emit(token, Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab), layers);
         }
-        return over();
+        if (rule != null) rule.record(g, verdict.accepted());
+        else if (planner != null) planner.recordRound(g, verdict.accepted(), draftNanos, stepNanos, roundNanos, emitted);
+        return done || over();
     }
 
     @Override

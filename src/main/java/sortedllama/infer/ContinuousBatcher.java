@@ -41,6 +41,8 @@ public final class ContinuousBatcher implements AutoCloseable {
     private final BlockingQueue<BatchedGeneration> arrivals = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final AtomicInteger batchSize = new AtomicInteger();
+    /** What speculation has measured here, in steps of this batch (not comparable with speculation alone). */
+    private final SpeculationMemory speculation = new SpeculationMemory();
     private volatile boolean closed;
     // owned by the model thread
     private final ArrayDeque<BatchedGeneration> prefilling = new ArrayDeque<>();
@@ -84,7 +86,7 @@ public final class ContinuousBatcher implements AutoCloseable {
      */
     public Generator.Result generate(int[] prompt, int maxTokens, DecodePlan plan, Sampler sampler, int eosId, int topLogprobs,
                                      LogprobListener listener) {
-        var g = BatchedGeneration.of(model, plan, prompt, maxTokens, sampler, eosId, topLogprobs);
+        var g = BatchedGeneration.of(model, plan, speculation, prompt, maxTokens, sampler, eosId, topLogprobs);
         if (closed) throw new IllegalStateException("the batcher is closed");
         arrivals.add(g);
         try {
@@ -206,6 +208,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     /** One step of every decoding generation, in one pass; those that are over leave. */
     private void decode() {
         if (decoding.isEmpty()) return;
+        long start = System.nanoTime();
         try {
             for (BatchedGeneration g : decoding) g.prepare();
             model.step(decoding);
@@ -214,8 +217,9 @@ public final class ContinuousBatcher implements AutoCloseable {
             decoding.clear();
             return;
         }
+        long stepNanos = System.nanoTime() - start;
         decoding.removeIf(g -> {
-            boolean over = g.finish();
+            boolean over = g.finish(stepNanos);
             if (over) g.answer();
             return over;
         });

@@ -110,7 +110,7 @@ public final class SpeculativeGenerator {
                 break;
             }
             int limit = draftLimit(sink, cache);
-            int g = rule != null ? rule.next(limit) : timed ? planner.next(adaptive ? 0 : initialDraft, fallBack, limit) : Math.min(initialDraft, limit);
+            int g = draftLength(rule, timed ? planner : null, adaptive, fallBack, initialDraft, limit);
             long start = System.nanoTime(); // both modes are timed with their emitting included
             if (g < 1) {
                 next = sampler.sample(model.forward(cache, new int[] {next}, layers, false));
@@ -166,6 +166,17 @@ public final class SpeculativeGenerator {
         cache.advanceTo(p + g + 1);
         cache.truncate(p + verdict.accepted + 1); // keep the pending token and the accepted drafts
         return new Round(drafts, verdict.accepted, verdict.next, t1 - t0, System.nanoTime() - t1);
+    }
+
+    /**
+     * The next round's drafts (0: a plain full-depth token): by Hugging Face's rule when there is one,
+     * else by the timed planner when there is one (greedy), else the fixed length.
+     */
+    static int draftLength(HeuristicDraftLength rule, SpeculationPlanner planner, boolean adaptive, boolean fallBack,
+                           int initialDraft, int limit) {
+        if (rule != null) return rule.next(limit);
+        if (planner != null) return planner.next(adaptive ? 0 : initialDraft, fallBack, limit);
+        return Math.max(0, Math.min(initialDraft, limit));
     }
 
     /** Drafts to the most the limits allow: tokens left, room in the context beside the pending token, batch invariance. */

@@ -60,7 +60,9 @@ final class CompletionEndpoint {
             texts.add(new StringBuilder());
             logprobs.add(new ArrayList<>());
         }
+        var probe = ConnectionProbe.of(ctx);
         List<Completion> done = choices(request, i -> (text, lps) -> {
+            probe.check(); // a client that left ends the generation, as a stream's failed write does
             texts.get(i).append(text);
             logprobs.get(i).addAll(lps);
         }, deadline);

@@ -5,6 +5,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaModel;
@@ -14,7 +15,8 @@ import sortedllama.tokenizer.Tokenizer;
  * The server under load, batched against one request at a time, in the same run: two servers on
  * the same model in this process (continuous batching, and each generation on its own with one
  * slot per core, as before batching), driven in turn by {@link LoadTest} with streamed requests at
- * each concurrency level. Each level's order alternates so that neither server always runs first.
+ * each concurrency level, with each kind of traffic asked for (e.g. full depth and mixed depths).
+ * Each level's order rotates so that no server or traffic always runs first.
  */
 public final class ServeBenchmark {
     private ServeBenchmark() {}
@@ -22,14 +24,15 @@ public final class ServeBenchmark {
     /**
      * @param concurrency        the levels, in order
      * @param requestsPerClient  requests each client sends at a level, one after another
-     * @param variants           extra fields the requests take in turn (e.g. exit_layer); empty: none
+     * @param traffics           by name, the extra fields each kind of traffic's requests take in turn (e.g. exit_layer;
+     *                           empty: none)
      * @param baseline           also run the one-at-a-time server
      */
-    public record Settings(int[] concurrency, int requestsPerClient, int maxTokens, String prompt, List<ObjectNode> variants,
-                           boolean baseline, Duration timeLimitPerLevel) {}
+    public record Settings(int[] concurrency, int requestsPerClient, int maxTokens, String prompt,
+                           Map<String, List<ObjectNode>> traffics, boolean baseline, Duration timeLimitPerLevel) {}
 
-    /** One server at one level. */
-    public record Level(String server, int concurrency, LoadTest.Report report) {}
+    /** One server with one kind of traffic at one level. */
+    public record Level(String server, String traffic, int concurrency, LoadTest.Report report) {}
 
     public static final String BATCHED = "batched", ONE_AT_A_TIME = "one-at-a-time";
 
@@ -51,12 +54,18 @@ public final class ServeBenchmark {
         try {
             for (InferenceServer server : servers) server.start(0);
             // warm-up: the JIT compiles both servers' paths before anything is timed
-            for (InferenceServer server : servers) LoadTest.run(config(server, s, Math.min(4, most), 1));
+            List<String> traffics = List.copyOf(s.traffics().keySet());
+            for (InferenceServer server : servers) {
+                for (String traffic : traffics) LoadTest.run(config(server, s, traffic, Math.min(4, most), 1));
+            }
+            int turns = servers.size() * traffics.size();
             for (int i = 0; i < s.concurrency().length; i++) {
-                for (int k = 0; k < servers.size(); k++) {
-                    int which = (i + k) % servers.size();
+                for (int k = 0; k < turns; k++) {
+                    int turn = (i + k) % turns, which = turn % servers.size();
+                    String traffic = traffics.get(turn / servers.size());
                     int c = s.concurrency()[i];
-                    var level = new Level(names.get(which), c, LoadTest.run(config(servers.get(which), s, c, s.requestsPerClient())));
+                    var level = new Level(names.get(which), traffic, c,
+                            LoadTest.run(config(servers.get(which), s, traffic, c, s.requestsPerClient())));
                     out.add(level);
                     progress.accept(level);
                 }
@@ -67,8 +76,8 @@ public final class ServeBenchmark {
         return out;
     }
 
-    private static LoadTest.Config config(InferenceServer server, Settings s, int concurrency, int perClient) {
+    private static LoadTest.Config config(InferenceServer server, Settings s, String traffic, int concurrency, int perClient) {
         return new LoadTest.Config(URI.create("http://127.0.0.1:" + server.port()), concurrency * perClient, concurrency,
-                s.maxTokens(), true, false, s.prompt(), s.timeLimitPerLevel(), s.variants());
+                s.maxTokens(), true, false, s.prompt(), s.timeLimitPerLevel(), s.traffics().get(traffic));
     }
 }

@@ -63,7 +63,7 @@ final class ServerMetrics {
 
     String render() {
         var out = new StringBuilder(4096);
-        header(out, "sortedllama_requests_total", "counter", "HTTP requests answered, by endpoint and status (499: client left mid-stream).");
+        header(out, "sortedllama_requests_total", "counter", "HTTP requests answered, by endpoint and status (499: the client left before its answer was complete).");
         requests.entrySet().stream()
                 .sorted(Comparator.comparing((Map.Entry<RequestKey, LongAdder> e) -> e.getKey().endpoint())
                         .thenComparingInt(e -> e.getKey().status()))

@@ -1,12 +1,16 @@
 package sortedllama.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +66,33 @@ class AdmissionTest {
             assertTrue(metrics.contains("sortedllama_requests_total{endpoint=\"/v1/completions\",status=\"499\"} 1"), metrics);
             assertTrue(metrics.contains("sortedllama_requests_total{endpoint=\"/v1/completions\",status=\"429\"} 1"), metrics);
             assertEquals(0, InferenceServerTest.metric(metrics, "sortedllama_requests_queued"));
+        }
+    }
+
+    /**
+     * A client waiting for a whole (non-streamed) answer closes its connection while its long
+     * generation runs: the server notices, though it writes nothing until the end, stops the
+     * generation (it leaves the batch, the slot frees) and counts a 499, not a 200.
+     */
+    @Test
+    void aNonStreamingClientThatLeavesStopsItsGeneration() throws Exception {
+        try (var server = start(ServerOptions.defaults().withLimits(2, 2))) {
+            var client = new TestClient(server.port());
+            byte[] body = LONG.replace("\"stream\":true", "\"stream\":false").getBytes(StandardCharsets.UTF_8);
+            try (var socket = new Socket("127.0.0.1", server.port())) {
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+                        + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(body);
+                out.flush();
+                awaitGauge(client, "sortedllama_requests_in_flight", 1);
+            } // the client leaves without its answer
+            awaitGauge(client, "sortedllama_requests_in_flight", 0);
+            String metrics = client.get("/metrics").body();
+            assertTrue(metrics.contains("sortedllama_requests_total{endpoint=\"/v1/completions\",status=\"499\"} 1"), metrics);
+            assertFalse(metrics.contains("sortedllama_requests_total{endpoint=\"/v1/completions\",status=\"200\"}"), metrics);
+            // the model is free for the next request
+            assertEquals(200, client.post("/v1/completions", SHORT).statusCode());
         }
     }
 
