@@ -34,8 +34,9 @@ final class ServeCommand implements Callable<Integer> {
     String exits;
 
     @Option(names = "--batching", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = {"Decode full-depth and fixed-exit requests together, one pass per token for all of them (continuous",
-                    "batching; default). --no-batching runs each request on its own, as before (a baseline)."})
+            description = {"Decode requests of every mode together, one pass per step for all of them, each leaving at its own",
+                    "depth (continuous batching; default). --no-batching runs each request on its own, as before (a",
+                    "baseline; logprobs are then refused)."})
     boolean batching;
 
     @Option(names = "--merge-messages",

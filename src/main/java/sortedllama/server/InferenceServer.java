@@ -26,10 +26,10 @@ import sortedllama.tokenizer.Tokenizer;
  *       our fields exit_layer, budget, mode, draft_exit, draft_tokens, confidence, kv_fill;</li>
  *   <li>GET /v1/models, /health, and /metrics (Prometheus text).</li>
  * </ul>
- * Jetty (through Javalin) runs each request on a pooled platform thread. Full-depth and fixed-exit
- * generations run in a {@link ContinuousBatcher}, whose one thread decodes them all together while
- * the request threads stream their tokens; adaptive and speculative ones (and all of them with
- * batching off) run right on the request thread, CPU-bound for seconds. {@link Admission} bounds
+ * Jetty (through Javalin) runs each request on a pooled platform thread. Generations of every mode
+ * run in a {@link ContinuousBatcher}, whose one thread decodes them all together while the request
+ * threads stream their tokens; with batching off each runs right on its request thread, CPU-bound
+ * for seconds. {@link Admission} bounds
  * how many run and wait, so threads stay few.
  *
  * <pre>{@code

@@ -9,8 +9,10 @@ import sortedllama.tokenizer.Tokenizer;
  * message is folded into the first user turn between &lt;&lt;SYS&gt;&gt; markers, then each
  * finished exchange is {@code BOS "[INST] {user} [/INST] {assistant} " EOS} and the last user
  * turn is {@code BOS "[INST] {user} [/INST]"}. Each piece is encoded separately and BOS/EOS are
- * token ids, never text, so user text cannot forge them. Turns must alternate user/assistant and
- * end with the user, as the reference asserts.
+ * token ids, never text, so user text cannot forge them. Turns must alternate user/assistant, as
+ * the reference asserts. A conversation that ends with the assistant is a reply begun (prefill):
+ * the last user turn is followed by that text, with no space or EOS after it, and the model
+ * continues it.
  */
 final class Llama2ChatTemplate implements ChatTemplate {
     private static final String B_INST = "[INST]", E_INST = "[/INST]";
@@ -34,14 +36,19 @@ final class Llama2ChatTemplate implements ChatTemplate {
     public int[] promptIds(List<ChatMessage> messages) {
         List<ChatMessage> dialog = foldSystem(messages);
         checkAlternates(dialog);
+        boolean prefill = dialog.size() % 2 == 0;
+        int lastUser = prefill ? dialog.size() - 2 : dialog.size() - 1;
         List<Integer> ids = new ArrayList<>();
-        for (int i = 0; i + 1 < dialog.size(); i += 2) {
+        for (int i = 0; i < lastUser; i += 2) {
             ids.add(bosId);
             encode(B_INST + " " + dialog.get(i).content().strip() + " " + E_INST + " " + dialog.get(i + 1).content().strip() + " ", ids);
             ids.add(eosId);
         }
         ids.add(bosId);
-        encode(B_INST + " " + dialog.getLast().content().strip() + " " + E_INST, ids);
+        String last = B_INST + " " + dialog.get(lastUser).content().strip() + " " + E_INST;
+        // the reply begun: its trailing space, if any, is where the model is to go on
+        if (prefill) last += " " + dialog.getLast().content().stripLeading();
+        encode(last, ids);
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 
@@ -62,11 +69,10 @@ final class Llama2ChatTemplate implements ChatTemplate {
             String expected = i % 2 == 0 ? "user" : "assistant";
             if (!dialog.get(i).role().equals(expected)) {
                 throw ApiException.badRequest("LLaMA 2 chat needs an optional system message, then user and assistant turns "
-                        + "alternating, ending with the user; message " + i + " after folding the system message in is \""
+                        + "alternating from the user's; message " + i + " after folding the system message in is \""
                         + dialog.get(i).role() + "\"", "messages");
             }
         }
-        if (dialog.size() % 2 == 0) throw ApiException.badRequest("the last message must be the user's", "messages");
     }
 
     private void encode(String text, List<Integer> out) {

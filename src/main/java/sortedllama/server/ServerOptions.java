@@ -14,7 +14,7 @@ import sortedllama.BadInputException;
  * @param requestTimeout   a request's whole life, waiting included: generation then stops with finish_reason "length"
  * @param defaultMaxTokens max_tokens when a request gives none
  * @param logRequests      one line per finished request on the platform logger (never per token)
- * @param batching         full-depth and fixed-exit generations share one pass per token (continuous batching);
+ * @param batching         generations of every mode share one pass per step (continuous batching);
  *                         false runs every generation on its own, as before batching (the baseline of bench serve)
  * @param mergeMessages    reshape chat messages before the template ({@link ChatMessage#merged}: developer as system,
  *                         every system message as one, consecutive messages of a role as one) instead of refusing a

@@ -41,12 +41,27 @@ class ChatTemplateTest {
         assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), ids);
     }
 
+    /** A last assistant message is a reply begun: the prompt ends with its text, no EOS, for the model to continue. */
+    @Test
+    void llama2ContinuesABegunReply() {
+        var messages = new ArrayList<>(conversation());
+        messages.add(new ChatMessage("assistant", "  The answer is "));
+        int[] ids = new Llama2ChatTemplate(BYTES, 1, 2).promptIds(messages);
+        List<Integer> expected = new ArrayList<>();
+        expected.add(1);
+        for (int id : BYTES.encode("[INST] <<SYS>>\nBe brief. \n<</SYS>>\n\n Hi there [/INST] Hello! ")) expected.add(id);
+        expected.add(2);
+        expected.add(1);
+        for (int id : BYTES.encode("[INST] What is 2+2? [/INST] The answer is ")) expected.add(id);
+        assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), ids);
+    }
+
     @Test
     void llama2RefusesConversationsTheReferenceRejects() {
         var template = new Llama2ChatTemplate(BYTES, 1, 2);
         for (var bad : List.of(List.of(new ChatMessage("system", "S")),
                 List.of(new ChatMessage("user", "a"), new ChatMessage("user", "b")),
-                List.of(new ChatMessage("user", "a"), new ChatMessage("assistant", "b")))) {
+                List.of(new ChatMessage("assistant", "a"), new ChatMessage("user", "b")))) {
             var e = assertThrows(ApiException.class, () -> template.promptIds(bad));
             assertEquals(400, e.status());
             assertEquals("messages", e.param());
