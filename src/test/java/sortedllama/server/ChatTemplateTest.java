@@ -32,13 +32,18 @@ class ChatTemplateTest {
     @Test
     void llama2IsMetasReferenceFormatWithBosAndEosAsIds() {
         int[] ids = new Llama2ChatTemplate(BYTES, 1, 2).promptIds(conversation());
+        assertArrayEquals(conversationIds("[INST] What is 2+2? [/INST]"), ids);
+    }
+
+    /** The conversation's finished exchange as BOS text EOS, then BOS and the last turn's text. */
+    private static int[] conversationIds(String lastTurn) {
         List<Integer> expected = new ArrayList<>();
         expected.add(1);
         for (int id : BYTES.encode("[INST] <<SYS>>\nBe brief. \n<</SYS>>\n\n Hi there [/INST] Hello! ")) expected.add(id);
         expected.add(2);
         expected.add(1);
-        for (int id : BYTES.encode("[INST] What is 2+2? [/INST]")) expected.add(id);
-        assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), ids);
+        for (int id : BYTES.encode(lastTurn)) expected.add(id);
+        return expected.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** A last assistant message is a reply begun: the prompt ends with its text, no EOS, for the model to continue. */
@@ -47,13 +52,7 @@ class ChatTemplateTest {
         var messages = new ArrayList<>(conversation());
         messages.add(new ChatMessage("assistant", "  The answer is "));
         int[] ids = new Llama2ChatTemplate(BYTES, 1, 2).promptIds(messages);
-        List<Integer> expected = new ArrayList<>();
-        expected.add(1);
-        for (int id : BYTES.encode("[INST] <<SYS>>\nBe brief. \n<</SYS>>\n\n Hi there [/INST] Hello! ")) expected.add(id);
-        expected.add(2);
-        expected.add(1);
-        for (int id : BYTES.encode("[INST] What is 2+2? [/INST] The answer is ")) expected.add(id);
-        assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), ids);
+        assertArrayEquals(conversationIds("[INST] What is 2+2? [/INST] The answer is "), ids);
     }
 
     @Test
