@@ -12,14 +12,19 @@ public final class Ops {
      * does not depend on the split.
      */
     public static void rmsNorm(float[] out, float[] rstd, float[] x, float[] weight, int tokens, float eps, Vec.SumOrder order) {
+        rmsNorm(out, rstd, 0, x, weight, tokens, eps, order);
+    }
+
+    /** The same, writing out's and rstd's rows from row {@code outRow} on (training stacks several exits' rows in one array). */
+    public static void rmsNorm(float[] out, float[] rstd, int outRow, float[] x, float[] weight, int tokens, float eps, Vec.SumOrder order) {
         int n = weight.length;
         Parallel.forRange(tokens, 64, (from, to) -> {
             for (int t = from; t < to; t++) {
-                int off = t * n;
+                int off = t * n, outOff = (outRow + t) * n;
                 float ss = Vec.dot(x, off, x, off, n, order);
                 float r = (float) (1.0 / Math.sqrt(ss / n + eps));
-                if (rstd != null) rstd[t] = r;
-                for (int i = 0; i < n; i++) out[off + i] = weight[i] * (r * x[off + i]);
+                if (rstd != null) rstd[outRow + t] = r;
+                for (int i = 0; i < n; i++) out[outOff + i] = weight[i] * (r * x[off + i]);
             }
         });
     }

@@ -7,10 +7,11 @@ import sortedllama.model.LlamaConfig;
  * Forward and backward of the exit objective over one batch: the heart of Sorted Fine-Tuning.
  *
  * <p>Forward: embeddings, then layers 1..k_n (the deepest exit), keeping the residual stream
- * after every layer. Backward: walk the layers down from k_n with dx = dLoss/d(residual); on
- * reaching an exit k_i, run that exit's head forward and backward and add
- * w_i * dCE_i/dh_{k_i} into dx. So every exit's gradient flows through the shared trunk in one
- * pass, and the head and final norm, shared by all exits, sum their gradients over the exits.
+ * after every layer; then every exit's head forward and backward as far as its final norm, the
+ * exits sharing a head in one product ({@link ExitCrossEntropy}). Backward: walk the layers down
+ * from k_n with dx = dLoss/d(residual); on reaching an exit k_i, add w_i * dCE_i/dh_{k_i} into
+ * dx. So every exit's gradient flows through the shared trunk in one pass, and the head and
+ * final norm, shared by all exits, sum their gradients over the exits.
  * Standard fine-tuning is the objective with the single exit L.
  *
  * <p>Frozen parameters get no gradient; layers below the lowest trainable parameter are not
@@ -24,11 +25,19 @@ import sortedllama.model.LlamaConfig;
 public final class TrainingPass {
     private final TrainableModel model;
     private final boolean checkpointing;
+    /** The exit heads' logits buffer in floats ({@link ExitCrossEntropy}). */
+    private final int headChunkFloats;
     private Buffers buffers;
 
     public TrainingPass(TrainableModel model, boolean checkpointing) {
+        this(model, checkpointing, ExitCrossEntropy.CHUNK_FLOATS);
+    }
+
+    /** With the exit heads' logits in chunks of {@code headChunkFloats} floats (tests try small ones). */
+    TrainingPass(TrainableModel model, boolean checkpointing, int headChunkFloats) {
         this.model = model;
         this.checkpointing = checkpointing;
+        this.headChunkFloats = headChunkFloats;
     }
 
     /** All buffers of one (B, T) shape. */
@@ -43,7 +52,7 @@ public final class TrainingPass {
         final float[] dx, recomputed;
         final Rotary rotary;
 
-        Buffers(TrainableModel m, boolean checkpointing, int batchSize, int seqLen) {
+        Buffers(TrainableModel m, boolean checkpointing, int headChunkFloats, int batchSize, int seqLen) {
             LlamaConfig c = m.config;
             int n = batchSize * seqLen, layers = c.nLayers();
             this.batchSize = batchSize;
@@ -52,7 +61,7 @@ public final class TrainingPass {
             acts = new LayerActivations[checkpointing ? 1 : layers];
             for (int l = 0; l < acts.length; l++) acts[l] = new LayerActivations(c, batchSize, seqLen);
             grads = new LayerGradients(c, n);
-            exitLoss = new ExitCrossEntropy(c, n);
+            exitLoss = new ExitCrossEntropy(c, n, headChunkFloats);
             dx = new float[n * c.dim()];
             recomputed = checkpointing ? new float[n * c.dim()] : null;
             rotary = new Rotary(c, m.ropeFreqDivisors, seqLen);
@@ -66,7 +75,7 @@ public final class TrainingPass {
     private Buffers buffersFor(Batch batch) {
         if (buffers == null || buffers.batchSize != batch.batchSize() || buffers.seqLen != batch.seqLen()) {
             buffers = null; // let the old ones go before allocating
-            buffers = new Buffers(model, checkpointing, batch.batchSize(), batch.seqLen());
+            buffers = new Buffers(model, checkpointing, headChunkFloats, batch.batchSize(), batch.seqLen());
         }
         return buffers;
     }
@@ -87,8 +96,8 @@ public final class TrainingPass {
     /** Logits [B*T, vocab] at exit {@code exit} (1-based), for evaluation and tests. */
     public float[] logits(Batch batch, int exit) {
         model.config.checkExitLayer(exit);
-        BatchLayout layout = forward(batch, exit);
-        return buffers.exitLoss.logits(model, exit, buffers.residual[exit], layout.tokens());
+        forward(batch, exit);
+        return buffers.exitLoss.logits(model, exit, buffers.residual[exit]);
     }
 
     private BatchLayout forward(Batch batch, int layers) {
@@ -108,15 +117,15 @@ public final class TrainingPass {
         int[] exits = objective.exits();
         BatchLayout layout = forward(batch, objective.deepest());
         Buffers b = buffers;
-        double[] perExit = new double[exits.length];
+        // every exit's head at once (the head's own gradient too); each exit's gradient w.r.t. its stream joins dx below
+        double[] perExit = b.exitLoss.run(model, objective, b.residual, batch, gradScale, backward);
         int lowest = backward ? model.lowestLayerNeedingGradient() : Integer.MAX_VALUE;
         Arrays.fill(b.dx, 0f);
         int e = exits.length - 1;
         for (int l = objective.deepest(); l >= 1; l--) {
             boolean walkLayer = l - 1 >= lowest; // does layer l (1-based) need its backward?
             if (e >= 0 && exits[e] == l) {
-                float weight = (float) (objective.weights()[e] * gradScale);
-                perExit[e] = b.exitLoss.run(model, l, b.residual[l], batch, weight, backward, walkLayer ? b.dx : null);
+                if (backward) b.exitLoss.backward(model, e, l, b.residual[l], walkLayer ? b.dx : null);
                 e--;
             }
             if (!walkLayer) continue;
