@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """PyTorch timing of the training steps `sorted-llama bench train` times, for the ratio.
 
-One step = forward + backward of the exit objective (llama_ref.forward, float32) + AdamW, on a
-random model with a tied head, 2 threads. SFT: last layer only; SoFT: every exit, equal weights.
+One step = forward + backward of the exit objective (llama_ref.forward) + gradient clipping +
+AdamW, on a random model with a tied head, 2 threads. SFT (standard): the last layer only; SoFT
+(sorted): the exits of --exits, equally weighted. --precision bf16 runs forward and backward under
+torch.autocast("cpu", dtype=torch.bfloat16) (products in BF16, float32 weights and optimizer);
+f32 keeps float32 throughout. Shapes a and b only (llama_ref has no LoRA for the 1b shape).
 
-Usage: /usr/bin/python3 tools/train/bench_torch.py [a|b] [steps]
+Usage: /usr/bin/python3 tools/train/bench_torch.py --shape a [--method both] [--exits all]
+           [--precision f32] [--steps 3] [--warmup-steps 1]
 """
+import argparse
+import contextlib
 import os
 import resource
 import sys
@@ -24,7 +30,21 @@ SHAPES = {
 }
 
 
-def run(name, shape, exits, label, steps):
+def parse_exits(spec, depth):
+    """all, every:K or 2,4,6 as `sorted-llama bench train --exits`; the last layer always included."""
+    if spec == "all":
+        exits = set(range(1, depth + 1))
+    elif spec.startswith("every:"):
+        k = int(spec[len("every:"):])
+        exits = set(range(k, depth + 1, k))
+    else:
+        exits = {int(e) for e in spec.split(",")}
+    if not all(1 <= e <= depth for e in exits):
+        sys.exit(f"bench_torch.py: exits {spec} out of range 1..{depth}")
+    return sorted(exits | {depth})
+
+
+def run(name, shape, exits, label, args):
     cfg = dict(shape["cfg"], norm_eps=1e-5, rope_theta=10000.0, rope_layout="INTERLEAVED", tied=True)
     torch.manual_seed(1)
     params = {}
@@ -39,33 +59,51 @@ def run(name, shape, exits, label, steps):
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss, _, _ = ref.forward(cfg, params, tokens, targets, mask, segments, exits, weights)
+        precision = (torch.autocast("cpu", dtype=torch.bfloat16) if args.precision == "bf16"
+                     else contextlib.nullcontext())
+        with precision:
+            loss, _, _ = ref.forward(cfg, params, tokens, targets, mask, segments, exits, weights)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
         opt.step()
         return float(loss)
 
-    step()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(steps):
+    for _ in range(args.warmup_steps):
+        step()
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
         loss = step()
-    dt = (time.perf_counter() - t0) / steps
+        times.append(time.perf_counter() - t0)
+    dt = sum(times) / len(times)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"({name}) dim {cfg['dim']}, {cfg['n_layers']} layers, vocab {V}, B {B} x T {T}, {label:<16} "
-          f"{B * T / dt:8.0f} tok/s  ({dt:.3f} s/step, loss {loss:.3f}, peak RSS so far {rss:.0f} MiB)", flush=True)
+    print(f"({name}) dim {cfg['dim']}, {cfg['n_layers']} layers, vocab {V}, B {B} x T {T}, {label}, {args.precision}: "
+          f"{B * T / dt:.0f} tok/s, {dt:.3f} s/step ({min(times):.3f}-{max(times):.3f}), loss {loss:.3f}, "
+          f"peak RSS so far {rss:.0f} MiB", flush=True)
+    return dt
 
 
 def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--shape", choices=["a", "b"], help="a or b (default: both)")
+    p.add_argument("--method", choices=["sorted", "standard", "both"], default="both")
+    p.add_argument("--exits", default="all", help="SoFT's exits: all, every:K or 2,4,6 (default all)")
+    p.add_argument("--precision", choices=["f32", "bf16"], default="f32")
+    p.add_argument("--steps", type=int, default=3, help="timed steps per run (default 3)")
+    p.add_argument("--warmup-steps", type=int, default=1, help="untimed steps first (default 1)")
+    args = p.parse_args()
     torch.set_num_threads(2)
-    only = next((a for a in sys.argv[1:] if a in SHAPES), None)
-    steps = next((int(a) for a in sys.argv[1:] if a.isdigit()), 3)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {steps} timed steps after one warm-up step")
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {args.steps} timed steps after "
+          f"{args.warmup_steps} warm-up step(s), {args.precision}")
     for name, shape in SHAPES.items():
-        if only and name != only:
+        if args.shape and name != args.shape:
             continue
         L = shape["cfg"]["n_layers"]
-        run(name, shape, [L], "SFT", steps)
-        run(name, shape, list(range(1, L + 1)), f"SoFT all {L} exits", steps)
+        exits = parse_exits(args.exits, L)
+        sft = run(name, shape, [L], "SFT", args) if args.method != "sorted" else None
+        soft = run(name, shape, exits, f"SoFT exits {exits}", args) if args.method != "standard" else None
+        if sft and soft:
+            print(f"({name}) SoFT/SFT time per step: {soft / sft:.2f}", flush=True)
 
 
 if __name__ == "__main__":

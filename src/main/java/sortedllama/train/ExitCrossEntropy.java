@@ -28,8 +28,8 @@ final class ExitCrossEntropy {
 
     private final int tokens, dim, vocab, chunkRows;
     private final float eps;
-    /** One chunk of logits [chunkRows, vocab], turned into dLoss/dlogits in place. */
-    private final float[] logits;
+    /** One chunk of logits [min(chunkRows, all exits' rows), vocab], turned into dLoss/dlogits in place. */
+    private float[] logits = new float[0];
     /** The stacked rows, slot s holding one exit's tokens: [slots * tokens, dim], [slots * tokens, dim], [slots * tokens]. */
     private float[] normed = new float[0], dNormed = new float[0], rstd = new float[0];
     /** Loss of each stacked row, summed per exit in token order: the same bits whatever the chunking and threading. */
@@ -46,7 +46,6 @@ final class ExitCrossEntropy {
         this.vocab = c.vocabSize();
         this.eps = c.normEps();
         this.chunkRows = Math.max(1, chunkFloats / vocab);
-        this.logits = new float[Math.min(chunkRows, tokens * c.nLayers()) * vocab];
     }
 
     /** Bytes of the logits buffer (one chunk, shared by all exits). */
@@ -149,6 +148,8 @@ final class ExitCrossEntropy {
         rstd = new float[exits * tokens];
         rowLoss = new double[exits * tokens];
         slotOf = new int[exits];
+        logits = null; // let the old one go first
+        logits = new float[Math.min(chunkRows, exits * tokens) * vocab];
     }
 
     /** The logits [tokens, vocab] of every position of residual stream {@code h} (evaluation, tests). */

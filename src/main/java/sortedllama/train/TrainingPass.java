@@ -93,6 +93,17 @@ public final class TrainingPass {
         return run(batch, objective, 0f, false);
     }
 
+    /**
+     * The exit heads' buffers, in bytes: the one chunk of logits all exits share, and what each exit
+     * keeps between its forward and backward ({@link ExitCrossEntropy}).
+     */
+    public record HeadBuffers(long logitsBytes, long bytesPerExit) {}
+
+    /** The exit heads' buffers of the last batch shape (zeros before the first pass). */
+    public HeadBuffers headBuffers() {
+        return buffers == null ? new HeadBuffers(0, 0) : new HeadBuffers(buffers.exitLoss.logitsBytes(), buffers.exitLoss.bytesPerExit());
+    }
+
     /** Logits [B*T, vocab] at exit {@code exit} (1-based), for evaluation and tests. */
     public float[] logits(Batch batch, int exit) {
         model.config.checkExitLayer(exit);
