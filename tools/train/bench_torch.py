@@ -70,15 +70,17 @@ def run(name, shape, exits, label, args):
 
     for _ in range(args.warmup_steps):
         step()
-    times = []
+    times, cpu = [], []
     for _ in range(args.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = step()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)  # every thread of the process: moves less than wall time on a shared machine
     dt = sum(times) / len(times)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"({name}) dim {cfg['dim']}, {cfg['n_layers']} layers, vocab {V}, B {B} x T {T}, {label}, {args.precision}: "
-          f"{B * T / dt:.0f} tok/s, {dt:.3f} s/step ({min(times):.3f}-{max(times):.3f}), loss {loss:.3f}, "
+          f"{B * T / dt:.0f} tok/s, {dt:.3f} s/step ({min(times):.3f}-{max(times):.3f}), "
+          f"{sum(cpu) / len(cpu):.3f} CPU s/step, loss {loss:.3f}, "
           f"peak RSS so far {rss:.0f} MiB", flush=True)
     return dt
 

@@ -1,5 +1,6 @@
 package sortedllama.cli;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
@@ -162,25 +163,32 @@ final class BenchTrain implements Callable<Integer> {
             Batch batch = Batch.of(s.batchSize(), s.seqLen(), rnd.ints(n, 0, c.vocabSize()).toArray(), rnd.ints(n, 0, c.vocabSize()).toArray());
             var run = new TrainingRun(model, r.objective(), TrainingRun.Settings.defaults().withLearningRate(1e-4)
                     .withActivationCheckpointing(r.checkpointing()), r.warmupSteps() + steps);
-            List<Double> seconds = new ArrayList<>();
+            List<Double> seconds = new ArrayList<>(), cpuSeconds = new ArrayList<>();
             double[] loss = {0};
             System.gc();
             resetPeaks();
+            long[] cpuMark = {processCpuNanos()};
             run.train(Stream.generate(() -> batch).iterator(), new TrainingRun.Listener() {
                 @Override
                 public void stepped(Trainer.StepResult result, double tokensPerSecond) {
-                    if (result.step() >= r.warmupSteps()) seconds.add(n / tokensPerSecond);
+                    long cpu = processCpuNanos();
+                    if (result.step() >= r.warmupSteps()) {
+                        seconds.add(n / tokensPerSecond);
+                        cpuSeconds.add((cpu - cpuMark[0]) / 1e9);
+                    }
+                    cpuMark[0] = cpu;
                     loss[0] = result.loss();
                 }
             });
             double mean = seconds.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+            double meanCpu = cpuSeconds.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
             double gflop = flopsPerStep(c, r.objective(), r.loraRank(), s.batchSize(), s.seqLen()) / 1e9;
             TrainingPass.HeadBuffers heads = run.trainer().pass().headBuffers();
             out.printf(Locale.ROOT, "(%s) dim %d, %d layers, vocab %d, B %d x T %d, %s%s%s: %.0f tok/s, %.3f s/step (%s), "
-                            + "%.0f GFLOP/s (%.0f GFLOP/step), loss %.3f%n",
+                            + "%.3f CPU s/step, %.0f GFLOP/s (%.0f GFLOP/step), loss %.3f%n",
                     s.name(), c.dim(), c.nLayers(), c.vocabSize(), s.batchSize(), s.seqLen(), r.label(),
                     r.loraRank() > 0 ? ", LoRA rank " + r.loraRank() + " on " + r.loraBase() : "",
-                    r.checkpointing() ? ", checkpointing" : "", n / mean, mean, spread(seconds), gflop / mean, gflop, loss[0]);
+                    r.checkpointing() ? ", checkpointing" : "", n / mean, mean, spread(seconds), meanCpu, gflop / mean, gflop, loss[0]);
             out.printf(Locale.ROOT, "     memory: peak heap %.0f MiB, peak RSS %s; exit heads: one chunk of logits for all %d exit(s) %.1f MiB "
                             + "(all [tokens x vocab] logits: %.1f MiB per exit), %.1f MiB kept per exit%n",
                     peakHeapMiB(), peakRss(), r.objective().exits().length, mib(heads.logitsBytes()),
@@ -241,6 +249,14 @@ final class BenchTrain implements Callable<Integer> {
         int exits = objective.exits().length;
         double perToken = objective.deepest() * (layerForward + layerBackward) + exits * (head + headBackward);
         return perToken * batchSize * seqLen;
+    }
+
+    /**
+     * CPU time of the whole process (every thread, the JIT's and GC's too): on a machine shared with
+     * other jobs, CPU seconds per step move less than wall seconds.
+     */
+    private static long processCpuNanos() {
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static String spread(List<Double> seconds) {
