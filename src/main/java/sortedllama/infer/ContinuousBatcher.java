@@ -23,10 +23,10 @@ import sortedllama.model.LlamaModel;
  * <p>Between steps, new generations are admitted and their prompts prefilled in chunks of
  * {@code prefillChunk} tokens (at most about one chunk's worth per step, so a long prompt does not
  * stall the others for long); a chunk's boundaries depend only on its own prompt, so prefill too
- * is the same alone or batched. A prompt that fits in one chunk is prefilled exactly as
- * {@link Generator} does. Generations of one prompt to one exit that meet while it is prefilled
- * (a request's n choices) share that prefill, each taking a copy of its cache. Finished
- * generations leave at once.
+ * is the same alone or batched. A prompt that fits in one chunk is prefilled exactly as each
+ * mode's generator alone does it. Generations of one prompt prefilled to one exit that meet while
+ * it is prefilled (a request's n choices) share that prefill, each taking a copy of its cache.
+ * Finished generations leave at once.
  *
  * <p>Callers block in {@link #generate} on their own thread, where their listener runs: a slow
  * client never holds up the model thread, and a listener that throws (a stop string, a client
@@ -147,7 +147,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             BatchedGeneration g = arrivals.poll();
             if (g == null) break;
             for (BatchedGeneration other : prefilling) {
-                // the same prompt to the same exit (n choices of one request): prefill it once
+                // the same prompt prefilled to the same exit (n choices of one request): prefill it once
                 if (other.leader == null && other.prefillExit == g.prefillExit && Arrays.equals(other.prompt, g.prompt)) {
                     g.leader = other;
                     other.followers.add(g);
