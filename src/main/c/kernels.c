@@ -73,50 +73,59 @@ static KERNEL float to_half_and_back(float f) {
     return _cvtsh_ss(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT));
 }
 
-/* n values (a multiple of 32) into n/32 A32 blocks */
+/*
+ * n values (a multiple of 32) into n/32 A32 blocks. Vectorized: libm's fmaxf is a call per value
+ * (its NaN rule keeps gcc from inlining it), and prefill quantizes every position's inputs, which
+ * took more time than the AMX products themselves. For finite inputs the results are those of the
+ * scalar definition above: max is exact in any order, and vcvtps2dq rounds half to even in the
+ * default rounding mode, as nearbyintf does.
+ */
 KERNEL void sl_quantize_a32(const float *x, int n, a32_t *out) {
+    const __m512 sign = _mm512_set1_ps(-0.0f);
     for (int b = 0; b < n / 32; b++, x += 32) {
-        float amax = 0;
-        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(x[i]));
+        __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, x0), _mm512_andnot_ps(sign, x1)));
         float inv = amax != 0 ? 127.0f / amax : 0.0f;
         out[b].d = to_half_and_back(amax / 127.0f);
-        int sum = 0, quads[2] = {0, 0};
-        for (int i = 0; i < 32; i++) {
-            int q = (int) nearbyintf(x[i] * inv);
-            out[b].q[i] = (int8_t) q;
-            sum += q;
-            quads[(i / 4) % 2] += q;
-        }
-        out[b].sum = sum;
-        for (int h = 0; h < 2; h++) {
-            out[b].neg8[h] = -8 * quads[h];
-            out[b].neg128[h] = -128 * quads[h];
-        }
+        __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, _mm512_set1_ps(inv)));
+        __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, _mm512_set1_ps(inv)));
+        _mm_storeu_si128((__m128i *) out[b].q, _mm512_cvtsepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *) (out[b].q + 16), _mm512_cvtsepi32_epi8(q1));
+        __m512i both = _mm512_add_epi32(q0, q1); /* values i and i+16 fall in quads of the same parity */
+        int even = _mm512_mask_reduce_add_epi32(0x0F0F, both), odd = _mm512_mask_reduce_add_epi32(0xF0F0, both);
+        out[b].sum = even + odd;
+        out[b].neg8[0] = -8 * even;
+        out[b].neg8[1] = -8 * odd;
+        out[b].neg128[0] = -128 * even;
+        out[b].neg128[1] = -128 * odd;
     }
 }
 
-/* n values (a multiple of 256) into n/256 A256 blocks */
-void sl_quantize_a256(const float *x, int n, a256_t *out) {
+/* n values (a multiple of 256) into n/256 A256 blocks; vectorized as sl_quantize_a32, the same values */
+KERNEL void sl_quantize_a256(const float *x, int n, a256_t *out) {
+    const __m512 sign = _mm512_set1_ps(-0.0f);
     for (int b = 0; b < n / 256; b++, x += 256) {
-        float amax = 0, max = 0;
-        for (int i = 0; i < 256; i++) {
-            if (fabsf(x[i]) > amax) {
-                amax = fabsf(x[i]);
-                max = x[i];
+        __m512 m = _mm512_setzero_ps();
+        for (int i = 0; i < 256; i += 16) m = _mm512_max_ps(m, _mm512_andnot_ps(sign, _mm512_loadu_ps(x + i)));
+        float amax = _mm512_reduce_max_ps(m), max = 0;
+        if (amax != 0) { /* the first value of that magnitude, with its sign */
+            __m512 all = _mm512_set1_ps(amax);
+            for (int i = 0; i < 256; i += 16) {
+                __mmask16 at = _mm512_cmp_ps_mask(_mm512_andnot_ps(sign, _mm512_loadu_ps(x + i)), all, _CMP_EQ_OQ);
+                if (at) {
+                    max = x[i + __builtin_ctz(at)];
+                    break;
+                }
             }
         }
         float iscale = amax != 0 ? -127.0f / max : 0.0f;
         out[b].d = amax != 0 ? 1.0f / iscale : 0.0f;
         out[b].unused = 0;
         for (int g = 0; g < 16; g++) {
-            int sum = 0;
-            for (int i = 0; i < 16; i++) {
-                int q = (int) nearbyintf(x[16 * g + i] * iscale);
-                if (q > 127) q = 127;
-                out[b].q[16 * g + i] = (int8_t) q;
-                sum += q;
-            }
-            out[b].bsums[g] = (int16_t) sum;
+            __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + 16 * g), _mm512_set1_ps(iscale)));
+            q = _mm512_min_epi32(q, _mm512_set1_epi32(127));
+            _mm_storeu_si128((__m128i *) (out[b].q + 16 * g), _mm512_cvtsepi32_epi8(q));
+            out[b].bsums[g] = (int16_t) _mm512_reduce_add_epi32(q);
         }
     }
 }
