@@ -27,6 +27,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <string.h>
@@ -51,7 +52,7 @@ typedef struct { float d; int32_t sum; int8_t q[32]; int32_t neg8[2], neg128[2];
 typedef struct { float d; int32_t unused; int16_t bsums[16]; int8_t q[256]; } a256_t; /* 296 bytes */
 
 static const int8_t IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-/* the same plus 128, as unsigned bytes: the row-group kernels' IQ4_NL values (vpdpbusd and tdpbsud take them unsigned) */
+/* the same plus 128, as unsigned bytes: the row-group kernels' IQ4_NL values (vpdpbusd takes them unsigned) */
 static const uint8_t IQ4_UNSIGNED[16] = {1, 24, 45, 63, 79, 93, 106, 118, 129, 141, 153, 166, 181, 197, 217, 241};
 
 int sl_supported(void) {
@@ -578,6 +579,18 @@ static inline KERNEL __m512i broadcast8(const int8_t *p) {
     return _mm512_set1_epi64(v);
 }
 
+/* zeroed memory for repacked weights, on transparent huge pages where Linux has them (NULL on failure); freed by sl_unmap */
+void *sl_map_huge(int64_t bytes) {
+    void *p = mmap(NULL, (size_t) bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    madvise(p, (size_t) bytes, MADV_HUGEPAGE); /* advice only: without THP the pages are 4 KiB */
+    return p;
+}
+
+void sl_unmap(void *p, int64_t bytes) {
+    munmap(p, (size_t) bytes);
+}
+
 /* the eight rows of one group against one activation vector: row r's result in float r */
 static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int blocks) {
     const int gb = group_block_bytes(type);
@@ -703,9 +716,9 @@ KERNEL void sl_matvec_grouped(int type, const uint8_t *groups, int cols, int r0,
 /* ---- prefill on AMX tiles, from the row groups ----
  * Sapphire Rapids' AMX multiplies a 16 x 32 tile of 8-bit activations (16 tokens' A32 values) by a
  * 32 x 16 tile of 8-bit weights (16 rows' values of one block) into 16 x 16 ints in one instruction
- * (tdpbsud: signed activations, unsigned weights). Each block's ints then take their scales in
- * float32, d_row * d_token, as the per-row kernels do; the offset of the unsigned weights comes off
- * as offset * (the token's sum over the block), in integers. Weights come from the row groups of
+ * (tdpbssd: both signed; the row groups' unsigned values are turned back into signed ones as the
+ * tiles are made, so no offset needs removing). Each block's ints then take their scales in
+ * float32, d_row * d_token, as the per-row kernels do. Weights come from the row groups of
  * rows 16i..16i+15 (two groups), rearranged per block into the tile's layout (row k of the tile
  * holds values 4k..4k+3 of each of the 16 rows). The sums are exact in integers and the float work is
  * per block in a fixed order, but it is not the per-row kernels' order: prefill is not batch-invariant,
@@ -727,100 +740,147 @@ int sl_amx_init(void) {
 
 typedef struct { uint8_t palette, start_row, reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; } tile_config_t;
 
-/* the 4 chunks of 8 values (chunk c: values 8c..8c+7 of each of the 8 rows, unsigned) of block g of a row group, and their offset */
-static inline KERNEL int group_chunks(int type, const uint8_t *g, __m512i chunk[4]) {
+/* the 4 chunks of 8 values (chunk c: values 8c..8c+7 of each of the 8 rows) of block g of a row group, as signed bytes */
+static inline KERNEL void signed_chunks(int type, const uint8_t *g, __m512i chunk[4]) {
     if (type == Q8_0) {
-        for (int c = 0; c < 4; c++) chunk[c] = _mm512_loadu_si512(g + 32 + 64 * c);
-        return 128;
+        for (int c = 0; c < 4; c++) chunk[c] = _mm512_xor_si512(_mm512_loadu_si512(g + 32 + 64 * c), _mm512_set1_epi8((char) 0x80));
+        return;
     }
     const __m512i nibble = _mm512_set1_epi8(0x0F);
+    const __m512i levels = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *) IQ4_LEVELS));
     for (int p = 0; p < 2; p++) {
         __m512i v = _mm512_loadu_si512(g + 32 + 64 * p);
-        chunk[p] = _mm512_and_si512(v, nibble);                            /* values 8p..8p+7 */
-        chunk[2 + p] = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble); /* values 16+8p.. */
+        __m512i lo = _mm512_and_si512(v, nibble), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
         if (type == IQ4_NL) {
-            const __m512i levels = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *) IQ4_UNSIGNED));
-            chunk[p] = _mm512_shuffle_epi8(levels, chunk[p]);
-            chunk[2 + p] = _mm512_shuffle_epi8(levels, chunk[2 + p]);
+            chunk[p] = _mm512_shuffle_epi8(levels, lo);      /* values 8p..8p+7 */
+            chunk[2 + p] = _mm512_shuffle_epi8(levels, hi);  /* values 16+8p.. */
+        } else {
+            chunk[p] = _mm512_sub_epi8(lo, _mm512_set1_epi8(8));
+            chunk[2 + p] = _mm512_sub_epi8(hi, _mm512_set1_epi8(8));
         }
     }
-    return type == Q4_0 ? 8 : 128;
 }
 
-/* the weight tile of block b for rows 16i.. (groups g0, g1): 8 rows of 64 bytes, and the 16 rows' scales */
-static inline KERNEL int weight_tile(int type, const uint8_t *g0, const uint8_t *g1, uint8_t tile[8][64], __m512 *scales) {
+/* block b's weight tile for rows 16i..16i+15 (groups g0, g1): 8 rows of 64 bytes, and the 16 rows' scales */
+static inline KERNEL void weight_tile(int type, const uint8_t *g0, const uint8_t *g1, uint8_t tile[8][64], float scales[16]) {
     __m512i c0[4], c1[4];
-    int offset = group_chunks(type, g0, c0);
-    group_chunks(type, g1, c1);
+    signed_chunks(type, g0, c0);
+    signed_chunks(type, g1, c1);
     for (int k = 0; k < 8; k++) { /* tile row k: values 4k..4k+3, in chunk k/2 at dword 2r + k%2 of row r */
         const __m512i pick = _mm512_set_epi32(30 + k % 2, 28 + k % 2, 26 + k % 2, 24 + k % 2, 22 + k % 2, 20 + k % 2, 18 + k % 2, 16 + k % 2,
                                               14 + k % 2, 12 + k % 2, 10 + k % 2, 8 + k % 2, 6 + k % 2, 4 + k % 2, 2 + k % 2, k % 2);
-        _mm512_storeu_si512(tile[k], _mm512_permutex2var_epi32(c0[k / 2], pick, c1[k / 2]));
+        _mm512_store_si512(tile[k], _mm512_permutex2var_epi32(c0[k / 2], pick, c1[k / 2]));
     }
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    *scales = _mm512_permutex2var_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g0)), even,
-                                     _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g1)));
-    return offset;
+    _mm512_store_ps(scales, _mm512_permutex2var_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g0)), even,
+                                                   _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g1))));
 }
+
+/* a block's ints (a tile stored to `ints`) into the 16 tokens' sums: acc[t] += ints[t] * (w_scales * d[t]) */
+static inline KERNEL void scale_block(const int32_t ints[16][16], const float *w_scales, const float *d, __m512 acc[16]) {
+    const __m512 ws = _mm512_load_ps(w_scales);
+#pragma GCC unroll 16
+    for (int t = 0; t < 16; t++) {
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(ints[t])), _mm512_mul_ps(ws, _mm512_set1_ps(d[t])), acc[t]);
+    }
+}
+
+/* blocks in flight: block b's product is issued DEPTH-1 blocks before its ints are read back, so that
+ * reading them does not wait for the tile unit */
+#define DEPTH 4
+#define PRODUCT(c, at, bt) do { \
+        _tile_loadd(at, acts[b], 32); \
+        _tile_loadd(bt, tiles[b], 64); \
+        _tile_zero(c); \
+        _tile_dpbssd(c, at, bt); \
+    } while (0)
 
 /*
  * out[t * out_stride + r] for rows [16 * i0, 16 * i1) (row tiles) and tokens [0, tokens): the product
  * of a matrix with row groups (rows a multiple of 16) and A32 activations. Needs sl_amx_init().
+ * The operands are first laid out as the tiles take them, so that a tile load reads 512 contiguous
+ * bytes: the activations per 16 tokens and block (zeros past the last token) with their scales side
+ * by side, and per row tile every block's weight tile (made once; it then serves every 16 tokens from
+ * L1/L2). Per 16 tokens the 16 x 16 sums stay in registers across the blocks, and DEPTH blocks' products
+ * are in flight on the tiles while the vector unit scales an earlier block's ints.
  */
 AMX void sl_matmul_amx(int type, const uint8_t *groups, int cols, int i0, int i1, const uint8_t *xq, int64_t xq_stride,
                        int tokens, float *out, int64_t out_stride) {
-    const int blocks = cols / 32;
-    const int64_t group_bytes = (int64_t) blocks * group_block_bytes(type);
+    const int blocks = cols / 32, gb = group_block_bytes(type), token_tiles = (tokens + 15) / 16;
+    const int64_t group_bytes = (int64_t) blocks * gb;
+    uint8_t (*tiles)[8][64] = aligned_alloc(64, (size_t) blocks * 512);
+    float (*scales)[16] = aligned_alloc(64, (size_t) blocks * 64);
+    int8_t (*all_acts)[16][32] = aligned_alloc(64, (size_t) token_tiles * blocks * 512); /* [token tile][block] */
+    float (*all_d)[16] = aligned_alloc(64, (size_t) token_tiles * blocks * 64);
+    if (tiles == NULL || scales == NULL || all_acts == NULL || all_d == NULL) {
+        free(tiles);
+        free(scales);
+        free(all_acts);
+        free(all_d);
+        return;
+    }
+    memset(all_acts[(int64_t) (token_tiles - 1) * blocks], 0, (size_t) blocks * 512); /* the last tile's padding */
+    memset(all_d[(int64_t) (token_tiles - 1) * blocks], 0, (size_t) blocks * 64);
+    for (int t = 0; t < tokens; t++) {
+        const a32_t *x = (const a32_t *) (xq + t * xq_stride);
+        const int64_t at = (int64_t) (t / 16) * blocks;
+        for (int b = 0; b < blocks; b++) {
+            memcpy(all_acts[at + b][t % 16], x[b].q, 32);
+            all_d[at + b][t % 16] = x[b].d;
+        }
+    }
     tile_config_t cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
-    cfg.rows[0] = 16; cfg.colsb[0] = 64; /* C: 16 tokens x 16 rows of ints */
-    cfg.rows[1] = 16; cfg.colsb[1] = 32; /* A: 16 tokens x 32 activations */
-    cfg.rows[2] = 8;  cfg.colsb[2] = 64; /* B: 32 values x 16 rows, 4 values a row per dword */
+    for (int k = 0; k < 4; k++) {
+        cfg.rows[k] = 16; cfg.colsb[k] = 64; /* C: 16 tokens x 16 rows of ints, DEPTH of them */
+    }
+    for (int k = 4; k < 6; k++) {
+        cfg.rows[k] = 16; cfg.colsb[k] = 32;       /* A: 16 tokens x 32 activations */
+        cfg.rows[k + 2] = 8; cfg.colsb[k + 2] = 64; /* B: 32 values x 16 rows, 4 values a row per dword */
+    }
     _tile_loadconfig(&cfg);
-    uint8_t tile[8][64] __attribute__((aligned(64)));
-    int8_t padded[16][32] __attribute__((aligned(64)));
     int32_t ints[16][16] __attribute__((aligned(64)));
-    /* tokens in chunks of 64, so that a chunk's activations and sums stay in L1/L2 across the row tiles */
-    float *acc = malloc(sizeof(float) * 16 * 64);
-    if (acc == NULL) return;
-    for (int c0 = 0; c0 < tokens; c0 += 64) {
-        const int n = tokens - c0 < 64 ? tokens - c0 : 64;
-        const uint8_t *xc = xq + c0 * xq_stride;
-        for (int i = i0; i < i1; i++) {
-            const uint8_t *g0 = groups + (int64_t) (2 * i) * group_bytes, *g1 = g0 + group_bytes;
-            memset(acc, 0, sizeof(float) * 16 * n);
-            for (int b = 0; b < blocks; b++) {
-                __m512 wscale;
-                int offset = weight_tile(type, g0 + (int64_t) b * group_block_bytes(type), g1 + (int64_t) b * group_block_bytes(type), tile, &wscale);
-                _tile_loadd(2, tile, 64);
-                for (int t0 = 0; t0 < n; t0 += 16) {
-                    int m = n - t0 < 16 ? n - t0 : 16;
-                    const a32_t *first = (const a32_t *) (xc + t0 * xq_stride) + b;
-                    if (m == 16) {
-                        _tile_loadd(1, first->q, xq_stride);
-                    } else {
-                        memset(padded, 0, sizeof padded);
-                        for (int t = 0; t < m; t++) memcpy(padded[t], ((const a32_t *) (xc + (t0 + t) * xq_stride) + b)->q, 32);
-                        _tile_loadd(1, padded, 32);
-                    }
-                    _tile_zero(0);
-                    _tile_dpbsud(0, 1, 2);
-                    _tile_stored(0, ints, 64);
-                    for (int t = 0; t < m; t++) {
-                        const a32_t *x = (const a32_t *) (xc + (t0 + t) * xq_stride) + b;
-                        __m512i isum = _mm512_sub_epi32(_mm512_load_si512(ints[t]), _mm512_set1_epi32(offset * x->sum));
-                        float *a = acc + 16 * (t0 + t);
-                        __m512 scale = _mm512_mul_ps(wscale, _mm512_set1_ps(x->d));
-                        _mm512_storeu_ps(a, _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, _mm512_loadu_ps(a)));
+    for (int i = i0; i < i1; i++) {
+        const uint8_t *g0 = groups + (int64_t) (2 * i) * group_bytes, *g1 = g0 + group_bytes;
+        for (int b = 0; b < blocks; b++) weight_tile(type, g0 + (int64_t) b * gb, g1 + (int64_t) b * gb, tiles[b], scales[b]);
+        for (int tt = 0; tt < token_tiles; tt++) {
+            int8_t (*acts)[16][32] = all_acts + (int64_t) tt * blocks;
+            float (*d)[16] = all_d + (int64_t) tt * blocks;
+            __m512 acc[16];
+#pragma GCC unroll 16
+            for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
+            for (int b = 0; b < blocks + DEPTH - 1; b++) { /* the product of block b, the scales of block b-DEPTH+1 */
+                if (b < blocks) {
+                    switch (b % DEPTH) { /* tile numbers are constants of the instructions */
+                        case 0: PRODUCT(0, 4, 6); break;
+                        case 1: PRODUCT(1, 5, 7); break;
+                        case 2: PRODUCT(2, 4, 6); break;
+                        default: PRODUCT(3, 5, 7); break;
                     }
                 }
+                const int done = b - DEPTH + 1;
+                if (done < 0) continue;
+                switch (done % DEPTH) {
+                    case 0: _tile_stored(0, ints, 64); break;
+                    case 1: _tile_stored(1, ints, 64); break;
+                    case 2: _tile_stored(2, ints, 64); break;
+                    default: _tile_stored(3, ints, 64); break;
+                }
+                scale_block(ints, scales[done], d[done], acc);
             }
-            for (int t = 0; t < n; t++) memcpy(out + (c0 + t) * out_stride + 16 * i, acc + 16 * t, 16 * sizeof(float));
+            const int m = tokens - 16 * tt < 16 ? tokens - 16 * tt : 16;
+#pragma GCC unroll 16
+            for (int t = 0; t < 16; t++) { /* unrolled, as every loop over acc: the sums stay in registers */
+                if (t < m) _mm512_storeu_ps(out + (16 * tt + t) * out_stride + 16 * i, acc[t]);
+            }
         }
     }
-    free(acc);
     _tile_release();
+    free(tiles);
+    free(scales);
+    free(all_acts);
+    free(all_d);
 }
 
 /* ---- expansion to floats (prefill: tiles of rows expanded for sgemm) ----

@@ -25,6 +25,7 @@ import sortedllama.model.LlamaWeights;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Matmul;
 import sortedllama.tensor.MemoryBandwidth;
+import sortedllama.tensor.NativeKernels;
 import sortedllama.tensor.Parallel;
 import sortedllama.tensor.Quantize;
 import sortedllama.tensor.Tensor;
@@ -179,8 +180,10 @@ final class BenchCommand {
 
     @Command(name = "matmul", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Time of a product of random weight matrices with T vectors, for each T, in both regimes",
-                    "(each row read once for all T vectors, and OpenBLAS sgemm), with the ratio to one vector:",
-                    "what speculative verification of T-1 drafts costs against decoding one token."})
+                    "(each row read once for all T vectors; and prefill's: AMX-INT8 tiles for Q8_0, Q4_0 and IQ4_NL",
+                    "on CPUs that have them, else OpenBLAS sgemm), with the ratio to one vector (what speculative",
+                    "verification of T-1 drafts costs against decoding one token) and the faster regime's GFLOP/s.",
+                    "The matrices are repacked into row groups as a model's are when loaded."})
     static final class MatmulBench implements Callable<Integer> {
         @Spec CommandSpec spec;
 
@@ -216,17 +219,21 @@ final class BenchCommand {
                 for (int m = 0; m < matrices; m++) {
                     float[] values = new float[rows * cols];
                     for (int i = 0; i < values.length; i++) values[i] = (float) random.nextGaussian();
-                    ws[m] = Quantize.tensor("w" + m, type, new long[] {rows, cols}, values, arena);
+                    // repacked as a model's matrices are when loaded, so that both regimes time the kernels models use
+                    ws[m] = NativeKernels.withRowGroups(Quantize.tensor("w" + m, type, new long[] {rows, cols}, values, arena), arena);
                 }
+                String batched = NativeKernels.amxServes(ws[0]) ? "AMX" : "sgemm";
                 out.printf(Locale.ROOT, "%d matrices %d x %d %s (%.1f MiB), %d threads; ms per pass, best of %d%n", matrices, rows, cols,
                         type, matrices * type.bytesFor((long) rows * cols) / 1048576.0, Parallel.threads(), runs);
-                out.printf("%6s %12s %8s %12s %8s%n", "T", "row reuse", "vs T=1", "sgemm", "vs T=1");
+                out.printf("%6s %12s %8s %12s %8s %10s%n", "T", "row reuse", "vs T=1", batched, "vs T=1", "GFLOP/s");
                 double one = Double.NaN;
                 for (int t : tokens) {
                     if (t < 1) throw new BadInputException("--tokens must be positive, got " + t);
                     double reuse = bestMillis(ws, t, Matmul.Regime.ROW_REUSE, random), blas = bestMillis(ws, t, Matmul.Regime.BLAS, random);
                     if (t == 1 && Double.isNaN(one)) one = reuse; // the baseline: one vector
-                    out.printf(Locale.ROOT, "%6d %12.3f %7.2fx %12.3f %7.2fx%n", t, reuse, reuse / one, blas, blas / one);
+                    double flops = 2.0 * matrices * rows * cols * t; // of the faster regime
+                    out.printf(Locale.ROOT, "%6d %12.3f %7.2fx %12.3f %7.2fx %10.1f%n", t, reuse, reuse / one, blas, blas / one,
+                            flops / Math.min(reuse, blas) / 1e6);
                 }
             }
             return 0;

@@ -305,10 +305,7 @@ public final class LlamaModel {
                     scores[p] = Vec.dotTree(b.q, qOff, keys, p * kvDim + kvOff, headDim) * scale;
                 }
                 Vec.softmax(scores, 0, visible);
-                Arrays.fill(b.attnOut, qOff, qOff + headDim, 0f);
-                for (int p = 0; p < visible; p++) {
-                    Vec.axpy(scores[p], values, p * kvDim + kvOff, b.attnOut, qOff, headDim);
-                }
+                Vec.weightedSum(scores, visible, values, kvOff, kvDim, b.attnOut, qOff, headDim);
             }
         });
         Matmul.apply(layer.wo(), b.attnOut, T, b.proj, regime);

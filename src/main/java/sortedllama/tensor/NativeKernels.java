@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * of {@link WeightRows} serve every type, and {@link #why()} says why.
  */
 public final class NativeKernels {
-    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, DEQUANTIZE_GROUPED;
+    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, DEQUANTIZE_GROUPED, MAP_HUGE, UNMAP;
     /** Whether prefill multiplies row groups on AMX tiles: the CPU has AMX-INT8, Linux granted it, not turned off. */
     private static final boolean AMX;
     /** Whether matrices are repacked into row groups ({@link #withRowGroups}); -Dsortedllama.rowGroups=false, for comparisons, says no. */
@@ -33,7 +33,7 @@ public final class NativeKernels {
     private static final String WHY;
 
     static {
-        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupRows = null, grouped = null, amx = null, dequantizeGrouped = null;
+        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupRows = null, grouped = null, amx = null, dequantizeGrouped = null, mapHuge = null, unmap = null;
         boolean amxOn = false;
         int a32 = 0, a256 = 0;
         String why = null;
@@ -67,6 +67,8 @@ public final class NativeKernels {
                             FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J), critical);
                     groupBytes = linker.downcallHandle(syms.find("sl_group_bytes").orElseThrow(), FunctionDescriptor.of(J, I, I, I));
                     groupRows = linker.downcallHandle(syms.find("sl_group_rows").orElseThrow(), FunctionDescriptor.ofVoid(I, P, J, I, I, P));
+                    mapHuge = linker.downcallHandle(syms.find("sl_map_huge").orElseThrow(), FunctionDescriptor.of(P, J));
+                    unmap = linker.downcallHandle(syms.find("sl_unmap").orElseThrow(), FunctionDescriptor.ofVoid(P, J));
                     grouped = linker.downcallHandle(syms.find("sl_matvec_grouped").orElseThrow(),
                             FunctionDescriptor.ofVoid(I, P, I, I, I, P, J, I, P, J), critical);
                     dequantizeGrouped = linker.downcallHandle(syms.find("sl_dequantize_grouped").orElseThrow(),
@@ -85,6 +87,8 @@ public final class NativeKernels {
         DEQUANTIZE = dequantize;
         GROUP_BYTES = groupBytes;
         GROUP_ROWS = groupRows;
+        MAP_HUGE = mapHuge;
+        UNMAP = unmap;
         MATVEC_GROUPED = grouped;
         MATMUL_AMX = amx;
         DEQUANTIZE_GROUPED = dequantizeGrouped;
@@ -183,7 +187,7 @@ public final class NativeKernels {
         try {
             long bytes = (long) GROUP_BYTES.invokeExact(w.type().ggmlId, w.rows(), w.cols());
             if (bytes == 0) return w;
-            MemorySegment groups = arena.allocate(bytes, 64);
+            MemorySegment groups = hugePages(bytes, arena);
             long perGroup = bytes / (w.rows() / 8);
             Parallel.forRange(w.rows() / 8, 16, (from, to) -> { // groups from..to-1, on the cores (a load-time copy of the weights)
                 try {
@@ -200,6 +204,24 @@ public final class NativeKernels {
         } catch (Throwable e) {
             throw new IllegalStateException("native repacking failed", e);
         }
+    }
+
+    /**
+     * {@code bytes} of zeroed memory freed with {@code arena}, on transparent huge pages where Linux allows
+     * them (its default "madvise" mode needs the request before the pages are first written, which
+     * Arena.allocate's zeroing would do): decoding streams every matrix once per token, and on 4 KiB
+     * pages that is a TLB miss every 4 KiB.
+     */
+    private static MemorySegment hugePages(long bytes, Arena arena) throws Throwable {
+        MemorySegment mapped = (MemorySegment) MAP_HUGE.invokeExact(bytes);
+        if (mapped.equals(MemorySegment.NULL)) throw new OutOfMemoryError("cannot map " + bytes + " bytes for repacked weights");
+        return mapped.reinterpret(bytes, arena, m -> {
+            try {
+                UNMAP.invokeExact(m, bytes);
+            } catch (Throwable e) {
+                throw new IllegalStateException("munmap failed", e);
+            }
+        });
     }
 
     /** {@link #matvec} for a tensor with {@link Tensor#rowGroups}: the same products, eight rows at a time. */

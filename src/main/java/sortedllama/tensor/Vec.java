@@ -138,6 +138,40 @@ public final class Vec {
         for (; i < n; i++) y[yOff + i] = Math.fma(x[xOff + i], alpha, y[yOff + i]);
     }
 
+    /**
+     * y[yOff..+len) = sum over p < n of w[p] * x[xOff + p*stride ..+len), each element accumulated
+     * from zero by one fma per p in order of p: the bits of zeroing y and calling {@link #axpy} for
+     * each p, but with the sums held in registers (attention's weighted sum of values: per position
+     * axpy loaded and stored y once for every 64-float row, and took a fifth of a prefill).
+     */
+    public static void weightedSum(float[] w, int n, float[] x, int xOff, int stride, float[] y, int yOff, int len) {
+        int i = 0;
+        for (; i + 4 * L <= len; i += 4 * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int p = 0, at = xOff + i; p < n; p++, at += stride) {
+                FloatVector wp = FloatVector.broadcast(S, w[p]);
+                a0 = FloatVector.fromArray(S, x, at).fma(wp, a0);
+                a1 = FloatVector.fromArray(S, x, at + L).fma(wp, a1);
+                a2 = FloatVector.fromArray(S, x, at + 2 * L).fma(wp, a2);
+                a3 = FloatVector.fromArray(S, x, at + 3 * L).fma(wp, a3);
+            }
+            a0.intoArray(y, yOff + i);
+            a1.intoArray(y, yOff + i + L);
+            a2.intoArray(y, yOff + i + 2 * L);
+            a3.intoArray(y, yOff + i + 3 * L);
+        }
+        for (; i + L <= len; i += L) {
+            FloatVector a = FloatVector.zero(S);
+            for (int p = 0, at = xOff + i; p < n; p++, at += stride) a = FloatVector.fromArray(S, x, at).fma(FloatVector.broadcast(S, w[p]), a);
+            a.intoArray(y, yOff + i);
+        }
+        for (; i < len; i++) {
+            float a = 0f;
+            for (int p = 0; p < n; p++) a = Math.fma(x[xOff + p * stride + i], w[p], a);
+            y[yOff + i] = a;
+        }
+    }
+
     /** Largest of x[off..+n). */
     public static float max(float[] x, int off, int n) {
         FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);

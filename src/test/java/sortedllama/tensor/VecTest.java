@@ -30,6 +30,30 @@ class VecTest {
         assertEquals(0f, y[0]);
     }
 
+    /** The weighted sum of rows gives the bits of zeroing the output and one axpy per row, and its sum is right. */
+    @Test
+    void weightedSumIsAxpyInOrder() {
+        var random = new Random(7);
+        for (int len : new int[] {1, 7, Vec.L, 2 * Vec.L + 5, 64, 80, 4 * Vec.L + Vec.L + 3}) {
+            for (int n : new int[] {0, 1, 3, 37}) {
+                int stride = len + 5, xOff = 2;
+                float[] w = new float[n], x = new float[xOff + n * stride];
+                for (int p = 0; p < n; p++) w[p] = (float) random.nextGaussian();
+                for (int i = 0; i < x.length; i++) x[i] = (float) random.nextGaussian();
+                float[] expected = new float[len + 3], got = new float[len + 3];
+                Arrays.fill(got, Float.NaN); // every output element must be written
+                for (int p = 0; p < n; p++) Vec.axpy(w[p], x, xOff + p * stride, expected, 3, len);
+                Vec.weightedSum(w, n, x, xOff, stride, got, 3, len);
+                for (int i = 0; i < len; i++) {
+                    assertEquals(Float.floatToRawIntBits(expected[3 + i]), Float.floatToRawIntBits(got[3 + i]), "len " + len + " n " + n + " at " + i);
+                    double exact = 0;
+                    for (int p = 0; p < n; p++) exact += (double) w[p] * x[xOff + p * stride + i];
+                    assertEquals(exact, got[3 + i], 1e-5 * (1 + n));
+                }
+            }
+        }
+    }
+
     @Test
     void softmaxOfAnyLengthSumsToOne() {
         for (int n : new int[] {1, 5, Vec.L, Vec.L + 3, 100}) {
