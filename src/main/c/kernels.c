@@ -761,19 +761,53 @@ static inline KERNEL void signed_chunks(int type, const uint8_t *g, __m512i chun
     }
 }
 
-/* block b's weight tile for rows 16i..16i+15 (groups g0, g1): 8 rows of 64 bytes, and the 16 rows' scales */
-static inline KERNEL void weight_tile(int type, const uint8_t *g0, const uint8_t *g1, uint8_t tile[8][64], float scales[16]) {
-    __m512i c0[4], c1[4];
-    signed_chunks(type, g0, c0);
-    signed_chunks(type, g1, c1);
-    for (int k = 0; k < 8; k++) { /* tile row k: values 4k..4k+3, in chunk k/2 at dword 2r + k%2 of row r */
+/* the tile of 16 rows' 32 values from two groups' chunks (row k: values 4k..4k+3 of row n at dword n) */
+static inline KERNEL void chunks_to_tile(const __m512i c0[4], const __m512i c1[4], uint8_t tile[8][64]) {
+    for (int k = 0; k < 8; k++) { /* values 4k..4k+3 are in chunk k/2 at dword 2r + k%2 of row r */
         const __m512i pick = _mm512_set_epi32(30 + k % 2, 28 + k % 2, 26 + k % 2, 24 + k % 2, 22 + k % 2, 20 + k % 2, 18 + k % 2, 16 + k % 2,
                                               14 + k % 2, 12 + k % 2, 10 + k % 2, 8 + k % 2, 6 + k % 2, 4 + k % 2, 2 + k % 2, k % 2);
         _mm512_store_si512(tile[k], _mm512_permutex2var_epi32(c0[k / 2], pick, c1[k / 2]));
     }
+}
+
+/* two groups' eight float16 values (rows 0..7 of each) as the 16 rows' floats */
+static inline KERNEL __m512 sixteen_halves(const uint8_t *h0, const uint8_t *h1) {
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) h0))),
+                              _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) h1)), 1);
+}
+
+/* two groups' eight bytes (one per row) as the 16 rows' floats */
+static inline KERNEL __m512 sixteen_bytes(const uint8_t *b0, const uint8_t *b1) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *) b0), _mm_loadl_epi64((const __m128i *) b1))));
+}
+
+/* block b's weight tile for rows 16i..16i+15 (groups g0, g1) of a 32-value type, and the 16 rows' scales */
+static inline KERNEL void weight_tile(int type, const uint8_t *g0, const uint8_t *g1, uint8_t tile[8][64], float scales[16]) {
+    __m512i c0[4], c1[4];
+    signed_chunks(type, g0, c0);
+    signed_chunks(type, g1, c1);
+    chunks_to_tile(c0, c1, tile);
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     _mm512_store_ps(scales, _mm512_permutex2var_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g0)), even,
                                                    _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g1))));
+}
+
+/*
+ * Q4_K: sub-block j of super-block g0/g1 (rows 16i..16i+15) as a tile of its 32 nibbles (0..15), with
+ * the 16 rows' scales d * sc_j and mins dmin * m_j (floats): a sub-block is then a block like a 32-value
+ * type's, and the mins' term comes off once per sub-block in float.
+ */
+static inline KERNEL void weight_tile_q4k(const uint8_t *g0, const uint8_t *g1, int j, uint8_t tile[8][64], float scales[16], float mins[16]) {
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    const int p = j / 2, shift = 4 * (j % 2);
+    __m512i c0[4], c1[4];
+    for (int c = 0; c < 4; c++) {
+        c0[c] = _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512(g0 + 160 + 256 * p + 64 * c), shift), nibble);
+        c1[c] = _mm512_and_si512(_mm512_srli_epi16(_mm512_loadu_si512(g1 + 160 + 256 * p + 64 * c), shift), nibble);
+    }
+    chunks_to_tile(c0, c1, tile);
+    _mm512_store_ps(scales, _mm512_mul_ps(sixteen_halves(g0, g1), sixteen_bytes(g0 + 32 + 8 * j, g1 + 32 + 8 * j)));
+    _mm512_store_ps(mins, _mm512_mul_ps(sixteen_halves(g0 + 16, g1 + 16), sixteen_bytes(g0 + 96 + 8 * j, g1 + 96 + 8 * j)));
 }
 
 /* a block's ints (a tile stored to `ints`) into the 16 tokens' sums: acc[t] += ints[t] * (w_scales * d[t]) */
@@ -797,36 +831,52 @@ static inline KERNEL void scale_block(const int32_t ints[16][16], const float *w
 
 /*
  * out[t * out_stride + r] for rows [16 * i0, 16 * i1) (row tiles) and tokens [0, tokens): the product
- * of a matrix with row groups (rows a multiple of 16) and A32 activations. Needs sl_amx_init().
+ * of a matrix with row groups (rows a multiple of 16) and its activations (A32 blocks, or A256 for
+ * Q4_K). Needs sl_amx_init(). The product runs over blocks of 32 values (Q4_K's sub-blocks).
  * The operands are first laid out as the tiles take them, so that a tile load reads 512 contiguous
  * bytes: the activations per 16 tokens and block (zeros past the last token) with their scales side
  * by side, and per row tile every block's weight tile (made once; it then serves every 16 tokens from
  * L1/L2). Per 16 tokens the 16 x 16 sums stay in registers across the blocks, and DEPTH blocks' products
- * are in flight on the tiles while the vector unit scales an earlier block's ints.
+ * are in flight on the tiles while the vector unit scales an earlier block's ints. Q4_K's mins come
+ * off at the end: sum over sub-blocks of (dmin m_j) x (d_x x the token's sum over the sub-block).
  */
 AMX void sl_matmul_amx(int type, const uint8_t *groups, int cols, int i0, int i1, const uint8_t *xq, int64_t xq_stride,
                        int tokens, float *out, int64_t out_stride) {
-    const int blocks = cols / 32, gb = group_block_bytes(type), token_tiles = (tokens + 15) / 16;
-    const int64_t group_bytes = (int64_t) blocks * gb;
+    const int q4k = type == Q4_K, blocks = cols / 32, gb = group_block_bytes(type), token_tiles = (tokens + 15) / 16;
+    const int64_t group_bytes = (int64_t) (cols / sl_activation_block(type)) * gb;
     uint8_t (*tiles)[8][64] = aligned_alloc(64, (size_t) blocks * 512);
     float (*scales)[16] = aligned_alloc(64, (size_t) blocks * 64);
+    float (*mins)[16] = q4k ? aligned_alloc(64, (size_t) blocks * 64) : NULL;
     int8_t (*all_acts)[16][32] = aligned_alloc(64, (size_t) token_tiles * blocks * 512); /* [token tile][block] */
     float (*all_d)[16] = aligned_alloc(64, (size_t) token_tiles * blocks * 64);
-    if (tiles == NULL || scales == NULL || all_acts == NULL || all_d == NULL) {
+    float (*all_sums)[16] = q4k ? aligned_alloc(64, (size_t) token_tiles * blocks * 64) : NULL; /* d_x x sum over the block */
+    if (tiles == NULL || scales == NULL || all_acts == NULL || all_d == NULL || (q4k && (mins == NULL || all_sums == NULL))) {
         free(tiles);
         free(scales);
+        free(mins);
         free(all_acts);
         free(all_d);
+        free(all_sums);
         return;
     }
-    memset(all_acts[(int64_t) (token_tiles - 1) * blocks], 0, (size_t) blocks * 512); /* the last tile's padding */
-    memset(all_d[(int64_t) (token_tiles - 1) * blocks], 0, (size_t) blocks * 64);
+    const int64_t last = (int64_t) (token_tiles - 1) * blocks; /* the last tile's padding */
+    memset(all_acts[last], 0, (size_t) blocks * 512);
+    memset(all_d[last], 0, (size_t) blocks * 64);
+    if (q4k) memset(all_sums[last], 0, (size_t) blocks * 64);
     for (int t = 0; t < tokens; t++) {
-        const a32_t *x = (const a32_t *) (xq + t * xq_stride);
         const int64_t at = (int64_t) (t / 16) * blocks;
         for (int b = 0; b < blocks; b++) {
-            memcpy(all_acts[at + b][t % 16], x[b].q, 32);
-            all_d[at + b][t % 16] = x[b].d;
+            if (q4k) {
+                const a256_t *x = (const a256_t *) (xq + t * xq_stride) + b / 8;
+                const int j = b % 8;
+                memcpy(all_acts[at + b][t % 16], x->q + 32 * j, 32);
+                all_d[at + b][t % 16] = x->d;
+                all_sums[at + b][t % 16] = x->d * (float) (x->bsums[2 * j] + x->bsums[2 * j + 1]);
+            } else {
+                const a32_t *x = (const a32_t *) (xq + t * xq_stride) + b;
+                memcpy(all_acts[at + b][t % 16], x->q, 32);
+                all_d[at + b][t % 16] = x->d;
+            }
         }
     }
     tile_config_t cfg;
@@ -843,7 +893,10 @@ AMX void sl_matmul_amx(int type, const uint8_t *groups, int cols, int i0, int i1
     int32_t ints[16][16] __attribute__((aligned(64)));
     for (int i = i0; i < i1; i++) {
         const uint8_t *g0 = groups + (int64_t) (2 * i) * group_bytes, *g1 = g0 + group_bytes;
-        for (int b = 0; b < blocks; b++) weight_tile(type, g0 + (int64_t) b * gb, g1 + (int64_t) b * gb, tiles[b], scales[b]);
+        for (int b = 0; b < blocks; b++) {
+            if (q4k) weight_tile_q4k(g0 + (int64_t) (b / 8) * gb, g1 + (int64_t) (b / 8) * gb, b % 8, tiles[b], scales[b], mins[b]);
+            else weight_tile(type, g0 + (int64_t) b * gb, g1 + (int64_t) b * gb, tiles[b], scales[b]);
+        }
         for (int tt = 0; tt < token_tiles; tt++) {
             int8_t (*acts)[16][32] = all_acts + (int64_t) tt * blocks;
             float (*d)[16] = all_d + (int64_t) tt * blocks;
@@ -869,6 +922,14 @@ AMX void sl_matmul_amx(int type, const uint8_t *groups, int cols, int i0, int i1
                 }
                 scale_block(ints, scales[done], d[done], acc);
             }
+            if (q4k) {
+                float (*sums)[16] = all_sums + (int64_t) tt * blocks;
+                for (int b = 0; b < blocks; b++) {
+                    const __m512 m = _mm512_load_ps(mins[b]);
+#pragma GCC unroll 16
+                    for (int t = 0; t < 16; t++) acc[t] = _mm512_fnmadd_ps(m, _mm512_set1_ps(sums[b][t]), acc[t]);
+                }
+            }
             const int m = tokens - 16 * tt < 16 ? tokens - 16 * tt : 16;
 #pragma GCC unroll 16
             for (int t = 0; t < 16; t++) { /* unrolled, as every loop over acc: the sums stay in registers */
@@ -879,8 +940,10 @@ AMX void sl_matmul_amx(int type, const uint8_t *groups, int cols, int i0, int i1
     _tile_release();
     free(tiles);
     free(scales);
+    free(mins);
     free(all_acts);
     free(all_d);
+    free(all_sums);
 }
 
 /* ---- expansion to floats (prefill: tiles of rows expanded for sgemm) ----

@@ -89,7 +89,7 @@ public final class Matmul {
      */
     private static void many(Tensor w, float[] x, int tokens, float[] out, Map<Integer, float[]> rounded, Map<Integer, MemorySegment> quantized) {
         if (NativeKernels.amxServes(w)) {
-            MemorySegment xq = quantized.computeIfAbsent(32, b -> NativeKernels.input(b, x, w.cols(), tokens));
+            MemorySegment xq = quantized.computeIfAbsent(NativeKernels.activationBlock(w.type()), b -> NativeKernels.input(b, x, w.cols(), tokens));
             Parallel.forRange(w.rows() / 16, 1, (from, to) -> NativeKernels.matmulAmx(w, from, to, xq, tokens, out));
         } else {
             sgemm(w, roundedInput(w, x, tokens, rounded), tokens, out);

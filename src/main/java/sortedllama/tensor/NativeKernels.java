@@ -238,19 +238,20 @@ public final class NativeKernels {
 
     /**
      * Whether {@link #matmulAmx} serves {@code w}: this CPU has AMX-INT8 (and {@code -Dsortedllama.amx=false}
-     * is not set), and w has {@link Tensor#rowGroups} of a 32-value block type and rows a multiple of 16.
+     * is not set), and w has {@link Tensor#rowGroups} (Q8_0, Q4_0, IQ4_NL, Q4_K) and rows a multiple of 16.
      */
     public static boolean amxServes(Tensor w) {
-        return AMX && w.rowGroups() != null && w.rows() % 16 == 0 && w.type().blockSize == 32;
+        return AMX && w.rowGroups() != null && w.rows() % 16 == 0;
     }
 
     /**
      * Prefill's product on AMX tiles ({@code out[t * rows + r]} for rows [16 * tile0, 16 * tile1)) from the
-     * inputs {@link #input} gives for blocks of 32; only where {@link #amxServes}.
+     * inputs {@link #input} gives for {@link #activationBlock}(w.type()); only where {@link #amxServes}.
      */
     public static void matmulAmx(Tensor w, int tile0, int tile1, MemorySegment xq, int tokens, float[] out) {
         try {
-            MATMUL_AMX.invokeExact(w.type().ggmlId, w.rowGroups(), w.cols(), tile0, tile1, xq, (long) activationBytes(32, w.cols()),
+            MATMUL_AMX.invokeExact(w.type().ggmlId, w.rowGroups(), w.cols(), tile0, tile1, xq,
+                    (long) activationBytes(activationBlock(w.type()), w.cols()),
                     tokens, MemorySegment.ofArray(out), (long) w.rows());
         } catch (Throwable e) {
             throw new IllegalStateException("native product failed", e);

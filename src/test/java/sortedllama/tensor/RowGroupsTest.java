@@ -76,7 +76,9 @@ class RowGroupsTest {
         Assumptions.assumeTrue(Files.isReadable(cpuinfo) && Files.readString(cpuinfo).contains("amx_int8"),
                 "this CPU has no AMX-INT8");
         Assumptions.assumeTrue(Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true")), "AMX turned off");
-        assertTrue(NativeKernels.amxServes(grouped(DType.Q4_0, 32, 64, 1)), "AMX-INT8 is present but not used");
+        for (DType type : GROUPED) {
+            assertTrue(NativeKernels.amxServes(grouped(type, 32, RandomBlocks.cols(type, 64), 1)), "AMX-INT8 is present but not used for " + type);
+        }
     }
 
     @ParameterizedTest(name = "{0}")
