@@ -713,6 +713,10 @@ KERNEL void sl_matvec_grouped(int type, const uint8_t *groups, int cols, int r0,
     }
 }
 
+/* a block's values as 8-bit integers with a scale (and min) per 16: the unpackers in "expansion to floats" */
+typedef struct { int8_t q[256]; float scale[16]; float min[16]; } unpacked_t;
+static KERNEL void unpack(int type, const uint8_t *w, unpacked_t *u);
+
 /* ---- prefill on AMX tiles, from the row groups ----
  * Sapphire Rapids' AMX multiplies a 16 x 32 tile of 8-bit activations (16 tokens' A32 values) by a
  * 32 x 16 tile of 8-bit weights (16 rows' values of one block) into 16 x 16 ints in one instruction
@@ -823,31 +827,51 @@ static inline KERNEL void scale_block(const int32_t ints[16][16], const float *w
  * reading them does not wait for the tile unit */
 #define DEPTH 4
 #define PRODUCT(c, at, bt) do { \
-        _tile_loadd(at, acts[b], 32); \
-        _tile_loadd(bt, tiles[b], 64); \
+        _tile_loadd(at, acts + (int64_t) b * 16 * K, K); \
+        _tile_loadd(bt, tiles + (int64_t) b * 16 * K, 64); \
         _tile_zero(c); \
         _tile_dpbssd(c, at, bt); \
     } while (0)
 
 /*
+ * Q6_K's tiles for rows 16i..16i+15 (rows row_bytes apart in the file's layout: Q6_K is not repacked),
+ * super-block sb: its 16 sub-blocks of 16 values (q - 32, signed) as 16 tiles of K = 16, with the rows'
+ * scales d * sc_j.
+ */
+static inline KERNEL void weight_tiles_q6k(const uint8_t *rows, int64_t row_bytes, int sb, uint8_t *tiles, float scales[][16]) {
+    unpacked_t u[16];
+    for (int n = 0; n < 16; n++) unpack(Q6_K, rows + n * row_bytes + (int64_t) sb * 210, &u[n]);
+    for (int j = 0; j < 16; j++) {
+        uint8_t *tile = tiles + 256 * j;
+        for (int k = 0; k < 4; k++) {
+            for (int n = 0; n < 16; n++) memcpy(tile + 64 * k + 4 * n, u[n].q + 16 * j + 4 * k, 4);
+        }
+        for (int n = 0; n < 16; n++) scales[j][n] = u[n].scale[j];
+    }
+}
+
+/*
  * out[t * out_stride + r] for rows [16 * i0, 16 * i1) (row tiles) and tokens [0, tokens): the product
- * of a matrix with row groups (rows a multiple of 16) and its activations (A32 blocks, or A256 for
- * Q4_K). Needs sl_amx_init(). The product runs over blocks of 32 values (Q4_K's sub-blocks).
- * The operands are first laid out as the tiles take them, so that a tile load reads 512 contiguous
+ * of a matrix (rows a multiple of 16) with its activations (A32 blocks, A256 for the K types), from its
+ * row groups (Q8_0, Q4_0, IQ4_NL, Q4_K) or, for Q6_K, its rows in the file's layout (row_bytes apart).
+ * Needs sl_amx_init(). The product runs over blocks of K values: 32 (Q4_K's sub-blocks), or 16 for
+ * Q6_K, whose sub-blocks of 16 each have their own scale.
+ * The operands are first laid out as the tiles take them, so that a tile load reads contiguous
  * bytes: the activations per 16 tokens and block (zeros past the last token) with their scales side
  * by side, and per row tile every block's weight tile (made once; it then serves every 16 tokens from
  * L1/L2). Per 16 tokens the 16 x 16 sums stay in registers across the blocks, and DEPTH blocks' products
  * are in flight on the tiles while the vector unit scales an earlier block's ints. Q4_K's mins come
  * off at the end: sum over sub-blocks of (dmin m_j) x (d_x x the token's sum over the sub-block).
  */
-AMX void sl_matmul_amx(int type, const uint8_t *groups, int cols, int i0, int i1, const uint8_t *xq, int64_t xq_stride,
+AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, int i0, int i1, const uint8_t *xq, int64_t xq_stride,
                        int tokens, float *out, int64_t out_stride) {
-    const int q4k = type == Q4_K, blocks = cols / 32, gb = group_block_bytes(type), token_tiles = (tokens + 15) / 16;
-    const int64_t group_bytes = (int64_t) (cols / sl_activation_block(type)) * gb;
-    uint8_t (*tiles)[8][64] = aligned_alloc(64, (size_t) blocks * 512);
+    const int q4k = type == Q4_K, q6k = type == Q6_K, K = q6k ? 16 : 32, per_a256 = 256 / K;
+    const int blocks = cols / K, token_tiles = (tokens + 15) / 16, gb = group_block_bytes(type);
+    const int64_t group_bytes = q6k ? 0 : (int64_t) (cols / sl_activation_block(type)) * gb, tile_bytes = 16 * K;
+    uint8_t *tiles = aligned_alloc(64, (size_t) (blocks * tile_bytes));
     float (*scales)[16] = aligned_alloc(64, (size_t) blocks * 64);
     float (*mins)[16] = q4k ? aligned_alloc(64, (size_t) blocks * 64) : NULL;
-    int8_t (*all_acts)[16][32] = aligned_alloc(64, (size_t) token_tiles * blocks * 512); /* [token tile][block] */
+    int8_t *all_acts = aligned_alloc(64, (size_t) (token_tiles * blocks * tile_bytes)); /* [token tile][block][16][K] */
     float (*all_d)[16] = aligned_alloc(64, (size_t) token_tiles * blocks * 64);
     float (*all_sums)[16] = q4k ? aligned_alloc(64, (size_t) token_tiles * blocks * 64) : NULL; /* d_x x sum over the block */
     if (tiles == NULL || scales == NULL || all_acts == NULL || all_d == NULL || (q4k && (mins == NULL || all_sums == NULL))) {
@@ -860,21 +884,22 @@ AMX void sl_matmul_amx(int type, const uint8_t *groups, int cols, int i0, int i1
         return;
     }
     const int64_t last = (int64_t) (token_tiles - 1) * blocks; /* the last tile's padding */
-    memset(all_acts[last], 0, (size_t) blocks * 512);
+    memset(all_acts + last * tile_bytes, 0, (size_t) (blocks * tile_bytes));
     memset(all_d[last], 0, (size_t) blocks * 64);
     if (q4k) memset(all_sums[last], 0, (size_t) blocks * 64);
     for (int t = 0; t < tokens; t++) {
         const int64_t at = (int64_t) (t / 16) * blocks;
         for (int b = 0; b < blocks; b++) {
-            if (q4k) {
-                const a256_t *x = (const a256_t *) (xq + t * xq_stride) + b / 8;
-                const int j = b % 8;
-                memcpy(all_acts[at + b][t % 16], x->q + 32 * j, 32);
+            int8_t *dst = all_acts + (at + b) * tile_bytes + (t % 16) * K;
+            if (sl_activation_block(type) == 256) {
+                const a256_t *x = (const a256_t *) (xq + t * xq_stride) + b / per_a256;
+                const int j = b % per_a256;
+                memcpy(dst, x->q + K * j, (size_t) K);
                 all_d[at + b][t % 16] = x->d;
-                all_sums[at + b][t % 16] = x->d * (float) (x->bsums[2 * j] + x->bsums[2 * j + 1]);
+                if (q4k) all_sums[at + b][t % 16] = x->d * (float) (x->bsums[2 * j] + x->bsums[2 * j + 1]);
             } else {
                 const a32_t *x = (const a32_t *) (xq + t * xq_stride) + b;
-                memcpy(all_acts[at + b][t % 16], x->q, 32);
+                memcpy(dst, x->q, 32);
                 all_d[at + b][t % 16] = x->d;
             }
         }
@@ -886,19 +911,24 @@ AMX void sl_matmul_amx(int type, const uint8_t *groups, int cols, int i0, int i1
         cfg.rows[k] = 16; cfg.colsb[k] = 64; /* C: 16 tokens x 16 rows of ints, DEPTH of them */
     }
     for (int k = 4; k < 6; k++) {
-        cfg.rows[k] = 16; cfg.colsb[k] = 32;       /* A: 16 tokens x 32 activations */
-        cfg.rows[k + 2] = 8; cfg.colsb[k + 2] = 64; /* B: 32 values x 16 rows, 4 values a row per dword */
+        cfg.rows[k] = 16; cfg.colsb[k] = (uint16_t) K;         /* A: 16 tokens x K activations */
+        cfg.rows[k + 2] = (uint8_t) (K / 4); cfg.colsb[k + 2] = 64; /* B: K values x 16 rows, 4 values a row per dword */
     }
     _tile_loadconfig(&cfg);
     int32_t ints[16][16] __attribute__((aligned(64)));
     for (int i = i0; i < i1; i++) {
-        const uint8_t *g0 = groups + (int64_t) (2 * i) * group_bytes, *g1 = g0 + group_bytes;
-        for (int b = 0; b < blocks; b++) {
-            if (q4k) weight_tile_q4k(g0 + (int64_t) (b / 8) * gb, g1 + (int64_t) (b / 8) * gb, b % 8, tiles[b], scales[b], mins[b]);
-            else weight_tile(type, g0 + (int64_t) b * gb, g1 + (int64_t) b * gb, tiles[b], scales[b]);
+        if (q6k) {
+            for (int sb = 0; sb < cols / 256; sb++) weight_tiles_q6k(w + (int64_t) 16 * i * row_bytes, row_bytes, sb, tiles + (int64_t) 16 * sb * tile_bytes, scales + 16 * sb);
+        } else {
+            const uint8_t *g0 = w + (int64_t) (2 * i) * group_bytes, *g1 = g0 + group_bytes;
+            for (int b = 0; b < blocks; b++) {
+                uint8_t (*tile)[64] = (uint8_t (*)[64]) (tiles + (int64_t) b * tile_bytes);
+                if (q4k) weight_tile_q4k(g0 + (int64_t) (b / 8) * gb, g1 + (int64_t) (b / 8) * gb, b % 8, tile, scales[b], mins[b]);
+                else weight_tile(type, g0 + (int64_t) b * gb, g1 + (int64_t) b * gb, tile, scales[b]);
+            }
         }
         for (int tt = 0; tt < token_tiles; tt++) {
-            int8_t (*acts)[16][32] = all_acts + (int64_t) tt * blocks;
+            const int8_t *acts = all_acts + (int64_t) tt * blocks * tile_bytes;
             float (*d)[16] = all_d + (int64_t) tt * blocks;
             __m512 acc[16];
 #pragma GCC unroll 16
@@ -952,7 +982,6 @@ AMX void sl_matmul_amx(int type, const uint8_t *groups, int cols, int i0, int i1
  * floats. The operations are those of Dequantize.java (a product, then a sum only where there is a
  * min), so the floats are bit for bit the same.
  */
-typedef struct { int8_t q[256]; float scale[16]; float min[16]; } unpacked_t;
 
 static inline KERNEL void put32(unpacked_t *u, int at, __m256i q, float scale, float min) {
     _mm256_storeu_si256((__m256i *) (u->q + at), q);

@@ -74,7 +74,7 @@ public final class NativeKernels {
                     dequantizeGrouped = linker.downcallHandle(syms.find("sl_dequantize_grouped").orElseThrow(),
                             FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J), critical);
                     amx = linker.downcallHandle(syms.find("sl_matmul_amx").orElseThrow(),
-                            FunctionDescriptor.ofVoid(I, P, I, I, I, P, J, I, P, J), critical);
+                            FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J, I, P, J), critical);
                     amxOn = Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true"))
                             && (int) linker.downcallHandle(syms.find("sl_amx_init").orElseThrow(), FunctionDescriptor.of(I)).invokeExact() == 1;
                 }
@@ -238,10 +238,11 @@ public final class NativeKernels {
 
     /**
      * Whether {@link #matmulAmx} serves {@code w}: this CPU has AMX-INT8 (and {@code -Dsortedllama.amx=false}
-     * is not set), and w has {@link Tensor#rowGroups} (Q8_0, Q4_0, IQ4_NL, Q4_K) and rows a multiple of 16.
+     * is not set), w's rows are a multiple of 16, and it has {@link Tensor#rowGroups} (Q8_0, Q4_0, IQ4_NL, Q4_K)
+     * or is Q6_K (read in the file's layout).
      */
     public static boolean amxServes(Tensor w) {
-        return AMX && w.rowGroups() != null && w.rows() % 16 == 0;
+        return AMX && w.rows() % 16 == 0 && (w.rowGroups() != null || w.type() == DType.Q6_K && w.shape().length == 2);
     }
 
     /**
@@ -250,7 +251,8 @@ public final class NativeKernels {
      */
     public static void matmulAmx(Tensor w, int tile0, int tile1, MemorySegment xq, int tokens, float[] out) {
         try {
-            MATMUL_AMX.invokeExact(w.type().ggmlId, w.rowGroups(), w.cols(), tile0, tile1, xq,
+            MemorySegment weights = w.rowGroups() != null ? w.rowGroups() : w.data();
+            MATMUL_AMX.invokeExact(w.type().ggmlId, weights, w.rowBytes(), w.cols(), tile0, tile1, xq,
                     (long) activationBytes(activationBlock(w.type()), w.cols()),
                     tokens, MemorySegment.ofArray(out), (long) w.rows());
         } catch (Throwable e) {

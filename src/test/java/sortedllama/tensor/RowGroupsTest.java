@@ -69,6 +69,19 @@ class RowGroupsTest {
         }
     }
 
+    /** Q6_K is not repacked; prefill multiplies its rows on AMX tiles from the file's layout (sub-blocks of 16). */
+    @Test
+    void q6kPrefillMatchesTheReference() {
+        int cols = RandomBlocks.cols(DType.Q6_K, 512);
+        Tensor w = WeightRowsTest.randomMatrix(DType.Q6_K, 48, cols, 5);
+        for (int tokens : new int[] {1, 3, 17, 64}) {
+            float[] x = WeightRowsTest.randomValues(new Random(6 + tokens), tokens * cols);
+            float[] out = new float[tokens * w.rows()];
+            Matmul.apply(w, x, tokens, out, Matmul.Regime.BLAS); // AMX where the CPU has it, else sgemm
+            MatmulTest.assertProduct(w, RandomBlocks.asKernelsSeeThem(DType.Q6_K, x), tokens, out);
+        }
+    }
+
     /** On a CPU with AMX-INT8 (the project's machines), prefill of grouped matrices takes the AMX tiles. */
     @Test
     void prefillUsesAmxWhereTheCpuHasIt() throws IOException {
@@ -79,6 +92,7 @@ class RowGroupsTest {
         for (DType type : GROUPED) {
             assertTrue(NativeKernels.amxServes(grouped(type, 32, RandomBlocks.cols(type, 64), 1)), "AMX-INT8 is present but not used for " + type);
         }
+        assertTrue(NativeKernels.amxServes(WeightRowsTest.randomMatrix(DType.Q6_K, 32, 256, 1)), "AMX-INT8 is present but not used for Q6_K");
     }
 
     @ParameterizedTest(name = "{0}")
