@@ -31,7 +31,8 @@ final class BenchServe implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
 
     @Option(names = "--concurrency", paramLabel = "LIST", defaultValue = "1,2,4,8,16",
-            description = "Concurrent clients at each level, comma-separated (default ${DEFAULT-VALUE}).")
+            description = "Concurrent clients at each level, comma-separated; a level may repeat (8,8,8: three runs of 8, each "
+                    + "with its own ratios) (default ${DEFAULT-VALUE}).")
     String concurrency;
 
     @Option(names = "--requests-per-client", paramLabel = "N", defaultValue = "2",
@@ -74,7 +75,7 @@ final class BenchServe implements Callable<Integer> {
             out.printf("%-14s %-7s %5s %9s %11s %12s %12s %13s%n", "server", "traffic", "conc", "ok/sent", "tokens/s", "ms/token p50",
                     "ms/token p99", "first tok p50");
             out.flush();
-            Map<String, Double> speed = new HashMap<>(); // by server, traffic and level
+            Map<String, List<Double>> speed = new HashMap<>(); // by server, traffic and level, in the order run
             List<ServeBenchmark.Level> all = ServeBenchmark.run(file.model(), tokenizer, file.exitSet(), settings, level -> {
                 LoadTest.Report r = level.report();
                 out.printf(Locale.ROOT, "%-14s %-7s %5d %4d/%-4d %11.1f %12.2f %12.2f %13.1f%n", level.server(), level.traffic(),
@@ -82,7 +83,10 @@ final class BenchServe implements Callable<Integer> {
                         r.perOutputTokenMs(0.99), r.firstTokenMs(0.5));
                 out.flush();
             });
-            for (var level : all) speed.put(level.server() + " " + level.traffic() + " " + level.concurrency(), level.report().tokensPerSecond());
+            for (var level : all) {
+                speed.computeIfAbsent(level.server() + " " + level.traffic() + " " + level.concurrency(), k -> new ArrayList<>())
+                        .add(level.report().tokensPerSecond());
+            }
             for (String kind : traffics.keySet()) {
                 if (baseline) out.println(ratios("batched / one-at-a-time, " + kind + " traffic", speed, ServeBenchmark.BATCHED + " " + kind,
                         ServeBenchmark.ONE_AT_A_TIME + " " + kind));
@@ -110,12 +114,17 @@ final class BenchServe implements Callable<Integer> {
         return levels;
     }
 
-    /** "numerator / denominator aggregate tokens/s by concurrency: C: R, ..." over the levels both ran. */
-    private String ratios(String title, Map<String, Double> speed, String numerator, String denominator) {
+    /**
+     * "title, aggregate tokens/s by concurrency: C: R, ..." over the levels both ran; a level given twice
+     * pairs its first runs, then its second runs.
+     */
+    private String ratios(String title, Map<String, List<Double>> speed, String numerator, String denominator) {
         List<String> ratios = new ArrayList<>();
+        Map<Integer, Integer> seen = new HashMap<>();
         for (int c : levels()) {
-            Double top = speed.get(numerator + " " + c), bottom = speed.get(denominator + " " + c);
-            if (top != null && bottom != null) ratios.add(String.format(Locale.ROOT, "%d: %.2fx", c, top / bottom));
+            int i = seen.merge(c, 1, Integer::sum) - 1;
+            List<Double> top = speed.getOrDefault(numerator + " " + c, List.of()), bottom = speed.getOrDefault(denominator + " " + c, List.of());
+            if (i < top.size() && i < bottom.size()) ratios.add(String.format(Locale.ROOT, "%d: %.2fx", c, top.get(i) / bottom.get(i)));
         }
         return title + ", aggregate tokens/s by concurrency: " + String.join(", ", ratios);
     }
