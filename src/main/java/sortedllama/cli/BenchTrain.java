@@ -34,6 +34,7 @@ import sortedllama.tensor.Tensor;
 import sortedllama.train.Batch;
 import sortedllama.train.ExitObjective;
 import sortedllama.train.LoraConfig;
+import sortedllama.train.Precision;
 import sortedllama.train.TrainableModel;
 import sortedllama.train.Trainer;
 import sortedllama.train.TrainingPass;
@@ -105,8 +106,14 @@ final class BenchTrain implements Callable<Integer> {
             description = "Untimed steps first: buffers, and the JIT's compilation of kernels that run once per step (default 5; 1b: 1).")
     Integer warmupSteps;
 
+    @Option(names = "--precision", paramLabel = "LIST", split = ",", defaultValue = "f32",
+            description = "Arithmetic of the matrix products, every run once per listed value in this order: f32 and/or bf16 (BF16 "
+                    + "operands, float32 sums, AMX tiles; see train --help); f32,bf16,f32,bf16 takes turns (default ${DEFAULT-VALUE}).")
+    List<String> precisions;
+
     /** What one run trains and how; the options resolved against the shape's defaults. */
-    private record Run(Shape shape, String label, ExitObjective objective, int loraRank, DType loraBase, boolean checkpointing, int warmupSteps) {}
+    private record Run(Shape shape, String label, ExitObjective objective, int loraRank, DType loraBase, boolean checkpointing, int warmupSteps,
+                       Precision precision) {}
 
     @Override
     public Integer call() throws IOException {
@@ -131,6 +138,9 @@ final class BenchTrain implements Callable<Integer> {
         if ("1b".equals(shape) && loraRank != null && loraRank == 0) {
             throw new BadInputException("--shape 1b needs --lora-rank of at least 1: training all 1.1B weights in float32 takes about 18 GB");
         }
+        List<Precision> chosen = new ArrayList<>();
+        for (String p : precisions) chosen.add(TrainCommand.parseEnum(Precision.class, p, "--precision"));
+        for (Precision p : chosen) p.requireAvailable();
         PrintWriter out = spec.commandLine().getOut();
         out.printf("threads %d, %d timed steps per run%n", Parallel.threads(), steps);
         for (Shape s : SHAPES) {
@@ -140,14 +150,16 @@ final class BenchTrain implements Callable<Integer> {
             boolean ckpt = checkpointing != null ? checkpointing : s.checkpointing();
             int warm = warmupSteps != null ? warmupSteps : s.warmupSteps();
             ExitSet set = ExitSet.parse(exits != null ? exits : s.exits(), c.nLayers()).withLast(c.nLayers());
-            double sft = 0, soft = 0;
-            if (m != Method.SORTED) {
-                sft = time(out, new Run(s, "SFT", ExitObjective.lastLayer(c), rank, base, ckpt, warm));
+            for (Precision p : chosen) {
+                double sft = 0, soft = 0;
+                if (m != Method.SORTED) {
+                    sft = time(out, new Run(s, "SFT", ExitObjective.lastLayer(c), rank, base, ckpt, warm, p));
+                }
+                if (m != Method.STANDARD) {
+                    soft = time(out, new Run(s, "SoFT exits " + set, ExitObjective.equal(set), rank, base, ckpt, warm, p));
+                }
+                if (m == Method.BOTH) out.printf(Locale.ROOT, "(%s) %s SoFT/SFT time per step: %.2f%n", s.name(), name(p), soft / sft);
             }
-            if (m != Method.STANDARD) {
-                soft = time(out, new Run(s, "SoFT exits " + set, ExitObjective.equal(set), rank, base, ckpt, warm));
-            }
-            if (m == Method.BOTH) out.printf(Locale.ROOT, "(%s) SoFT/SFT time per step: %.2f%n", s.name(), soft / sft);
         }
         return 0;
     }
@@ -162,7 +174,7 @@ final class BenchTrain implements Callable<Integer> {
             int n = s.batchSize() * s.seqLen();
             Batch batch = Batch.of(s.batchSize(), s.seqLen(), rnd.ints(n, 0, c.vocabSize()).toArray(), rnd.ints(n, 0, c.vocabSize()).toArray());
             var run = new TrainingRun(model, r.objective(), TrainingRun.Settings.defaults().withLearningRate(1e-4)
-                    .withActivationCheckpointing(r.checkpointing()), r.warmupSteps() + steps);
+                    .withActivationCheckpointing(r.checkpointing()).withPrecision(r.precision()), r.warmupSteps() + steps);
             List<Double> seconds = new ArrayList<>(), cpuSeconds = new ArrayList<>();
             double[] loss = {0};
             System.gc();
@@ -184,9 +196,9 @@ final class BenchTrain implements Callable<Integer> {
             double meanCpu = cpuSeconds.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
             double gflop = flopsPerStep(c, r.objective(), r.loraRank(), s.batchSize(), s.seqLen()) / 1e9;
             TrainingPass.HeadBuffers heads = run.trainer().pass().headBuffers();
-            out.printf(Locale.ROOT, "(%s) dim %d, %d layers, vocab %d, B %d x T %d, %s%s%s: %.0f tok/s, %.3f s/step (%s), "
+            out.printf(Locale.ROOT, "(%s) dim %d, %d layers, vocab %d, B %d x T %d, %s %s%s%s: %.0f tok/s, %.3f s/step (%s), "
                             + "%.3f CPU s/step, %.0f GFLOP/s (%.0f GFLOP/step), loss %.3f%n",
-                    s.name(), c.dim(), c.nLayers(), c.vocabSize(), s.batchSize(), s.seqLen(), r.label(),
+                    s.name(), c.dim(), c.nLayers(), c.vocabSize(), s.batchSize(), s.seqLen(), name(r.precision()), r.label(),
                     r.loraRank() > 0 ? ", LoRA rank " + r.loraRank() + " on " + r.loraBase() : "",
                     r.checkpointing() ? ", checkpointing" : "", n / mean, mean, spread(seconds), meanCpu, gflop / mean, gflop, loss[0]);
             out.printf(Locale.ROOT, "     memory: peak heap %.0f MiB, peak RSS %s; exit heads: one chunk of logits for all %d exit(s) %.1f MiB "
@@ -196,6 +208,10 @@ final class BenchTrain implements Callable<Integer> {
             out.flush();
             return mean;
         }
+    }
+
+    private static String name(Precision p) {
+        return p.name().toLowerCase(Locale.ROOT);
     }
 
     private static TrainableModel model(Run r, Arena arena) {

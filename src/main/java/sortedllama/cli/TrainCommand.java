@@ -36,6 +36,7 @@ import sortedllama.train.LoraFiles;
 import sortedllama.train.LossPlot;
 import sortedllama.train.MetricsLog;
 import sortedllama.train.Param;
+import sortedllama.train.Precision;
 import sortedllama.train.TrainableModel;
 import sortedllama.train.TrainingProgress;
 import sortedllama.train.TrainingRun;
@@ -176,6 +177,12 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Keep only each layer's input and recompute its activations in the backward: memory for one layer's "
                     + "activations instead of all layers', for about a third more compute; the same bits either way.")
     boolean activationCheckpointing;
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "f32",
+            description = "Arithmetic of the matrix products: f32, or bf16 (operands rounded to BF16, sums in float32, on AMX tiles; "
+                    + "master weights, AdamW's state, norms, softmax and losses stay float32; a BF16/F16 LoRA base is read as stored). "
+                    + "Needs a CPU with AMX-BF16. Default: ${DEFAULT-VALUE}, the reference arithmetic (see BENCHMARKS.md for bf16's speed and loss).")
+    String precision;
 
     @Option(names = "--lora-rank", paramLabel = "R",
             description = "Train LoRA adapters of rank R instead of the whole model: the base stays frozen in its stored type "
@@ -341,7 +348,8 @@ public final class TrainCommand implements Callable<Integer> {
     private TrainingRun.Settings runSettings() {
         var sampling = exitsPerStep == null ? ExitSampling.ALL
                 : new ExitSampling(exitsPerStep, ExitSampling.parseMode(exitSampling == null ? "uniform" : exitSampling), seed);
-        return new TrainingRun.Settings(lr, warmup, weightDecay, clip, accumulate, sampling, activationCheckpointing);
+        return new TrainingRun.Settings(lr, warmup, weightDecay, clip, accumulate, sampling, activationCheckpointing,
+                parseEnum(Precision.class, precision, "--precision"));
     }
 
     /** The number of optimizer steps: --steps, or --epochs (default 1) over the batches of the first epoch. */
@@ -389,6 +397,7 @@ public final class TrainCommand implements Callable<Integer> {
         o.put("exits_per_step", exitsPerStep);
         if (exitsPerStep != null) o.put("exit_sampling", ExitSampling.parseMode(exitSampling == null ? "uniform" : exitSampling).name());
         o.put("ict_shared_head", ictSharedHead);
+        if (!precision.equalsIgnoreCase("f32")) o.put("precision", precision.strip().toLowerCase(Locale.ROOT)); // absent: checkpoints from before the option
         if (!onBadRecord.equalsIgnoreCase("fail")) o.put("on_bad_record", onBadRecord.strip().toLowerCase(Locale.ROOT)); // skipping changes the data
         if (loraRank != null) { // only under LoRA: a full fine-tuning checkpoint keeps the options it had
             o.put("lora_rank", loraRank);

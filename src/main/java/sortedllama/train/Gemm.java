@@ -2,7 +2,6 @@ package sortedllama.train;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import sortedllama.BadInputException;
 import sortedllama.tensor.Bf16Gemm;
 import sortedllama.tensor.Blas;
 import sortedllama.tensor.DType;
@@ -45,13 +44,6 @@ final class Gemm {
 
     static Precision precision() {
         return PRECISION.orElse(Precision.F32);
-    }
-
-    /** Refuses BF16 on a machine that cannot compute it (exit code 2 from the commands). */
-    static void check(Precision precision) {
-        if (precision == Precision.BF16 && !Bf16Gemm.available()) {
-            throw new BadInputException("--precision bf16 is not available here: " + Bf16Gemm.why());
-        }
     }
 
     /**

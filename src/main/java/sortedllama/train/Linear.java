@@ -2,9 +2,9 @@ package sortedllama.train;
 
 /**
  * A bias-free linear layer y = x · W^T, W stored [out, in] as in the model files, activations
- * one row per token; all products on OpenBLAS. W is float32 (full fine-tuning) or a frozen
- * matrix kept in its stored type ({@link StoredMatrix}); under LoRA a {@link LoraAdapter} adds
- * its low-rank term on top of either.
+ * one row per token; all products through {@link Gemm} (float32 or BF16). W is float32 (full
+ * fine-tuning) or a frozen matrix kept in its stored type ({@link StoredMatrix}); under LoRA a
+ * {@link LoraAdapter} adds its low-rank term on top of either.
  */
 final class Linear {
     private Linear() {}

@@ -14,6 +14,10 @@ import sortedllama.tensor.Tensor;
  *
  * <p>The blocks depend on the matrix's shape only, so results are reproducible; they differ in
  * the last bits from one product over the whole float32 matrix (the sums are cut differently).
+ *
+ * <p>Under {@link Precision#BF16} a BF16 or F16 (or F32) matrix is not decoded at all: the BF16
+ * product reads it as stored ({@link Gemm#bf16}). Quantized types are decoded as above, and their
+ * blocks then rounded to BF16 by the product.
  */
 final class StoredMatrix {
     /** Floats decoded at a time: 16 MiB, large enough that each block's product runs at full speed. */
@@ -25,6 +29,10 @@ final class StoredMatrix {
     /** y[tokens, out] = x[tokens, in] · W^T: each block of W's rows gives the same block of y's columns. */
     static void forward(float[] y, float[] x, Tensor w, int tokens) {
         int out = w.rows(), in = w.cols(), step = blockRows(w);
+        if (readAsStored(w)) {
+            Gemm.bf16(false, tokens, out, in, x, 0, in, w.type(), w.data(), in, true, 0f, y, 0, out);
+            return;
+        }
         float[] block = scratch(step * in);
         for (int r0 = 0; r0 < out; r0 += step) {
             int rows = Math.min(step, out - r0);
@@ -36,6 +44,10 @@ final class StoredMatrix {
     /** dx[tokens, in] = dy[tokens, out] · W, or dx += when {@code accumulate}: a sum over W's blocks of rows. */
     static void backward(float[] dx, boolean accumulate, float[] dy, Tensor w, int tokens) {
         int out = w.rows(), in = w.cols(), step = blockRows(w);
+        if (readAsStored(w)) {
+            Gemm.bf16(false, tokens, in, out, dy, 0, out, w.type(), w.data(), in, false, accumulate ? 1f : 0f, dx, 0, in);
+            return;
+        }
         float[] block = scratch(step * in);
         for (int r0 = 0; r0 < out; r0 += step) {
             int rows = Math.min(step, out - r0);
@@ -50,6 +62,11 @@ final class StoredMatrix {
         float[] all = new float[Math.toIntExact(w.elementCount())];
         decode(w, 0, w.rows(), all);
         return all;
+    }
+
+    /** Whether the product reads W as stored: BF16 products of a float type, which they take as it is. */
+    private static boolean readAsStored(Tensor w) {
+        return Gemm.precision() == Precision.BF16 && !w.type().isQuantized();
     }
 
     private static int blockRows(Tensor w) {

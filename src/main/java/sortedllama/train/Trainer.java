@@ -15,8 +15,14 @@ public final class Trainer {
     /**
      * @param maxGradNorm   clip the global gradient norm to this; 0 turns clipping off
      * @param checkpointing recompute each layer's activations in the backward instead of keeping them
+     * @param precision     of the matrix products (master weights and AdamW's moments stay float32)
      */
-    public record Settings(LrSchedule schedule, AdamW.Settings adamW, double maxGradNorm, boolean checkpointing) {}
+    public record Settings(LrSchedule schedule, AdamW.Settings adamW, double maxGradNorm, boolean checkpointing, Precision precision) {
+        /** Float32 products. */
+        public Settings(LrSchedule schedule, AdamW.Settings adamW, double maxGradNorm, boolean checkpointing) {
+            this(schedule, adamW, maxGradNorm, checkpointing, Precision.F32);
+        }
+    }
 
     /**
      * What one step did: the mean of its micro-batches' losses, the gradient norm before clipping,
@@ -36,7 +42,7 @@ public final class Trainer {
         this.model = model;
         this.objective = objective;
         this.settings = settings;
-        this.pass = new TrainingPass(model, settings.checkpointing());
+        this.pass = new TrainingPass(model, settings.checkpointing(), settings.precision());
         this.optimizer = new AdamW(model.trainingParams(), settings.adamW());
     }
 

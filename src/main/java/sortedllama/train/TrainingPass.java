@@ -19,6 +19,9 @@ import sortedllama.model.LlamaConfig;
  * the residual stream is kept per layer and each layer's internals are recomputed from it during
  * the backward, into one shared set of buffers: one layer's activations instead of L.
  *
+ * <p>The matrix products run in the pass's {@link Precision} (bound for {@link Gemm} around each call);
+ * everything else is float32.
+ *
  * <p>Gradients are added into the Params' buffers (zero them first; see {@link Trainer}).
  * Buffers are allocated for the first batch shape and kept while the shape stays the same.
  */
@@ -27,16 +30,23 @@ public final class TrainingPass {
     private final boolean checkpointing;
     /** The exit heads' logits buffer in floats ({@link ExitCrossEntropy}). */
     private final int headChunkFloats;
+    private final Precision precision;
     private Buffers buffers;
 
     public TrainingPass(TrainableModel model, boolean checkpointing) {
-        this(model, checkpointing, ExitCrossEntropy.CHUNK_FLOATS);
+        this(model, checkpointing, Precision.F32);
+    }
+
+    public TrainingPass(TrainableModel model, boolean checkpointing, Precision precision) {
+        this(model, checkpointing, precision, ExitCrossEntropy.CHUNK_FLOATS);
     }
 
     /** With the exit heads' logits in chunks of {@code headChunkFloats} floats (tests try small ones). */
-    TrainingPass(TrainableModel model, boolean checkpointing, int headChunkFloats) {
+    TrainingPass(TrainableModel model, boolean checkpointing, Precision precision, int headChunkFloats) {
+        precision.requireAvailable();
         this.model = model;
         this.checkpointing = checkpointing;
+        this.precision = precision;
         this.headChunkFloats = headChunkFloats;
     }
 
@@ -85,12 +95,12 @@ public final class TrainingPass {
      * gradient (gradScale = 1 / micro-batches under accumulation) and returns the losses.
      */
     public ExitLosses forwardBackward(Batch batch, ExitObjective objective, float gradScale) {
-        return run(batch, objective, gradScale, true);
+        return inPrecision(() -> run(batch, objective, gradScale, true));
     }
 
     /** The losses alone: no gradients. */
     public ExitLosses evaluate(Batch batch, ExitObjective objective) {
-        return run(batch, objective, 0f, false);
+        return inPrecision(() -> run(batch, objective, 0f, false));
     }
 
     /**
@@ -107,8 +117,14 @@ public final class TrainingPass {
     /** Logits [B*T, vocab] at exit {@code exit} (1-based), for evaluation and tests. */
     public float[] logits(Batch batch, int exit) {
         model.config.checkExitLayer(exit);
-        forward(batch, exit);
-        return buffers.exitLoss.logits(model, exit, buffers.residual[exit]);
+        return inPrecision(() -> {
+            forward(batch, exit);
+            return buffers.exitLoss.logits(model, exit, buffers.residual[exit]);
+        });
+    }
+
+    private <T> T inPrecision(ScopedValue.CallableOp<T, RuntimeException> work) {
+        return ScopedValue.where(Gemm.PRECISION, precision).call(work);
     }
 
     private BatchLayout forward(Batch batch, int layers) {

@@ -27,9 +27,10 @@ public final class TrainingRun {
      * @param warmupSteps linear warm-up steps, or null for 5% of the run (rounded down)
      * @param maxGradNorm clip the global gradient norm to this (0: off)
      * @param accumulate  micro-batches per optimizer step
+     * @param precision   of the matrix products ({@link Precision#F32} unless asked)
      */
     public record Settings(double learningRate, Integer warmupSteps, double weightDecay, double maxGradNorm, int accumulate,
-                           ExitSampling exitSampling, boolean activationCheckpointing) {
+                           ExitSampling exitSampling, boolean activationCheckpointing, Precision precision) {
         // as constants, so that train's --help shows the same defaults the record has
         public static final double LEARNING_RATE = 3e-4, WEIGHT_DECAY = 0.0, MAX_GRAD_NORM = 1.0;
         public static final int ACCUMULATE = 1;
@@ -40,22 +41,27 @@ public final class TrainingRun {
             if (!(maxGradNorm >= 0)) throw new BadInputException("--clip must be >= 0, got " + maxGradNorm);
             if (accumulate < 1) throw new BadInputException("--accumulate must be at least 1, got " + accumulate);
             if (warmupSteps != null && warmupSteps < 0) throw new BadInputException("--warmup must be >= 0, got " + warmupSteps);
+            precision.requireAvailable();
         }
 
         public static Settings defaults() {
-            return new Settings(LEARNING_RATE, null, WEIGHT_DECAY, MAX_GRAD_NORM, ACCUMULATE, ExitSampling.ALL, false);
+            return new Settings(LEARNING_RATE, null, WEIGHT_DECAY, MAX_GRAD_NORM, ACCUMULATE, ExitSampling.ALL, false, Precision.F32);
         }
 
         public Settings withLearningRate(double lr) {
-            return new Settings(lr, warmupSteps, weightDecay, maxGradNorm, accumulate, exitSampling, activationCheckpointing);
+            return new Settings(lr, warmupSteps, weightDecay, maxGradNorm, accumulate, exitSampling, activationCheckpointing, precision);
         }
 
         public Settings withWeightDecay(double decay) {
-            return new Settings(learningRate, warmupSteps, decay, maxGradNorm, accumulate, exitSampling, activationCheckpointing);
+            return new Settings(learningRate, warmupSteps, decay, maxGradNorm, accumulate, exitSampling, activationCheckpointing, precision);
         }
 
         public Settings withActivationCheckpointing(boolean on) {
-            return new Settings(learningRate, warmupSteps, weightDecay, maxGradNorm, accumulate, exitSampling, on);
+            return new Settings(learningRate, warmupSteps, weightDecay, maxGradNorm, accumulate, exitSampling, on, precision);
+        }
+
+        public Settings withPrecision(Precision p) {
+            return new Settings(learningRate, warmupSteps, weightDecay, maxGradNorm, accumulate, exitSampling, activationCheckpointing, p);
         }
 
         /** Warm-up over {@code warmupSteps} (default 5% of the run), then cosine decay to a tenth of the peak. */
@@ -141,7 +147,8 @@ public final class TrainingRun {
         this.settings = settings;
         this.totalSteps = totalSteps;
         this.trainer = new Trainer(model, objective,
-                new Trainer.Settings(settings.schedule(totalSteps), settings.adamW(), settings.maxGradNorm(), settings.activationCheckpointing()));
+                new Trainer.Settings(settings.schedule(totalSteps), settings.adamW(), settings.maxGradNorm(), settings.activationCheckpointing(),
+                        settings.precision()));
     }
 
     /** The trainer: restore a checkpoint into it before {@link #train}, or save its state. */

@@ -10,6 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import sortedllama.demo.BasePretraining;
+import sortedllama.tensor.Bf16Gemm;
 
 /** The benchmark commands run end to end on tiny inputs (their timings are not checked: speed lives in benchmarks). */
 class BenchCommandTest {
@@ -47,26 +48,32 @@ class BenchCommandTest {
 
     @Test
     void trainTimesSftAndSoftStepsThroughTheTrainingLoop() {
-        CliTest.Run run = CliTest.run("bench", "train", "--shape", "b", "--steps", "1", "--warmup-steps", "1");
+        String precisions = Bf16Gemm.available() ? "f32,bf16" : "f32";
+        int runs = 2 * precisions.split(",").length;
+        CliTest.Run run = CliTest.run("bench", "train", "--shape", "b", "--steps", "1", "--warmup-steps", "1", "--precision", precisions);
         assertEquals(0, run.status(), run.err());
         List<String> rows = run.out().lines()
-                .filter(l -> l.matches("\\(b\\) dim 64, 5 layers, vocab 512, B 32 x T 256, (SFT|SoFT exits \\[1, 2, 3, 4, 5\\]): [0-9]+ tok/s, "
+                .filter(l -> l.matches("\\(b\\) dim 64, 5 layers, vocab 512, B 32 x T 256, (f32|bf16) (SFT|SoFT exits \\[1, 2, 3, 4, 5\\]): [0-9]+ tok/s, "
                         + ".* [0-9]+ GFLOP/s \\([0-9]+ GFLOP/step\\), loss .*")).toList();
-        assertEquals(2, rows.size(), run.out());
-        assertEquals(2, run.out().lines().filter(l -> l.matches("\\s+memory: peak heap [0-9]+ MiB, peak RSS .*, [0-9.]+ MiB kept per exit")).count(), run.out());
-        assertTrue(run.out().contains("(b) SoFT/SFT time per step: "), run.out());
+        assertEquals(runs, rows.size(), run.out());
+        assertEquals(runs, run.out().lines().filter(l -> l.matches("\\s+memory: peak heap [0-9]+ MiB, peak RSS .*, [0-9.]+ MiB kept per exit")).count(),
+                run.out());
+        assertTrue(run.out().contains("(b) f32 SoFT/SFT time per step: "), run.out());
         assertEquals(2, CliTest.run("bench", "train", "--shape", "c").status());
         assertEquals(2, CliTest.run("bench", "train", "--method", "all").status());
         assertEquals(2, CliTest.run("bench", "train", "--shape", "1b", "--lora-rank", "0").status());
+        assertEquals(2, CliTest.run("bench", "train", "--precision", "f16").status());
+        assertEquals(2, CliTest.run("bench", "gemm", "--shape", "c").status());
     }
 
     @Test
     void trainTimesLoraOnAStoredBaseWithChosenExits() {
+        String precision = Bf16Gemm.available() ? "bf16" : "f32"; // bf16: the F16 base multiplied as stored
         CliTest.Run run = CliTest.run("bench", "train", "--shape", "b", "--method", "sorted", "--exits", "2,4", "--lora-rank", "4",
-                "--lora-base", "f16", "--activation-checkpointing", "--steps", "1", "--warmup-steps", "0");
+                "--lora-base", "f16", "--activation-checkpointing", "--steps", "1", "--warmup-steps", "0", "--precision", precision);
         assertEquals(0, run.status(), run.err());
-        assertTrue(run.out().contains("(b) dim 64, 5 layers, vocab 512, B 32 x T 256, SoFT exits [2, 4, 5], LoRA rank 4 on F16, checkpointing: "),
-                run.out());
+        assertTrue(run.out().contains("(b) dim 64, 5 layers, vocab 512, B 32 x T 256, " + precision
+                        + " SoFT exits [2, 4, 5], LoRA rank 4 on F16, checkpointing: "), run.out());
         assertTrue(run.out().contains("one chunk of logits for all 3 exit(s)"), run.out());
         assertTrue(!run.out().contains("SFT"), run.out());
     }

@@ -30,7 +30,7 @@ class FusedExitHeadsTest {
         ExitObjective objective = f.objective();
         Batch batch = f.batch("batch1", -1);
         int vocab = model.config.vocabSize();
-        TrainingPass pass = new TrainingPass(model, false, chunkRows * vocab + vocab / 2);
+        TrainingPass pass = new TrainingPass(model, false, Precision.F32, chunkRows * vocab + vocab / 2);
 
         model.zeroGrads();
         ExitLosses losses = pass.forwardBackward(batch, objective, 1f);
@@ -68,7 +68,7 @@ class FusedExitHeadsTest {
     /** Every parameter's gradient of one pass, with exit 2 on a head of its own (SFT+ICT) beside the shared one. */
     private static List<float[]> gradients(LlamaConfig c, ExitObjective objective, Batch batch, int chunkFloats) {
         TrainableModel m = model(c);
-        TrainingPass pass = new TrainingPass(m, false, chunkFloats);
+        TrainingPass pass = new TrainingPass(m, false, Precision.F32, chunkFloats);
         m.zeroGrads();
         ExitLosses losses = pass.forwardBackward(batch, objective, 1f);
         double[] unfused = unfusedLosses(pass, batch, objective);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
@@ -15,11 +16,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import sortedllama.BadInputException;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaWeights;
 import sortedllama.model.RopeLayout;
+import sortedllama.tensor.Bf16Gemm;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Dequantize;
 import sortedllama.tensor.Quantize;
@@ -79,6 +83,35 @@ class LoraModelTest {
         Linear.backward(dx1, false, dy, x, dense, tokens);
         StoredMatrix.backward(dx2, false, dy, stored, tokens);
         Close.assertClose("backward", dx1, dx2, 1e-6);
+    }
+
+    /**
+     * Under BF16 a BF16 or F16 base is multiplied as stored (no float32 copy): the same bits as the BF16
+     * products of its float32 copy, whose values round to BF16 just as the stored ones do.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void storedHalfBasesUnderBf16GiveTheBitsOfTheirFloat32Copy(DType type) {
+        assumeTrue(Bf16Gemm.available(), "BF16 products unavailable: " + Bf16Gemm.why());
+        int out = 600, in = 500, tokens = 40;
+        Random rnd = new Random(2);
+        Tensor stored = Quantize.tensor("w", type, new long[] {out, in}, FiniteDifferences.random(rnd, out * in, 0.05), Arena.ofAuto());
+        Param dense = new Param("w", Param.Kind.MATRIX, new long[] {out, in}, Dequantize.all(stored));
+        dense.setTrainable(false);
+        float[] x = FiniteDifferences.random(rnd, tokens * in, 1), dy = FiniteDifferences.random(rnd, tokens * out, 1);
+        float[] y1 = new float[tokens * out], y2 = new float[tokens * out];
+        float[] dx1 = FiniteDifferences.random(rnd, tokens * in, 1), dx2 = dx1.clone();
+        ScopedValue.where(Gemm.PRECISION, Precision.BF16).run(() -> {
+            Linear.forward(y1, x, dense, tokens);
+            StoredMatrix.forward(y2, x, stored, tokens);
+            Linear.backward(dx1, true, dy, x, dense, tokens);
+            StoredMatrix.backward(dx2, true, dy, stored, tokens);
+        });
+        assertArrayEquals(y1, y2, "forward");
+        assertArrayEquals(dx1, dx2, "backward, accumulating");
+        float[] f32 = new float[tokens * out];
+        Linear.forward(f32, x, dense, tokens);
+        assertThrows(AssertionError.class, () -> Close.assertClose("BF16 against float32", f32, y2, 1e-5), "the products ran in BF16");
     }
 
     /** W + s B A as one float32 matrix gives the logits of the adapter beside W, at every exit. */
