@@ -515,7 +515,8 @@ KERNEL void sl_matvec(int type, const uint8_t *w, int64_t row_bytes, int cols, i
  * float multiply-add beside a single integer dot product: for Q4_0 and Q8_0 that bookkeeping, not
  * memory, bounded the product (about 2 ns a block on the 110M model). Repacked once at load (as
  * llama.cpp's REPACK layouts do; this layout is our own), block b of rows 8g..8g+7 becomes
- *   16 float16 scales: row r's d at 2r and 2r+1;
+ *   8 float16 scales: row r's d at r (16 bytes: the file's own 2 bytes a row, nothing added: decoding
+ *   is bound by the bytes it reads);
  *   values: Q8_0: 4 chunks of 64 bytes, chunk c holding row r's values 8c..8c+7 at 8r, stored plus 128
  *           (unsigned, so vpdpbusd takes them as they are);
  *           Q4_0, IQ4_NL: 2 parts of 64 bytes, part p holding row r's nibble bytes 8p..8p+7 at 8r;
@@ -530,8 +531,8 @@ KERNEL void sl_matvec(int type, const uint8_t *w, int64_t row_bytes, int cols, i
  */
 static int group_block_bytes(int type) {
     switch (type) {
-        case Q8_0: return 32 + 4 * 64;
-        case Q4_0: case IQ4_NL: return 32 + 2 * 64;
+        case Q8_0: return 16 + 4 * 64;
+        case Q4_0: case IQ4_NL: return 16 + 2 * 64;
         case Q4_K: return 16 + 16 + 64 + 64 + 16 * 64;
         default: return 0;
     }
@@ -558,14 +559,13 @@ void sl_group_rows(int type, const uint8_t *w, int64_t row_bytes, int rows, int 
             uint8_t *out = dst + ((int64_t) g * blocks + b) * gb;
             for (int r = 0; r < 8; r++) {
                 const uint8_t *in = w + (int64_t) (8 * g + r) * row_bytes + (int64_t) b * bytes;
-                memcpy(out + 4 * r, in, 2);
-                memcpy(out + 4 * r + 2, in, 2);
+                memcpy(out + 2 * r, in, 2);
                 if (type == Q8_0) {
                     for (int c = 0; c < 4; c++) {
-                        for (int k = 0; k < 8; k++) out[32 + 64 * c + 8 * r + k] = (uint8_t) (in[2 + 8 * c + k] ^ 0x80);
+                        for (int k = 0; k < 8; k++) out[16 + 64 * c + 8 * r + k] = (uint8_t) (in[2 + 8 * c + k] ^ 0x80);
                     }
                 } else {
-                    for (int p = 0; p < 2; p++) memcpy(out + 32 + 64 * p + 8 * r, in + 2 + 8 * p, 8);
+                    for (int p = 0; p < 2; p++) memcpy(out + 16 + 64 * p + 8 * r, in + 2 + 8 * p, 8);
                 }
             }
         }
@@ -591,6 +591,13 @@ void sl_unmap(void *p, int64_t bytes) {
     munmap(p, (size_t) bytes);
 }
 
+/* eight float16 values, one per row, as 16 floats: row r's in lanes 2r and 2r+1 (odd lanes zero when `even_only`) */
+static inline KERNEL __m512 row_halves_doubled(const uint8_t *p, int even_only) {
+    const __m512i twice = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    __m512 v = _mm512_castps256_ps512(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) p)));
+    return even_only ? _mm512_maskz_permutexvar_ps(0x5555, twice, v) : _mm512_permutexvar_ps(twice, v);
+}
+
 /* the eight rows of one group against one activation vector: row r's result in float r */
 static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int blocks) {
     const int gb = group_block_bytes(type);
@@ -603,11 +610,11 @@ static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int b
         __m512i isum;
         if (type == Q8_0) {
             isum = broadcast8((const int8_t *) xb->neg128);
-            for (int c = 0; c < 4; c++) isum = _mm512_dpbusd_epi32(isum, _mm512_loadu_si512(g + 32 + 64 * c), broadcast8(xb->q + 8 * c));
+            for (int c = 0; c < 4; c++) isum = _mm512_dpbusd_epi32(isum, _mm512_loadu_si512(g + 16 + 64 * c), broadcast8(xb->q + 8 * c));
         } else {
             isum = broadcast8((const int8_t *) (type == Q4_0 ? xb->neg8 : xb->neg128));
             for (int p = 0; p < 2; p++) {
-                __m512i v = _mm512_loadu_si512(g + 32 + 64 * p);
+                __m512i v = _mm512_loadu_si512(g + 16 + 64 * p);
                 __m512i lo = _mm512_and_si512(v, nibble), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
                 if (type == IQ4_NL) {
                     lo = _mm512_shuffle_epi8(levels, lo);
@@ -617,7 +624,7 @@ static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int b
                 isum = _mm512_dpbusd_epi32(isum, hi, broadcast8(xb->q + 16 + 8 * p));
             }
         }
-        __m512 scale = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g)), _mm512_set1_ps(xb->d));
+        __m512 scale = _mm512_mul_ps(row_halves_doubled(g, 0), _mm512_set1_ps(xb->d));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, acc);
     }
     __m512 pairs = _mm512_add_ps(acc, _mm512_permute_ps(acc, 0xB1)); /* lane 2r: lanes 2r + 2r+1 */
@@ -658,12 +665,6 @@ static inline KERNEL __m512i row_bytes_doubled(const uint8_t *p) {
     return _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(v, v));
 }
 
-/* eight float16 values, one per row, as 16 floats: row r's in lanes 2r and 2r+1 (odd lanes zero when `even_only`) */
-static inline KERNEL __m512 row_halves_doubled(const uint8_t *p, int even_only) {
-    const __m512i twice = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
-    __m512 v = _mm512_castps256_ps512(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) p)));
-    return even_only ? _mm512_maskz_permutexvar_ps(0x5555, twice, v) : _mm512_permutexvar_ps(twice, v);
-}
 
 static KERNEL __m256 group_dot_q4k(const uint8_t *g, const a256_t *x, int blocks) {
     const int gb = group_block_bytes(Q4_K);
@@ -747,13 +748,13 @@ typedef struct { uint8_t palette, start_row, reserved[14]; uint16_t colsb[16]; u
 /* the 4 chunks of 8 values (chunk c: values 8c..8c+7 of each of the 8 rows) of block g of a row group, as signed bytes */
 static inline KERNEL void signed_chunks(int type, const uint8_t *g, __m512i chunk[4]) {
     if (type == Q8_0) {
-        for (int c = 0; c < 4; c++) chunk[c] = _mm512_xor_si512(_mm512_loadu_si512(g + 32 + 64 * c), _mm512_set1_epi8((char) 0x80));
+        for (int c = 0; c < 4; c++) chunk[c] = _mm512_xor_si512(_mm512_loadu_si512(g + 16 + 64 * c), _mm512_set1_epi8((char) 0x80));
         return;
     }
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     const __m512i levels = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *) IQ4_LEVELS));
     for (int p = 0; p < 2; p++) {
-        __m512i v = _mm512_loadu_si512(g + 32 + 64 * p);
+        __m512i v = _mm512_loadu_si512(g + 16 + 64 * p);
         __m512i lo = _mm512_and_si512(v, nibble), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
         if (type == IQ4_NL) {
             chunk[p] = _mm512_shuffle_epi8(levels, lo);      /* values 8p..8p+7 */
@@ -791,9 +792,7 @@ static inline KERNEL void weight_tile(int type, const uint8_t *g0, const uint8_t
     signed_chunks(type, g0, c0);
     signed_chunks(type, g1, c1);
     chunks_to_tile(c0, c1, tile);
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    _mm512_store_ps(scales, _mm512_permutex2var_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g0)), even,
-                                                   _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g1))));
+    _mm512_store_ps(scales, sixteen_halves(g0, g1));
 }
 
 /*
@@ -1087,13 +1086,13 @@ static void ungroup_block(int type, const uint8_t *groups, int cols, int r, int 
         }
         return;
     }
-    memcpy(block, g + 4 * i, 2);
+    memcpy(block, g + 2 * i, 2);
     if (type == Q8_0) {
         for (int c = 0; c < 4; c++) {
-            for (int k = 0; k < 8; k++) block[2 + 8 * c + k] = (uint8_t) (g[32 + 64 * c + 8 * i + k] ^ 0x80);
+            for (int k = 0; k < 8; k++) block[2 + 8 * c + k] = (uint8_t) (g[16 + 64 * c + 8 * i + k] ^ 0x80);
         }
     } else {
-        for (int p = 0; p < 2; p++) memcpy(block + 2 + 8 * p, g + 32 + 64 * p + 8 * i, 8);
+        for (int p = 0; p < 2; p++) memcpy(block + 2 + 8 * p, g + 16 + 64 * p + 8 * i, 8);
     }
 }
 
