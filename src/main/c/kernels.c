@@ -814,7 +814,7 @@ static inline KERNEL void weight_tile_q4k(const uint8_t *g0, const uint8_t *g1, 
 }
 
 /* a block's ints (a tile stored to `ints`) into the 16 tokens' sums: acc[t] += ints[t] * (w_scales * d[t]) */
-static inline KERNEL void scale_block(const int32_t ints[16][16], const float *w_scales, const float *d, __m512 acc[16]) {
+static inline KERNEL void scale_block(const int32_t ints[16][16], const float *w_scales, const float *d, __m512 acc[16]) { /* d: 16 floats, any alignment */
     const __m512 ws = _mm512_load_ps(w_scales);
 #pragma GCC unroll 16
     for (int t = 0; t < 16; t++) {
@@ -849,59 +849,74 @@ static inline KERNEL void weight_tiles_q6k(const uint8_t *rows, int64_t row_byte
     }
 }
 
+/* values per AMX block: Q6_K's sub-blocks of 16 each have their own scale; the other types' blocks (Q4_K's sub-blocks) are 32 */
+static int amx_k(int type) {
+    return type == Q6_K ? 16 : 32;
+}
+
 /*
- * out[t * out_stride + r] for rows [16 * i0, 16 * i1) (row tiles) and tokens [0, tokens): the product
- * of a matrix (rows a multiple of 16) with its activations (A32 blocks, A256 for the K types), from its
- * row groups (Q8_0, Q4_0, IQ4_NL, Q4_K) or, for Q6_K, its rows in the file's layout (row_bytes apart).
- * Needs sl_amx_init(). The product runs over blocks of K values: 32 (Q4_K's sub-blocks), or 16 for
- * Q6_K, whose sub-blocks of 16 each have their own scale.
- * The operands are first laid out as the tiles take them, so that a tile load reads contiguous
- * bytes: the activations per 16 tokens and block (zeros past the last token) with their scales side
- * by side, and per row tile every block's weight tile (made once; it then serves every 16 tokens from
- * L1/L2). Per 16 tokens the 16 x 16 sums stay in registers across the blocks, and DEPTH blocks' products
- * are in flight on the tiles while the vector unit scales an earlier block's ints. Q4_K's mins come
- * off at the end: sum over sub-blocks of (dmin m_j) x (d_x x the token's sum over the sub-block).
+ * The activations as the AMX kernel reads them, made once per input (every row tile of every matrix that
+ * takes it reads them): per 16 tokens and block of K values, the 16 x K bytes of a tile (zeros past the
+ * last token); then per 16 tokens and block the 16 tokens' scales d (float); for Q4_K then d x the token's
+ * sum over the sub-block, for the mins' term.
  */
-AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, int i0, int i1, const uint8_t *xq, int64_t xq_stride,
-                       int tokens, float *out, int64_t out_stride) {
-    const int q4k = type == Q4_K, q6k = type == Q6_K, K = q6k ? 16 : 32, per_a256 = 256 / K;
-    const int blocks = cols / K, token_tiles = (tokens + 15) / 16, gb = group_block_bytes(type);
-    const int64_t group_bytes = q6k ? 0 : (int64_t) (cols / sl_activation_block(type)) * gb, tile_bytes = 16 * K;
-    uint8_t *tiles = aligned_alloc(64, (size_t) (blocks * tile_bytes));
-    float (*scales)[16] = aligned_alloc(64, (size_t) blocks * 64);
-    float (*mins)[16] = q4k ? aligned_alloc(64, (size_t) blocks * 64) : NULL;
-    int8_t *all_acts = aligned_alloc(64, (size_t) (token_tiles * blocks * tile_bytes)); /* [token tile][block][16][K] */
-    float (*all_d)[16] = aligned_alloc(64, (size_t) token_tiles * blocks * 64);
-    float (*all_sums)[16] = q4k ? aligned_alloc(64, (size_t) token_tiles * blocks * 64) : NULL; /* d_x x sum over the block */
-    if (tiles == NULL || scales == NULL || all_acts == NULL || all_d == NULL || (q4k && (mins == NULL || all_sums == NULL))) {
-        free(tiles);
-        free(scales);
-        free(mins);
-        free(all_acts);
-        free(all_d);
-        free(all_sums);
-        return;
-    }
-    const int64_t last = (int64_t) (token_tiles - 1) * blocks; /* the last tile's padding */
-    memset(all_acts + last * tile_bytes, 0, (size_t) (blocks * tile_bytes));
-    memset(all_d[last], 0, (size_t) blocks * 64);
-    if (q4k) memset(all_sums[last], 0, (size_t) blocks * 64);
+int64_t sl_amx_input_bytes(int type, int cols, int tokens) {
+    const int64_t tiles = (int64_t) ((tokens + 15) / 16) * (cols / amx_k(type));
+    return tiles * (16 * amx_k(type) + 64 + (type == Q4_K ? 64 : 0));
+}
+
+void sl_amx_input(int type, const uint8_t *xq, int64_t xq_stride, int cols, int tokens, uint8_t *dst) {
+    const int K = amx_k(type), blocks = cols / K, per_a256 = 256 / K, tile_bytes = 16 * K;
+    const int64_t tiles = (int64_t) ((tokens + 15) / 16) * blocks;
+    int8_t *acts = (int8_t *) dst;
+    float *d = (float *) (dst + tiles * tile_bytes), *sums = d + 16 * tiles;
+    memset(dst, 0, (size_t) sl_amx_input_bytes(type, cols, tokens)); /* the last tile's padding */
+    const int a256 = sl_activation_block(type) == 256;
     for (int t = 0; t < tokens; t++) {
         const int64_t at = (int64_t) (t / 16) * blocks;
         for (int b = 0; b < blocks; b++) {
-            int8_t *dst = all_acts + (at + b) * tile_bytes + (t % 16) * K;
-            if (sl_activation_block(type) == 256) {
+            const int64_t lane = (at + b) * 16 + t % 16;
+            if (a256) {
                 const a256_t *x = (const a256_t *) (xq + t * xq_stride) + b / per_a256;
                 const int j = b % per_a256;
-                memcpy(dst, x->q + K * j, (size_t) K);
-                all_d[at + b][t % 16] = x->d;
-                if (q4k) all_sums[at + b][t % 16] = x->d * (float) (x->bsums[2 * j] + x->bsums[2 * j + 1]);
+                memcpy(acts + lane * K, x->q + K * j, (size_t) K);
+                d[lane] = x->d;
+                if (type == Q4_K) sums[lane] = x->d * (float) (x->bsums[2 * j] + x->bsums[2 * j + 1]);
             } else {
                 const a32_t *x = (const a32_t *) (xq + t * xq_stride) + b;
-                memcpy(dst, x->q, 32);
-                all_d[at + b][t % 16] = x->d;
+                memcpy(acts + lane * K, x->q, 32);
+                d[lane] = x->d;
             }
         }
+    }
+}
+
+/*
+ * out[t * out_stride + r] for rows [16 * i0, 16 * i1) (row tiles) and tokens [0, tokens): the product
+ * of a matrix (rows a multiple of 16) with its activations as sl_amx_input lays them out, from its
+ * row groups (Q8_0, Q4_0, IQ4_NL, Q4_K) or, for Q6_K, its rows in the file's layout (row_bytes apart).
+ * Needs sl_amx_init(). The product runs over blocks of K values (amx_k).
+ * Per row tile every block's weight tile is made once (it then serves every 16 tokens from L1/L2);
+ * per 16 tokens the 16 x 16 sums stay in registers across the blocks, and DEPTH blocks' products
+ * are in flight on the tiles while the vector unit scales an earlier block's ints. Q4_K's mins come
+ * off at the end: sum over sub-blocks of (dmin m_j) x (d_x x the token's sum over the sub-block).
+ */
+AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, int i0, int i1, const uint8_t *input,
+                       int tokens, float *out, int64_t out_stride) {
+    const int q4k = type == Q4_K, q6k = type == Q6_K, K = amx_k(type);
+    const int blocks = cols / K, token_tiles = (tokens + 15) / 16, gb = group_block_bytes(type);
+    const int64_t group_bytes = q6k ? 0 : (int64_t) (cols / sl_activation_block(type)) * gb, tile_bytes = 16 * K;
+    const int8_t *all_acts = (const int8_t *) input;
+    const float (*all_d)[16] = (const float (*)[16]) (input + (int64_t) token_tiles * blocks * tile_bytes);
+    const float (*all_sums)[16] = all_d + (int64_t) token_tiles * blocks;
+    uint8_t *tiles = aligned_alloc(64, (size_t) (blocks * tile_bytes));
+    float (*scales)[16] = aligned_alloc(64, (size_t) blocks * 64);
+    float (*mins)[16] = q4k ? aligned_alloc(64, (size_t) blocks * 64) : NULL;
+    if (tiles == NULL || scales == NULL || (q4k && mins == NULL)) {
+        free(tiles);
+        free(scales);
+        free(mins);
+        return;
     }
     tile_config_t cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -928,7 +943,7 @@ AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, 
         }
         for (int tt = 0; tt < token_tiles; tt++) {
             const int8_t *acts = all_acts + (int64_t) tt * blocks * tile_bytes;
-            float (*d)[16] = all_d + (int64_t) tt * blocks;
+            const float (*d)[16] = all_d + (int64_t) tt * blocks;
             __m512 acc[16];
 #pragma GCC unroll 16
             for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
@@ -952,7 +967,7 @@ AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, 
                 scale_block(ints, scales[done], d[done], acc);
             }
             if (q4k) {
-                float (*sums)[16] = all_sums + (int64_t) tt * blocks;
+                const float (*sums)[16] = all_sums + (int64_t) tt * blocks;
                 for (int b = 0; b < blocks; b++) {
                     const __m512 m = _mm512_load_ps(mins[b]);
 #pragma GCC unroll 16
@@ -970,9 +985,6 @@ AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, 
     free(tiles);
     free(scales);
     free(mins);
-    free(all_acts);
-    free(all_d);
-    free(all_sums);
 }
 
 /* ---- expansion to floats (prefill: tiles of rows expanded for sgemm) ----

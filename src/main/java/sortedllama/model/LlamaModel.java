@@ -277,10 +277,12 @@ public final class LlamaModel {
         int headDim = c.headDim(), kvDim = c.kvDim(), qDim = c.qDim();
         Ops.rmsNorm(b.normed, null, x, layer.attnNorm(), T, c.normEps(), Vec.SumOrder.TREE);
         Matmul.applyEach(new Tensor[] {layer.wq(), layer.wk(), layer.wv()}, b.normed, T, new float[][] {b.q, b.k, b.v}, regime);
-        for (int t = 0; t < T; t++) {
-            rope.rotate(b.q, t * qDim, c.nHeads(), cosSin, t * headDim);
-            rope.rotate(b.k, t * kvDim, c.nKvHeads(), cosSin, t * headDim);
-        }
+        Parallel.forRange(T, 32, (from, to) -> { // serial work in a prefill leaves the other cores waiting
+            for (int t = from; t < to; t++) {
+                rope.rotate(b.q, t * qDim, c.nHeads(), cosSin, t * headDim);
+                rope.rotate(b.k, t * kvDim, c.nKvHeads(), cosSin, t * headDim);
+            }
+        });
         int[] spanOfRow = new int[T];
         int longest = 0;
         for (int s = 0; s < spanCount; s++) {
@@ -316,7 +318,7 @@ public final class LlamaModel {
         LlamaWeights.Layer layer = w.layers[l];
         Ops.rmsNorm(b.normed, null, x, layer.ffnNorm(), T, c.normEps(), Vec.SumOrder.TREE);
         Matmul.applyEach(new Tensor[] {layer.gate(), layer.up()}, b.normed, T, new float[][] {b.gate, b.up}, regime);
-        Vec.swiglu(b.gate, b.gate, b.up, 0, T * c.hiddenDim());
+        Parallel.forRange(T * c.hiddenDim(), 1 << 14, (from, to) -> Vec.swiglu(b.gate, b.gate, b.up, from, to));
         Matmul.apply(layer.down(), b.gate, T, b.proj, regime);
         Ops.addInPlace(x, b.proj, T * c.dim());
     }

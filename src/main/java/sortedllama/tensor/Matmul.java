@@ -61,8 +61,8 @@ public final class Matmul {
         }
         if (usesBlas(regime, tokens)) {
             Map<Integer, float[]> rounded = new HashMap<>();
-            Map<Integer, MemorySegment> quantized = new HashMap<>();
-            for (int m = 0; m < ws.length; m++) many(ws[m], x, tokens, outs[m], rounded, quantized);
+            Map<Integer, MemorySegment> amxInputs = new HashMap<>();
+            for (int m = 0; m < ws.length; m++) many(ws[m], x, tokens, outs[m], rounded, amxInputs);
         } else {
             rowAtATime(ws, x, tokens, outs);
         }
@@ -85,12 +85,12 @@ public final class Matmul {
     /**
      * Many vectors: on AMX tiles where {@link NativeKernels#amxServes} (8-bit products, as llama.cpp
      * computes prefill on these CPUs: several times sgemm's rate), else sgemm; inputs made once per
-     * kind into the maps, for matrices that share them.
+     * kind into the maps, for matrices that share them (AMX's by {@link NativeKernels#amxLayout}).
      */
-    private static void many(Tensor w, float[] x, int tokens, float[] out, Map<Integer, float[]> rounded, Map<Integer, MemorySegment> quantized) {
+    private static void many(Tensor w, float[] x, int tokens, float[] out, Map<Integer, float[]> rounded, Map<Integer, MemorySegment> amxInputs) {
         if (NativeKernels.amxServes(w)) {
-            MemorySegment xq = quantized.computeIfAbsent(NativeKernels.activationBlock(w.type()), b -> NativeKernels.input(b, x, w.cols(), tokens));
-            Parallel.forRange(w.rows() / 16, 1, (from, to) -> NativeKernels.matmulAmx(w, from, to, xq, tokens, out));
+            MemorySegment input = amxInputs.computeIfAbsent(NativeKernels.amxLayout(w.type()), k -> NativeKernels.amxInput(w.type(), x, w.cols(), tokens));
+            Parallel.forRange(w.rows() / 16, 1, (from, to) -> NativeKernels.matmulAmx(w, from, to, input, tokens, out));
         } else {
             sgemm(w, roundedInput(w, x, tokens, rounded), tokens, out);
         }

@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * of {@link WeightRows} serve every type, and {@link #why()} says why.
  */
 public final class NativeKernels {
-    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, DEQUANTIZE_GROUPED, MAP_HUGE, UNMAP;
+    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, AMX_INPUT_BYTES, AMX_INPUT, DEQUANTIZE_GROUPED, MAP_HUGE, UNMAP;
     /** Whether prefill multiplies row groups on AMX tiles: the CPU has AMX-INT8, Linux granted it, not turned off. */
     private static final boolean AMX;
     /** Whether matrices are repacked into row groups ({@link #withRowGroups}); -Dsortedllama.rowGroups=false, for comparisons, says no. */
@@ -33,7 +33,7 @@ public final class NativeKernels {
     private static final String WHY;
 
     static {
-        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupRows = null, grouped = null, amx = null, dequantizeGrouped = null, mapHuge = null, unmap = null;
+        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupRows = null, grouped = null, amx = null, dequantizeGrouped = null, mapHuge = null, unmap = null, amxInputBytes = null, amxInput = null;
         boolean amxOn = false;
         int a32 = 0, a256 = 0;
         String why = null;
@@ -74,7 +74,9 @@ public final class NativeKernels {
                     dequantizeGrouped = linker.downcallHandle(syms.find("sl_dequantize_grouped").orElseThrow(),
                             FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J), critical);
                     amx = linker.downcallHandle(syms.find("sl_matmul_amx").orElseThrow(),
-                            FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J, I, P, J), critical);
+                            FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, I, P, J), critical);
+                    amxInputBytes = linker.downcallHandle(syms.find("sl_amx_input_bytes").orElseThrow(), FunctionDescriptor.of(J, I, I, I));
+                    amxInput = linker.downcallHandle(syms.find("sl_amx_input").orElseThrow(), FunctionDescriptor.ofVoid(I, P, J, I, I, P), critical);
                     amxOn = Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true"))
                             && (int) linker.downcallHandle(syms.find("sl_amx_init").orElseThrow(), FunctionDescriptor.of(I)).invokeExact() == 1;
                 }
@@ -91,6 +93,8 @@ public final class NativeKernels {
         UNMAP = unmap;
         MATVEC_GROUPED = grouped;
         MATMUL_AMX = amx;
+        AMX_INPUT_BYTES = amxInputBytes;
+        AMX_INPUT = amxInput;
         DEQUANTIZE_GROUPED = dequantizeGrouped;
         AMX = amxOn;
         QUANTIZE_A32 = q32;
@@ -246,15 +250,35 @@ public final class NativeKernels {
     }
 
     /**
-     * Prefill's product on AMX tiles ({@code out[t * rows + r]} for rows [16 * tile0, 16 * tile1)) from the
-     * inputs {@link #input} gives for {@link #activationBlock}(w.type()); only where {@link #amxServes}.
+     * Which layout of the activations {@link #matmulAmx} takes for {@code type} (matrices of one layout can
+     * share one {@link #amxInput}): 0 for the 32-value types, 1 for Q4_K, 2 for Q6_K.
      */
-    public static void matmulAmx(Tensor w, int tile0, int tile1, MemorySegment xq, int tokens, float[] out) {
+    public static int amxLayout(DType type) {
+        return type == DType.Q4_K ? 1 : type == DType.Q6_K ? 2 : 0;
+    }
+
+    /** {@code tokens} vectors x[t*cols ..] rounded to 8-bit blocks and laid out as {@link #matmulAmx} reads them for {@code type}. */
+    public static MemorySegment amxInput(DType type, float[] x, int cols, int tokens) {
+        MemorySegment xq = input(activationBlock(type), x, cols, tokens);
+        try {
+            long bytes = (long) AMX_INPUT_BYTES.invokeExact(type.ggmlId, cols, tokens);
+            MemorySegment packed = MemorySegment.ofArray(new byte[Math.toIntExact(bytes)]);
+            AMX_INPUT.invokeExact(type.ggmlId, xq, (long) activationBytes(activationBlock(type), cols), cols, tokens, packed);
+            return packed;
+        } catch (Throwable e) {
+            throw new IllegalStateException("native activation layout failed", e);
+        }
+    }
+
+    /**
+     * Prefill's product on AMX tiles ({@code out[t * rows + r]} for rows [16 * tile0, 16 * tile1)) from the
+     * input {@link #amxInput} made for w's type; only where {@link #amxServes}.
+     */
+    public static void matmulAmx(Tensor w, int tile0, int tile1, MemorySegment input, int tokens, float[] out) {
         try {
             MemorySegment weights = w.rowGroups() != null ? w.rowGroups() : w.data();
-            MATMUL_AMX.invokeExact(w.type().ggmlId, weights, w.rowBytes(), w.cols(), tile0, tile1, xq,
-                    (long) activationBytes(activationBlock(w.type()), w.cols()),
-                    tokens, MemorySegment.ofArray(out), (long) w.rows());
+            MATMUL_AMX.invokeExact(w.type().ggmlId, weights, w.rowBytes(), w.cols(), tile0, tile1, input, tokens,
+                    MemorySegment.ofArray(out), (long) w.rows());
         } catch (Throwable e) {
             throw new IllegalStateException("native product failed", e);
         }

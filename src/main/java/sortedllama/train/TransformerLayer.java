@@ -1,8 +1,7 @@
 package sortedllama.train;
 
 import sortedllama.model.LlamaConfig;
-import sortedllama.tensor.Parallel;
-import sortedllama.tensor.Vec;
+import sortedllama.tensor.Ops;
 
 /**
  * One pre-norm LLaMA layer, forward and backward:
@@ -28,14 +27,14 @@ final class TransformerLayer {
         s.rotary().forward(a.k, c.nKvHeads(), s.positions());
         Attention.forward(a.attnOut, a.att, a.q, a.k, a.v, s);
         Linear.forward(a.mid, a.attnOut, p.wo(), n);
-        add(a.mid, x, n * c.dim());
+        Ops.addInPlace(a.mid, x, n * c.dim());
         // MLP block
         RmsNorm.forward(a.ffnNormed, a.ffnRstd, a.mid, p.ffnNorm().value(), n, c.normEps());
         Linear.forward(a.gate, a.ffnNormed, p.gate(), n);
         Linear.forward(a.up, a.ffnNormed, p.up(), n);
         SwiGlu.forward(a.swiglu, a.gate, a.up, n * c.hiddenDim());
         Linear.forward(out, a.swiglu, p.down(), n);
-        add(out, a.mid, n * c.dim());
+        Ops.addInPlace(out, a.mid, n * c.dim());
     }
 
     static void backward(TrainableModel.Layer p, float[] x, LayerActivations a, float[] dx, LayerGradients g, BatchLayout s) {
@@ -56,10 +55,5 @@ final class TransformerLayer {
         Linear.backward(g.dNormed, true, g.dk, a.attnNormed, p.wk(), n);
         Linear.backward(g.dNormed, true, g.dv, a.attnNormed, p.wv(), n);
         RmsNorm.backward(dx, p.attnNorm().gradOrNull(), g.dNormed, x, p.attnNorm().value(), a.attnRstd, n);
-    }
-
-    /** The residual connection: y += x. */
-    private static void add(float[] y, float[] x, int n) {
-        Parallel.forRange(n, 1 << 14, (from, to) -> Vec.axpy(1f, x, from, y, from, to - from));
     }
 }
