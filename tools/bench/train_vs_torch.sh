@@ -7,7 +7,8 @@
 #
 # Usage: tools/bench/train_vs_torch.sh            (2 rounds, shapes a and b, 3 timed steps per run)
 #   ROUNDS=3 SHAPES="a" STEPS=3 PRECISIONS="f32 bf16" OURS_OPTS="" tools/bench/train_vs_torch.sh
-#   OURS_OPTS passes options to our side only (e.g. a precision switch); PYTHON picks the interpreter
+#   OURS_OPTS passes options to our side only (e.g. --precision f32,bf16: each row then per precision);
+#   PYTHON picks the interpreter
 #   with torch (default /usr/bin/python3, Debian's python3-torch).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -33,37 +34,39 @@ echo "--- after the runs; load: $(uptime | sed 's/.*load average: //')"
 "$py" - "$out" $precisions <<'EOF'
 import re, statistics, sys
 out, precisions = sys.argv[1], sys.argv[2:]
-line = re.compile(r"^\((\w+)\) .*?(SFT|SoFT)[^:]*: (\d+) tok/s, ([0-9.]+) s/step .*?([0-9.]+) CPU s/step")
-def read(name):
-    """(shape, objective) -> [(tokens/s, tokens per CPU-second)], one pair per round."""
+# ours: "(a) dim ..., f32 SFT: N tok/s, ..."; PyTorch's: "(a) dim ..., SFT, f32: N tok/s, ..."
+ours_line = re.compile(r"^\((\w+)\) .*?, (f32|bf16) (SFT|SoFT)[^:]*: (\d+) tok/s, ([0-9.]+) s/step .*?([0-9.]+) CPU s/step")
+torch_line = re.compile(r"^\((\w+)\) .*?, (SFT|SoFT)[^:]*, (f32|bf16): (\d+) tok/s, ([0-9.]+) s/step .*?([0-9.]+) CPU s/step")
+def read(name, line, shape_obj_prec):
+    """(shape, objective, precision) -> [(tokens/s, tokens per CPU-second)], one pair per round."""
     runs = {}
     for l in open(f"{out}/{name}"):
         m = line.match(l)
         if m:
-            tps, wall, cpu = int(m[3]), float(m[4]), float(m[5])
-            runs.setdefault((m[1], m[2]), []).append((tps, tps * wall / cpu))
+            key = shape_obj_prec(m)
+            tps, wall, cpu = int(m[4]), float(m[5]), float(m[6])
+            runs.setdefault(key, []).append((tps, tps * wall / cpu))
     return runs
-sides = {"sorted-llama": read("ours")} | {f"PyTorch {p}": read(f"torch-{p}") for p in precisions}
+ours = read("ours", ours_line, lambda m: (m[1], m[3], m[2]))
+theirs = {p: read(f"torch-{p}", torch_line, lambda m: (m[1], m[2], m[3])) for p in precisions}
 cell = lambda v: f"{statistics.median(v):,.0f} ({min(v):,.0f}-{max(v):,.0f})" if v else "-"
 def table(title, pick):
-    print(f"\n{title}: median over the rounds (min-max); ratio = sorted-llama's median / the other's\n")
-    print("| shape | objective | " + " | ".join(f"{s} | ratio" if s != "sorted-llama" else s for s in sides) + " |")
-    print("| --- | --- |" + " ---: |" * (2 * len(sides) - 1))
-    ours = sides["sorted-llama"]
+    print(f"\n{title}: median over the rounds (min-max); ratio = sorted-llama's median / PyTorch's\n")
+    print("| shape | objective | sorted-llama | " + " | ".join(f"PyTorch {p} | ratio" for p in precisions) + " |")
+    print("| --- | --- | ---: |" + " ---: | ---: |" * len(precisions))
     for key in sorted(ours):
         mine = [pick(r) for r in ours[key]]
-        row = [key[0], key[1], cell(mine)]
-        for s, runs in sides.items():
-            if s == "sorted-llama": continue
-            v = [pick(r) for r in runs.get(key, [])]
+        row = [key[0], key[1], f"{key[2]}: {cell(mine)}"]
+        for p in precisions:
+            v = [pick(r) for r in theirs[p].get((key[0], key[1], p), [])]
             row += [cell(v), f"{statistics.median(mine) / statistics.median(v):.1f}x" if v else "-"]
         print("| " + " | ".join(row) + " |")
     print("\nSoFT/SFT time per step (ratio of the medians):")
-    for s, runs in sides.items():
-        for shape in sorted({k[0] for k in runs}):
-            if (shape, "SFT") in runs and (shape, "SoFT") in runs:
-                sft, soft = (statistics.median(pick(r) for r in runs[shape, o]) for o in ("SFT", "SoFT"))
-                print(f"  {s}, shape {shape}: {sft / soft:.2f}")
+    for side, runs in [("sorted-llama", ours)] + [(f"PyTorch", theirs[p]) for p in precisions]:
+        for shape, prec in sorted({(k[0], k[2]) for k in runs}):
+            if (shape, "SFT", prec) in runs and (shape, "SoFT", prec) in runs:
+                sft, soft = (statistics.median(pick(r) for r in runs[shape, o, prec]) for o in ("SFT", "SoFT"))
+                print(f"  {side} {prec}, shape {shape}: {sft / soft:.2f}")
 table("Tokens/s (wall clock)", lambda r: r[0])
 # CPU time counts every thread of each process; PyTorch's OpenMP threads may spin while waiting,
 # which counts against it here: compare each side with itself (SoFT/SFT) rather than across

@@ -32,7 +32,7 @@ final class ExitCrossEntropy {
     private float[] logits = new float[0];
     /** The stacked rows, slot s holding one exit's tokens: [slots * tokens, dim], [slots * tokens, dim], [slots * tokens]. */
     private float[] normed = new float[0], dNormed = new float[0], rstd = new float[0];
-    /** Loss of each stacked row, summed per exit in token order: the same bits whatever the chunking and threading. */
+    /** Loss of each stacked row, summed per exit in token order: the same bits whatever the threading. */
     private double[] rowLoss = new double[0];
     /** slotOf[i]: the slot of the last {@link #run}'s i-th exit; exits sharing an output matrix have adjacent slots. */
     private int[] slotOf = new int[0];
@@ -143,8 +143,9 @@ final class ExitCrossEntropy {
     /** Grows the stacked buffers to {@code exits} slots (exit sampling may vary their number). */
     private void reserve(int exits) {
         if (slotOf.length >= exits) return;
-        normed = new float[exits * tokens * dim];
-        dNormed = new float[exits * tokens * dim];
+        int floats = Math.multiplyExact(exits * tokens, dim); // every index of the stacked rows then fits an int
+        normed = new float[floats];
+        dNormed = new float[floats];
         rstd = new float[exits * tokens];
         rowLoss = new double[exits * tokens];
         slotOf = new int[exits];
