@@ -108,7 +108,7 @@ final class GenerateCommand implements Callable<Integer> {
             if (maxTokens < 0) throw new BadInputException("--max-tokens must be >= 0, got " + maxTokens);
             // as the server caps max_tokens: generation ends at the context's end anyway, and a larger
             // number must not size the per-token arrays (2^31 - 1 would overflow, 10^9 allocate gigabytes)
-            int budget = Math.min(maxTokens, Math.max(0, config.contextLength() - promptIds.length));
+            int budget = Math.min(maxTokens, config.generationRoom(promptIds.length));
             var result = plan.generate(model, new SpeculationMemory(), promptIds, budget, sampler, eos, listener);
             if (ids) {
                 out.println(TokenIds.format(result.tokens()));

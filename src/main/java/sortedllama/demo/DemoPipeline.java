@@ -72,8 +72,11 @@ public final class DemoPipeline {
         }
     }
 
-    /** Everything a run measured: the per-method results, the further experiments on SFT and SoFT, their QA curves (may be empty). */
-    public record Results(List<Variant> variants, FurtherExperiments further, Map<String, QaCurve> qaCurves) {}
+    /**
+     * Everything a run measured: the per-method results, the further experiments on SFT and SoFT,
+     * their QA curves (may be empty), and the models' context, which decides what is scored.
+     */
+    public record Results(List<Variant> variants, FurtherExperiments further, Map<String, QaCurve> qaCurves, int contextLength) {}
 
     /**
      * One method's results. {@code heldOutLoss} has one value per layer (NaN where the method has no
@@ -129,20 +132,23 @@ public final class DemoPipeline {
         }
         int layers = baseWeights.config.nLayers();
         ExitSet exits = ExitSet.parse(s.exits(), layers).withLast(layers);
-        DemoTasks tasks;
+        DemoTasks written;
         String source;
         if (s.dataDir() == null) {
             DemoCorpus corpus = DemoCorpus.load(DemoCorpus.DEFAULT_SIZE);
-            tasks = DemoTasks.write(corpus, tokenizer, s.out());
+            written = DemoTasks.write(corpus, tokenizer, s.out());
             source = String.format(Locale.ROOT, "%,d WordNet entries", corpus.entries().size());
         } else {
-            tasks = RealDataTasks.write(s.dataDir(), RealDataTasks.Mix.parse(s.tasks()), tokenizer, baseWeights.config.contextLength(), s.out());
-            source = "fine-tuning on " + s.tasks() + "; " + tasks.openInstructions().size() + " open instructions";
+            written = RealDataTasks.write(s.dataDir(), RealDataTasks.Mix.parse(s.tasks()), tokenizer, s.out());
+            source = "fine-tuning on " + s.tasks() + "; " + written.openInstructions().size() + " open instructions";
         }
+        DemoTasks tasks = written.scoredOn(baseWeights.config);
         var options = DataOptions.defaults(DataFormat.JSONL, s.seqLen(), s.batchSize()).withBatching(BatchMode.PACK).withSeed(s.seed());
         TrainingData data = TrainingData.load(tasks.trainFile(), tasks.validationFile(), tokenizer, options, line -> log.println("    " + line));
-        log.printf(Locale.ROOT, "    %s; test split: %d questions, %d instructions (scoring %d and %d); base %s, %d layers, exits %s%n",
-                source, tasks.testQuestions().size(), tasks.testInstructions().size(),
+        log.printf(Locale.ROOT, "    %s; test split: %d questions, %d instructions, %d and %d leaving room for their answers in the "
+                        + "%d-token context (scoring %d and %d); base %s, %d layers, exits %s%n",
+                source, written.testQuestions().size(), written.testInstructions().size(), tasks.testQuestions().size(),
+                tasks.testInstructions().size(), baseWeights.config.contextLength(),
                 Math.min(s.questions(), tasks.testQuestions().size()), Math.min(s.instructions(), tasks.testInstructions().size()),
                 s.base() != null ? baseDir : "committed", layers, exits);
 
@@ -197,7 +203,7 @@ public final class DemoPipeline {
         }
         log.println("6/6 per-position analysis, decoding quality" + (tasks.openInstructions().isEmpty() ? "" : ", open instructions"));
         var further = FurtherExperiments.run(models.get("SFT"), models.get("SoFT"), tokenizer, tasks, exits, s, log);
-        return new Results(variants, further, curves);
+        return new Results(variants, further, curves, baseWeights.config.contextLength());
     }
 
     /** The QA curve's hook for one run, recorded under {@code name}; null when the settings ask for no curve. */

@@ -65,7 +65,7 @@ public final class DemoReport {
                     + "Total time %.0f s.%n%n", layers, settings.dataDir(), settings.tasks(), RealDataTasks.ALPACA_VALIDATION,
                     RealDataTasks.ALPACA_TEST, RealDataTasks.TRIVIAQA_VALIDATION, RealDataTasks.TRIVIAQA_TEST, settings.steps(),
                     settings.batchSize(), settings.seqLen(), settings.exits(), scored.qa().questions(), RealDataTasks.TRIVIAQA_TEST,
-                    scored.answers().size(), RealDataTasks.ALPACA_TEST, settings.seqLen(), seconds));
+                    scored.answers().size(), RealDataTasks.ALPACA_TEST, results.contextLength(), seconds));
         }
         sb.append("## Held-out loss at every exit (validation split, nats)\n\n").append(exitTable(variants,
                 (v, k) -> String.format(Locale.ROOT, "%.3f", v.exits().get(k).heldOutLoss()))).append('\n');

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import sortedllama.io.AtomicFiles;
+import sortedllama.model.LlamaConfig;
 import sortedllama.tokenizer.Tokenizer;
 import sortedllama.train.data.AlpacaFormat;
 import sortedllama.train.data.Example;
@@ -30,6 +31,22 @@ record DemoTasks(Path trainFile, Path validationFile, List<Example> testQuestion
 
     /** A held-out instruction: its prompt ids (Alpaca template) and the reference answer. */
     record Instruction(String instruction, String input, int[] prompt, String reference) {}
+
+    /**
+     * The test split the demo scores on a model of this shape: held-out questions and instructions
+     * whose prompt leaves room in the context for the longest answer the demo scores ({@link
+     * ExitEvaluation#QA_MAX_TOKENS}, {@link ExitEvaluation#INSTRUCTION_MAX_TOKENS}). Every scoring
+     * step (per-exit scores, the decoding modes, Table 2's quality columns, the QA curve) reads this
+     * one test split, so none meets a prompt it cannot answer (a 319-token Alpaca prompt in a
+     * 256-token context stopped a run) and all score the same records; the report counts them.
+     */
+    DemoTasks scoredOn(LlamaConfig config) {
+        List<Example> questions = new ArrayList<>();
+        for (var q : testQuestions) if (config.generationRoom(q.prompt().length) >= ExitEvaluation.QA_MAX_TOKENS) questions.add(q);
+        List<Instruction> instructions = new ArrayList<>();
+        for (var i : testInstructions) if (config.generationRoom(i.prompt().length) >= ExitEvaluation.INSTRUCTION_MAX_TOKENS) instructions.add(i);
+        return new DemoTasks(trainFile, validationFile, questions, instructions, openInstructions);
+    }
 
     static DemoTasks write(DemoCorpus corpus, Tokenizer tokenizer, Path dir) throws IOException {
         Path train = dir.resolve("finetune-train.jsonl"), validation = dir.resolve("finetune-validation.jsonl");

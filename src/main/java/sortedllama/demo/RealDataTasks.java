@@ -24,9 +24,7 @@ import sortedllama.train.data.TriviaQaRecord;
  * instructions. Fixed splits in file order: Alpaca's last {@link #ALPACA_TEST} records are the
  * judged hold-out (they have reference answers) and the {@link #ALPACA_VALIDATION} before them the
  * validation split; TriviaQA's last {@link #TRIVIAQA_TEST} questions are the QA hold-out and the
- * {@link #TRIVIAQA_VALIDATION} before them validation; the rest is fine-tuned on. A held-out record
- * whose prompt leaves no room in the model's context for the longest answer the demo scores is left
- * out of the test set (it could not be answered; the report counts what is scored). PandaLM's
+ * {@link #TRIVIAQA_VALIDATION} before them validation; the rest is fine-tuned on. PandaLM's
  * instructions are answered at every exit (all 170; they have no references, so a judge model
  * scores them: {@code eval judge}).
  */
@@ -50,7 +48,7 @@ final class RealDataTasks {
 
     private RealDataTasks() {}
 
-    static DemoTasks write(Path dataDir, Mix mix, Tokenizer tokenizer, int contextLength, Path out) throws IOException {
+    static DemoTasks write(Path dataDir, Mix mix, Tokenizer tokenizer, Path out) throws IOException {
         var bad = new BadRecords(BadRecordPolicy.FAIL, line -> { });
         List<AlpacaFormat.Instruction> alpaca = new ArrayList<>();
         for (var i : AlpacaFormat.instructions(require(dataDir, ALPACA), bad)) if (!i.output().isBlank()) alpaca.add(i);
@@ -66,17 +64,9 @@ final class RealDataTasks {
 
         ExampleEncoder encoder = new ExampleEncoder(tokenizer);
         List<Example> questions = new ArrayList<>();
-        for (var q : triviaSplit.test()) {
-            var e = encoder.pair(TriviaQaFormat.prompt(q.question()), TriviaQaFormat.response(q.value()), q.answers());
-            if (e.prompt().length + ExitEvaluation.QA_MAX_TOKENS <= contextLength) questions.add(e);
-        }
+        for (var q : triviaSplit.test()) questions.add(encoder.pair(TriviaQaFormat.prompt(q.question()), TriviaQaFormat.response(q.value()), q.answers()));
         List<DemoTasks.Instruction> instructions = new ArrayList<>();
-        for (var i : alpacaSplit.test()) {
-            int[] prompt = encoder.prompt(i.prompt());
-            if (prompt.length + ExitEvaluation.INSTRUCTION_MAX_TOKENS <= contextLength) {
-                instructions.add(new DemoTasks.Instruction(i.instruction(), i.input(), prompt, i.output()));
-            }
-        }
+        for (var i : alpacaSplit.test()) instructions.add(new DemoTasks.Instruction(i.instruction(), i.input(), encoder.prompt(i.prompt()), i.output()));
         return new DemoTasks(train, validation, questions, instructions, pandalm);
     }
 

@@ -38,6 +38,6 @@ public final class AnswerGenerator {
 
     /** Whether the prompt leaves no room for an answer in the model's context (its answers are ""). */
     public boolean tooLong(Instruction instruction) {
-        return encoder.prompt(instruction.prompt()).length >= model.config().contextLength();
+        return model.config().generationRoom(encoder.prompt(instruction.prompt()).length) == 0;
     }
 }

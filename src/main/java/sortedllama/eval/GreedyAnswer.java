@@ -16,7 +16,7 @@ final class GreedyAnswer {
      * that one long record does not stop an evaluation of thousands.
      */
     static String text(LlamaModel model, Tokenizer tokenizer, int[] prompt, int exit, int maxTokens) {
-        int room = Math.min(maxTokens, model.config().contextLength() - prompt.length);
+        int room = Math.min(maxTokens, model.config().generationRoom(prompt.length));
         if (room <= 0) return "";
         int eos = tokenizer.eosId() >= 0 ? tokenizer.eosId() : model.config().eosId(); // as the generate command stops
         var result = new Generator(model).generate(prompt, room, exit, Sampler.greedy(), eos, null);

@@ -70,7 +70,7 @@ public final class LocalJudge implements Judge {
 
     private Judgement byGeneration(String prompt) {
         int[] ids = encoder.prompt(prompt);
-        if (ids.length >= model.config().contextLength()) return tooLong(ids.length);
+        if (model.config().generationRoom(ids.length) == 0) return tooLong(ids.length);
         String text = GreedyAnswer.text(model, tokenizer, ids, exit, maxTokens);
         return new Judgement(Verdict.parse(text), text);
     }
@@ -87,7 +87,7 @@ public final class LocalJudge implements Judge {
             choices[c] = tokenizer.eosId() >= 0 ? Arrays.copyOf(answer, answer.length - 1) : answer;
         }
         int longest = Arrays.stream(choices).mapToInt(c -> c.length).max().orElseThrow();
-        if (ids.length + longest - 1 > model.config().contextLength()) return tooLong(ids.length);
+        if (model.config().generationRoom(ids.length) < longest - 1) return tooLong(ids.length);
 
         int vocab = model.config().vocabSize();
         KVCache cache = model.newCache(ids.length + longest - 1);

@@ -57,7 +57,7 @@ public final class PositionAnalysis {
         int used = 0, skipped = 0;
         for (int[] prompt : prompts) {
             int T = prompt.length + positions - 1; // the inputs: the prompt and all generated tokens but the last
-            if (prompt.length + positions > Math.min(rc.contextLength(), mc.contextLength())) {
+            if (Math.min(rc.generationRoom(prompt.length), mc.generationRoom(prompt.length)) < positions) {
                 skipped++;
                 continue;
             }

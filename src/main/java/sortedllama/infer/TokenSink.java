@@ -28,11 +28,11 @@ final class TokenSink {
     static int cacheCapacity(LlamaConfig c, int[] prompt, int maxTokens) {
         if (prompt.length == 0) throw new BadInputException("the prompt is empty: give at least one token (e.g. BOS)");
         if (maxTokens < 0) throw new BadInputException("--max-tokens must be >= 0, got " + maxTokens);
-        if (prompt.length >= c.contextLength()) {
+        if (c.generationRoom(prompt.length) == 0) {
             throw new BadInputException("the prompt has " + prompt.length + " tokens but the model's context is "
                     + c.contextLength());
         }
-        return Math.min(c.contextLength(), prompt.length + maxTokens);
+        return prompt.length + Math.min(maxTokens, c.generationRoom(prompt.length));
     }
 
     /** Emits one token chosen from the logits of layer {@code depth}; returns true when generation must stop. */

@@ -71,6 +71,15 @@ public record LlamaConfig(int dim, int hiddenDim, int nLayers, int nHeads, int n
         return nHeads * headDim;
     }
 
+    /**
+     * How many tokens can be generated after a prompt of {@code promptTokens}: the context holds the
+     * prompt and every generated token, so 0 when the prompt fills it. The one rule for whether an
+     * answer fits: generation, the evaluations and the demo's test sets all ask it.
+     */
+    public int generationRoom(int promptTokens) {
+        return Math.max(0, contextLength - promptTokens);
+    }
+
     /** Throws a clear error unless 1 <= exitLayer <= nLayers. */
     public void checkExitLayer(int exitLayer) {
         if (exitLayer < 1 || exitLayer > nLayers) {

@@ -41,7 +41,7 @@ final class RequestParser {
         if (maxTokens != null && maxTokens < 1) throw ApiException.badRequest("max_tokens must be at least 1, got " + maxTokens, "max_tokens");
         int[] prompt = kind == ApiKind.CHAT ? chatPrompt(f) : textPrompt(f);
         checkPromptFits(prompt, kind.promptField);
-        int room = model.config().contextLength() - prompt.length;
+        int room = model.config().generationRoom(prompt.length);
         if (maxTokens != null && maxTokens > room) {
             throw ApiException.contextLengthExceeded("this model's maximum context length is " + model.config().contextLength()
                     + " tokens, but " + (prompt.length + (long) maxTokens) + " were requested (" + prompt.length
@@ -137,7 +137,7 @@ final class RequestParser {
     private void checkPromptFits(int[] prompt, String param) {
         int context = model.config().contextLength();
         if (prompt.length == 0) throw ApiException.badRequest("the prompt is empty", param);
-        if (prompt.length >= context) {
+        if (model.config().generationRoom(prompt.length) == 0) {
             throw ApiException.contextLengthExceeded("the prompt has " + prompt.length + " tokens but the model's context is " + context
                     + " tokens (one must be left to generate)", param);
         }

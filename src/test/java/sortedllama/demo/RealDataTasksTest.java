@@ -24,7 +24,7 @@ class RealDataTasksTest {
         SharedData.pandalm170();
         Path dataDir = SharedData.alpaca1k().getParent().getParent();
         var tokenizer = Tokenizers.load(Path.of(getClass().getResource("/tokenizer/wordnet_bpe_600.json").toURI()), -1);
-        var tasks = RealDataTasks.write(dataDir, RealDataTasks.Mix.BOTH, tokenizer, 100_000, out);
+        var tasks = RealDataTasks.write(dataDir, RealDataTasks.Mix.BOTH, tokenizer, out);
         assertEquals(RealDataTasks.TRIVIAQA_TEST, tasks.testQuestions().size());
         assertEquals(RealDataTasks.ALPACA_TEST, tasks.testInstructions().size());
         assertEquals(170, tasks.openInstructions().size());
@@ -39,15 +39,15 @@ class RealDataTasksTest {
         assertTrue(!train.contains(new ObjectMapper().writeValueAsString(TriviaQaFormat.prompt(last.question()))
                 .replaceAll("^\"|\"$", "")), "a held-out question in the training file");
 
-        var alpacaOnly = RealDataTasks.write(dataDir, RealDataTasks.Mix.ALPACA, tokenizer, 100_000, Files.createDirectories(out.resolve("a")));
+        var alpacaOnly = RealDataTasks.write(dataDir, RealDataTasks.Mix.ALPACA, tokenizer, Files.createDirectories(out.resolve("a")));
         assertEquals(850, Files.readAllLines(alpacaOnly.trainFile()).size());
         assertTrue(Files.readAllLines(alpacaOnly.trainFile()).stream().noneMatch(l -> l.contains("\"prompt\":\"Question: ")), "no question");
         assertEquals(200, alpacaOnly.testQuestions().size(), "QA is scored whatever was trained on");
-        // a short context leaves out the held-out prompts that leave no room for their answers, and only those
-        var shortContext = RealDataTasks.write(dataDir, RealDataTasks.Mix.BOTH, tokenizer, 120, Files.createDirectories(out.resolve("c")));
-        assertTrue(shortContext.testInstructions().size() < RealDataTasks.ALPACA_TEST, "some Alpaca prompts are long");
-        for (var i : shortContext.testInstructions()) assertTrue(i.prompt().length + ExitEvaluation.INSTRUCTION_MAX_TOKENS <= 120);
+        var triviaOnly = RealDataTasks.write(dataDir, RealDataTasks.Mix.TRIVIAQA, tokenizer, Files.createDirectories(out.resolve("t")));
+        assertEquals(1600, Files.readAllLines(triviaOnly.trainFile()).size());
+        assertTrue(Files.readAllLines(triviaOnly.trainFile()).stream().allMatch(l -> l.contains("\"prompt\":\"Question: ")), "questions only");
+        assertEquals(RealDataTasks.ALPACA_TEST, triviaOnly.testInstructions().size(), "instructions are judged whatever was trained on");
         assertThrows(BadInputException.class, () -> RealDataTasks.Mix.parse("wikipedia"));
-        assertThrows(BadInputException.class, () -> RealDataTasks.write(out, RealDataTasks.Mix.BOTH, tokenizer, 256, out.resolve("b")));
+        assertThrows(BadInputException.class, () -> RealDataTasks.write(out, RealDataTasks.Mix.BOTH, tokenizer, out.resolve("b")));
     }
 }
