@@ -145,8 +145,10 @@ final class BenchModes {
     }
 
     @Command(name = "speculative", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Full-depth greedy against self-speculative greedy decoding on a prompt set:",
-                    "tokens/s of each and their ratio, acceptance rate, and whether outputs are identical (they must be)."})
+            description = {"Full-depth greedy against self-speculative greedy decoding on a prompt set, with the draft length G",
+                    "fixed, moved by the cost-model planner (adaptive) and moved by Hugging Face's rule (heuristic: start at G,",
+                    "+2 after a fully accepted round, -1 otherwise): tokens/s of each and their ratio to full depth, acceptance",
+                    "rate, and whether outputs are identical (they must be)."})
     static final class Speculative implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin Common common;
@@ -162,10 +164,11 @@ final class BenchModes {
         public Integer call() {
             compare(spec.commandLine().getOut(), common, (exits, c) -> {
                 var plans = new LinkedHashMap<String, DecodePlan>();
-                for (boolean adaptive : new boolean[] {false, true}) {
-                    plans.put("speculative K=" + draftExit + " G=" + draftTokens + (adaptive ? " adaptive" : ""),
-                            DecodePlan.of("speculative", null, null, draftExit, draftTokens, adaptive, null, null, exits, c));
-                }
+                String name = "speculative K=" + draftExit + " G=" + draftTokens;
+                plans.put(name, DecodePlan.of("speculative", null, null, draftExit, draftTokens, false, null, null, exits, c));
+                DecodePlan planner = DecodePlan.of("speculative", null, null, draftExit, draftTokens, true, null, null, exits, c);
+                plans.put(name + " adaptive", planner);
+                plans.put(name + " heuristic", planner.withHeuristicDraft());
                 return plans;
             }, "draft exit " + draftExit);
             return 0;
