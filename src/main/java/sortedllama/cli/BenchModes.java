@@ -145,10 +145,11 @@ final class BenchModes {
     }
 
     @Command(name = "speculative", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Full-depth greedy against self-speculative greedy decoding on a prompt set, with the draft length G",
-                    "fixed, moved by the cost-model planner (adaptive) and moved by Hugging Face's rule (heuristic: start at G,",
-                    "+2 after a fully accepted round, -1 otherwise): tokens/s of each and their ratio to full depth, acceptance",
-                    "rate, and whether outputs are identical (they must be)."})
+            description = {"Full-depth greedy against self-speculative greedy decoding on a prompt set,",
+                    "the draft length G fixed, moved by the cost-model planner (adaptive) and moved",
+                    "by Hugging Face's rule (heuristic: start at G, +2 after a fully accepted round,",
+                    "-1 otherwise): tokens/s of each and their ratio to full depth, acceptance rate,",
+                    "and whether outputs are identical (they must be)."})
     static final class Speculative implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin Common common;
