@@ -111,7 +111,7 @@ final class BenchModes {
     }
 
     static void printRow(PrintWriter out, String name, ModeBenchmark.Totals t, ModeBenchmark.Totals full, int prompts) {
-        out.printf(Locale.ROOT, "%-28s %9.1f %7.2fx %7.2f %10s %9d/%d %9.3f%n", name, t.tokensPerSecond(),
+        out.printf(Locale.ROOT, "%-30s %9.1f %7.2fx %7.2f %10s %9d/%d %9.3f%n", name, t.tokensPerSecond(),
                 t.tokensPerSecond() / full.tokensPerSecond(), t.meanDepth(),
                 Double.isNaN(t.acceptance()) ? "-" : String.format(Locale.ROOT, "%.3f", t.acceptance()),
                 t.identicalOutputs(), prompts, t.tokenAgreement());
@@ -141,7 +141,7 @@ final class BenchModes {
     }
 
     static void printHeader(PrintWriter out) {
-        out.printf("%-28s %9s %8s %7s %10s %11s %9s%n", "mode", "tokens/s", "vs full", "depth", "accepted", "identical", "agree");
+        out.printf("%-30s %9s %8s %7s %10s %11s %9s%n", "mode", "tokens/s", "vs full", "depth", "accepted", "identical", "agree");
     }
 
     @Command(name = "speculative", mixinStandardHelpOptions = true, sortOptions = false,
