@@ -303,9 +303,10 @@ public final class LlamaModel {
                 float[] keys = span.cache.keys[l], values = span.cache.values[l];
                 int qOff = t * qDim + h * headDim, kvOff = (h / headsPerKv) * headDim;
                 int visible = span.pos0 + (t - span.row0) + 1; // causal: its sequence's positions 0 .. its own
-                for (int p = 0; p < visible; p++) {
-                    scores[p] = Vec.dotTree(b.q, qOff, keys, p * kvDim + kvOff, headDim) * scale;
-                }
+                int p = 0;
+                for (; p + 4 <= visible; p += 4) Vec.dotTree4(b.q, qOff, keys, p * kvDim + kvOff, kvDim, headDim, scores, p);
+                for (; p < visible; p++) scores[p] = Vec.dotTree(b.q, qOff, keys, p * kvDim + kvOff, headDim);
+                for (p = 0; p < visible; p++) scores[p] *= scale;
                 Vec.softmax(scores, 0, visible);
                 Vec.weightedSum(scores, visible, values, kvOff, kvDim, b.attnOut, qOff, headDim);
             }

@@ -128,6 +128,64 @@ public final class Vec {
         return sum;
     }
 
+    private static final VectorMask<Float> HIGH8 = L == 16 ? VectorMask.fromLong(S, 0xFF00L) : null;
+    private static final VectorMask<Float> ODD_QUADS = L == 16 ? VectorMask.fromLong(S, 0xF0F0L) : null;
+
+    /**
+     * out[outOff + j] = {@link #dotTree}(a, aOff, b, bOff + j * bStride, n) for j = 0..3, bit for bit:
+     * attention's scores, four keys at a time. The four keys' lanes are reduced together: at each
+     * step of the tree, lanes that hold the same values in every key's vector (a sum and its mirror)
+     * are free to carry another key's, so the four trees share their shuffles, and the query's loads
+     * serve four keys. Each sum adds the very same pairs as dotTree's, so the bits are its bits.
+     */
+    public static void dotTree4(float[] a, int aOff, float[] b, int bOff, int bStride, int n, float[] out, int outOff) {
+        if (L != 16) {
+            for (int j = 0; j < 4; j++) out[outOff + j] = dotTree(a, aOff, b, bOff + j * bStride, n);
+            return;
+        }
+        FloatVector z = FloatVector.zero(S), a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
+        int i = 0;
+        for (; i + 2 * L <= n; i += 2 * L) {
+            FloatVector x0 = FloatVector.fromArray(S, a, aOff + i), x1 = FloatVector.fromArray(S, a, aOff + i + L);
+            a0 = x0.fma(FloatVector.fromArray(S, b, bOff + i), a0);
+            a1 = x1.fma(FloatVector.fromArray(S, b, bOff + i + L), a1);
+            b0 = x0.fma(FloatVector.fromArray(S, b, bOff + bStride + i), b0);
+            b1 = x1.fma(FloatVector.fromArray(S, b, bOff + bStride + i + L), b1);
+            c0 = x0.fma(FloatVector.fromArray(S, b, bOff + 2 * bStride + i), c0);
+            c1 = x1.fma(FloatVector.fromArray(S, b, bOff + 2 * bStride + i + L), c1);
+            d0 = x0.fma(FloatVector.fromArray(S, b, bOff + 3 * bStride + i), d0);
+            d1 = x1.fma(FloatVector.fromArray(S, b, bOff + 3 * bStride + i + L), d1);
+        }
+        if (i + L <= n) {
+            FloatVector x0 = FloatVector.fromArray(S, a, aOff + i);
+            a0 = x0.fma(FloatVector.fromArray(S, b, bOff + i), a0);
+            b0 = x0.fma(FloatVector.fromArray(S, b, bOff + bStride + i), b0);
+            c0 = x0.fma(FloatVector.fromArray(S, b, bOff + 2 * bStride + i), c0);
+            d0 = x0.fma(FloatVector.fromArray(S, b, bOff + 3 * bStride + i), d0);
+            i += L;
+        }
+        FloatVector va = a0.add(a1), vb = b0.add(b1), vc = c0.add(c1), vd = d0.add(d1);
+        // step 1 (lane ^ 8): lanes 0-7 of each result equal lanes 8-15, so keys a|b share one vector, c|d another
+        FloatVector ab = va.add(va.rearrange(SWAP8)).blend(vb.add(vb.rearrange(SWAP8)), HIGH8);
+        FloatVector cd = vc.add(vc.rearrange(SWAP8)).blend(vd.add(vd.rearrange(SWAP8)), HIGH8);
+        // step 2 (lane ^ 4): quads 0 and 2 hold a and b, quads 1 and 3 (their mirrors) take c and d
+        FloatVector all = ab.add(ab.rearrange(SWAP4)).blend(cd.add(cd.rearrange(SWAP4)), ODD_QUADS);
+        all = all.add(all.rearrange(SWAP2));
+        all = all.add(all.rearrange(SWAP1)); // a at lane 0, c at 4, b at 8, d at 12
+        float sa = all.lane(0), sb = all.lane(8), sc = all.lane(4), sd = all.lane(12);
+        for (; i < n; i++) {
+            float x = a[aOff + i];
+            sa += x * b[bOff + i];
+            sb += x * b[bOff + bStride + i];
+            sc += x * b[bOff + 2 * bStride + i];
+            sd += x * b[bOff + 3 * bStride + i];
+        }
+        out[outOff] = sa;
+        out[outOff + 1] = sb;
+        out[outOff + 2] = sc;
+        out[outOff + 3] = sd;
+    }
+
     /** y[yOff..+n) += alpha * x[xOff..+n), each element one fma. */
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         FloatVector va = FloatVector.broadcast(S, alpha);

@@ -30,6 +30,23 @@ class VecTest {
         assertEquals(0f, y[0]);
     }
 
+    /** Four keys' dot products at once give each the bits of its own {@link Vec#dotTree}. */
+    @Test
+    void dotTree4IsFourDotTrees() {
+        var random = new Random(3);
+        for (int n : new int[] {1, 7, Vec.L, 2 * Vec.L, 3 * Vec.L, 64, 100, 128, 3 * Vec.L + 5}) {
+            int stride = n + 3;
+            float[] a = new float[n + 2], b = new float[1 + 4 * stride], out = new float[6];
+            for (int i = 0; i < a.length; i++) a[i] = (float) random.nextGaussian();
+            for (int i = 0; i < b.length; i++) b[i] = (float) (random.nextGaussian() * Math.exp(3 * random.nextGaussian()));
+            Vec.dotTree4(a, 2, b, 1, stride, n, out, 1);
+            for (int j = 0; j < 4; j++) {
+                float expected = Vec.dotTree(a, 2, b, 1 + j * stride, n);
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[1 + j]), "n " + n + " key " + j);
+            }
+        }
+    }
+
     /** The weighted sum of rows gives the bits of zeroing the output and one axpy per row, and its sum is right. */
     @Test
     void weightedSumIsAxpyInOrder() {
