@@ -319,7 +319,7 @@ public final class LlamaModel {
         LlamaWeights.Layer layer = w.layers[l];
         Ops.rmsNorm(b.normed, null, x, layer.ffnNorm(), T, c.normEps(), Vec.SumOrder.TREE);
         Matmul.applyEach(new Tensor[] {layer.gate(), layer.up()}, b.normed, T, new float[][] {b.gate, b.up}, regime);
-        Parallel.forRange(T * c.hiddenDim(), 1 << 14, (from, to) -> Vec.swiglu(b.gate, b.gate, b.up, from, to));
+        Ops.swiglu(b.gate, b.gate, b.up, T * c.hiddenDim());
         Matmul.apply(layer.down(), b.gate, T, b.proj, regime);
         Ops.addInPlace(x, b.proj, T * c.dim());
     }

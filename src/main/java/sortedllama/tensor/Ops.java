@@ -29,8 +29,16 @@ public final class Ops {
         });
     }
 
+    /** Element-wise work below this many values per thread stays on the calling thread (a decoding step's vectors). */
+    private static final int MIN_PER_THREAD = 1 << 14;
+
     /** x[i] += y[i] for the first n values: the residual connection (on the cores for a prefill's rows; the same bits). */
     public static void addInPlace(float[] x, float[] y, int n) {
-        Parallel.forRange(n, 1 << 14, (from, to) -> Vec.axpy(1f, y, from, x, from, to - from));
+        Parallel.forRange(n, MIN_PER_THREAD, (from, to) -> Vec.axpy(1f, y, from, x, from, to - from));
+    }
+
+    /** out[i] = silu(gate[i]) * up[i] for the first n values ({@link Vec#swiglu}), on the cores for many rows; the same bits. */
+    public static void swiglu(float[] out, float[] gate, float[] up, int n) {
+        Parallel.forRange(n, MIN_PER_THREAD, (from, to) -> Vec.swiglu(out, gate, up, from, to));
     }
 }

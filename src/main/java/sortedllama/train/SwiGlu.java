@@ -2,6 +2,7 @@ package sortedllama.train;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import sortedllama.tensor.Ops;
 import sortedllama.tensor.Parallel;
 import sortedllama.tensor.Vec;
 
@@ -12,7 +13,7 @@ final class SwiGlu {
     private static final int MIN_PER_THREAD = 1 << 14;
 
     static void forward(float[] out, float[] gate, float[] up, int n) {
-        Parallel.forRange(n, MIN_PER_THREAD, (from, to) -> Vec.swiglu(out, gate, up, from, to));
+        Ops.swiglu(out, gate, up, n);
     }
 
     /** dUp = dOut * silu(g); dGate = dOut * up * silu'(g), silu'(g) = s * (1 + g * (1 - s)), s = sigmoid(g). */
