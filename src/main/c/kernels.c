@@ -510,39 +510,43 @@ KERNEL void sl_matvec(int type, const uint8_t *w, int64_t row_bytes, int cols, i
     }
 }
 
-/* ---- row groups: 32-value types repacked eight rows at a time, for decoding ----
+/* ---- row groups: 32-value types repacked eight (Q8_0: sixteen) rows at a time, for decoding ----
  * Reading one row at a time, each 32-value block costs its own scale conversion, broadcast and
  * float multiply-add beside a single integer dot product: for Q4_0 and Q8_0 that bookkeeping, not
  * memory, bounded the product (about 2 ns a block on the 110M model). Repacked once at load (as
  * llama.cpp's REPACK layouts do; this layout is our own), block b of rows 8g..8g+7 becomes
  *   8 float16 scales: row r's d at r (16 bytes: the file's own 2 bytes a row, nothing added: decoding
  *   is bound by the bytes it reads);
- *   values: Q8_0: 4 chunks of 64 bytes, chunk c holding row r's values 8c..8c+7 at 8r, stored plus 128
- *           (unsigned, so vpdpbusd takes them as they are);
- *           Q4_0, IQ4_NL: 2 parts of 64 bytes, part p holding row r's nibble bytes 8p..8p+7 at 8r;
- *   (Q4_K's 256-value super-blocks: see group_rows_q4k).
+ *   values: Q4_0, IQ4_NL: 2 parts of 64 bytes, part p holding row r's nibble bytes 8p..8p+7 at 8r;
+ *   (Q8_0's groups of 16 rows: see "Q8_0's tile groups" below; Q4_K's 256-value super-blocks: see group_rows_q4k).
  * One 512-bit vpdpbusd then multiplies 8 values of all eight rows with the same 8 activations
  * (broadcast), lane 2r+h summing row r's quads of parity h; one scale vector serves eight rows. The
  * unsigned values carry an offset (128, or 8 for Q4_0's nibbles, 128 for IQ4_NL's levels stored plus
  * 128) that each lane's sum starts by removing: -offset * (the activations' quads of that parity),
- * computed once per activation block (a32_t.neg8, neg128). Each row's result is lane 2r's float sum
- * over the blocks plus lane 2r+1's: every row and every token gets the same operations whatever the
- * grouping of tokens or the range of rows asked for (batch invariance holds as for single rows).
+ * computed once per activation block (a32_t.neg8, neg128). Per block, lane 2r + lane 2r+1 (integers:
+ * row r's whole block) then takes its scales in float and adds to row r's sum, in the AMX kernel's
+ * order: every row and every token gets the same operations whatever the grouping of tokens, the
+ * range of rows asked for or the kernel (batch invariance holds as for single rows).
  */
+/* rows per group: Q8_0's groups are AMX tiles of 16 rows */
+int sl_group_height(int type) {
+    return type == Q8_0 ? 16 : 8;
+}
+
 static int group_block_bytes(int type) {
     switch (type) {
-        case Q8_0: return 16 + 4 * 64;
+        case Q8_0: return 32 + 8 * 64;
         case Q4_0: case IQ4_NL: return 16 + 2 * 64;
         case Q4_K: return 16 + 16 + 64 + 64 + 16 * 64;
         default: return 0;
     }
 }
 
-/* Bytes of the repacked matrix (rows a multiple of 8), or 0 when this type or shape is not repacked. */
+/* Bytes of the repacked matrix (rows a multiple of the group height), or 0 when this type or shape is not repacked. */
 int64_t sl_group_bytes(int type, int rows, int cols) {
-    const int block = sl_activation_block(type);
-    if (rows % 8 != 0 || group_block_bytes(type) == 0 || cols % block != 0) return 0;
-    return (int64_t) rows / 8 * (cols / block) * group_block_bytes(type);
+    const int block = sl_activation_block(type), h = sl_group_height(type);
+    if (group_block_bytes(type) == 0 || rows % h != 0 || cols % block != 0) return 0;
+    return (int64_t) rows / h * (cols / block) * group_block_bytes(type);
 }
 
 static void group_rows_q4k(const uint8_t *w, int64_t row_bytes, int rows, int cols, uint8_t *dst);
@@ -553,16 +557,16 @@ void sl_group_rows(int type, const uint8_t *w, int64_t row_bytes, int rows, int 
         group_rows_q4k(w, row_bytes, rows, cols, dst);
         return;
     }
-    const int blocks = cols / 32, gb = group_block_bytes(type), bytes = type == Q8_0 ? 34 : 18;
-    for (int g = 0; g < rows / 8; g++) {
+    const int blocks = cols / 32, gb = group_block_bytes(type), h = sl_group_height(type);
+    for (int g = 0; g < rows / h; g++) {
         for (int b = 0; b < blocks; b++) {
             uint8_t *out = dst + ((int64_t) g * blocks + b) * gb;
-            for (int r = 0; r < 8; r++) {
-                const uint8_t *in = w + (int64_t) (8 * g + r) * row_bytes + (int64_t) b * bytes;
+            for (int r = 0; r < h; r++) {
+                const uint8_t *in = w + (int64_t) (h * g + r) * row_bytes + (int64_t) b * (type == Q8_0 ? 34 : 18);
                 memcpy(out + 2 * r, in, 2);
                 if (type == Q8_0) {
-                    for (int c = 0; c < 4; c++) {
-                        for (int k = 0; k < 8; k++) out[16 + 64 * c + 8 * r + k] = (uint8_t) (in[2 + 8 * c + k] ^ 0x80);
+                    for (int k = 0; k < 8; k++) {
+                        for (int j = 0; j < 4; j++) out[32 + 64 * k + 4 * r + j] = (uint8_t) (in[2 + 4 * k + j] ^ 0x80);
                     }
                 } else {
                     for (int p = 0; p < 2; p++) memcpy(out + 16 + 64 * p + 8 * r, in + 2 + 8 * p, 8);
@@ -598,6 +602,34 @@ static inline KERNEL __m512 row_halves_doubled(const uint8_t *p, int even_only) 
     return even_only ? _mm512_maskz_permutexvar_ps(0x5555, twice, v) : _mm512_permutexvar_ps(twice, v);
 }
 
+/*
+ * Q8_0's tile groups: block b of rows 16g..16g+15 is 16 float16 scales (row n's d at 2n: 32 bytes),
+ * then 8 lines of 64 bytes, line k holding values 4k..4k+3 of row n at 4n, stored plus 128: the
+ * layout of an AMX weight tile (a dword per row, four values of k each), so that prefill and a batch
+ * of decoding steps load the tiles as they lie, with no rearranging per product; and for one vector,
+ * one 512-bit vpdpbusd multiplies four values of all sixteen rows with the same four activations
+ * (broadcast), lane n summing row n. The lanes start at -128 * (the activations' sum): the offset's
+ * products. Each row then takes d_row * d_token in float per block, in the AMX kernel's order.
+ */
+static KERNEL __m512 tile_group_dot(const uint8_t *g, const a32_t *x, int blocks) {
+    const int gb = group_block_bytes(Q8_0);
+    __m512 acc = _mm512_setzero_ps();
+    for (int b = 0; b < blocks; b++, g += gb) {
+        prefetch_ahead(g, gb);
+        const a32_t *xb = x + b;
+        int32_t four[8];
+        memcpy(four, xb->q, 32);
+        __m512i even = _mm512_set1_epi32(-128 * xb->sum), odd = _mm512_setzero_si512(); /* two chains: integers, any order */
+        for (int k = 0; k < 8; k += 2) {
+            even = _mm512_dpbusd_epi32(even, _mm512_loadu_si512(g + 32 + 64 * k), _mm512_set1_epi32(four[k]));
+            odd = _mm512_dpbusd_epi32(odd, _mm512_loadu_si512(g + 32 + 64 * (k + 1)), _mm512_set1_epi32(four[k + 1]));
+        }
+        __m512 scale = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g)), _mm512_set1_ps(xb->d));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even, odd)), scale, acc);
+    }
+    return acc;
+}
+
 /* the eight rows of one group against one activation vector: row r's result in float r */
 static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int blocks) {
     const int gb = group_block_bytes(type);
@@ -607,28 +639,24 @@ static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int b
     for (int b = 0; b < blocks; b++, g += gb) {
         prefetch_ahead(g, gb);
         const a32_t *xb = x + b;
-        __m512i isum;
-        if (type == Q8_0) {
-            isum = broadcast8((const int8_t *) xb->neg128);
-            for (int c = 0; c < 4; c++) isum = _mm512_dpbusd_epi32(isum, _mm512_loadu_si512(g + 16 + 64 * c), broadcast8(xb->q + 8 * c));
-        } else {
-            isum = broadcast8((const int8_t *) (type == Q4_0 ? xb->neg8 : xb->neg128));
-            for (int p = 0; p < 2; p++) {
-                __m512i v = _mm512_loadu_si512(g + 16 + 64 * p);
-                __m512i lo = _mm512_and_si512(v, nibble), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
-                if (type == IQ4_NL) {
-                    lo = _mm512_shuffle_epi8(levels, lo);
-                    hi = _mm512_shuffle_epi8(levels, hi);
-                }
-                isum = _mm512_dpbusd_epi32(isum, lo, broadcast8(xb->q + 8 * p));
-                isum = _mm512_dpbusd_epi32(isum, hi, broadcast8(xb->q + 16 + 8 * p));
+        __m512i isum = broadcast8((const int8_t *) (type == Q4_0 ? xb->neg8 : xb->neg128));
+        for (int p = 0; p < 2; p++) {
+            __m512i v = _mm512_loadu_si512(g + 16 + 64 * p);
+            __m512i lo = _mm512_and_si512(v, nibble), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
+            if (type == IQ4_NL) {
+                lo = _mm512_shuffle_epi8(levels, lo);
+                hi = _mm512_shuffle_epi8(levels, hi);
             }
+            isum = _mm512_dpbusd_epi32(isum, lo, broadcast8(xb->q + 8 * p));
+            isum = _mm512_dpbusd_epi32(isum, hi, broadcast8(xb->q + 16 + 8 * p));
         }
+        /* lane 2r: row r's whole block in integers, then its scale: the AMX kernel's float operations in
+         * its order, so that a vector's result is the same whichever kernel serves it */
+        isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_CDAB));
         __m512 scale = _mm512_mul_ps(row_halves_doubled(g, 0), _mm512_set1_ps(xb->d));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, acc);
     }
-    __m512 pairs = _mm512_add_ps(acc, _mm512_permute_ps(acc, 0xB1)); /* lane 2r: lanes 2r + 2r+1 */
-    return _mm512_castps512_ps256(_mm512_maskz_compress_ps(0x5555, pairs));
+    return _mm512_castps512_ps256(_mm512_maskz_compress_ps(0x5555, acc));
 }
 
 /*
@@ -701,15 +729,16 @@ static KERNEL __m256 group_dot_q4k(const uint8_t *g, const a256_t *x, int blocks
  */
 KERNEL void sl_matvec_grouped(int type, const uint8_t *groups, int cols, int r0, int r1, const uint8_t *xq,
                               int64_t xq_stride, int tokens, float *out, int64_t out_stride) {
-    const int blocks = cols / sl_activation_block(type);
+    const int blocks = cols / sl_activation_block(type), h = sl_group_height(type);
     const int64_t group_bytes = (int64_t) blocks * group_block_bytes(type);
-    float rows8[8];
-    for (int g = r0 / 8; 8 * g < r1; g++) {
-        int lo = r0 > 8 * g ? r0 - 8 * g : 0, hi = r1 < 8 * g + 8 ? r1 - 8 * g : 8;
+    float rows[16];
+    for (int g = r0 / h; h * g < r1; g++) {
+        int lo = r0 > h * g ? r0 - h * g : 0, hi = r1 < h * g + h ? r1 - h * g : h;
         for (int t = 0; t < tokens; t++) {
             const uint8_t *gp = groups + g * group_bytes, *x = xq + t * xq_stride;
-            _mm256_storeu_ps(rows8, type == Q4_K ? group_dot_q4k(gp, (const a256_t *) x, blocks) : group_dot(type, gp, (const a32_t *) x, blocks));
-            for (int r = lo; r < hi; r++) out[t * out_stride + 8 * g + r] = rows8[r];
+            if (type == Q8_0) _mm512_storeu_ps(rows, tile_group_dot(gp, (const a32_t *) x, blocks));
+            else _mm256_storeu_ps(rows, type == Q4_K ? group_dot_q4k(gp, (const a256_t *) x, blocks) : group_dot(type, gp, (const a32_t *) x, blocks));
+            for (int r = lo; r < hi; r++) out[t * out_stride + h * g + r] = rows[r];
         }
     }
 }
@@ -726,8 +755,9 @@ static KERNEL void unpack(int type, const uint8_t *w, unpacked_t *u);
  * float32, d_row * d_token, as the per-row kernels do. Weights come from the row groups of
  * rows 16i..16i+15 (two groups), rearranged per block into the tile's layout (row k of the tile
  * holds values 4k..4k+3 of each of the 16 rows). The sums are exact in integers and the float work is
- * per block in a fixed order, but it is not the per-row kernels' order: prefill is not batch-invariant,
- * as sgemm is not.
+ * per block in a fixed order: for the 32-value types it is group_dot's order (a row's block sum, times
+ * d_row * d_token, added to its sum), so a vector gets the same bits from either kernel whatever the
+ * number of vectors; Q4_K's mins and Q6_K's sub-blocks come in other orders than their per-row kernels'.
  */
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
@@ -745,12 +775,8 @@ int sl_amx_init(void) {
 
 typedef struct { uint8_t palette, start_row, reserved[14]; uint16_t colsb[16]; uint8_t rows[16]; } tile_config_t;
 
-/* the 4 chunks of 8 values (chunk c: values 8c..8c+7 of each of the 8 rows) of block g of a row group, as signed bytes */
+/* the 4 chunks of 8 values (chunk c: values 8c..8c+7 of each of the 8 rows) of block g of a Q4_0 or IQ4_NL row group, as signed bytes */
 static inline KERNEL void signed_chunks(int type, const uint8_t *g, __m512i chunk[4]) {
-    if (type == Q8_0) {
-        for (int c = 0; c < 4; c++) chunk[c] = _mm512_xor_si512(_mm512_loadu_si512(g + 16 + 64 * c), _mm512_set1_epi8((char) 0x80));
-        return;
-    }
     const __m512i nibble = _mm512_set1_epi8(0x0F);
     const __m512i levels = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *) IQ4_LEVELS));
     for (int p = 0; p < 2; p++) {
@@ -813,12 +839,19 @@ static inline KERNEL void weight_tile_q4k(const uint8_t *g0, const uint8_t *g1, 
     _mm512_store_ps(mins, _mm512_mul_ps(sixteen_halves(g0 + 16, g1 + 16), sixteen_bytes(g0 + 96 + 8 * j, g1 + 96 + 8 * j)));
 }
 
-/* a block's ints (a tile stored to `ints`) into the 16 tokens' sums: acc[t] += ints[t] * (w_scales * d[t]) */
-static inline KERNEL void scale_block(const int32_t ints[16][16], const float *w_scales, const float *d, __m512 acc[16]) { /* d: 16 floats, any alignment */
+/*
+ * a block's ints (a tile stored to `ints`) into the first m tokens' sums: acc[t] += (ints[t] + offsets[t]) *
+ * (w_scales * d[t]); offsets NULL for none
+ */
+static inline KERNEL void scale_block(const int32_t ints[16][16], const float *w_scales, const float *d, const int32_t *offsets, int m, __m512 acc[16]) { /* d: 16 floats, any alignment */
     const __m512 ws = _mm512_load_ps(w_scales);
 #pragma GCC unroll 16
     for (int t = 0; t < 16; t++) {
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512(ints[t])), _mm512_mul_ps(ws, _mm512_set1_ps(d[t])), acc[t]);
+        if (t < m) {
+            __m512i sum = _mm512_load_si512(ints[t]);
+            if (offsets != NULL) sum = _mm512_add_epi32(sum, _mm512_set1_epi32(offsets[t]));
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(ws, _mm512_set1_ps(d[t])), acc[t]);
+        }
     }
 }
 
@@ -827,9 +860,10 @@ static inline KERNEL void scale_block(const int32_t ints[16][16], const float *w
 #define DEPTH 4
 #define PRODUCT(c, at, bt) do { \
         _tile_loadd(at, acts + (int64_t) b * 16 * K, K); \
-        _tile_loadd(bt, tiles + (int64_t) b * 16 * K, 64); \
+        _tile_loadd(bt, btiles + (int64_t) b * bstep, 64); \
         _tile_zero(c); \
-        _tile_dpbssd(c, at, bt); \
+        if (q8) _tile_dpbsud(c, at, bt); \
+        else _tile_dpbssd(c, at, bt); \
     } while (0)
 
 /*
@@ -858,11 +892,12 @@ static int amx_k(int type) {
  * The activations as the AMX kernel reads them, made once per input (every row tile of every matrix that
  * takes it reads them): per 16 tokens and block of K values, the 16 x K bytes of a tile (zeros past the
  * last token); then per 16 tokens and block the 16 tokens' scales d (float); for Q4_K then d x the token's
- * sum over the sub-block, for the mins' term.
+ * sum over the sub-block, for the mins' term; for the 32-value types -128 x the token's sum over the
+ * block (int), the offset of Q8_0's unsigned weights.
  */
 int64_t sl_amx_input_bytes(int type, int cols, int tokens) {
     const int64_t tiles = (int64_t) ((tokens + 15) / 16) * (cols / amx_k(type));
-    return tiles * (16 * amx_k(type) + 64 + (type == Q4_K ? 64 : 0));
+    return tiles * (16 * amx_k(type) + 64 + (type == Q6_K ? 0 : 64));
 }
 
 void sl_amx_input(int type, const uint8_t *xq, int64_t xq_stride, int cols, int tokens, uint8_t *dst) {
@@ -870,6 +905,7 @@ void sl_amx_input(int type, const uint8_t *xq, int64_t xq_stride, int cols, int 
     const int64_t tiles = (int64_t) ((tokens + 15) / 16) * blocks;
     int8_t *acts = (int8_t *) dst;
     float *d = (float *) (dst + tiles * tile_bytes), *sums = d + 16 * tiles;
+    int32_t *offsets = (int32_t *) sums; /* the 32-value types' place for Q4_K's sums */
     memset(dst, 0, (size_t) sl_amx_input_bytes(type, cols, tokens)); /* the last tile's padding */
     const int a256 = sl_activation_block(type) == 256;
     for (int t = 0; t < tokens; t++) {
@@ -886,6 +922,7 @@ void sl_amx_input(int type, const uint8_t *xq, int64_t xq_stride, int cols, int 
                 const a32_t *x = (const a32_t *) (xq + t * xq_stride) + b;
                 memcpy(acts + lane * K, x->q, 32);
                 d[lane] = x->d;
+                offsets[lane] = -128 * x->sum;
             }
         }
     }
@@ -903,12 +940,13 @@ void sl_amx_input(int type, const uint8_t *xq, int64_t xq_stride, int cols, int 
  */
 AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, int i0, int i1, const uint8_t *input,
                        int tokens, float *out, int64_t out_stride) {
-    const int q4k = type == Q4_K, q6k = type == Q6_K, K = amx_k(type);
+    const int q4k = type == Q4_K, q6k = type == Q6_K, q8 = type == Q8_0, K = amx_k(type);
     const int blocks = cols / K, token_tiles = (tokens + 15) / 16, gb = group_block_bytes(type);
     const int64_t group_bytes = q6k ? 0 : (int64_t) (cols / sl_activation_block(type)) * gb, tile_bytes = 16 * K;
     const int8_t *all_acts = (const int8_t *) input;
     const float (*all_d)[16] = (const float (*)[16]) (input + (int64_t) token_tiles * blocks * tile_bytes);
     const float (*all_sums)[16] = all_d + (int64_t) token_tiles * blocks;
+    const int32_t (*all_offsets)[16] = (const int32_t (*)[16]) all_sums;
     uint8_t *tiles = aligned_alloc(64, (size_t) (blocks * tile_bytes));
     float (*scales)[16] = aligned_alloc(64, (size_t) blocks * 64);
     float (*mins)[16] = q4k ? aligned_alloc(64, (size_t) blocks * 64) : NULL;
@@ -921,17 +959,28 @@ AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, 
     tile_config_t cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
+    /* fewer than 16 tokens (a batch of decoding steps, a speculative verification): tiles of that many
+     * rows, so that the tile unit and the scaling do no work for the absent ones */
+    const uint8_t token_rows = (uint8_t) (tokens < 16 ? tokens : 16);
     for (int k = 0; k < 4; k++) {
-        cfg.rows[k] = 16; cfg.colsb[k] = 64; /* C: 16 tokens x 16 rows of ints, DEPTH of them */
+        cfg.rows[k] = token_rows; cfg.colsb[k] = 64; /* C: 16 tokens x 16 rows of ints, DEPTH of them */
     }
     for (int k = 4; k < 6; k++) {
-        cfg.rows[k] = 16; cfg.colsb[k] = (uint16_t) K;         /* A: 16 tokens x K activations */
+        cfg.rows[k] = token_rows; cfg.colsb[k] = (uint16_t) K;  /* A: 16 tokens x K activations */
         cfg.rows[k + 2] = (uint8_t) (K / 4); cfg.colsb[k + 2] = 64; /* B: K values x 16 rows, 4 values a row per dword */
     }
     _tile_loadconfig(&cfg);
     int32_t ints[16][16] __attribute__((aligned(64)));
     for (int i = i0; i < i1; i++) {
-        if (q6k) {
+        /* the weight tiles: Q8_0's as they lie in its tile groups (signed activations times unsigned
+         * weights: tdpbsud, the offset's products removed with the scales), the others' made here */
+        const uint8_t *btiles = tiles;
+        int64_t bstep = tile_bytes;
+        if (q8) {
+            btiles = w + (int64_t) i * group_bytes + 32;
+            bstep = gb;
+            for (int b = 0; b < blocks; b++) _mm512_store_ps(scales[b], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (btiles - 32 + b * bstep))));
+        } else if (q6k) {
             for (int sb = 0; sb < cols / 256; sb++) weight_tiles_q6k(w + (int64_t) 16 * i * row_bytes, row_bytes, sb, tiles + (int64_t) 16 * sb * tile_bytes, scales + 16 * sb);
         } else {
             const uint8_t *g0 = w + (int64_t) (2 * i) * group_bytes, *g1 = g0 + group_bytes;
@@ -944,6 +993,7 @@ AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, 
         for (int tt = 0; tt < token_tiles; tt++) {
             const int8_t *acts = all_acts + (int64_t) tt * blocks * tile_bytes;
             const float (*d)[16] = all_d + (int64_t) tt * blocks;
+            const int m = tokens - 16 * tt < 16 ? tokens - 16 * tt : 16;
             __m512 acc[16];
 #pragma GCC unroll 16
             for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
@@ -964,17 +1014,18 @@ AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, 
                     case 2: _tile_stored(2, ints, 64); break;
                     default: _tile_stored(3, ints, 64); break;
                 }
-                scale_block(ints, scales[done], d[done], acc);
+                scale_block(ints, scales[done], d[done], q8 ? all_offsets[tt * blocks + done] : NULL, m, acc);
             }
             if (q4k) {
                 const float (*sums)[16] = all_sums + (int64_t) tt * blocks;
                 for (int b = 0; b < blocks; b++) {
-                    const __m512 m = _mm512_load_ps(mins[b]);
+                    const __m512 mn = _mm512_load_ps(mins[b]);
 #pragma GCC unroll 16
-                    for (int t = 0; t < 16; t++) acc[t] = _mm512_fnmadd_ps(m, _mm512_set1_ps(sums[b][t]), acc[t]);
+                    for (int t = 0; t < 16; t++) {
+                        if (t < m) acc[t] = _mm512_fnmadd_ps(mn, _mm512_set1_ps(sums[b][t]), acc[t]);
+                    }
                 }
             }
-            const int m = tokens - 16 * tt < 16 ? tokens - 16 * tt : 16;
 #pragma GCC unroll 16
             for (int t = 0; t < 16; t++) { /* unrolled, as every loop over acc: the sums stay in registers */
                 if (t < m) _mm512_storeu_ps(out + (16 * tt + t) * out_stride + 16 * i, acc[t]);
@@ -1081,8 +1132,8 @@ static int has_min(int type) {
 
 /* block b of row r of a repacked matrix (sl_group_rows's output) back in the file's layout, into `block` */
 static void ungroup_block(int type, const uint8_t *groups, int cols, int r, int b, uint8_t *block) {
-    const int blocks = cols / sl_activation_block(type), gb = group_block_bytes(type), i = r % 8;
-    const uint8_t *g = groups + ((int64_t) (r / 8) * blocks + b) * gb;
+    const int blocks = cols / sl_activation_block(type), gb = group_block_bytes(type), h = sl_group_height(type), i = r % h;
+    const uint8_t *g = groups + ((int64_t) (r / h) * blocks + b) * gb;
     if (type == Q4_K) {
         memcpy(block, g + 2 * i, 2);
         memcpy(block + 2, g + 16 + 2 * i, 2);
@@ -1100,8 +1151,8 @@ static void ungroup_block(int type, const uint8_t *groups, int cols, int r, int 
     }
     memcpy(block, g + 2 * i, 2);
     if (type == Q8_0) {
-        for (int c = 0; c < 4; c++) {
-            for (int k = 0; k < 8; k++) block[2 + 8 * c + k] = (uint8_t) (g[16 + 64 * c + 8 * i + k] ^ 0x80);
+        for (int k = 0; k < 8; k++) {
+            for (int j = 0; j < 4; j++) block[2 + 4 * k + j] = (uint8_t) (g[32 + 64 * k + 4 * i + j] ^ 0x80);
         }
     } else {
         for (int p = 0; p < 2; p++) memcpy(block + 2 + 8 * p, g + 16 + 64 * p + 8 * i, 8);

@@ -53,10 +53,12 @@ public final class ServeBenchmark {
         List<Level> out = new ArrayList<>();
         try {
             for (InferenceServer server : servers) server.start(0);
-            // warm-up: the JIT compiles both servers' paths before anything is timed
+            // warm-up at the largest level, two requests per client: the JIT compiles both servers' paths
+            // at every batch size before anything is timed (one request of 4 clients left the first
+            // timed level of 8 at a third of its speed, its compilations competing for the 2 cores)
             List<String> traffics = List.copyOf(s.traffics().keySet());
             for (InferenceServer server : servers) {
-                for (String traffic : traffics) LoadTest.run(config(server, s, traffic, Math.min(4, most), 1));
+                for (String traffic : traffics) LoadTest.run(config(server, s, traffic, most, 2));
             }
             int turns = servers.size() * traffics.size();
             for (int i = 0; i < s.concurrency().length; i++) {

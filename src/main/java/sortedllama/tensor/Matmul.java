@@ -1,7 +1,9 @@
 package sortedllama.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -10,8 +12,10 @@ import java.util.Map;
  * <ul>
  *   <li>one vector (decoding): fused kernels (native, or the Vector API's), rows split over the cores;
  *       matrices with {@link Tensor#rowGroups} eight rows at a time;</li>
- *   <li>a few vectors (speculative verification): each slice of a float row is read and expanded
- *       to floats once, and multiplied with every vector while it is in registers;</li>
+ *   <li>a few vectors (a batch of decoding steps, speculative verification): each slice of a row is
+ *       read and expanded once, and multiplied with every vector while it is in registers; or, from
+ *       {@link #AMX_MIN_TOKENS} on, AMX tiles for Q8_0, Q4_0 and IQ4_NL, whose AMX products have the
+ *       per-row kernel's bits ({@link NativeKernels#amxMatchesRows});</li>
  *   <li>many vectors (prefill, training): AMX-INT8 tiles for matrices with row groups on CPUs that have
  *       them; else OpenBLAS sgemm, straight on the mapped weights when they are
  *       float32, else on tiles decoded to float32. OpenBLAS runs single-threaded on slices of rows that
@@ -19,11 +23,16 @@ import java.util.Map;
  *       the speed of the Java kernels running between products.</li>
  * </ul>
  * The first two are batch-invariant: each vector's result has the bits it has alone
- * ({@link WeightRows#dotTokens}); sgemm sums in its own order.
+ * ({@link WeightRows#dotTokens}); sgemm sums in its own order, and so do AMX's products of Q4_K and Q6_K.
  */
 public final class Matmul {
     /** From this many vectors on, sgemm beats reading each row once for all of them (measured with bench matmul). */
     public static final int BLAS_MIN_TOKENS = 16;
+    /**
+     * From this many vectors on, AMX tiles beat the per-row kernels for the matrices whose AMX products
+     * have the per-row bits ({@link NativeKernels#amxMatchesRows}; measured with bench matmul).
+     */
+    public static final int AMX_MIN_TOKENS = 4;
     /** Below this many multiply-adds per chunk a hand-off to another core costs more than it saves. */
     private static final int MIN_WORK_PER_THREAD = 1 << 15;
 
@@ -38,7 +47,7 @@ public final class Matmul {
 
     public static void apply(Tensor w, float[] x, int tokens, float[] out, Regime regime) {
         if (!usesBlas(regime, tokens)) {
-            rowAtATime(new Tensor[] {w}, x, tokens, new float[][] {out});
+            fewVectors(new Tensor[] {w}, x, tokens, new float[][] {out});
         } else {
             many(w, x, tokens, out, new HashMap<>(), new HashMap<>());
         }
@@ -64,8 +73,28 @@ public final class Matmul {
             Map<Integer, MemorySegment> amxInputs = new HashMap<>();
             for (int m = 0; m < ws.length; m++) many(ws[m], x, tokens, outs[m], rounded, amxInputs);
         } else {
-            rowAtATime(ws, x, tokens, outs);
+            fewVectors(ws, x, tokens, outs);
         }
+    }
+
+    /**
+     * Fewer vectors than sgemm needs, batch-invariant: AMX tiles for the matrices whose AMX products
+     * have the per-row kernels' bits, once there are enough vectors to fill a share of a tile; the
+     * per-row kernels for the rest.
+     */
+    private static void fewVectors(Tensor[] ws, float[] x, int tokens, float[][] outs) {
+        List<Tensor> rowWs = new ArrayList<>();
+        List<float[]> rowOuts = new ArrayList<>();
+        Map<Integer, MemorySegment> amxInputs = new HashMap<>();
+        for (int m = 0; m < ws.length; m++) {
+            if (tokens >= AMX_MIN_TOKENS && NativeKernels.amxMatchesRows(ws[m])) {
+                amx(ws[m], x, tokens, outs[m], amxInputs);
+            } else {
+                rowWs.add(ws[m]);
+                rowOuts.add(outs[m]);
+            }
+        }
+        if (!rowWs.isEmpty()) rowAtATime(rowWs.toArray(Tensor[]::new), x, tokens, rowOuts.toArray(float[][]::new));
     }
 
     private static boolean usesBlas(Regime regime, int tokens) {
@@ -89,11 +118,16 @@ public final class Matmul {
      */
     private static void many(Tensor w, float[] x, int tokens, float[] out, Map<Integer, float[]> rounded, Map<Integer, MemorySegment> amxInputs) {
         if (NativeKernels.amxServes(w)) {
-            MemorySegment input = amxInputs.computeIfAbsent(NativeKernels.amxLayout(w.type()), k -> NativeKernels.amxInput(w.type(), x, w.cols(), tokens));
-            Parallel.forRange(w.rows() / 16, 1, (from, to) -> NativeKernels.matmulAmx(w, from, to, input, tokens, out));
+            amx(w, x, tokens, out, amxInputs);
         } else {
             sgemm(w, roundedInput(w, x, tokens, rounded), tokens, out);
         }
+    }
+
+    /** w's product on AMX tiles, row tiles shared out over the cores, the input laid out once per {@link NativeKernels#amxLayout}. */
+    private static void amx(Tensor w, float[] x, int tokens, float[] out, Map<Integer, MemorySegment> amxInputs) {
+        MemorySegment input = amxInputs.computeIfAbsent(NativeKernels.amxLayout(w.type()), k -> NativeKernels.amxInput(w.type(), x, w.cols(), tokens));
+        Parallel.forRange(w.rows() / 16, 1, (from, to) -> NativeKernels.matmulAmx(w, from, to, input, tokens, out));
     }
 
     private static void sgemm(Tensor w, float[] x, int tokens, float[] out) {

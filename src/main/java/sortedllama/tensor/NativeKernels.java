@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * of {@link WeightRows} serve every type, and {@link #why()} says why.
  */
 public final class NativeKernels {
-    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, AMX_INPUT_BYTES, AMX_INPUT, DEQUANTIZE_GROUPED, MAP_HUGE, UNMAP;
+    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_HEIGHT, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, AMX_INPUT_BYTES, AMX_INPUT, DEQUANTIZE_GROUPED, MAP_HUGE, UNMAP;
     /** Whether prefill multiplies row groups on AMX tiles: the CPU has AMX-INT8, Linux granted it, not turned off. */
     private static final boolean AMX;
     /** Whether matrices are repacked into row groups ({@link #withRowGroups}); -Dsortedllama.rowGroups=false, for comparisons, says no. */
@@ -33,7 +33,7 @@ public final class NativeKernels {
     private static final String WHY;
 
     static {
-        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupRows = null, grouped = null, amx = null, dequantizeGrouped = null, mapHuge = null, unmap = null, amxInputBytes = null, amxInput = null;
+        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupHeight = null, groupRows = null, grouped = null, amx = null, dequantizeGrouped = null, mapHuge = null, unmap = null, amxInputBytes = null, amxInput = null;
         boolean amxOn = false;
         int a32 = 0, a256 = 0;
         String why = null;
@@ -66,6 +66,7 @@ public final class NativeKernels {
                     dequantize = linker.downcallHandle(syms.find("sl_dequantize").orElseThrow(),
                             FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, J), critical);
                     groupBytes = linker.downcallHandle(syms.find("sl_group_bytes").orElseThrow(), FunctionDescriptor.of(J, I, I, I));
+                    groupHeight = linker.downcallHandle(syms.find("sl_group_height").orElseThrow(), FunctionDescriptor.of(I, I));
                     groupRows = linker.downcallHandle(syms.find("sl_group_rows").orElseThrow(), FunctionDescriptor.ofVoid(I, P, J, I, I, P));
                     mapHuge = linker.downcallHandle(syms.find("sl_map_huge").orElseThrow(), FunctionDescriptor.of(P, J));
                     unmap = linker.downcallHandle(syms.find("sl_unmap").orElseThrow(), FunctionDescriptor.ofVoid(P, J));
@@ -88,6 +89,7 @@ public final class NativeKernels {
         MATVEC = matvec;
         DEQUANTIZE = dequantize;
         GROUP_BYTES = groupBytes;
+        GROUP_HEIGHT = groupHeight;
         GROUP_ROWS = groupRows;
         MAP_HUGE = mapHuge;
         UNMAP = unmap;
@@ -180,9 +182,9 @@ public final class NativeKernels {
     }
 
     /**
-     * {@code w} with its rows repacked eight at a time ({@link Tensor#rowGroups}; the layout is kernels.c's
-     * "row groups"), allocated in {@code arena}: Q8_0, Q4_0, IQ4_NL and Q4_K matrices whose rows are a
-     * multiple of 8. Any other tensor, or all of them when the native kernels are off or under
+     * {@code w} with its rows repacked eight at a time, Q8_0's sixteen as AMX tiles ({@link Tensor#rowGroups};
+     * the layouts are kernels.c's "row groups" and "Q8_0's tile groups"), allocated in {@code arena}: Q8_0
+     * matrices whose rows are a multiple of 16, Q4_0, IQ4_NL and Q4_K matrices whose rows are a multiple of 8. Any other tensor, or all of them when the native kernels are off or under
      * {@code -Dsortedllama.rowGroups=false} (the per-row kernels then serve, as the baseline of a
      * same-run comparison), comes back as it is.
      */
@@ -192,10 +194,11 @@ public final class NativeKernels {
             long bytes = (long) GROUP_BYTES.invokeExact(w.type().ggmlId, w.rows(), w.cols());
             if (bytes == 0) return w;
             MemorySegment groups = hugePages(bytes, arena);
-            long perGroup = bytes / (w.rows() / 8);
-            Parallel.forRange(w.rows() / 8, 16, (from, to) -> { // groups from..to-1, on the cores (a load-time copy of the weights)
+            int height = (int) GROUP_HEIGHT.invokeExact(w.type().ggmlId);
+            long perGroup = bytes / (w.rows() / height);
+            Parallel.forRange(w.rows() / height, 16, (from, to) -> { // groups from..to-1, on the cores (a load-time copy of the weights)
                 try {
-                    GROUP_ROWS.invokeExact(w.type().ggmlId, w.data().asSlice(8L * from * w.rowBytes()), w.rowBytes(), 8 * (to - from), w.cols(),
+                    GROUP_ROWS.invokeExact(w.type().ggmlId, w.data().asSlice((long) height * from * w.rowBytes()), w.rowBytes(), height * (to - from), w.cols(),
                             groups.asSlice(from * perGroup));
                 } catch (Throwable e) {
                     throw new IllegalStateException("native repacking failed", e);
@@ -228,7 +231,7 @@ public final class NativeKernels {
         });
     }
 
-    /** {@link #matvec} for a tensor with {@link Tensor#rowGroups}: the same products, eight rows at a time. */
+    /** {@link #matvec} for a tensor with {@link Tensor#rowGroups}: the same products, a group of rows at a time. */
     public static void matvecGrouped(Tensor w, int r0, int r1, MemorySegment xq, int tokens, float[] out) {
         int cols = w.cols();
         long stride = activationBytes(activationBlock(w.type()), cols);
@@ -247,6 +250,18 @@ public final class NativeKernels {
      */
     public static boolean amxServes(Tensor w) {
         return AMX && w.rows() % 16 == 0 && (w.rowGroups() != null || w.type() == DType.Q6_K && w.shape().length == 2);
+    }
+
+    /**
+     * Whether {@link #matmulAmx} gives each vector's product of {@code w} the bits the per-row kernel
+     * ({@link #matvecGrouped}) gives it: for the 32-value types' row groups (Q8_0, Q4_0, IQ4_NL) both
+     * sum each block exactly in integers and then do the same float operations in the same order, so
+     * AMX may serve a few vectors (a batch of decoding steps, a verification) without breaking batch
+     * invariance. Q4_K's and Q6_K's kernels take their mins and sub-block scales in other orders.
+     */
+    public static boolean amxMatchesRows(Tensor w) {
+        DType t = w.type();
+        return amxServes(w) && w.rowGroups() != null && (t == DType.Q8_0 || t == DType.Q4_0 || t == DType.IQ4_NL);
     }
 
     /**

@@ -23,7 +23,7 @@ import sortedllama.io.ModelFile;
 import sortedllama.io.ModelLoader;
 
 /**
- * Matrices repacked eight rows at a time for the native decoding kernels ({@link NativeKernels#withRowGroups}):
+ * Matrices repacked eight rows (Q8_0: sixteen) at a time for the native decoding kernels ({@link NativeKernels#withRowGroups}):
  * the same products as the reference (tolerance as in {@link MatmulTest}), batch-invariant, and the same bits
  * for a row whatever range of rows a core is given.
  */
@@ -33,6 +33,11 @@ class RowGroupsTest {
     @BeforeEach
     void nativeKernels() {
         Assumptions.assumeTrue(NativeKernels.available(), "native kernels not in use: " + NativeKernels.why());
+    }
+
+    /** Rows per group: Q8_0's groups are AMX tiles of 16 rows (kernels.c, "Q8_0's tile groups"). */
+    static int height(DType type) {
+        return type == DType.Q8_0 ? 16 : 8;
     }
 
     static Tensor grouped(DType type, int rows, int cols, long seed) {
@@ -49,14 +54,18 @@ class RowGroupsTest {
             assertEquals(GROUPED.contains(type), eight.rowGroups() != null, type.toString());
             assertNull(NativeKernels.withRowGroups(WeightRowsTest.randomMatrix(type, 12, cols, 1), WeightRowsTest.ARENA).rowGroups(),
                     type + ": 12 rows are not whole groups of 8");
+            assertEquals(GROUPED.contains(type) && type != DType.Q8_0,
+                    NativeKernels.withRowGroups(WeightRowsTest.randomMatrix(type, 24, cols, 1), WeightRowsTest.ARENA).rowGroups() != null,
+                    type + ": 24 rows are whole groups of 8, not of Q8_0's 16");
         }
     }
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
     void productsMatchTheReference(DType type) {
-        int rows = 88, cols = RandomBlocks.cols(type, 160); // 5.5 tiles of 16 rows: the last group of 8 takes sgemm's path in prefill
-        for (int r : new int[] {rows, 80}) {
+        int cols = RandomBlocks.cols(type, 160);
+        // 88: 5.5 tiles of 16 rows, the last group of 8 takes sgemm's path in prefill (Q8_0's groups are whole tiles)
+        for (int r : new int[] {type == DType.Q8_0 ? 96 : 88, 80}) {
             Tensor w = grouped(type, r, cols, 11);
             for (int tokens : new int[] {1, 2, 3, 7, Matmul.BLAS_MIN_TOKENS - 1, Matmul.BLAS_MIN_TOKENS, 21, 64, 100}) {
                 float[] x = WeightRowsTest.randomValues(new Random(12 + tokens), tokens * cols);
@@ -98,7 +107,31 @@ class RowGroupsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
     void fewVectorsGiveEachTheBitsItGetsAlone(DType type) {
-        MatmulTest.assertBatchInvariant(grouped(type, 40, RandomBlocks.cols(type, 96), 14));
+        MatmulTest.assertBatchInvariant(grouped(type, 5 * height(type), RandomBlocks.cols(type, 96), 14));
+    }
+
+    /**
+     * Q8_0, Q4_0 and IQ4_NL on AMX tiles give each vector the bits the per-row kernel gives it alone, at
+     * every count (a partial tile of 4 or 7 vectors, one and two whole tiles and their ragged ends, where
+     * {@link Matmul#apply} takes AMX): a batch of decoding steps may take either kernel, and a prompt's
+     * prefill gives the states its tokens would get one at a time.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL"})
+    void amxGivesEachVectorThePerRowKernelsBits(DType type) {
+        int rows = 48, cols = RandomBlocks.cols(type, 96);
+        Tensor w = grouped(type, rows, cols, 21);
+        Assumptions.assumeTrue(NativeKernels.amxMatchesRows(w), "AMX-INT8 not available here");
+        for (int tokens : new int[] {Matmul.AMX_MIN_TOKENS, 7, 16, 17, 33}) {
+            float[] x = WeightRowsTest.randomValues(new Random(tokens), tokens * cols);
+            float[] together = new float[tokens * rows];
+            Matmul.apply(w, x, tokens, together);
+            for (int t = 0; t < tokens; t++) {
+                float[] alone = new float[rows];
+                Matmul.apply(w, Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone);
+                assertArrayEquals(alone, Arrays.copyOfRange(together, t * rows, (t + 1) * rows), type + ": " + tokens + " vectors, vector " + t);
+            }
+        }
     }
 
     /** A core's share of rows need not start or end on a group: rows cut from a group get the bits they get whole. */
@@ -127,7 +160,7 @@ class RowGroupsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
     void expandsRowGroupsBitForBitAsTheScalarDecoder(DType type) {
-        NativeKernelsTest.assertExpandsAsTheScalarDecoder(grouped(type, 24, RandomBlocks.cols(type, 96), 17), 3);
+        NativeKernelsTest.assertExpandsAsTheScalarDecoder(grouped(type, 3 * height(type), RandomBlocks.cols(type, 96), 17), 3);
     }
 
     /** A llama.cpp Q4_0 file: its layer matrices are repacked when loaded, its Q6_K embedding is not. */
