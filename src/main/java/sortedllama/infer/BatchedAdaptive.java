@@ -8,7 +8,8 @@ import sortedllama.model.LlamaModel;
  * RECOMPUTE, positions that left early keep their exit states here, and the first later token that
  * goes deeper takes them along through the layers they skipped, in the same pass (they are rows of
  * this sequence from the layer they left at on); with PROPAGATE their keys and values are projected
- * from the exit state after the step.
+ * from the exit state after the step. With an output constraint, the exit is still chosen by the
+ * model's own confidence; the constraint masks the logits of that exit.
  */
 final class BatchedAdaptive extends BatchedGeneration {
     private final ExitPolicy policy;
@@ -40,7 +41,7 @@ final class BatchedAdaptive extends BatchedGeneration {
     @Override
     boolean finish(long stepNanos) {
         if (depth < layers && fill == AdaptiveGenerator.KvFill.PROPAGATE) model.propagateState(cache, states, pos, depth);
-        return emit(sampler.sample(chosen), chosen, depth) || over();
+        return emitNext(chosen, depth) || over();
     }
 
     @Override

@@ -37,6 +37,8 @@ abstract sealed class BatchedGeneration implements StepSequence
     BatchedGeneration leader;
     final List<BatchedGeneration> followers = new ArrayList<>();
     private TokenLogprobs logprobs; // of the token being emitted
+    /** What the output may be (structured output), or null: any tokens. */
+    private OutputConstraint constraint;
 
     BatchedGeneration(LlamaModel model, int[] prompt, int prefillExit, Sampler sampler, int maxTokens, int eosId, int topLogprobs) {
         model.config().checkExitLayer(prefillExit);
@@ -49,19 +51,28 @@ abstract sealed class BatchedGeneration implements StepSequence
         this.sink = new TokenSink(maxTokens, eosId, token -> events.add(new Event(token, logprobs, null, null)));
     }
 
-    /** The generation a plan makes in the batch; speculative ones plan their drafts with {@code speculation}. */
+    /**
+     * The generation a plan makes in the batch; speculative ones plan their drafts with
+     * {@code speculation}. A {@code constraint} (null: none) masks the logits each token is sampled
+     * from, in every mode but speculation, whose drafts and verification would both need it.
+     */
     static BatchedGeneration of(LlamaModel model, DecodePlan plan, SpeculationMemory speculation, int[] prompt, int maxTokens,
-                                Sampler sampler, int eosId, int topLogprobs) {
-        return switch (plan.mode()) {
+                                Sampler sampler, int eosId, int topLogprobs, OutputConstraint constraint) {
+        if (constraint != null && plan.mode() == DecodePlan.Mode.SPECULATIVE) {
+            throw new IllegalArgumentException("speculative decoding does not take an output constraint");
+        }
+        BatchedGeneration g = switch (plan.mode()) {
             case FULL, EXIT -> new FixedExit(model, prompt, plan.exitLayer(), sampler, maxTokens, eosId, topLogprobs);
             case ADAPTIVE -> new BatchedAdaptive(model, plan, prompt, sampler, maxTokens, eosId, topLogprobs);
             case SPECULATIVE -> new BatchedSpeculative(model, plan, speculation, prompt, sampler, maxTokens, eosId, topLogprobs);
         };
+        g.constraint = constraint;
+        return g;
     }
 
     /** The first token, from the prompt's last logits; true when the generation is over. */
     final boolean start(float[] logits) {
-        return emit(sampler.sample(logits), logits, prefillExit) || over();
+        return emitNext(logits, prefillExit) || over();
     }
 
     /** Gets ready for the next step (the positions it feeds, their states). */
@@ -70,8 +81,20 @@ abstract sealed class BatchedGeneration implements StepSequence
     /** Takes what the step computed ({@code stepNanos}: how long the step took); true when the generation is over. */
     abstract boolean finish(long stepNanos);
 
+    /**
+     * Samples the next token from {@code logits} of exit {@code depth}, among the tokens the
+     * constraint allows, and emits it; true when the sink wants no more. Its log probabilities are
+     * those of the distribution it was drawn from (with a constraint, the allowed tokens'), so a
+     * greedy request that asks for them has the whole vocabulary masked rather than its argmax checked.
+     */
+    final boolean emitNext(float[] logits, int depth) {
+        float[] from = constraint == null ? logits : constraint.restrict(logits, sampler.isGreedy() && topLogprobs < 0);
+        return emit(sampler.sample(from), from, depth);
+    }
+
     /** Emits a token chosen from {@code logits} of exit {@code depth}; true when the sink wants no more. */
     final boolean emit(int token, float[] logits, int depth) {
+        if (constraint != null) constraint.accept(token);
         if (topLogprobs >= 0) logprobs = TokenLogprobs.of(logits, token, topLogprobs);
         return sink.emit(token, depth);
     }
@@ -120,7 +143,7 @@ abstract sealed class BatchedGeneration implements StepSequence
 
         @Override
         boolean finish(long stepNanos) {
-            return emit(sampler.sample(logits), logits, prefillExit) || over();
+            return emitNext(logits, prefillExit) || over();
         }
 
         @Override

@@ -76,7 +76,7 @@ final class BatchedSpeculative extends BatchedGeneration {
         inRound = false;
         if (g == 0) {
             if (planner != null && rule == null) planner.recordPlain(stepNanos);
-            return emit(sampler.sample(logits), logits, layers) || over();
+            return emitNext(logits, layers) || over();
         }
         var verdict = SpeculativeGenerator.verify(logits, drafts, draftProbs, sampler, vocab);
         cache.truncate(p + verdict.accepted() + 1); // keep the pending token and the accepted drafts

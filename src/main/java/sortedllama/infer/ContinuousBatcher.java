@@ -86,7 +86,16 @@ public final class ContinuousBatcher implements AutoCloseable {
      */
     public Generator.Result generate(int[] prompt, int maxTokens, DecodePlan plan, Sampler sampler, int eosId, int topLogprobs,
                                      LogprobListener listener) {
-        var g = BatchedGeneration.of(model, plan, speculation, prompt, maxTokens, sampler, eosId, topLogprobs);
+        return generate(prompt, maxTokens, plan, sampler, eosId, topLogprobs, null, listener);
+    }
+
+    /**
+     * As above, each token sampled among those {@code constraint} allows (null: any; one
+     * constraint per generation, as it follows its tokens). Every mode but speculative takes one.
+     */
+    public Generator.Result generate(int[] prompt, int maxTokens, DecodePlan plan, Sampler sampler, int eosId, int topLogprobs,
+                                     OutputConstraint constraint, LogprobListener listener) {
+        var g = BatchedGeneration.of(model, plan, speculation, prompt, maxTokens, sampler, eosId, topLogprobs, constraint);
         if (closed) throw new IllegalStateException("the batcher is closed");
         arrivals.add(g);
         try {

@@ -1,9 +1,12 @@
 package sortedllama.infer;
 
+import java.util.Arrays;
+
 /**
  * The log probability of a chosen token and of the most probable alternatives, under the
  * distribution of the logits it was chosen from (softmax at temperature 1, before any top-k or
- * top-p cut: the model's own belief, as OpenAI's logprobs report it).
+ * top-p cut: the model's own belief, as OpenAI's logprobs report it). Tokens at -infinity (masked
+ * by an output constraint) are never alternatives, so there may be fewer than asked for.
  *
  * @param topIds      the {@code top} most probable tokens, most probable first (ties: lower id first)
  * @param topLogprobs their log probabilities
@@ -23,6 +26,7 @@ public record TokenLogprobs(int token, float logprob, int[] topIds, float[] topL
         int filled = 0;
         for (int id = 0; id < logits.length; id++) {
             float v = logits[id];
+            if (v == Float.NEGATIVE_INFINITY) continue; // a token masked out (structured output): no alternative
             if (filled == k && (k == 0 || v <= logits[ids[k - 1]])) continue;
             int at = filled < k ? filled++ : k - 1;
             while (at > 0 && logits[ids[at - 1]] < v) {
@@ -31,7 +35,7 @@ public record TokenLogprobs(int token, float logprob, int[] topIds, float[] topL
             }
             ids[at] = id;
         }
-        for (int i = 0; i < k; i++) lps[i] = logits[ids[i]] - logZ;
-        return new TokenLogprobs(token, logits[token] - logZ, ids, lps);
+        for (int i = 0; i < filled; i++) lps[i] = logits[ids[i]] - logZ;
+        return new TokenLogprobs(token, logits[token] - logZ, Arrays.copyOf(ids, filled), Arrays.copyOf(lps, filled));
     }
 }

@@ -13,6 +13,7 @@ import sortedllama.infer.ContinuousBatcher;
 import sortedllama.infer.DecodePlan;
 import sortedllama.infer.Generator;
 import sortedllama.infer.TokenLogprobs;
+import sortedllama.infer.json.JsonConstraint;
 
 /**
  * POST /v1/completions and /v1/chat/completions: validate, wait for a generation slot, generate
@@ -44,6 +45,9 @@ final class CompletionEndpoint {
         GenerationRequest request = parser.parse(ctx.bodyAsBytes(), kind);
         if (request.topLogprobs() >= 0 && batcher == null) {
             throw ApiException.unsupported("logprobs", "log probabilities come from batched generations, and batching is off");
+        }
+        if (request.format() != null && batcher == null) {
+            throw ApiException.unsupported(ResponseFormat.PARAM, "constrained decoding runs in batched generations, and batching is off");
         }
         var responses = new CompletionResponses(kind, model.id(), model.tokenizer());
         List<Completion> done;
@@ -133,10 +137,13 @@ final class CompletionEndpoint {
         var stream = new TokenStream(model, request, out, deadline);
         var sampler = request.samplers().get(choice);
         DecodePlan plan = request.plan();
+        // each choice follows the grammar with its own state
+        var constraint = request.format() == null ? null : new JsonConstraint(request.format(), model.vocabulary(), model.stopTokens());
         Generator.Result result = null;
         try {
             result = batcher != null
-                    ? batcher.generate(request.prompt(), request.maxTokens(), plan, sampler, model.eosId(), request.topLogprobs(), stream)
+                    ? batcher.generate(request.prompt(), request.maxTokens(), plan, sampler, model.eosId(), request.topLogprobs(),
+                            constraint, stream)
                     : plan.generate(model.model(), model.speculation(), request.prompt(), request.maxTokens(), sampler,
                             model.eosId(), stream);
         } catch (GenerationStopped | CancellationException e) {

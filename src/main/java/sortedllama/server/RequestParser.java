@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import sortedllama.BadInputException;
 import sortedllama.infer.DecodePlan;
 import sortedllama.infer.Sampler;
+import sortedllama.infer.json.ValueGrammar;
 
 /**
  * Reads and validates a completion or chat request body into a {@link GenerationRequest}. Every
@@ -50,8 +51,15 @@ final class RequestParser {
         // The default stops at the context's end ("length") rather than refusing a long prompt.
         if (maxTokens == null) maxTokens = Math.min(defaultMaxTokens, room);
         boolean stream = Boolean.TRUE.equals(f.bool("stream"));
-        return new GenerationRequest(prompt, maxTokens, samplers(f, n == null ? 1 : n), stopStrings(f), plan(f), stream,
-                stream && includeUsage(f), topLogprobs(f, kind));
+        DecodePlan plan = plan(f);
+        ValueGrammar format = ResponseFormat.grammar(f.node(ResponseFormat.PARAM));
+        if (format != null && plan.mode() == DecodePlan.Mode.SPECULATIVE) {
+            // drafts and their verification would both have to follow the grammar: not implemented
+            throw ApiException.badRequest(ResponseFormat.PARAM + " json_object or json_schema with mode speculative is not supported;"
+                    + " use mode full, exit or adaptive", ResponseFormat.PARAM);
+        }
+        return new GenerationRequest(prompt, maxTokens, samplers(f, n == null ? 1 : n), stopStrings(f), plan, stream,
+                stream && includeUsage(f), topLogprobs(f, kind), format);
     }
 
     /** A string (BOS is prepended, as the CLI's --prompt does) or token ids used as given. */
@@ -196,15 +204,11 @@ final class RequestParser {
 
     /**
      * Parameters of the OpenAI API this server does not implement, refused by name when they ask
-     * for anything (a client that gets prose for JSON mode, or null logprobs, is worse off than one
-     * told no); their neutral values (response_format text, echo false, empty
-     * suffix, zero penalties, an empty logit_bias) pass, as clients send them by default.
+     * for anything (a client that gets prose for tool calls is worse off than one told no); their
+     * neutral values (echo false, empty suffix, zero penalties, an empty logit_bias) pass, as
+     * clients send them by default.
      */
     private static void refuseUnimplemented(JsonFields f) {
-        JsonNode format = f.node("response_format");
-        if (format != null && !"text".equals(format.path("type").asText())) {
-            throw ApiException.unsupported("response_format", "only {\"type\": \"text\"}: no JSON mode or structured outputs");
-        }
         if (nonEmpty(f.node("tools")) || nonEmpty(f.node("functions"))) {
             throw ApiException.unsupported(f.node("tools") != null ? "tools" : "functions", "no tool or function calling");
         }

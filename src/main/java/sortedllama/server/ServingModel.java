@@ -3,6 +3,7 @@ package sortedllama.server;
 import java.util.Set;
 import java.util.TreeSet;
 import sortedllama.infer.SpeculationMemory;
+import sortedllama.infer.json.TokenTrie;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaModel;
@@ -15,9 +16,11 @@ import sortedllama.tokenizer.Tokenizer;
  *
  * @param longestTokenBytes the most text bytes one token decodes to, for refusing a prompt that cannot fit the
  *                          context before tokenising it
+ * @param vocabulary        the tokens' bytes, for constraining output to JSON (response_format)
  */
 record ServingModel(LlamaModel model, Tokenizer tokenizer, String id, ExitSet exits, ChatTemplate chatTemplate,
-                    int bosId, int eosId, Set<Integer> stopTokens, SpeculationMemory speculation, int longestTokenBytes) {
+                    int bosId, int eosId, Set<Integer> stopTokens, SpeculationMemory speculation, int longestTokenBytes,
+                    TokenTrie vocabulary) {
 
     /**
      * Special tokens that also end a turn besides EOS: a Llama 3 tokenizer's EOS is
@@ -36,7 +39,7 @@ record ServingModel(LlamaModel model, Tokenizer tokenizer, String id, ExitSet ex
         stops.add(eos);
         for (String text : TURN_ENDS) tokenizer.specialTokenId(text).ifPresent(stops::add);
         return new ServingModel(model, tokenizer, id, exits, ChatTemplate.forTokenizer(tokenizer, bos, eos), bos, eos,
-                Set.copyOf(stops), new SpeculationMemory(), longestTokenBytes(tokenizer));
+                Set.copyOf(stops), new SpeculationMemory(), longestTokenBytes(tokenizer), TokenTrie.of(tokenizer));
     }
 
     /** The most text bytes one token stands for: a text of B bytes has at least B / this many tokens. */

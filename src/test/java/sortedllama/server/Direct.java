@@ -1,6 +1,14 @@
 package sortedllama.server;
 
+import java.util.Set;
+import sortedllama.infer.ContinuousBatcher;
+import sortedllama.infer.DecodePlan;
 import sortedllama.infer.Generator;
+import sortedllama.infer.Sampler;
+import sortedllama.infer.json.JsonConstraint;
+import sortedllama.infer.json.TokenTrie;
+import sortedllama.infer.json.ValueGrammar;
+import sortedllama.model.LlamaModel;
 import sortedllama.tokenizer.StreamingDecoder;
 import sortedllama.tokenizer.Tokenizer;
 
@@ -22,5 +30,14 @@ final class Direct {
         out[0] = tokenizer.bosId();
         System.arraycopy(ids, 0, out, 1, ids.length);
         return out;
+    }
+
+    /** The text of a greedy generation whose output follows {@code grammar} (response_format), run in a batcher of its own. */
+    static String constrained(LlamaModel model, Tokenizer tokenizer, int[] prompt, int maxTokens, DecodePlan plan, ValueGrammar grammar) {
+        try (var batcher = new ContinuousBatcher(model, 1, ContinuousBatcher.DEFAULT_PREFILL_CHUNK)) {
+            var constraint = new JsonConstraint(grammar, TokenTrie.of(tokenizer), Set.of(tokenizer.eosId()));
+            return text(tokenizer, prompt, batcher.generate(prompt, maxTokens, plan, Sampler.greedy(), tokenizer.eosId(), -1, constraint,
+                    (token, logprobs) -> {}));
+        }
     }
 }

@@ -229,8 +229,11 @@ class InferenceServerTest {
                 {"/v1/completions", "{\"prompt\": \"hi\", \"presence_penalty\": 0.5}", "presence_penalty", "unsupported_parameter"},
                 {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"top_logprobs\": 2}", "top_logprobs"},
                 {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"top_logprobs\": 30}", "top_logprobs"},
-                {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], "
-                        + "\"response_format\": {\"type\": \"json_object\"}}", "response_format", "unsupported_parameter"},
+                {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"response_format\": "
+                        + "{\"type\": \"json_schema\", \"json_schema\": {\"name\": \"s\", \"schema\": {\"type\": \"string\", \"pattern\": \"a\"}}}}",
+                        "response_format"},
+                {"/v1/completions", "{\"prompt\": \"hi\", \"mode\": \"speculative\", \"response_format\": {\"type\": \"json_object\"}}",
+                        "response_format"},
                 {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], "
                         + "\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}]}", "tools", "unsupported_parameter"},
                 {"/v1/chat/completions", "{\"messages\": \"hi\"}", "messages"},

@@ -2,14 +2,21 @@ package sortedllama.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.InvalidRequestException;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import dev.langchain4j.model.chat.request.json.JsonRawSchema;
+import dev.langchain4j.model.chat.request.json.JsonSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
@@ -17,12 +24,15 @@ import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import dev.langchain4j.model.openai.LogProb;
 import dev.langchain4j.model.openai.OpenAiChatResponseMetadata;
 import dev.langchain4j.model.output.FinishReason;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import sortedllama.infer.DecodePlan;
+import sortedllama.infer.json.JsonGrammars;
 import sortedllama.model.ExitSet;
 
 /**
@@ -32,6 +42,8 @@ import sortedllama.model.ExitSet;
  */
 class LangChain4jConformanceTest {
     static final int MAX = 24;
+    /** Room for a whole small JSON value (whitespace between its tokens is bounded, not absent). */
+    static final int JSON_MAX = 160;
     static InferenceServer server;
     static String baseUrl;
 
@@ -117,11 +129,45 @@ class LangChain4jConformanceTest {
     }
 
     @Test
+    void jsonModeGivesTheConstrainedGenerationsObject() throws Exception {
+        var model = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey("unused").modelName("tiny-test").temperature(0.0)
+                .maxTokens(JSON_MAX).maxRetries(0).responseFormat(ResponseFormat.JSON).build();
+        ChatResponse response = model.chat(storyRequest());
+        String text = response.aiMessage().text();
+        assertEquals(Direct.constrained(InferenceServerTest.MODEL, InferenceServerTest.TOKENIZER, PROMPT, JSON_MAX,
+                DecodePlan.fixedExit(InferenceServerTest.LAYERS, InferenceServerTest.MODEL.config()), JsonGrammars.anyObject()), text);
+        assertNotNull(JsonGrammars.anyObject().document().step(text.getBytes(StandardCharsets.UTF_8)), "a prefix of an object: " + text);
+        if (response.finishReason() == FinishReason.STOP) assertTrue(new ObjectMapper().readTree(text).isObject(), text);
+    }
+
+    @Test
+    void aJsonSchemaComesBackAsAValueOfIt() throws Exception {
+        var model = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey("unused").modelName("tiny-test").temperature(0.0)
+                .maxTokens(JSON_MAX).maxRetries(0).strictJsonSchema(true).build();
+        var schema = JsonSchema.builder().name("verdict").rootElement(JsonObjectSchema.builder()
+                .addEnumProperty("answer", List.of("yes", "no")).addBooleanProperty("sure")
+                .required("answer", "sure").additionalProperties(false).build()).build();
+        var request = ChatRequest.builder().messages(storyRequest().messages())
+                .responseFormat(ResponseFormat.builder().type(ResponseFormatType.JSON).jsonSchema(schema).build())
+                .build();
+        ChatResponse response = model.chat(request);
+        assertEquals(FinishReason.STOP, response.finishReason(), response.aiMessage().text());
+        JsonNode value = new ObjectMapper().readTree(response.aiMessage().text());
+        assertTrue(List.of("yes", "no").contains(value.path("answer").textValue()), value.toString());
+        assertTrue(value.path("sure").isBoolean(), value.toString());
+        assertEquals(2, value.size(), value.toString());
+    }
+
+    @Test
     void refusedRequestsSurfaceAsTheClientsInvalidRequestException() {
-        var json = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey("unused").modelName("tiny-test").maxRetries(0)
-                .responseFormat(ResponseFormat.JSON).build();
-        var e = assertThrows(InvalidRequestException.class, () -> json.chat(storyRequest()));
-        assertTrue(e.getMessage().contains("response_format"), e.getMessage());
+        var json = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey("unused").modelName("tiny-test").maxRetries(0).build();
+        var patterned = JsonSchema.builder().name("code").rootElement(JsonObjectSchema.builder()
+                .addProperty("code", JsonRawSchema.from("{\"type\": \"string\", \"pattern\": \"^[A-Z]{3}$\"}")).build()).build();
+        var request = ChatRequest.builder().messages(storyRequest().messages())
+                .responseFormat(ResponseFormat.builder().type(ResponseFormatType.JSON).jsonSchema(patterned).build())
+                .build();
+        var e = assertThrows(InvalidRequestException.class, () -> json.chat(request));
+        assertTrue(e.getMessage().contains("response_format.json_schema.schema.properties.code.pattern is not supported"), e.getMessage());
 
         var hot = OpenAiChatModel.builder().baseUrl(baseUrl).apiKey("unused").modelName("tiny-test").maxRetries(0)
                 .temperature(5.0).build();
