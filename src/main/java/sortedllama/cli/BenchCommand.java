@@ -33,7 +33,7 @@ import sortedllama.tensor.Tensor;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (speed is measured here, never in tests).",
         subcommands = {BenchCommand.Decode.class, BenchCommand.Bandwidth.class, BenchCommand.MatmulBench.class, BenchCommand.Sampling.class,
-                BenchModes.Speculative.class, BenchModes.Adaptive.class, BenchTrain.class, BenchGemm.class, BenchTokenize.class, BenchServe.class})
+                BenchModes.Speculative.class, BenchModes.Adaptive.class, BenchTrain.class, BenchGemm.class, BenchTokenize.class, BenchServe.class, BenchJsonMask.class})
 final class BenchCommand {
 
     @Command(name = "decode", mixinStandardHelpOptions = true, sortOptions = false,

@@ -22,6 +22,15 @@ public abstract class JsonState {
         return false;
     }
 
+    /**
+     * True between the characters of a free string, where a byte leads does not depend on
+     * what follows the string until its closing quote: the state {@link TokenTrie} may skip stepping
+     * for tokens that stay inside the string.
+     */
+    boolean inStringBody() {
+        return false;
+    }
+
     /** The state after all of {@code bytes}, or null when they do not continue the output. */
     public final JsonState step(byte[] bytes) {
         JsonState s = this;

@@ -17,12 +17,22 @@ final class StringGrammar implements ValueGrammar {
         return JsonState.expect('"', () -> new Body(after));
     }
 
+    /** Between the characters of a string that {@code after} follows. */
+    static JsonState body(JsonState after) {
+        return new Body(after);
+    }
+
     /** Between characters: the one state a run of plain characters stays in (no allocation per byte). */
     private static final class Body extends JsonState {
         private final JsonState after;
 
         Body(JsonState after) {
             this.after = after;
+        }
+
+        @Override
+        boolean inStringBody() {
+            return true;
         }
 
         @Override
