@@ -143,6 +143,18 @@ class StructuredOutputTest {
     }
 
     @Test
+    void withoutBatchingTheFormatIsRefusedNotIgnored() throws Exception {
+        var options = ServerOptions.defaults().withLogRequests(false).withBatching(false);
+        try (var unbatched = new InferenceServer(MODEL, TOKENIZER, "tiny-test", ExitSet.all(LAYERS), options).start(0)) {
+            var response = new TestClient(unbatched.port()).post("/v1/chat/completions", chat("{\"type\":\"json_object\"}", ""));
+            assertEquals(400, response.statusCode(), response.body());
+            JsonNode error = TestClient.JSON.readTree(response.body()).path("error");
+            assertEquals("response_format", error.path("param").asText());
+            assertEquals("unsupported_parameter", error.path("code").asText());
+        }
+    }
+
+    @Test
     void unsupportedSchemasAndSpeculationAreRefusedByName() throws Exception {
         String[][] cases = {
                 {"{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"r\",\"schema\":{\"type\":\"object\",\"properties\":"

@@ -193,6 +193,9 @@ final class SchemaCompiler {
         List<byte[]> texts = new ArrayList<>();
         for (JsonNode v : values) {
             if (v.isContainerNode()) throw new BadInputException(path + ": an object or array value (" + v + ") is not supported");
+            if (v.isNumber() && !v.isIntegralNumber() && !Double.isFinite(v.doubleValue())) {
+                throw new BadInputException(path + ": " + v + " is no JSON number"); // 1e400 read as a double
+            }
             if (!types.isEmpty() && !ofTypes(v, types)) throw new BadInputException(path + ": " + v + " is not of type " + types);
             texts.add(json(v).getBytes(StandardCharsets.UTF_8));
         }

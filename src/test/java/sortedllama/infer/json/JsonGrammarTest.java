@@ -208,5 +208,6 @@ class JsonGrammarTest {
         assertTrue(refusal("{\"type\":\"date\"}").startsWith(PATH + ".type"));
         assertTrue(refusal("{\"enum\":[{\"a\":1}]}").startsWith(PATH + ".enum"));
         assertTrue(refusal("{\"type\":\"string\",\"enum\":[1]}").startsWith(PATH + ".enum"));
+        assertTrue(refusal("{\"enum\":[1e400]}").startsWith(PATH + ".enum"));
     }
 }
