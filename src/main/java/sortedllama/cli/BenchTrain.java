@@ -33,6 +33,7 @@ import sortedllama.tensor.Quantize;
 import sortedllama.tensor.Tensor;
 import sortedllama.train.Batch;
 import sortedllama.train.ExitObjective;
+import sortedllama.train.ExitSampling;
 import sortedllama.train.LoraConfig;
 import sortedllama.train.Precision;
 import sortedllama.train.TrainableModel;
@@ -99,6 +100,11 @@ final class BenchTrain implements Callable<Integer> {
             description = "Recompute each layer's activations in the backward (default: off; 1b: on).")
     Boolean checkpointing;
 
+    @Option(names = "--exits-per-step", paramLabel = "N",
+            description = "SoFT trains N of its exits per step, drawn uniformly and seeded as train --exits-per-step does (SortedNet's "
+                    + "sampling; GFLOP/s then counts the drawn exits). Default: every exit, every step.")
+    Integer exitsPerStep;
+
     @Option(names = "--steps", paramLabel = "N", defaultValue = "3", description = "Timed steps per run (default ${DEFAULT-VALUE}).")
     int steps;
 
@@ -112,8 +118,8 @@ final class BenchTrain implements Callable<Integer> {
     List<String> precisions;
 
     /** What one run trains and how; the options resolved against the shape's defaults. */
-    private record Run(Shape shape, String label, ExitObjective objective, int loraRank, DType loraBase, boolean checkpointing, int warmupSteps,
-                       Precision precision) {}
+    private record Run(Shape shape, String label, ExitObjective objective, ExitSampling sampling, int loraRank, DType loraBase,
+                       boolean checkpointing, int warmupSteps, Precision precision) {}
 
     @Override
     public Integer call() throws IOException {
@@ -133,6 +139,8 @@ final class BenchTrain implements Callable<Integer> {
             default -> throw new BadInputException("--lora-base must be f32, f16 or bf16, got " + loraBase);
         };
         if (steps < 1) throw new BadInputException("--steps must be at least 1, got " + steps);
+        if (exitsPerStep != null && exitsPerStep < 1) throw new BadInputException("--exits-per-step must be at least 1, got " + exitsPerStep);
+        var sampling = exitsPerStep == null ? ExitSampling.ALL : new ExitSampling(exitsPerStep, ExitSampling.Mode.UNIFORM, 1);
         if (warmupSteps != null && warmupSteps < 0) throw new BadInputException("--warmup-steps must be at least 0, got " + warmupSteps);
         if (loraRank != null && loraRank < 0) throw new BadInputException("--lora-rank must be at least 0, got " + loraRank);
         if ("1b".equals(shape) && loraRank != null && loraRank == 0) {
@@ -153,10 +161,13 @@ final class BenchTrain implements Callable<Integer> {
             for (Precision p : chosen) {
                 double sft = 0, soft = 0;
                 if (m != Method.SORTED) {
-                    sft = time(out, new Run(s, "SFT", ExitObjective.lastLayer(c), rank, base, ckpt, warm, p));
+                    sft = time(out, new Run(s, "SFT", ExitObjective.lastLayer(c), ExitSampling.ALL, rank, base, ckpt, warm, p));
                 }
                 if (m != Method.STANDARD) {
-                    soft = time(out, new Run(s, "SoFT exits " + set, ExitObjective.equal(set), rank, base, ckpt, warm, p));
+                    ExitObjective objective = ExitObjective.equal(set);
+                    sampling.check(objective);
+                    String label = "SoFT exits " + set + (exitsPerStep == null ? "" : ", " + exitsPerStep + " drawn per step");
+                    soft = time(out, new Run(s, label, objective, sampling, rank, base, ckpt, warm, p));
                 }
                 if (m == Method.BOTH) out.printf(Locale.ROOT, "(%s) %s SoFT/SFT time per step: %.2f%n", s.name(), name(p), soft / sft);
             }
@@ -174,7 +185,8 @@ final class BenchTrain implements Callable<Integer> {
             int n = s.batchSize() * s.seqLen();
             Batch batch = Batch.of(s.batchSize(), s.seqLen(), rnd.ints(n, 0, c.vocabSize()).toArray(), rnd.ints(n, 0, c.vocabSize()).toArray());
             var run = new TrainingRun(model, r.objective(), TrainingRun.Settings.defaults().withLearningRate(1e-4)
-                    .withActivationCheckpointing(r.checkpointing()).withPrecision(r.precision()), r.warmupSteps() + steps);
+                    .withActivationCheckpointing(r.checkpointing()).withPrecision(r.precision()).withExitSampling(r.sampling()),
+                    r.warmupSteps() + steps);
             List<Double> seconds = new ArrayList<>(), cpuSeconds = new ArrayList<>();
             double[] loss = {0};
             System.gc();
@@ -194,7 +206,10 @@ final class BenchTrain implements Callable<Integer> {
             });
             double mean = seconds.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
             double meanCpu = cpuSeconds.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-            double gflop = flopsPerStep(c, r.objective(), r.loraRank(), s.batchSize(), s.seqLen()) / 1e9;
+            double gflop = 0; // the timed steps' mean, over the exits each drew
+            for (int step = r.warmupSteps(); step < r.warmupSteps() + steps; step++) {
+                gflop += flopsPerStep(c, r.sampling().draw(r.objective(), step, 0), r.loraRank(), s.batchSize(), s.seqLen()) / 1e9 / steps;
+            }
             TrainingPass.HeadBuffers heads = run.trainer().pass().headBuffers();
             out.printf(Locale.ROOT, "(%s) dim %d, %d layers, vocab %d, B %d x T %d, %s %s%s%s: %.0f tok/s, %.3f s/step (%s), "
                             + "%.3f CPU s/step, %.0f GFLOP/s (%.0f GFLOP/step), loss %.3f%n",

@@ -60,6 +60,10 @@ public final class TrainingRun {
             return new Settings(learningRate, warmupSteps, weightDecay, maxGradNorm, accumulate, exitSampling, on, precision);
         }
 
+        public Settings withExitSampling(ExitSampling sampling) {
+            return new Settings(learningRate, warmupSteps, weightDecay, maxGradNorm, accumulate, sampling, activationCheckpointing, precision);
+        }
+
         public Settings withPrecision(Precision p) {
             return new Settings(learningRate, warmupSteps, weightDecay, maxGradNorm, accumulate, exitSampling, activationCheckpointing, p);
         }
