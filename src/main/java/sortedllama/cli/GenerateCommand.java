@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -13,10 +14,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sortedllama.BadInputException;
+import sortedllama.infer.ContinuousBatcher;
+import sortedllama.infer.DecodePlan;
 import sortedllama.infer.Generator;
 import sortedllama.infer.Sampler;
 import sortedllama.infer.SpeculationMemory;
+import sortedllama.infer.json.JsonConstraint;
+import sortedllama.infer.json.TokenTrie;
+import sortedllama.infer.json.ValueGrammar;
 import sortedllama.io.ModelFile;
+import sortedllama.model.LlamaModel;
 import sortedllama.tokenizer.StreamingDecoder;
 import sortedllama.tokenizer.Tokenizer;
 
@@ -81,14 +88,18 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--parse-special", description = PARSE_SPECIAL)
     boolean parseSpecial;
 
+    @Mixin JsonOutputOptions jsonOutput;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         try (ModelFile file = modelOptions.open()) {
             var config = file.config();
             var plan = decode.plan(exitLayer, file);
-            Tokenizer tokenizer = ids && prompt.ids != null ? null
-                    : modelOptions.requireTokenizer(file, "needed for --prompt text and for text output; use --prompt-ids with --ids to work on ids alone");
+            ValueGrammar format = jsonOutput.grammar();
+            Tokenizer tokenizer = ids && prompt.ids != null && format == null ? null
+                    : modelOptions.requireTokenizer(file, "needed for --prompt text, for text output and for --json; use --prompt-ids with --ids "
+                            + "to work on ids alone");
             int[] promptIds;
             if (prompt.ids != null) {
                 promptIds = TokenIds.parse(prompt.ids, "--prompt-ids");
@@ -109,7 +120,8 @@ final class GenerateCommand implements Callable<Integer> {
             // as the server caps max_tokens: generation ends at the context's end anyway, and a larger
             // number must not size the per-token arrays (2^31 - 1 would overflow, 10^9 allocate gigabytes)
             int budget = Math.min(maxTokens, config.generationRoom(promptIds.length));
-            var result = plan.generate(model, new SpeculationMemory(), promptIds, budget, sampler, eos, listener);
+            var result = format == null ? plan.generate(model, new SpeculationMemory(), promptIds, budget, sampler, eos, listener)
+                    : constrained(model, plan, promptIds, budget, sampler, eos, format, tokenizer, listener);
             if (ids) {
                 out.println(TokenIds.format(result.tokens()));
             } else {
@@ -122,6 +134,22 @@ final class GenerateCommand implements Callable<Integer> {
             if (stats) spec.commandLine().getErr().println(statsJson(result, promptIds.length));
         }
         return 0;
+    }
+
+    /**
+     * A generation whose output follows {@code format}: run in a batcher of its own, where output
+     * constraints are applied (in every mode but speculative).
+     */
+    private static Generator.Result constrained(LlamaModel model, DecodePlan plan, int[] prompt, int maxTokens, Sampler sampler, int eos,
+                                                ValueGrammar format, Tokenizer tokenizer, Generator.TokenListener listener) {
+        if (plan.mode() == DecodePlan.Mode.SPECULATIVE) throw new BadInputException("--json and --json-schema do not work with --mode speculative");
+        if (eos < 0) throw new BadInputException("--json and --json-schema need the end-of-sequence token to end the output: drop --ignore-eos");
+        var constraint = new JsonConstraint(format, TokenTrie.of(tokenizer), Set.of(eos));
+        try (var batcher = new ContinuousBatcher(model, 1, ContinuousBatcher.DEFAULT_PREFILL_CHUNK)) {
+            return batcher.generate(prompt, maxTokens, plan, sampler, eos, -1, constraint, (token, logprobs) -> {
+                if (listener != null) listener.onToken(token);
+            });
+        }
     }
 
     /** The --stats line: {"tokens":n,"tokens_per_s":x,"mean_depth":d,"acceptance":a, ...}. */

@@ -35,6 +35,7 @@ final class RequestParser {
     GenerationRequest parse(byte[] body, ApiKind kind) {
         JsonFields f = JsonFields.parse(body);
         refuseUnimplemented(f);
+        ValueGrammar format = ResponseFormat.grammar(f.node(ResponseFormat.PARAM)); // a bad schema is refused before any tokenising
         Integer n = f.integer("n");
         if (n != null && (n < 1 || n > MAX_CHOICES)) throw ApiException.badRequest("n must be in 1.." + MAX_CHOICES + ", got " + n, "n");
         Integer maxTokens = f.integer("max_tokens");
@@ -52,7 +53,6 @@ final class RequestParser {
         if (maxTokens == null) maxTokens = Math.min(defaultMaxTokens, room);
         boolean stream = Boolean.TRUE.equals(f.bool("stream"));
         DecodePlan plan = plan(f);
-        ValueGrammar format = ResponseFormat.grammar(f.node(ResponseFormat.PARAM));
         if (format != null && plan.mode() == DecodePlan.Mode.SPECULATIVE) {
             // drafts and their verification would both have to follow the grammar: not implemented
             throw ApiException.badRequest(ResponseFormat.PARAM + " json_object or json_schema with mode speculative is not supported;"

@@ -89,6 +89,16 @@ class BenchCommandTest {
     }
 
     @Test
+    void jsonMaskReportsEachPlaceBesideSampling() {
+        CliTest.Run run = CliTest.run("bench", "json-mask", "--tokenizer", "src/test/resources/tokenizer/wordnet_bpe_600.json", "--calls", "2",
+                "--runs", "1");
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().matches("(?s)[0-9,]+ tokens, trie built in [0-9]+ ms\nsampling at temperature 1 \\(baseline\\): [0-9.]+ us\n"
+                + "after +full mask us greedy check us\n('[^\n]*' +[0-9.]+ +[0-9.]+\n){5}"), run.out());
+        assertEquals(2, CliTest.run("bench", "json-mask", "--tokenizer", "src/test/resources/tokenizer/wordnet_bpe_600.json", "--runs", "0").status());
+    }
+
+    @Test
     void matmulRefusesAShapeItCannotQuantize() {
         CliTest.Run run = CliTest.run("bench", "matmul", "--cols", "50");
         assertEquals(2, run.status());

@@ -1,5 +1,7 @@
 package sortedllama.infer.json;
 
+import java.util.List;
+
 /** Any JSON value: what JSON mode allows inside its object, and a schema of {} or an object without properties. */
 final class AnyValueGrammar implements ValueGrammar {
     static final AnyValueGrammar INSTANCE = new AnyValueGrammar();
@@ -8,7 +10,7 @@ final class AnyValueGrammar implements ValueGrammar {
     private final ValueGrammar any;
 
     private AnyValueGrammar() {
-        any = new AnyOfGrammar(java.util.List.of(new FreeObjectGrammar(this), new ArrayGrammar(this, 0, Integer.MAX_VALUE),
+        any = new AnyOfGrammar(List.of(new FreeObjectGrammar(this), new ArrayGrammar(this, 0, Integer.MAX_VALUE),
                 StringGrammar.INSTANCE, NumberGrammar.NUMBER, LiteralGrammar.TRUE_OR_FALSE, LiteralGrammar.NULL));
     }
 

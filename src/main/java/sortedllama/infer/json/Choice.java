@@ -1,6 +1,7 @@
 package sortedllama.infer.json;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -27,7 +28,7 @@ final class Choice extends JsonState {
     }
 
     static JsonState of(JsonState... states) {
-        return of(java.util.Arrays.asList(states));
+        return of(Arrays.asList(states));
     }
 
     @Override

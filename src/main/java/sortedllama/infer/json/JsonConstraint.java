@@ -8,6 +8,11 @@ import sortedllama.infer.Sampler;
  * Keeps one generation's output a valid prefix of a JSON grammar: a token is allowed when its
  * bytes continue the output; a token that ends the output (EOS, a turn end) only once the value is
  * complete, after which only those and trailing whitespace (bounded) are allowed.
+ *
+ * <p>Tokens are judged by their bytes as the tokenizer decodes them. The one place text differs
+ * is SentencePiece's first token after BOS, whose leading space the decoder drops: the grammar
+ * counts that space as leading whitespace, so the text may have one byte less of it than the
+ * bound, never anything the grammar refuses.
  */
 public final class JsonConstraint implements OutputConstraint {
     private final TokenTrie vocabulary;
