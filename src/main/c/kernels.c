@@ -747,17 +747,17 @@ KERNEL void sl_matvec_grouped(int type, const uint8_t *groups, int cols, int r0,
 typedef struct { int8_t q[256]; float scale[16]; float min[16]; } unpacked_t;
 static KERNEL void unpack(int type, const uint8_t *w, unpacked_t *u);
 
-/* ---- prefill on AMX tiles, from the row groups ----
+/* ---- prefill and batches of a few vectors on AMX tiles, from the row groups ----
  * Sapphire Rapids' AMX multiplies a 16 x 32 tile of 8-bit activations (16 tokens' A32 values) by a
- * 32 x 16 tile of 8-bit weights (16 rows' values of one block) into 16 x 16 ints in one instruction
- * (tdpbssd: both signed; the row groups' unsigned values are turned back into signed ones as the
- * tiles are made, so no offset needs removing). Each block's ints then take their scales in
- * float32, d_row * d_token, as the per-row kernels do. Weights come from the row groups of
- * rows 16i..16i+15 (two groups), rearranged per block into the tile's layout (row k of the tile
- * holds values 4k..4k+3 of each of the 16 rows). The sums are exact in integers and the float work is
- * per block in a fixed order: for the 32-value types it is group_dot's order (a row's block sum, times
- * d_row * d_token, added to its sum), so a vector gets the same bits from either kernel whatever the
- * number of vectors; Q4_K's mins and Q6_K's sub-blocks come in other orders than their per-row kernels'.
+ * 32 x 16 tile of 8-bit weights (16 rows' values of one block) into 16 x 16 ints in one instruction.
+ * Q8_0's tile groups are already in the tile's layout (row k of the tile holds values 4k..4k+3 of
+ * each of the 16 rows) and unsigned: tdpbsud, and the offset's products (-128 x the token's sum) come
+ * off the ints. The other types' row groups (rows 16i..16i+15: two groups) are rearranged per block
+ * into that layout as signed values (tdpbssd, no offset). Each block's ints then take their scales in
+ * float32, d_row * d_token. The sums are exact in integers and the float work is per block in a fixed
+ * order: for the 32-value types it is the per-row kernels' order (a row's block sum, times d_row *
+ * d_token, added to its sum), so a vector gets the same bits from either kernel whatever the number
+ * of vectors; Q4_K's mins and Q6_K's sub-blocks come in other orders than their per-row kernels'.
  */
 #define ARCH_REQ_XCOMP_PERM 0x1023
 #define XFEATURE_XTILEDATA 18
@@ -933,7 +933,8 @@ void sl_amx_input(int type, const uint8_t *xq, int64_t xq_stride, int cols, int 
  * of a matrix (rows a multiple of 16) with its activations as sl_amx_input lays them out, from its
  * row groups (Q8_0, Q4_0, IQ4_NL, Q4_K) or, for Q6_K, its rows in the file's layout (row_bytes apart).
  * Needs sl_amx_init(). The product runs over blocks of K values (amx_k).
- * Per row tile every block's weight tile is made once (it then serves every 16 tokens from L1/L2);
+ * Q8_0's weight tiles are read as they lie in its tile groups; for the other types, per row tile
+ * every block's weight tile is made once (it then serves every 16 tokens from L1/L2);
  * per 16 tokens the 16 x 16 sums stay in registers across the blocks, and DEPTH blocks' products
  * are in flight on the tiles while the vector unit scales an earlier block's ints. Q4_K's mins come
  * off at the end: sum over sub-blocks of (dmin m_j) x (d_x x the token's sum over the sub-block).
