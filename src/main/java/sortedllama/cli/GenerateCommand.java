@@ -138,11 +138,10 @@ final class GenerateCommand implements Callable<Integer> {
 
     /**
      * A generation whose output follows {@code format}: run in a batcher of its own, where output
-     * constraints are applied (in every mode but speculative).
+     * constraints are applied.
      */
     private static Generator.Result constrained(LlamaModel model, DecodePlan plan, int[] prompt, int maxTokens, Sampler sampler, int eos,
                                                 ValueGrammar format, Tokenizer tokenizer, Generator.TokenListener listener) {
-        if (plan.mode() == DecodePlan.Mode.SPECULATIVE) throw new BadInputException("--json and --json-schema do not work with --mode speculative");
         if (eos < 0) throw new BadInputException("--json and --json-schema need the end-of-sequence token to end the output: drop --ignore-eos");
         var constraint = new JsonConstraint(format, TokenTrie.of(tokenizer), Set.of(eos));
         try (var batcher = new ContinuousBatcher(model, 1, ContinuousBatcher.DEFAULT_PREFILL_CHUNK)) {

@@ -38,7 +38,7 @@ abstract sealed class BatchedGeneration implements StepSequence
     final List<BatchedGeneration> followers = new ArrayList<>();
     private TokenLogprobs logprobs; // of the token being emitted
     /** What the output may be (structured output), or null: any tokens. */
-    private OutputConstraint constraint;
+    OutputConstraint constraint;
 
     BatchedGeneration(LlamaModel model, int[] prompt, int prefillExit, Sampler sampler, int maxTokens, int eosId, int topLogprobs) {
         model.config().checkExitLayer(prefillExit);
@@ -54,13 +54,10 @@ abstract sealed class BatchedGeneration implements StepSequence
     /**
      * The generation a plan makes in the batch; speculative ones plan their drafts with
      * {@code speculation}. A {@code constraint} (null: none) masks the logits each token is sampled
-     * from, in every mode but speculation, whose drafts and verification would both need it.
+     * (or drafted, or verified) from.
      */
     static BatchedGeneration of(LlamaModel model, DecodePlan plan, SpeculationMemory speculation, int[] prompt, int maxTokens,
                                 Sampler sampler, int eosId, int topLogprobs, OutputConstraint constraint) {
-        if (constraint != null && plan.mode() == DecodePlan.Mode.SPECULATIVE) {
-            throw new IllegalArgumentException("speculative decoding does not take an output constraint");
-        }
         BatchedGeneration g = switch (plan.mode()) {
             case FULL, EXIT -> new FixedExit(model, prompt, plan.exitLayer(), sampler, maxTokens, eosId, topLogprobs);
             case ADAPTIVE -> new BatchedAdaptive(model, plan, prompt, sampler, maxTokens, eosId, topLogprobs);
@@ -88,8 +85,13 @@ abstract sealed class BatchedGeneration implements StepSequence
      * greedy request that asks for them has the whole vocabulary masked rather than its argmax checked.
      */
     final boolean emitNext(float[] logits, int depth) {
-        float[] from = constraint == null ? logits : constraint.restrict(logits, sampler.isGreedy() && topLogprobs < 0);
+        float[] from = restricted(constraint, logits);
         return emit(sampler.sample(from), from, depth);
+    }
+
+    /** {@code logits} as this generation samples from them in {@code state} of its constraint (null: unconstrained). */
+    final float[] restricted(OutputConstraint state, float[] logits) {
+        return state == null ? logits : state.restrict(logits, sampler.isGreedy() && topLogprobs < 0);
     }
 
     /** Emits a token chosen from {@code logits} of exit {@code depth}; true when the sink wants no more. */

@@ -17,6 +17,11 @@ import sortedllama.model.LlamaModel;
  * decoding; alone (or beside shallow requests) drafts are cheap and it speculates. A sampled
  * generation drafts the plan's length every round (or by Hugging Face's rule when the plan asks for
  * it), so that its seed reproduces it. Greedy output does not depend on the schedule.
+ *
+ * <p>With an output constraint, each draft is drafted from logits masked in the constraint's state
+ * after the drafts before it (followed on copies), and each verified position is masked in that
+ * same state, so greedy output is the constrained full-depth output, and a sampled acceptance test
+ * compares the two masked distributions.
  */
 final class BatchedSpeculative extends BatchedGeneration {
     private final int draftExit, draftTokens, layers, dim, vocab;
@@ -29,6 +34,8 @@ final class BatchedSpeculative extends BatchedGeneration {
     private boolean inRound;
     private int[] drafts;
     private float[][] draftProbs;
+    /** The constraint's state before each draft and after the last (null: unconstrained). */
+    private OutputConstraint[] states;
     private float[] hidden, logits;
     private long draftedTotal, acceptedTotal;
 
@@ -59,6 +66,8 @@ final class BatchedSpeculative extends BatchedGeneration {
             drafts = new int[g];
             draftProbs = sampler.isGreedy() ? null : new float[g][];
             hidden = new float[(g + 1) * dim]; // the states of positions p .. p+g
+            states = constraint == null ? null : new OutputConstraint[g + 1];
+            if (states != null) states[0] = constraint.copy();
         }
         int token = drafted == 0 ? sink.last() : drafts[drafted - 1];
         System.arraycopy(model.embed(new int[] {token}), 0, hidden, drafted * dim, dim);
@@ -68,7 +77,12 @@ final class BatchedSpeculative extends BatchedGeneration {
     boolean finish(long stepNanos) {
         roundNanos += stepNanos;
         if (drafted < g) {
-            drafts[drafted] = SpeculativeGenerator.draft(logits, sampler, draftProbs, drafted);
+            drafts[drafted] = SpeculativeGenerator.draft(states == null ? logits : restricted(states[drafted], logits), sampler,
+                    draftProbs, drafted);
+            if (states != null) {
+                states[drafted + 1] = states[drafted].copy();
+                states[drafted + 1].accept(drafts[drafted]);
+            }
             drafted++;
             draftNanos += stepNanos;
             return false;
@@ -78,7 +92,8 @@ final class BatchedSpeculative extends BatchedGeneration {
             if (planner != null && rule == null) planner.recordPlain(stepNanos);
             return emitNext(logits, layers) || over();
         }
-        var verdict = SpeculativeGenerator.verify(logits, drafts, draftProbs, sampler, vocab);
+        float[] full = states == null ? logits : restrictedRows(logits);
+        var verdict = SpeculativeGenerator.verify(full, drafts, draftProbs, sampler, vocab);
         cache.truncate(p + verdict.accepted() + 1); // keep the pending token and the accepted drafts
         draftedTotal += g;
         acceptedTotal += verdict.accepted();
@@ -86,11 +101,21 @@ final class BatchedSpeculative extends BatchedGeneration {
         boolean done = false;
         for (int i = 0; i <= verdict.accepted() && !done; i++, emitted++) {
             int token = i < verdict.accepted() ? drafts[i] : verdict.next();
-            done = emit(token, Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab), layers);
+            done = emit(token, Arrays.copyOfRange(full, i * vocab, (i + 1) * vocab), layers);
         }
         if (rule != null) rule.record(g, verdict.accepted());
         else if (planner != null) planner.recordRound(g, verdict.accepted(), draftNanos, stepNanos, roundNanos, emitted);
         return done || over();
+    }
+
+    /** The verification's logits, position i masked in the constraint's state after draft i - 1. */
+    private float[] restrictedRows(float[] logits) {
+        float[] rows = new float[logits.length];
+        for (int i = 0; i <= g; i++) {
+            float[] row = restricted(states[i], Arrays.copyOfRange(logits, i * vocab, (i + 1) * vocab));
+            System.arraycopy(row, 0, rows, i * vocab, vocab);
+        }
+        return rows;
     }
 
     @Override

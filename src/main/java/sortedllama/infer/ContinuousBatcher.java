@@ -228,7 +228,13 @@ public final class ContinuousBatcher implements AutoCloseable {
         }
         long stepNanos = System.nanoTime() - start;
         decoding.removeIf(g -> {
-            boolean over = g.finish(stepNanos);
+            boolean over;
+            try {
+                over = g.finish(stepNanos);
+            } catch (RuntimeException e) { // e.g. an output constraint that no token meets: that generation fails, the rest go on
+                g.fail(e);
+                return true;
+            }
             if (over) g.answer();
             return over;
         });

@@ -16,4 +16,7 @@ public interface OutputConstraint {
 
     /** Takes the token that was chosen (one that {@link #restrict} allowed). */
     void accept(int token);
+
+    /** An independent constraint in the same state (speculation follows its drafts on copies). */
+    OutputConstraint copy();
 }

@@ -52,13 +52,7 @@ final class RequestParser {
         // The default stops at the context's end ("length") rather than refusing a long prompt.
         if (maxTokens == null) maxTokens = Math.min(defaultMaxTokens, room);
         boolean stream = Boolean.TRUE.equals(f.bool("stream"));
-        DecodePlan plan = plan(f);
-        if (format != null && plan.mode() == DecodePlan.Mode.SPECULATIVE) {
-            // drafts and their verification would both have to follow the grammar: not implemented
-            throw ApiException.badRequest(ResponseFormat.PARAM + " json_object or json_schema with mode speculative is not supported;"
-                    + " use mode full, exit or adaptive", ResponseFormat.PARAM);
-        }
-        return new GenerationRequest(prompt, maxTokens, samplers(f, n == null ? 1 : n), stopStrings(f), plan, stream,
+        return new GenerationRequest(prompt, maxTokens, samplers(f, n == null ? 1 : n), stopStrings(f), plan(f), stream,
                 stream && includeUsage(f), topLogprobs(f, kind), format);
     }
 

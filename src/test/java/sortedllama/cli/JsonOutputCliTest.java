@@ -38,7 +38,7 @@ class JsonOutputCliTest {
     }
 
     @Test
-    void theOutputIsAValueOfTheSchemaAtFullDepthAndAtAnExit() throws Exception {
+    void theOutputIsAValueOfTheSchemaAtFullDepthAtAnExitAndSpeculatively() throws Exception {
         for (String[] depth : new String[][] {{}, {"--exit-layer", "1"}}) {
             String[] args = new String[depth.length + 2];
             System.arraycopy(depth, 0, args, 0, depth.length);
@@ -56,6 +56,9 @@ class JsonOutputCliTest {
         CliTest.Run object = generate("--json");
         assertEquals(0, object.status(), object.err());
         assertTrue(object.out().strip().startsWith("{"), object.out());
+        CliTest.Run speculative = generate("--json", "--mode", "speculative", "--draft-exit", "1");
+        assertEquals(0, speculative.status(), speculative.err());
+        assertEquals(object.out(), speculative.out(), "greedy speculation gives full depth's output");
     }
 
     @Test
@@ -65,9 +68,6 @@ class JsonOutputCliTest {
         CliTest.Run run = generate("--json-schema", patterned.toString());
         assertEquals(2, run.status());
         assertEquals("sorted-llama: " + patterned + ": schema.properties.tree.pattern is not supported\n", run.err());
-        run = generate("--json", "--mode", "speculative");
-        assertEquals(2, run.status());
-        assertEquals("sorted-llama: --json and --json-schema do not work with --mode speculative\n", run.err());
         run = generate("--json", "--ignore-eos");
         assertEquals(2, run.status());
         assertTrue(run.err().contains("drop --ignore-eos") && run.err().lines().count() == 1, run.err());

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import sortedllama.model.LlamaConfig;
+import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaModel;
 import sortedllama.model.TestModels;
 
@@ -209,6 +210,57 @@ class ContinuousBatcherTest {
             assertEquals("client left", stopped.getMessage());
             int[] alone = new Generator(MODEL).generate(prompt, 30, 3, Sampler.greedy(), -1, null).tokens();
             assertArrayEquals(alone, batcher.generate(prompt, 30, 3, Sampler.greedy(), -1, null).tokens());
+        }
+    }
+
+    /** Allows one token only, and fails once it has taken {@code failAfter} tokens (-1: never). */
+    record OnlyToken(int token, int failAfter, int[] taken) implements OutputConstraint {
+        OnlyToken(int token, int failAfter) {
+            this(token, failAfter, new int[1]);
+        }
+
+        @Override
+        public float[] restrict(float[] logits, boolean greedy) {
+            if (taken[0] == failAfter) throw new IllegalStateException("no token allowed");
+            float[] masked = new float[logits.length];
+            Arrays.fill(masked, Float.NEGATIVE_INFINITY);
+            masked[token] = logits[token];
+            return masked;
+        }
+
+        @Override
+        public void accept(int t) {
+            assertEquals(token, t, "only the allowed token is taken");
+            taken[0]++;
+        }
+
+        @Override
+        public OutputConstraint copy() {
+            return new OnlyToken(token, failAfter, taken.clone());
+        }
+    }
+
+    @Test
+    void aConstraintMasksEveryModeAndOneThatFailsEndsOnlyItsGeneration() {
+        var all = ExitSet.all(C.nLayers());
+        List<DecodePlan> plans = List.of(DecodePlan.fixedExit(C.nLayers(), C), DecodePlan.fixedExit(2, C),
+                DecodePlan.of("adaptive", null, null, null, null, true, "0.5", null, all, C),
+                DecodePlan.of("speculative", null, null, 1, 3, false, null, null, all, C));
+        try (var batcher = new ContinuousBatcher(MODEL, 4, 64)) {
+            int[] prompt = {1, 5, 9};
+            int[] fives = new int[12];
+            Arrays.fill(fives, 5);
+            for (DecodePlan plan : plans) {
+                for (Sampler sampler : List.of(Sampler.greedy(), new Sampler(1f, 0, 1f, 3))) {
+                    var r = batcher.generate(prompt, 12, plan, sampler, -1, -1, new OnlyToken(5, -1), (t, lp) -> {});
+                    assertArrayEquals(fives, r.tokens(), plan.mode() + (sampler.isGreedy() ? " greedy" : " sampled"));
+                }
+            }
+            var failed = assertThrows(IllegalStateException.class, () -> batcher.generate(prompt, 12, plans.getFirst(), Sampler.greedy(), -1,
+                    -1, new OnlyToken(5, 3), (t, lp) -> {}));
+            assertEquals("no token allowed", failed.getMessage());
+            int[] alone = new Generator(MODEL).generate(prompt, 10, 4, Sampler.greedy(), -1, null).tokens();
+            assertArrayEquals(alone, batcher.generate(prompt, 10, 4, Sampler.greedy(), -1, null).tokens(), "the batcher goes on");
         }
     }
 

@@ -232,8 +232,6 @@ class InferenceServerTest {
                 {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"response_format\": "
                         + "{\"type\": \"json_schema\", \"json_schema\": {\"name\": \"s\", \"schema\": {\"type\": \"string\", \"pattern\": \"a\"}}}}",
                         "response_format"},
-                {"/v1/completions", "{\"prompt\": \"hi\", \"mode\": \"speculative\", \"response_format\": {\"type\": \"json_object\"}}",
-                        "response_format"},
                 {"/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], "
                         + "\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}]}", "tools", "unsupported_parameter"},
                 {"/v1/chat/completions", "{\"messages\": \"hi\"}", "messages"},

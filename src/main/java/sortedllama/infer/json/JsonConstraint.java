@@ -7,7 +7,9 @@ import sortedllama.infer.Sampler;
 /**
  * Keeps one generation's output a valid prefix of a JSON grammar: a token is allowed when its
  * bytes continue the output; a token that ends the output (EOS, a turn end) only once the value is
- * complete, after which only those and trailing whitespace (bounded) are allowed.
+ * complete, after which only those and trailing whitespace (bounded) are allowed. Once an ending
+ * token is taken the output is over, and nothing after it is constrained (speculation may draft
+ * past it; those drafts are never emitted).
  *
  * <p>Tokens are judged by their bytes as the tokenizer decodes them. The one place text differs
  * is SentencePiece's first token after BOS, whose leading space the decoder drops: the grammar
@@ -18,16 +20,28 @@ public final class JsonConstraint implements OutputConstraint {
     private final TokenTrie vocabulary;
     private final int[] endTokens;
     private JsonState state;
+    private boolean ended;
 
     /** @param endTokens the tokens that end a generation (EOS and turn ends) */
     public JsonConstraint(ValueGrammar grammar, TokenTrie vocabulary, Collection<Integer> endTokens) {
+        this(vocabulary, endTokens.stream().mapToInt(Integer::intValue).toArray(), grammar.document(), false);
+    }
+
+    private JsonConstraint(TokenTrie vocabulary, int[] endTokens, JsonState state, boolean ended) {
         this.vocabulary = vocabulary;
-        this.endTokens = endTokens.stream().mapToInt(Integer::intValue).toArray();
-        this.state = grammar.document();
+        this.endTokens = endTokens;
+        this.state = state;
+        this.ended = ended;
+    }
+
+    @Override
+    public JsonConstraint copy() {
+        return new JsonConstraint(vocabulary, endTokens, state, ended); // states are immutable: sharing one is copying it
     }
 
     @Override
     public float[] restrict(float[] logits, boolean greedy) {
+        if (ended) return logits;
         if (greedy && allows(Sampler.argmax(logits, 0, logits.length))) return logits;
         boolean[] allowed = allowed();
         float[] masked = logits.clone();
@@ -43,8 +57,10 @@ public final class JsonConstraint implements OutputConstraint {
 
     @Override
     public void accept(int token) {
+        if (ended) return;
         if (!allows(token)) throw new IllegalStateException("token " + token + " breaks the JSON output");
-        state = isEnd(token) ? JsonState.END : state.step(vocabulary.bytes(token));
+        ended = isEnd(token);
+        state = ended ? JsonState.END : state.step(vocabulary.bytes(token));
     }
 
     /** True when the output so far is a whole value (the generation may end). */

@@ -131,11 +131,14 @@ class JsonConstraintTest {
 
     @Test
     void aRandomModelsConstrainedOutputIsJsonOfTheSchemaInEveryMode() throws Exception {
+        // speculation drafts at exit 1 and verifies at 2, each masked; its greedy output must be full depth's
         LlamaConfig config = TestModels.tinyConfig(2, tokenizer.vocabSize(), 1024);
         LlamaModel model = TestModels.random(config, 3, 4f);
         int[] prompt = tokenizer.encodeAfterBos("Answer in JSON:", -1);
         List<DecodePlan> plans = List.of(DecodePlan.fixedExit(2, config), DecodePlan.fixedExit(1, config),
-                DecodePlan.of("adaptive", null, null, null, null, true, "0.5", null, ExitSet.all(2), config));
+                DecodePlan.of("adaptive", null, null, null, null, true, "0.5", null, ExitSet.all(2), config),
+                DecodePlan.of("speculative", null, null, 1, 3, false, null, null, ExitSet.all(2), config));
+        String fullGreedy = null;
         try (var batcher = new ContinuousBatcher(model, 4, 64)) {
             String unconstrained = text(prompt, batcher.generate(prompt, 60, plans.getFirst(), Sampler.greedy(), tokenizer.eosId(), -1,
                     (t, lp) -> {}));
@@ -146,6 +149,8 @@ class JsonConstraintTest {
                     Generator.Result r = batcher.generate(prompt, 900, plan, sampler, tokenizer.eosId(), -1, constraint, (t, lp) -> {});
                     assertEquals(Generator.StopReason.EOS, r.stop(), plan.mode() + ": the value is finished, then EOS");
                     checkFitsSchema(JSON.readTree(text(prompt, r)));
+                    if (sampler.isGreedy() && plan.mode() == DecodePlan.Mode.FULL) fullGreedy = text(prompt, r);
+                    if (sampler.isGreedy() && plan.mode() == DecodePlan.Mode.SPECULATIVE) assertEquals(fullGreedy, text(prompt, r));
                 }
             }
             var constraint = new JsonConstraint(schema(), vocabulary, Set.of(tokenizer.eosId()));
