@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Arrays;
 import java.util.Random;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -96,8 +97,13 @@ class MatmulTest {
 
     /** Every batch of 2 .. 15 vectors gives each vector the bits it gets alone. */
     static void assertBatchInvariant(Tensor w) {
+        assertBatchInvariant(w, IntStream.range(2, Matmul.BLAS_MIN_TOKENS).toArray());
+    }
+
+    /** Each batch of the given sizes gives each vector the bits it gets alone. */
+    static void assertBatchInvariant(Tensor w, int... batchSizes) {
         int rows = w.rows(), cols = w.cols();
-        for (int tokens = 2; tokens < Matmul.BLAS_MIN_TOKENS; tokens++) {
+        for (int tokens : batchSizes) {
             float[] x = WeightRowsTest.randomValues(new Random(tokens), tokens * cols);
             float[] together = new float[tokens * rows];
             Matmul.apply(w, x, tokens, together);

@@ -119,19 +119,9 @@ class RowGroupsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL"})
     void amxGivesEachVectorThePerRowKernelsBits(DType type) {
-        int rows = 48, cols = RandomBlocks.cols(type, 96);
-        Tensor w = grouped(type, rows, cols, 21);
+        Tensor w = grouped(type, 48, RandomBlocks.cols(type, 96), 21);
         Assumptions.assumeTrue(NativeKernels.amxMatchesRows(w), "AMX-INT8 not available here");
-        for (int tokens : new int[] {Matmul.AMX_MIN_TOKENS, 7, 16, 17, 33}) {
-            float[] x = WeightRowsTest.randomValues(new Random(tokens), tokens * cols);
-            float[] together = new float[tokens * rows];
-            Matmul.apply(w, x, tokens, together);
-            for (int t = 0; t < tokens; t++) {
-                float[] alone = new float[rows];
-                Matmul.apply(w, Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, alone);
-                assertArrayEquals(alone, Arrays.copyOfRange(together, t * rows, (t + 1) * rows), type + ": " + tokens + " vectors, vector " + t);
-            }
-        }
+        MatmulTest.assertBatchInvariant(w, Matmul.AMX_MIN_TOKENS, 7, 16, 17, 33);
     }
 
     /** A core's share of rows need not start or end on a group: rows cut from a group get the bits they get whole. */
