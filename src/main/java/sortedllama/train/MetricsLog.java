@@ -16,7 +16,8 @@ import sortedllama.io.AtomicFiles;
 
 /**
  * A run's metrics.jsonl: one row per step ({@code step, lr, loss, exit_loss{exit: loss},
- * grad_norm, tokens_per_s}) and one per validation ({@code step, validation_exit_loss}).
+ * grad_norm, tokens_per_s, step_s}; step_s is the step's wall seconds, forward, backward and optimizer)
+ * and one per validation ({@code step, validation_exit_loss}).
  * Flushed before each checkpoint, so a checkpoint never refers to rows that were not written.
  */
 public final class MetricsLog implements TrainingRun.Listener, AutoCloseable {
@@ -71,6 +72,7 @@ public final class MetricsLog implements TrainingRun.Listener, AutoCloseable {
         putPerExit(row.putObject("exit_loss"), r.exits(), r.perExitLoss());
         row.put("grad_norm", r.gradNorm());
         row.put("tokens_per_s", tokensPerSecond);
+        row.put("step_s", r.seconds());
         write(row);
     }
 

@@ -29,7 +29,7 @@ public final class Trainer {
      * the rate, and per exit trained by any micro-batch ({@code exits}, ascending) the mean
      * cross-entropy over the micro-batches that trained it.
      */
-    public record StepResult(int step, double loss, int[] exits, double[] perExitLoss, double gradNorm, double lr) {}
+    public record StepResult(int step, double loss, int[] exits, double[] perExitLoss, double gradNorm, double lr, double seconds) {}
 
     private final TrainableModel model;
     private final ExitObjective objective;
@@ -74,6 +74,7 @@ public final class Trainer {
             throw new IllegalArgumentException(objectives.size() + " objectives for " + microBatches.size() + " micro-batches");
         }
         for (ExitObjective o : objectives) o.check(model.config);
+        long t0 = System.nanoTime();
         // the exits any micro-batch trains, and how many micro-batches train each
         int[] count = new int[model.config.nLayers() + 1];
         for (ExitObjective o : objectives) for (int k : o.exits()) count[k]++;
@@ -94,6 +95,6 @@ public final class Trainer {
         int step = optimizer.steps();
         double lr = settings.schedule().lr(step);
         optimizer.step(lr);
-        return new StepResult(step, loss, exits, perExit, norm, lr);
+        return new StepResult(step, loss, exits, perExit, norm, lr, (System.nanoTime() - t0) / 1e9);
     }
 }

@@ -189,9 +189,8 @@ public final class TrainingRun {
                 micro.add(b);
                 objectives.add(settings.exitSampling().draw(objective, step, i));
             }
-            long t0 = System.nanoTime();
             Trainer.StepResult r = trainer.step(micro, objectives);
-            listener.stepped(r, tokens / Math.max(1e-9, (System.nanoTime() - t0) / 1e9));
+            listener.stepped(r, tokens / Math.max(1e-9, r.seconds()));
             int done = trainer.steps();
             if (validation != null && ((validation.every() > 0 && done % validation.every() == 0) || done == totalSteps)) {
                 validate(validation, done, listener);

@@ -122,6 +122,7 @@ class TrainCommandTest {
                 stepRows.add(row.get("step").asInt());
                 assertEquals(Set.of("1", "2", "3", "4"), fieldNames(row.get("exit_loss")), line);
                 assertTrue(row.get("grad_norm").asDouble() > 0 && row.get("tokens_per_s").asDouble() > 0, line);
+                assertTrue(row.get("step_s").asDouble() > 0, line); // the step's wall time, for comparing methods' cost
             }
         }
         assertEquals(IntStream.rangeClosed(1, 30).boxed().toList(), stepRows);
