@@ -7,8 +7,10 @@
 #   all        SoFT, every exit every step
 #   uniform    SoFT, N exits drawn per micro-batch (--exit-sampling uniform)
 #   keep-last  SoFT, the last layer and N-1 drawn (--exit-sampling keep-last)
-#   uniform-eqtime, keep-last-eqtime: the sampled runs given the training time of "all" (more steps,
-#              the count taken from the seed's measured median seconds per step)
+#   uniform-eqtime, keep-last-eqtime: the sampled runs given the training time of "all": more steps,
+#              steps x (all's step seconds) / (the sampled run's), summed over the seed's runs (not the
+#              median: a uniform draw without the last exit stops the trunk at its deepest exit, so its
+#              step times are bimodal)
 # Writes OUT/<seed>/<method>/ (train's output: metrics.jsonl with step_s and the final validation
 # loss per exit), OUT/results.tsv (one row per run) and OUT/summary.md (means and spread over seeds).
 #
@@ -46,9 +48,9 @@ train() { # seed method steps extra-args...
     > "$dir.log" 2>&1 || { echo "$0: training failed, see $dir.log" >&2; exit 1; }
 }
 
-# median seconds per step of a run (step_s of metrics.jsonl)
-median_step_s() {
-  jq -s '[.[] | select(.step_s) | .step_s] | sort | .[length / 2 | floor]' "$out/$1/metrics.jsonl"
+# seconds of a run's training steps (step_s of metrics.jsonl; no loading, no validation)
+step_seconds() {
+  jq -s '[.[] | select(.step_s) | .step_s] | add' "$out/$1/metrics.jsonl"
 }
 
 mkdir -p "${seeds[@]/#/$out/}"
@@ -57,15 +59,15 @@ for seed in "${seeds[@]}"; do
   train "$seed" all "$steps" --method sorted
   train "$seed" uniform "$steps" --method sorted --exits-per-step "$per_step" --exit-sampling uniform
   train "$seed" keep-last "$steps" --method sorted --exits-per-step "$per_step" --exit-sampling keep-last
-  t_all=$(median_step_s "$seed/all")
+  t_all=$(step_seconds "$seed/all")
   for mode in uniform keep-last; do
-    eq=$(jq -n "($steps * $t_all / $(median_step_s "$seed/$mode")) | round")
+    eq=$(jq -n "($steps * $t_all / $(step_seconds "$seed/$mode")) | round")
     train "$seed" "$mode-eqtime" "$eq" --method sorted --exits-per-step "$per_step" --exit-sampling "$mode"
   done
 done
 echo "uptime at end: $(uptime)" >> "$out/run-info.txt"
 
-# one row per run: seed, method, steps, median and total step seconds, final held-out loss per exit
+# one row per run: seed, method, steps, mean and total step seconds, final held-out loss per exit
 python3 - "$out" "${seeds[@]}" <<'EOF'
 import json, statistics, sys, pathlib
 out, seeds = pathlib.Path(sys.argv[1]), sys.argv[2:]
@@ -76,10 +78,10 @@ for seed in seeds:
         lines = [json.loads(l) for l in (out / seed / m / "metrics.jsonl").read_text().splitlines()]
         secs = [r["step_s"] for r in lines if "step_s" in r]
         val = [r["validation_exit_loss"] for r in lines if "validation_exit_loss" in r][-1]
-        rows.append((seed, m, len(secs), statistics.median(secs), sum(secs), val))
+        rows.append((seed, m, len(secs), statistics.mean(secs), sum(secs), val))
 exits = sorted(rows[0][5], key=int)
 with open(out / "results.tsv", "w") as f:
-    f.write("\t".join(["seed", "method", "steps", "median_step_s", "train_s"] + ["exit_" + e for e in exits]) + "\n")
+    f.write("\t".join(["seed", "method", "steps", "mean_step_s", "train_s"] + ["exit_" + e for e in exits]) + "\n")
     for s, m, n, med, tot, val in rows:
         f.write("\t".join([s, m, str(n), f"{med:.3f}", f"{tot:.1f}"] + [f"{val[e]:.4f}" for e in exits]) + "\n")
 
@@ -87,11 +89,11 @@ def spread(xs):  # mean, and half the range over seeds
     return statistics.mean(xs), (max(xs) - min(xs)) / 2
 with open(out / "summary.md", "w") as f:
     f.write(f"Held-out loss (nats; mean over seeds {', '.join(seeds)} ± half the range)\n\n")
-    f.write("| method | steps | s/step (median) | train s | " + " | ".join("exit " + e for e in exits) + " |\n")
+    f.write("| method | steps | s/step | train s | " + " | ".join("exit " + e for e in exits) + " |\n")
     f.write("| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in exits) + " |\n")
     for m in methods:
         mine = [r for r in rows if r[1] == m]
-        cells = [m, "/".join(sorted({str(r[2]) for r in mine})),
+        cells = [m, "/".join(str(r[2]) for r in mine),
                  "%.3f" % statistics.mean(r[3] for r in mine), "%.0f" % statistics.mean(r[4] for r in mine)]
         for e in exits:
             mean, half = spread([r[5][e] for r in mine])
