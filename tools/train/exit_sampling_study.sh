@@ -11,11 +11,15 @@
 #              steps x (all's step seconds) / (the sampled run's), summed over the seed's runs (not the
 #              median: a uniform draw without the last exit stops the trunk at its deepest exit, so its
 #              step times are bimodal)
+#   uniform-xF, keep-last-xF: with FACTOR=F set, the sampled runs given F times the steps (e.g. 2.5,
+#              all's cost over a sampled step's at config A in bench train, where the heads dominate)
+# A run whose model is already in OUT is kept, not re-run: the script can be re-run on the same OUT
+# with more seeds or a FACTOR to add runs.
 # Writes OUT/<seed>/<method>/ (train's output: metrics.jsonl with step_s and the final validation
 # loss per exit), OUT/results.tsv (one row per run) and OUT/summary.md (means and spread over seeds).
 #
 # Usage: tools/train/exit_sampling_study.sh OUT [SEED...]      (default seeds: 1 2 3)
-# Environment: STEPS (100), EXITS (every:2), PER_STEP (2), THREADS (2), DATA (../shared/data/alpaca/alpaca_data_1k.json)
+# Environment: STEPS (100), EXITS (every:2), PER_STEP (2), FACTOR (unset), THREADS (2), DATA (../shared/data/alpaca/alpaca_data_1k.json)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 [ $# -ge 1 ] || { echo "usage: $0 OUT [SEED...]" >&2; exit 2; }
@@ -23,7 +27,7 @@ out="$(mkdir -p "$1" && cd "$1" && pwd)"
 shift
 if [ $# -ge 1 ]; then seeds=("$@"); else seeds=(1 2 3); fi
 case "$out/" in "$here"/*) echo "$0: OUT must be outside the repository" >&2; exit 2 ;; esac
-steps="${STEPS:-100}" exits="${EXITS:-every:2}" per_step="${PER_STEP:-2}" threads="${THREADS:-2}"
+steps="${STEPS:-100}" exits="${EXITS:-every:2}" per_step="${PER_STEP:-2}" threads="${THREADS:-2}" factor="${FACTOR:-}"
 data="${DATA:-$here/../shared/data/alpaca/alpaca_data_1k.json}"
 [ -f "$data" ] || { echo "$0: Alpaca 1k not found at $data (set DATA)" >&2; exit 2; }
 base="$here/src/main/resources/sortedllama/demo/base"
@@ -35,12 +39,13 @@ jq '.[900:1000]' "$data" > "$out/validation.json"
   echo "commit $(git -C "$here" rev-parse --short HEAD)$(git -C "$here" diff --quiet HEAD -- src || echo ' (with uncommitted changes)')"
   echo "steps $steps, exits $exits, $per_step per step, $threads threads, started $(date -u +%FT%TZ)"
   echo "uptime at start: $(uptime)"
-} > "$out/run-info.txt"
+} >> "$out/run-info.txt"
 
 train() { # seed method steps extra-args...
   local seed=$1 method=$2 n=$3
   shift 3
   local dir="$out/$seed/$method"
+  [ -f "$dir/model/model.safetensors" ] && return
   echo "== seed $seed, $method, $n steps ($(date -u +%T), load $(cut -d' ' -f1 /proc/loadavg))" >&2
   "$here/sorted-llama" train --model "$base" --data "$out/train.json" --validation "$out/validation.json" \
     --format alpaca --batching pack --batch 8 --seq-len 256 --lr 3e-4 --weight-decay 0.1 \
@@ -63,15 +68,18 @@ for seed in "${seeds[@]}"; do
   for mode in uniform keep-last; do
     eq=$(jq -n "($steps * $t_all / $(step_seconds "$seed/$mode")) | round")
     train "$seed" "$mode-eqtime" "$eq" --method sorted --exits-per-step "$per_step" --exit-sampling "$mode"
+    [ -z "$factor" ] || train "$seed" "$mode-x$factor" "$(jq -n "$steps * $factor | round")" \
+      --method sorted --exits-per-step "$per_step" --exit-sampling "$mode"
   done
 done
 echo "uptime at end: $(uptime)" >> "$out/run-info.txt"
 
 # one row per run: seed, method, steps, mean and total step seconds, final held-out loss per exit
-python3 - "$out" "${seeds[@]}" <<'EOF'
+python3 - "$out" "$factor" "${seeds[@]}" <<'EOF'
 import json, statistics, sys, pathlib
-out, seeds = pathlib.Path(sys.argv[1]), sys.argv[2:]
+out, factor, seeds = pathlib.Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
 methods = ["sft", "all", "uniform", "keep-last", "uniform-eqtime", "keep-last-eqtime"]
+if factor: methods += ["uniform-x" + factor, "keep-last-x" + factor]
 rows = []
 for seed in seeds:
     for m in methods:
