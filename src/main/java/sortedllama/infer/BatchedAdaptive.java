@@ -65,21 +65,6 @@ final class BatchedAdaptive extends BatchedGeneration {
     }
 
     @Override
-    public boolean decidesAt(int exit) {
-        return exit < layers;
-    }
-
-    /**
-     * With RECOMPUTE, yes: going on beside deeper sequences costs little in a batch bound by reading
-     * weights, and the keys and values it leaves are those a later catch-up would compute. With
-     * PROPAGATE, no: its deeper keys and values would be the true ones, not the projected ones it gets alone.
-     */
-    @Override
-    public boolean mayGoOnUndecided() {
-        return fill == AdaptiveGenerator.KvFill.RECOMPUTE;
-    }
-
-    @Override
     public boolean exitWith(int exit, float[] logits) {
         if (exit < layers && AdaptiveGenerator.topProbability(logits) < policy.thresholds().get(exit)) return false;
         chosen = logits;

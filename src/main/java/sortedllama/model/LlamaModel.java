@@ -125,10 +125,6 @@ public final class LlamaModel {
     public void step(List<? extends StepSequence> sequences) {
         int dim = c.dim(), headDim = c.headDim();
         List<StepSequence> active = new ArrayList<>(sequences);
-        OwedLogits owed = new OwedLogits(new OwedLogits.Head() {
-            public float[] logits(float[] x, int rows, int exit) { return LlamaModel.this.logits(x, rows, true, exit, Matmul.Regime.ROW_REUSE); }
-            public Object key(int exit) { return List.of(w.normFor(exit), w.outputFor(exit)); }
-        }, dim, c.vocabSize());
         LayerBuffers buf = null;
         for (int l = 0; l < c.nLayers() && !active.isEmpty(); l++) {
             var spans = new Span[active.size()];
@@ -159,54 +155,32 @@ public final class LlamaModel {
                     System.arraycopy(x, sp.row0 * dim, owners[i].states(), (sp.pos0 - owners[i].statesFrom()) * dim, sp.count * dim);
                 }
             }
-            exit(l + 1, active, owed);
+            exit(l + 1, active);
         }
         if (!active.isEmpty()) throw new IllegalStateException(active.size() + " sequences did not leave at the last layer");
-        owed.payAll();
         for (StepSequence s : sequences) s.cache().advanceTo(Math.max(s.cache().length(), s.end()));
     }
 
-    /**
-     * The sequences that want exit {@code exit}'s logits: those that leave here whatever they say wait
-     * for the end of the pass ({@link OwedLogits}), as do those that decide by them and may go on
-     * beside a sequence that goes deeper anyway; the others get them now, in one product, and
-     * leave or stay. Leaving sequences are removed from {@code active}.
-     */
-    private void exit(int exit, List<StepSequence> active, OwedLogits owed) {
-        boolean last = exit == c.nLayers(), deeperAnyway = false;
-        for (StepSequence s : active) deeperAnyway |= !owed.rides(s) && s.logitsAt(exit) == 0;
-        if (!last && !deeperAnyway && owed.hasRiders()) owed.settleRiders(active); // their earlier exits come first
-        List<StepSequence> now = new ArrayList<>();
-        for (var it = active.iterator(); it.hasNext(); ) {
-            StepSequence s = it.next();
-            int rows = s.logitsAt(exit);
-            if (rows == 0) continue;
-            if (last || !s.decidesAt(exit)) {
-                owed.owe(s, exit, rows, false);
-                it.remove();
-            } else if (deeperAnyway && s.mayGoOnUndecided()) {
-                owed.owe(s, exit, rows, true);
-            } else {
-                now.add(s);
-            }
-        }
-        if (now.isEmpty()) return;
-        int dim = c.dim(), vocab = c.vocabSize(), rows = 0;
-        for (StepSequence s : now) rows += s.logitsAt(exit);
+    /** Exit {@code exit}'s logits for the sequences that want them, in one product; those that leave are removed. */
+    private void exit(int exit, List<StepSequence> active) {
+        int dim = c.dim(), vocab = c.vocabSize();
+        int[] wanted = new int[active.size()];
+        int rows = 0;
+        for (int i = 0; i < active.size(); i++) rows += wanted[i] = active.get(i).logitsAt(exit);
+        if (rows == 0) return;
         float[] x = new float[rows * dim];
-        int row = 0;
-        for (StepSequence s : now) {
-            int n = s.logitsAt(exit);
-            System.arraycopy(s.states(), (s.end() - n - s.statesFrom()) * dim, x, row * dim, n * dim);
-            row += n;
+        for (int i = 0, row = 0; i < active.size(); row += wanted[i++]) {
+            StepSequence s = active.get(i);
+            System.arraycopy(s.states(), (s.end() - wanted[i] - s.statesFrom()) * dim, x, row * dim, wanted[i] * dim);
         }
         float[] out = logits(x, rows, true, exit, Matmul.Regime.ROW_REUSE);
-        row = 0;
-        for (StepSequence s : now) {
-            int n = s.logitsAt(exit);
-            if (s.exitWith(exit, Arrays.copyOfRange(out, row * vocab, (row + n) * vocab))) active.remove(s);
-            row += n;
+        List<StepSequence> staying = new ArrayList<>();
+        for (int i = 0, row = 0; i < active.size(); row += wanted[i++]) {
+            StepSequence s = active.get(i);
+            if (wanted[i] == 0 || !s.exitWith(exit, Arrays.copyOfRange(out, row * vocab, (row + wanted[i]) * vocab))) staying.add(s);
         }
+        active.clear();
+        active.addAll(staying);
     }
 
     /** Positions pos0.. of one sequence's cache, fed as rows row0.. of a pass's hidden states. */

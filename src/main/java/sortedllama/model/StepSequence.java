@@ -27,25 +27,7 @@ public interface StepSequence {
 
     /**
      * The logits asked for by {@link #logitsAt} ({@code count * vocab}, position-major); returns true
-     * to leave the pass here. At the last layer it must leave, and at any exit where it does not
-     * {@link #decidesAt decide}. They may come at the end of the pass, with other exits' logits.
+     * to leave the pass here. At the last layer it must leave.
      */
     boolean exitWith(int exit, float[] logits);
-
-    /**
-     * Whether it decides by exit {@code exit}'s logits whether to leave there (instance-aware early
-     * exit). False (the default): it leaves at any exit it asks logits for.
-     */
-    default boolean decidesAt(int exit) {
-        return false;
-    }
-
-    /**
-     * Whether, undecided at an exit, it may go on through the deeper layers beside sequences that go
-     * there anyway and be decided at the end of the pass: its deeper keys and values are then those a
-     * later catch-up would compute from the state it would have left with ({@link OwedLogits}).
-     */
-    default boolean mayGoOnUndecided() {
-        return false;
-    }
 }
