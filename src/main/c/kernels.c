@@ -862,7 +862,7 @@ static inline KERNEL void scale_block(const int32_t ints[16][16], const float *w
         _tile_loadd(at, acts + (int64_t) b * 16 * K, K); \
         _tile_loadd(bt, btiles + (int64_t) b * bstep, 64); \
         _tile_zero(c); \
-        if (q8) _tile_dpbsud(c, at, bt); \
+        if (unsigned_b) _tile_dpbsud(c, at, bt); \
         else _tile_dpbssd(c, at, bt); \
     } while (0)
 
@@ -973,14 +973,26 @@ AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, 
     _tile_loadconfig(&cfg);
     int32_t ints[16][16] __attribute__((aligned(64)));
     for (int i = i0; i < i1; i++) {
-        /* the weight tiles: Q8_0's as they lie in its tile groups (signed activations times unsigned
-         * weights: tdpbsud, the offset's products removed with the scales), the others' made here */
+        /* the weight tiles: Q8_0's as they lie in its tile groups for one pass (signed activations times
+         * unsigned weights: tdpbsud, the offset's products removed with the scales), made signed once for
+         * several; the others' made here */
         const uint8_t *btiles = tiles;
         int64_t bstep = tile_bytes;
+        const int unsigned_b = q8 && token_tiles == 1;
         if (q8) {
-            btiles = w + (int64_t) i * group_bytes + 32;
-            bstep = gb;
-            for (int b = 0; b < blocks; b++) _mm512_store_ps(scales[b], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (btiles - 32 + b * bstep))));
+            const uint8_t *g = w + (int64_t) i * group_bytes;
+            for (int b = 0; b < blocks; b++) _mm512_store_ps(scales[b], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (g + (int64_t) b * gb))));
+            if (token_tiles == 1) { /* one pass over the weights: straight from the groups, unsigned */
+                btiles = g + 32;
+                bstep = gb;
+            } else { /* several: made signed once (as the other types' tiles), so that no pass takes off offsets */
+                for (int b = 0; b < blocks; b++) {
+                    for (int k = 0; k < 8; k++) {
+                        _mm512_store_si512(tiles + (int64_t) b * tile_bytes + 64 * k,
+                                           _mm512_xor_si512(_mm512_loadu_si512(g + (int64_t) b * gb + 32 + 64 * k), _mm512_set1_epi8((char) 0x80)));
+                    }
+                }
+            }
         } else if (q6k) {
             for (int sb = 0; sb < cols / 256; sb++) weight_tiles_q6k(w + (int64_t) 16 * i * row_bytes, row_bytes, sb, tiles + (int64_t) 16 * sb * tile_bytes, scales + 16 * sb);
         } else {
@@ -1015,7 +1027,7 @@ AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, 
                     case 2: _tile_stored(2, ints, 64); break;
                     default: _tile_stored(3, ints, 64); break;
                 }
-                scale_block(ints, scales[done], d[done], q8 ? all_offsets[tt * blocks + done] : NULL, m, acc);
+                scale_block(ints, scales[done], d[done], unsigned_b ? all_offsets[tt * blocks + done] : NULL, m, acc);
             }
             if (q4k) {
                 const float (*sums)[16] = all_sums + (int64_t) tt * blocks;
