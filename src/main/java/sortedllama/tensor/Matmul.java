@@ -11,7 +11,7 @@ import java.util.Map;
  * and {@code tokens} input vectors stored one after another. Three regimes:
  * <ul>
  *   <li>one vector (decoding): fused kernels (native, or the Vector API's), rows split over the cores;
- *       matrices with {@link Tensor#rowGroups} eight rows at a time;</li>
+ *       matrices with {@link Tensor#rowGroups} a group of rows (eight; Q8_0: sixteen) at a time;</li>
  *   <li>a few vectors (a batch of decoding steps, speculative verification): each slice of a row is
  *       read and expanded once, and multiplied with every vector while it is in registers; or, from
  *       {@link #AMX_MIN_TOKENS} on, AMX tiles for Q8_0, Q4_0 and IQ4_NL, whose AMX products have the
