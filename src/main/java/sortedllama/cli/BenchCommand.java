@@ -180,9 +180,11 @@ final class BenchCommand {
 
     @Command(name = "matmul", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Time of a product of random weight matrices with T vectors, for each T, in both regimes",
-                    "(each row read once for all T vectors; and prefill's: AMX-INT8 tiles for Q8_0, Q4_0 and IQ4_NL",
-                    "on CPUs that have them, else OpenBLAS sgemm), with the ratio to one vector (what speculative",
-                    "verification of T-1 drafts costs against decoding one token) and the faster regime's GFLOP/s.",
+                    "(the batch-invariant one, \"row reuse\": each row read once for all T vectors, or from 4 vectors",
+                    "AMX-INT8 tiles for Q8_0, Q4_0 and IQ4_NL, whose sums follow the per-row kernels' order; and",
+                    "prefill's: AMX-INT8 tiles for the repacked types and Q6_K on CPUs that have them, else OpenBLAS",
+                    "sgemm), with the ratio to one vector in the first regime (what a batch of T decoding steps, or",
+                    "verifying T-1 drafts, costs against decoding one token) and the faster regime's GFLOP/s.",
                     "The matrices are repacked into row groups as a model's are when loaded."})
     static final class MatmulBench implements Callable<Integer> {
         @Spec CommandSpec spec;
@@ -226,11 +228,12 @@ final class BenchCommand {
                 out.printf(Locale.ROOT, "%d matrices %d x %d %s (%.1f MiB), %d threads; ms per pass, best of %d%n", matrices, rows, cols,
                         type, matrices * type.bytesFor((long) rows * cols) / 1048576.0, Parallel.threads(), runs);
                 out.printf("%6s %12s %8s %12s %8s %10s%n", "T", "row reuse", "vs T=1", batched, "vs T=1", "GFLOP/s");
-                double one = Double.NaN;
                 for (int t : tokens) {
                     if (t < 1) throw new BadInputException("--tokens must be positive, got " + t);
-                    double reuse = bestMillis(ws, t, Matmul.Regime.ROW_REUSE, random), blas = bestMillis(ws, t, Matmul.Regime.BLAS, random);
-                    if (t == 1 && Double.isNaN(one)) one = reuse; // the baseline: one vector
+                }
+                double one = bestMillis(ws, 1, Matmul.Regime.ROW_REUSE, random); // the baseline, whether or not 1 is listed
+                for (int t : tokens) {
+                    double reuse = t == 1 ? one : bestMillis(ws, t, Matmul.Regime.ROW_REUSE, random), blas = bestMillis(ws, t, Matmul.Regime.BLAS, random);
                     double flops = 2.0 * matrices * rows * cols * t; // of the faster regime
                     out.printf(Locale.ROOT, "%6d %12.3f %7.2fx %12.3f %7.2fx %10.1f%n", t, reuse, reuse / one, blas, blas / one,
                             flops / Math.min(reuse, blas) / 1e6);

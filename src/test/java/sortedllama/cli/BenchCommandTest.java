@@ -1,6 +1,7 @@
 package sortedllama.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -27,6 +28,10 @@ class BenchCommandTest {
         List<String> rows = run.out().lines().filter(l -> l.matches("\\s+\\d+\\s+[0-9.]+\\s+[0-9.]+x.*")).toList();
         assertEquals(3, rows.size(), run.out());
         assertTrue(rows.get(0).contains("1.00x"), rows.get(0)); // T=1 row reuse is the baseline
+        CliTest.Run without = CliTest.run("bench", "matmul", "--rows", "64", "--cols", "96", "--matrices", "2", "--type", "Q8_0",
+                "--tokens", "4", "--runs", "2");
+        assertEquals(0, without.status(), without.err());
+        assertFalse(without.out().contains("NaN"), without.out()); // the baseline is timed when 1 is not listed
     }
 
     @Test
