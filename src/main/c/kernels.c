@@ -751,8 +751,8 @@ static KERNEL void unpack(int type, const uint8_t *w, unpacked_t *u);
  * Sapphire Rapids' AMX multiplies a 16 x 32 tile of 8-bit activations (16 tokens' A32 values) by a
  * 32 x 16 tile of 8-bit weights (16 rows' values of one block) into 16 x 16 ints in one instruction.
  * Q8_0's tile groups are already in the tile's layout (row k of the tile holds values 4k..4k+3 of
- * each of the 16 rows) and unsigned: tdpbsud, and the offset's products (-128 x the token's sum) come
- * off the ints. The other types' row groups (rows 16i..16i+15: two groups) are rearranged per block
+ * each of the 16 rows) and unsigned: one pass reads them as they lie (tdpbsud; the offset's products,
+ * -128 x the token's sum, come off the ints), several make them signed once per row tile. The other types' row groups (rows 16i..16i+15: two groups) are rearranged per block
  * into that layout as signed values (tdpbssd, no offset). Each block's ints then take their scales in
  * float32, d_row * d_token. The sums are exact in integers and the float work is per block in a fixed
  * order: for the 32-value types it is the per-row kernels' order (a row's block sum, times d_row *
