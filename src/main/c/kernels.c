@@ -46,9 +46,7 @@ enum { F32 = 0, F16 = 1, BF16 = 30, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0
        IQ4_NL = 20, IQ4_XS = 23 };
 
 /* Activation blocks. */
-/* A32's quad sums: the sums of its values 4i..4i+3 over the even quads i and over the odd ones, times
- * -8 and -128: the offsets the row-group kernels remove (see "row groups") */
-typedef struct { float d; int32_t sum; int8_t q[32]; int32_t neg8[2], neg128[2]; } a32_t;  /* 56 bytes */
+typedef struct { float d; int32_t sum; int8_t q[32]; } a32_t;  /* 40 bytes */
 typedef struct { float d; int32_t unused; int16_t bsums[16]; int8_t q[256]; } a256_t; /* 296 bytes */
 
 static const int8_t IQ4_LEVELS[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
@@ -92,13 +90,7 @@ KERNEL void sl_quantize_a32(const float *x, int n, a32_t *out) {
         __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, _mm512_set1_ps(inv)));
         _mm_storeu_si128((__m128i *) out[b].q, _mm512_cvtsepi32_epi8(q0));
         _mm_storeu_si128((__m128i *) (out[b].q + 16), _mm512_cvtsepi32_epi8(q1));
-        __m512i both = _mm512_add_epi32(q0, q1); /* values i and i+16 fall in quads of the same parity */
-        int even = _mm512_mask_reduce_add_epi32(0x0F0F, both), odd = _mm512_mask_reduce_add_epi32(0xF0F0, both);
-        out[b].sum = even + odd;
-        out[b].neg8[0] = -8 * even;
-        out[b].neg8[1] = -8 * odd;
-        out[b].neg128[0] = -128 * even;
-        out[b].neg128[1] = -128 * odd;
+        out[b].sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
     }
 }
 
@@ -521,10 +513,9 @@ KERNEL void sl_matvec(int type, const uint8_t *w, int64_t row_bytes, int cols, i
  *   (Q8_0's groups of 16 rows: see "Q8_0's tile groups" below; Q4_K's 256-value super-blocks: see group_rows_q4k).
  * One 512-bit vpdpbusd then multiplies 8 values of all eight rows with the same 8 activations
  * (broadcast), lane 2r+h summing row r's quads of parity h; one scale vector serves eight rows. The
- * unsigned values carry an offset (128, or 8 for Q4_0's nibbles, 128 for IQ4_NL's levels stored plus
- * 128) that each lane's sum starts by removing: -offset * (the activations' quads of that parity),
- * computed once per activation block (a32_t.neg8, neg128). Per block, lane 2r + lane 2r+1 (integers:
- * row r's whole block) then takes its scales in float and adds to row r's sum, in the AMX kernel's
+ * unsigned values carry an offset (8 for Q4_0's nibbles, 128 for IQ4_NL's levels stored plus 128) whose
+ * products lane 2r's sum starts by removing: -offset * (the activations' sum). Per block, lane 2r + lane
+ * 2r+1 (integers: row r's whole block) then takes its scales in float and adds to row r's sum, in the AMX kernel's
  * order: every row and every token gets the same operations whatever the grouping of tokens, the
  * range of rows asked for or the kernel (batch invariance holds as for single rows).
  */
@@ -576,7 +567,7 @@ void sl_group_rows(int type, const uint8_t *w, int64_t row_bytes, int rows, int 
     }
 }
 
-/* 8 bytes (8 activations, or two ints) in every 64-bit lane */
+/* 8 bytes (8 activations) in every 64-bit lane */
 static inline KERNEL __m512i broadcast8(const int8_t *p) {
     int64_t v;
     memcpy(&v, p, 8);
@@ -639,7 +630,7 @@ static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int b
     for (int b = 0; b < blocks; b++, g += gb) {
         prefetch_ahead(g, gb);
         const a32_t *xb = x + b;
-        __m512i isum = broadcast8((const int8_t *) (type == Q4_0 ? xb->neg8 : xb->neg128));
+        __m512i isum = _mm512_maskz_set1_epi32(0x5555, -(type == Q4_0 ? 8 : 128) * xb->sum); /* the offset's products, once per row */
         for (int p = 0; p < 2; p++) {
             __m512i v = _mm512_loadu_si512(g + 16 + 64 * p);
             __m512i lo = _mm512_and_si512(v, nibble), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
