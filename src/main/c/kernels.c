@@ -743,8 +743,9 @@ static KERNEL void unpack(int type, const uint8_t *w, unpacked_t *u);
  * 32 x 16 tile of 8-bit weights (16 rows' values of one block) into 16 x 16 ints in one instruction.
  * Q8_0's tile groups are already in the tile's layout (row k of the tile holds values 4k..4k+3 of
  * each of the 16 rows) and unsigned: one pass reads them as they lie (tdpbsud; the offset's products,
- * -128 x the token's sum, come off the ints), several make them signed once per row tile. The other types' row groups (rows 16i..16i+15: two groups) are rearranged per block
- * into that layout as signed values (tdpbssd, no offset). Each block's ints then take their scales in
+ * -128 x the token's sum, come off the ints), several make them signed once per row tile. The other
+ * types' row groups (rows 16i..16i+15: two groups) are rearranged per block into that layout as signed
+ * values (tdpbssd, no offset). Each block's ints then take their scales in
  * float32, d_row * d_token. The sums are exact in integers and the float work is per block in a fixed
  * order: for the 32-value types it is the per-row kernels' order (a row's block sum, times d_row *
  * d_token, added to its sum), so a vector gets the same bits from either kernel whatever the number
@@ -963,13 +964,13 @@ AMX void sl_matmul_amx(int type, const uint8_t *w, int64_t row_bytes, int cols, 
     }
     _tile_loadconfig(&cfg);
     int32_t ints[16][16] __attribute__((aligned(64)));
+    const int unsigned_b = q8 && token_tiles == 1; /* Q8_0's tiles read as they lie (see below) */
     for (int i = i0; i < i1; i++) {
         /* the weight tiles: Q8_0's as they lie in its tile groups for one pass (signed activations times
          * unsigned weights: tdpbsud, the offset's products removed with the scales), made signed once for
          * several; the others' made here */
         const uint8_t *btiles = tiles;
         int64_t bstep = tile_bytes;
-        const int unsigned_b = q8 && token_tiles == 1;
         if (q8) {
             const uint8_t *g = w + (int64_t) i * group_bytes;
             for (int b = 0; b < blocks; b++) _mm512_store_ps(scales[b], _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (g + (int64_t) b * gb))));
