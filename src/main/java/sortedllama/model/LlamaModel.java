@@ -118,9 +118,10 @@ public final class LlamaModel {
      * ({@link StepSequence}): at each layer the rows of every sequence still in the pass are
      * gathered, so each weight row is read once for all of them; attention runs per sequence over
      * its own cache. After each layer, the sequences that want that exit's logits get them (one
-     * product for all) and may leave. The products run a row at a time whatever the batch size, so
-     * each position's states and logits have the bits they have when it runs alone
-     * ({@link sortedllama.tensor.WeightRows#dotTokens}). Each cache advances to its sequence's end.
+     * product for all) and may leave. The products stay in {@link Matmul}'s batch-invariant regime
+     * whatever the batch size (ROW_REUSE: per-row kernels, or AMX tiles where they give the same bits),
+     * so each position's states and logits have the bits they have when it runs alone. Each cache
+     * advances to its sequence's end.
      */
     public void step(List<? extends StepSequence> sequences) {
         int dim = c.dim(), headDim = c.headDim();
