@@ -91,7 +91,7 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     /**
      * As above, each token sampled among those {@code constraint} allows (null: any; one
-     * constraint per generation, as it follows its tokens). Every mode but speculative takes one.
+     * constraint per generation, as it follows its tokens). Every mode takes one (speculation drafts and verifies under it).
      */
     public Generator.Result generate(int[] prompt, int maxTokens, DecodePlan plan, Sampler sampler, int eosId, int topLogprobs,
                                      OutputConstraint constraint, LogprobListener listener) {
