@@ -3,6 +3,8 @@ package sortedllama.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,12 +22,16 @@ import sortedllama.BadInputException;
 import sortedllama.io.ModelFile;
 import sortedllama.server.LoadTest;
 import sortedllama.server.ServeBenchmark;
+import sortedllama.tokenizer.Tokenizer;
+import sortedllama.train.data.AlpacaFormat;
+import sortedllama.train.data.BadRecordPolicy;
+import sortedllama.train.data.BadRecords;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"The HTTP server under load: aggregate tokens/s, time per output token and time to first token at",
                 "each concurrency level, for the continuous-batching server and (the baseline, in the same run) the",
                 "server that runs each request on its own, both in this process on the same model. Requests are",
-                "streamed completions, greedy, of one prompt; the servers take turns at each level."})
+                "streamed completions, greedy, of one prompt or of a file's prompts in turn; the servers take turns at each level."})
 final class BenchServe implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ModelOptions modelOptions;
@@ -42,8 +48,16 @@ final class BenchServe implements Callable<Integer> {
     @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "64", description = "max_tokens of each request (default ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "Once upon a time", description = "The prompt (default \"${DEFAULT-VALUE}\").")
+    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "Once upon a time",
+            description = {"The prompt of every request (default \"${DEFAULT-VALUE}\"). Requests of one prompt at one depth",
+                    "that arrive together share its prefill, as a request's n choices do."})
     String prompt;
+
+    @Option(names = "--prompts-file", paramLabel = "PATH",
+            description = {"Prompts instead of --prompt: Alpaca-format records (a JSON array or JSON Lines of instruction and",
+                    "optional input, as Stanford Alpaca's data and PandaLM's evaluation set), each in the Alpaca template; request i",
+                    "of a level takes prompt i (wrapping around), so concurrent requests have prompts of their own to prefill."})
+    Path promptsFile;
 
     @Option(names = "--traffic", paramLabel = "KINDS", defaultValue = "full",
             description = {"Comma-separated kinds of traffic, each run at every level in turn with the others: full: every",
@@ -70,7 +84,8 @@ final class BenchServe implements Callable<Integer> {
         try (ModelFile file = modelOptions.open()) {
             var tokenizer = modelOptions.requireTokenizer(file, "the server works on text");
             var traffics = traffics(file.config().nLayers());
-            var settings = new ServeBenchmark.Settings(levels, requestsPerClient, maxTokens, prompt, traffics, baseline,
+            List<String> prompts = prompts();
+            var settings = new ServeBenchmark.Settings(levels, requestsPerClient, maxTokens, prompts, traffics, baseline,
                     Duration.ofSeconds(timeLimitSeconds));
             out.printf("%-14s %-7s %5s %9s %11s %12s %12s %13s%n", "server", "traffic", "conc", "ok/sent", "tokens/s", "ms/token p50",
                     "ms/token p99", "first tok p50");
@@ -94,10 +109,28 @@ final class BenchServe implements Callable<Integer> {
             if (traffics.containsKey("full") && traffics.containsKey("mixed")) {
                 out.println(ratios("batched, mixed / full traffic", speed, ServeBenchmark.BATCHED + " mixed", ServeBenchmark.BATCHED + " full"));
             }
-            out.printf("%s traffic, %d tokens per request, %d per client per level, prompt \"%s\", %s%n", String.join(" and ", traffics.keySet()), maxTokens,
-                    requestsPerClient, prompt, file.path());
+            out.printf("%s traffic, %d tokens per request, %d per client per level, %s, %s%n", String.join(" and ", traffics.keySet()), maxTokens,
+                    requestsPerClient, describe(prompts, tokenizer), file.path());
         }
         return 0;
+    }
+
+    /** The prompts in turn: the file's, in the Alpaca template, or --prompt. */
+    private List<String> prompts() {
+        if (promptsFile == null) return List.of(prompt);
+        if (!Files.isRegularFile(promptsFile)) throw new BadInputException("--prompts-file " + promptsFile + " does not exist");
+        var bad = new BadRecords(BadRecordPolicy.SKIP, line -> spec.commandLine().getErr().println("sorted-llama: " + line));
+        List<String> prompts = AlpacaFormat.instructions(promptsFile, bad).stream().map(AlpacaFormat.Instruction::prompt).toList();
+        if (prompts.isEmpty()) throw new BadInputException(promptsFile + ": no usable instructions");
+        return prompts;
+    }
+
+    /** "prompt \"...\"" or "N prompts of promptsFile (tokens: min, median, max)". */
+    private String describe(List<String> prompts, Tokenizer tokenizer) {
+        if (promptsFile == null) return "prompt \"" + prompt + "\"";
+        int[] lengths = prompts.stream().mapToInt(p -> tokenizer.encode(p).length).sorted().toArray();
+        return String.format(Locale.ROOT, "%d prompts of %s in the Alpaca template (%d-%d tokens of text, median %d)", prompts.size(), promptsFile,
+                lengths[0], lengths[lengths.length - 1], lengths[lengths.length / 2]);
     }
 
     private int[] levels() {

@@ -14,7 +14,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -40,18 +39,22 @@ public final class LoadTest {
     /**
      * @param url       the server's base URL; its host must be a loopback address
      * @param timeLimit no request starts after this much time
+     * @param prompts   the prompts, taken in turn (request i gets prompt i mod n): distinct prompts keep the
+     *                  server from sharing one prefill between requests that meet, as it does for the same prompt
      * @param variants  extra fields for the requests in turn (request i gets variant i mod n, e.g. an exit_layer for
      *                  mixed traffic); empty: none
      */
-    public record Config(URI url, int requests, int concurrency, int maxTokens, boolean stream, boolean chat, String prompt,
+    public record Config(URI url, int requests, int concurrency, int maxTokens, boolean stream, boolean chat, List<String> prompts,
                          Duration timeLimit, List<ObjectNode> variants) {
         public Config(URI url, int requests, int concurrency, int maxTokens, boolean stream, boolean chat, String prompt,
                       Duration timeLimit) {
-            this(url, requests, concurrency, maxTokens, stream, chat, prompt, timeLimit, List.of());
+            this(url, requests, concurrency, maxTokens, stream, chat, List.of(prompt), timeLimit, List.of());
         }
 
         public Config {
+            prompts = List.copyOf(prompts);
             variants = List.copyOf(variants);
+            if (prompts.isEmpty()) throw new BadInputException("the load test needs at least one prompt");
             if (requests < 1 || requests > MAX_REQUESTS) throw new BadInputException("requests must be in 1.." + MAX_REQUESTS + ", got " + requests);
             if (concurrency < 1 || concurrency > 256) throw new BadInputException("concurrency must be in 1..256, got " + concurrency);
             if (maxTokens < 0) throw new BadInputException("max tokens must be >= 0, got " + maxTokens);
@@ -112,9 +115,6 @@ public final class LoadTest {
 
     public static Report run(Config config) throws InterruptedException {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-        List<HttpRequest> requests = new ArrayList<>();
-        if (config.variants().isEmpty()) requests.add(request(config, null));
-        for (ObjectNode v : config.variants()) requests.add(request(config, v));
         double[] latencies = new double[config.requests()], firstToken = new double[config.requests()],
                 perToken = new double[config.requests()];
         Arrays.fill(firstToken, Double.NaN);
@@ -127,7 +127,7 @@ public final class LoadTest {
             clients.execute(() -> {
                 for (int i; System.nanoTime() < stopStarting && (i = next.getAndIncrement()) < config.requests(); ) {
                     long t0 = System.nanoTime();
-                    Sample sample = send(http, requests.get(i % requests.size()), config.stream(), t0);
+                    Sample sample = send(http, request(config, i), config.stream(), t0);
                     if (sample == null) {
                         failed.incrementAndGet();
                         latencies[i] = Double.NaN;
@@ -200,13 +200,15 @@ public final class LoadTest {
         return choice.has("text") ? choice.path("text").asText() : choice.path("delta").path("content").asText("");
     }
 
-    private static HttpRequest request(Config c, ObjectNode variant) {
+    /** Request {@code i}: its prompt and variant in turn. */
+    private static HttpRequest request(Config c, int i) {
         ObjectNode body = OpenAiJson.MAPPER.createObjectNode();
-        if (variant != null) body.setAll(variant);
+        if (!c.variants().isEmpty()) body.setAll(c.variants().get(i % c.variants().size()));
+        String prompt = c.prompts().get(i % c.prompts().size());
         if (c.chat()) {
-            body.putArray("messages").addObject().put("role", "user").put("content", c.prompt());
+            body.putArray("messages").addObject().put("role", "user").put("content", prompt);
         } else {
-            body.put("prompt", c.prompt());
+            body.put("prompt", prompt);
         }
         body.put("max_tokens", c.maxTokens());
         body.put("temperature", 0);

@@ -24,11 +24,12 @@ public final class ServeBenchmark {
     /**
      * @param concurrency        the levels, in order
      * @param requestsPerClient  requests each client sends at a level, one after another
+     * @param prompts            the requests' prompts, in turn
      * @param traffics           by name, the extra fields each kind of traffic's requests take in turn (e.g. exit_layer;
      *                           empty: none)
      * @param baseline           also run the one-at-a-time server
      */
-    public record Settings(int[] concurrency, int requestsPerClient, int maxTokens, String prompt,
+    public record Settings(int[] concurrency, int requestsPerClient, int maxTokens, List<String> prompts,
                            Map<String, List<ObjectNode>> traffics, boolean baseline, Duration timeLimitPerLevel) {}
 
     /** One server with one kind of traffic at one level. */
@@ -80,6 +81,6 @@ public final class ServeBenchmark {
 
     private static LoadTest.Config config(InferenceServer server, Settings s, String traffic, int concurrency, int perClient) {
         return new LoadTest.Config(URI.create("http://127.0.0.1:" + server.port()), concurrency * perClient, concurrency,
-                s.maxTokens(), true, false, s.prompt(), s.timeLimitPerLevel(), s.traffics().get(traffic));
+                s.maxTokens(), true, false, s.prompts(), s.timeLimitPerLevel(), s.traffics().get(traffic));
     }
 }

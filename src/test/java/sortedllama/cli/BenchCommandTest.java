@@ -52,6 +52,23 @@ class BenchCommandTest {
     }
 
     @Test
+    void serveRunsBothServersAndTrafficsOverAFilesPrompts(@TempDir Path dir) throws Exception {
+        Path prompts = dir.resolve("prompts.json");
+        Files.writeString(prompts, "[{\"instruction\": \"Name a colour.\", \"input\": \"\"}, {\"instruction\": \"Add them.\", \"input\": \"2 and 3\"}]");
+        String base = Path.of(committedBase()).toString();
+        CliTest.Run run = CliTest.run("bench", "serve", "--model", base, "--concurrency", "2", "--max-tokens", "4", "--requests-per-client", "2",
+                "--traffic", "full,mixed", "--prompts-file", prompts.toString());
+        assertEquals(0, run.status(), run.err());
+        List<String> levels = run.out().lines().filter(l -> l.matches("(batched|one-at-a-time)\\s+(full|mixed)\\s+2\\s+4/4\\s+[0-9.]+ .*")).toList();
+        assertEquals(4, levels.size(), run.out());
+        assertTrue(run.out().contains("batched, mixed / full traffic, aggregate tokens/s by concurrency: 2: "), run.out());
+        assertTrue(run.out().matches("(?s).*2 prompts of .*prompts.json in the Alpaca template \\([0-9]+-[0-9]+ tokens of text, median [0-9]+\\).*"), run.out());
+        CliTest.Run missing = CliTest.run("bench", "serve", "--model", base, "--prompts-file", dir.resolve("none.json").toString());
+        assertEquals(2, missing.status());
+        assertTrue(missing.err().contains("--prompts-file") && missing.err().contains("does not exist"), missing.err());
+    }
+
+    @Test
     void trainTimesSftAndSoftStepsThroughTheTrainingLoop() {
         String precisions = Bf16Gemm.available() ? "f32,bf16" : "f32";
         int runs = 2 * precisions.split(",").length;
