@@ -199,7 +199,8 @@ final class BenchCommand {
                 description = "Matrices multiplied in turn, so that their total size sets the cache regime (default ${DEFAULT-VALUE}).")
         int matrices;
 
-        @Option(names = "--type", paramLabel = "TYPE", defaultValue = "F32", description = "Weight type: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+        @Option(names = "--type", paramLabel = "TYPE", defaultValue = "F32", description = "Weight type: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}); not Q2_K, Q3_K, IQ4_NL or IQ4_XS, which are "
+                        + "read but not written.")
         DType type;
 
         @Option(names = "--tokens", paramLabel = "LIST", split = ",", defaultValue = "1,2,3,4,5,8,12,16,24",
@@ -213,6 +214,9 @@ final class BenchCommand {
         public Integer call() {
             if (rows < 1 || cols < 32 || cols % 32 != 0 || matrices < 1 || runs < 1) {
                 throw new BadInputException("--rows and --matrices must be positive, --cols a positive multiple of 32, --runs at least 1");
+            }
+            if (!Quantize.canEncode(type)) { // its random weights are quantized here, and these types are only read
+                throw new BadInputException("--type " + type + " cannot be written (this project only reads it), so it cannot be benchmarked here");
             }
             PrintWriter out = spec.commandLine().getOut();
             var random = new Random(1);

@@ -32,6 +32,10 @@ class BenchCommandTest {
                 "--tokens", "4", "--runs", "2");
         assertEquals(0, without.status(), without.err());
         assertFalse(without.out().contains("NaN"), without.out()); // the baseline is timed when 1 is not listed
+        CliTest.Run readOnly = CliTest.run("bench", "matmul", "--rows", "64", "--cols", "96", "--type", "IQ4_NL");
+        assertEquals(2, readOnly.status(), readOnly.out());
+        assertEquals(1, readOnly.err().strip().lines().count(), readOnly.err());
+        assertTrue(readOnly.err().contains("--type IQ4_NL cannot be written"), readOnly.err());
     }
 
     @Test
