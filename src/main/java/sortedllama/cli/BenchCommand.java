@@ -180,8 +180,8 @@ final class BenchCommand {
 
     @Command(name = "matmul", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Time of a product of random weight matrices with T vectors, for each T, in both regimes",
-                    "(the batch-invariant one, \"row reuse\": each row read once for all T vectors, or from 4 vectors",
-                    "AMX-INT8 tiles for Q8_0, Q4_0 and IQ4_NL, whose sums follow the per-row kernels' order; and",
+                    "(the batch-invariant one, \"row reuse\": each row read once for all T vectors, or AMX-INT8 tiles for",
+                    "Q8_0 from 3 vectors and Q4_0 and IQ4_NL from 5, whose sums follow the per-row kernels' order; and",
                     "prefill's: AMX-INT8 tiles for the repacked types and Q6_K on CPUs that have them, else OpenBLAS",
                     "sgemm), with the ratio to one vector in the first regime (what a batch of T decoding steps, or",
                     "verifying T-1 drafts, costs against decoding one token) and the faster regime's GFLOP/s.",

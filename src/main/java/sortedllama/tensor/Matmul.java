@@ -14,7 +14,7 @@ import java.util.Map;
  *       matrices with {@link Tensor#rowGroups} a group of rows (eight; Q8_0: sixteen) at a time;</li>
  *   <li>a few vectors (a batch of decoding steps, speculative verification): each slice of a row is
  *       read and expanded once, and multiplied with every vector while it is in registers; or, from
- *       {@link #AMX_MIN_TOKENS} on, AMX tiles for Q8_0, Q4_0 and IQ4_NL, whose AMX products have the
+ *       {@link #amxMinTokens} on, AMX tiles for Q8_0, Q4_0 and IQ4_NL, whose AMX products have the
  *       per-row kernel's bits ({@link NativeKernels#amxMatchesRows});</li>
  *   <li>many vectors (prefill, training): AMX-INT8 tiles for matrices with row groups on CPUs that have
  *       them; else OpenBLAS sgemm, straight on the mapped weights when they are
@@ -29,10 +29,15 @@ public final class Matmul {
     /** From this many vectors on, sgemm beats reading each row once for all of them (measured with bench matmul). */
     public static final int BLAS_MIN_TOKENS = 16;
     /**
-     * From this many vectors on, AMX tiles beat the per-row kernels for the matrices whose AMX products
-     * have the per-row bits ({@link NativeKernels#amxMatchesRows}; measured with bench matmul).
+     * From this many vectors on, AMX tiles beat the per-row kernels for a matrix whose AMX products
+     * have the per-row bits ({@link NativeKernels#amxMatchesRows}; measured with bench matmul on a
+     * model's worth of matrices): Q8_0's tiles are read as they lie, so they pay from 3 vectors;
+     * Q4_0's are built per product from its row groups, which pays from 5 (IQ4_NL's are built the
+     * same way and take the same threshold; bench matmul cannot make IQ4_NL matrices to time).
      */
-    public static final int AMX_MIN_TOKENS = 4;
+    public static int amxMinTokens(DType type) {
+        return type == DType.Q8_0 ? 3 : 5;
+    }
     /** Below this many multiply-adds per chunk a hand-off to another core costs more than it saves. */
     private static final int MIN_WORK_PER_THREAD = 1 << 15;
 
@@ -87,7 +92,7 @@ public final class Matmul {
         List<float[]> rowOuts = new ArrayList<>();
         Map<Integer, MemorySegment> amxInputs = new HashMap<>();
         for (int m = 0; m < ws.length; m++) {
-            if (tokens >= AMX_MIN_TOKENS && NativeKernels.amxMatchesRows(ws[m])) {
+            if (tokens >= amxMinTokens(ws[m].type()) && NativeKernels.amxMatchesRows(ws[m])) {
                 amx(ws[m], x, tokens, outs[m], amxInputs);
             } else {
                 rowWs.add(ws[m]);

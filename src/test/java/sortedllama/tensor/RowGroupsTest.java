@@ -121,7 +121,7 @@ class RowGroupsTest {
     void amxGivesEachVectorThePerRowKernelsBits(DType type) {
         Tensor w = grouped(type, 48, RandomBlocks.cols(type, 96), 21);
         Assumptions.assumeTrue(NativeKernels.amxMatchesRows(w), "AMX-INT8 not available here");
-        MatmulTest.assertBatchInvariant(w, Matmul.AMX_MIN_TOKENS, 7, 16, 17, 33);
+        MatmulTest.assertBatchInvariant(w, Matmul.amxMinTokens(type), 7, 16, 17, 33);
     }
 
     /** A core's share of rows need not start or end on a group: rows cut from a group get the bits they get whole. */
