@@ -30,7 +30,7 @@ public final class Ops {
     }
 
     /** Element-wise work below this many values per thread stays on the calling thread (a decoding step's vectors). */
-    private static final int MIN_PER_THREAD = 1 << 14;
+    public static final int MIN_PER_THREAD = 1 << 14;
 
     /** x[i] += y[i] for the first n values: the residual connection (on the cores for a prefill's rows; the same bits). */
     public static void addInPlace(float[] x, float[] y, int n) {

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import sortedllama.tensor.Ops;
 import sortedllama.tensor.Parallel;
 import sortedllama.tensor.Vec;
 
@@ -78,7 +79,7 @@ public final class AdamW {
             Moments mv = state.computeIfAbsent(p, x -> new Moments(new float[x.size()], new float[x.size()]));
             float keep = decays(p) ? (float) (1 - lr * s.weightDecay()) : 1f;
             float[] w = p.value(), g = p.grad(), m = mv.m(), v = mv.v();
-            Parallel.forRange(p.size(), 1 << 14, (from, to) -> {
+            Parallel.forRange(p.size(), Ops.MIN_PER_THREAD, (from, to) -> {
                 for (int i = from; i < to; i += Vec.L) {
                     VectorMask<Float> mask = Vec.S.indexInRange(i, to);
                     FloatVector gi = FloatVector.fromArray(Vec.S, g, i, mask);

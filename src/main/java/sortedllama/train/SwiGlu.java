@@ -10,15 +10,13 @@ import sortedllama.tensor.Vec;
 final class SwiGlu {
     private SwiGlu() {}
 
-    private static final int MIN_PER_THREAD = 1 << 14;
-
     static void forward(float[] out, float[] gate, float[] up, int n) {
         Ops.swiglu(out, gate, up, n);
     }
 
     /** dUp = dOut * silu(g); dGate = dOut * up * silu'(g), silu'(g) = s * (1 + g * (1 - s)), s = sigmoid(g). */
     static void backward(float[] dGate, float[] dUp, float[] dOut, float[] gate, float[] up, int n) {
-        Parallel.forRange(n, MIN_PER_THREAD, (from, to) -> {
+        Parallel.forRange(n, Ops.MIN_PER_THREAD, (from, to) -> {
             for (int i = from; i < to; i += Vec.L) {
                 VectorMask<Float> m = Vec.S.indexInRange(i, to);
                 FloatVector g = FloatVector.fromArray(Vec.S, gate, i, m);
