@@ -43,6 +43,7 @@ final class BenchCommand {
     static final class Decode implements Callable<Integer> {
         @Spec CommandSpec spec;
         @Mixin ModelOptions modelOptions;
+        @Mixin KvCacheOption kvCacheOption;
 
         @Option(names = "--exit-layer", paramLabel = "K", description = "Exit layer (default: the last).")
         Integer exitLayer;
@@ -80,7 +81,8 @@ final class BenchCommand {
                 if (prefill < 0 || prefill > c.contextLength()) {
                     throw new BadInputException("--prefill must be in 0.." + c.contextLength() + " (the context length), got " + prefill);
                 }
-                var generator = new Generator(file.model());
+                var model = kvCacheOption.apply(file.model());
+                var generator = new Generator(model);
                 int[] bos = {c.bosId()};
                 generator.generate(bos, Math.min(tokens, 32), exit, Sampler.greedy(), -1, null); // JIT warm-up
                 double best = 0;
@@ -88,7 +90,7 @@ final class BenchCommand {
                     var result = generator.generate(bos, tokens, exit, Sampler.greedy(), -1, null);
                     best = Math.max(best, result.decodeTokensPerSecond());
                 }
-                double bestPrefill = prefill > 0 ? prefillTokensPerSecond(file.model(), prefill, exit, runs) : 0;
+                double bestPrefill = prefill > 0 ? prefillTokensPerSecond(model, prefill, exit, runs) : 0;
                 long bytes = weightBytesPerToken(file.weights(), exit);
                 long peakRss = peakRssBytes();
                 if (json) {

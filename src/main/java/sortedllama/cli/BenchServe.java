@@ -35,6 +35,7 @@ import sortedllama.train.data.BadRecords;
 final class BenchServe implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ModelOptions modelOptions;
+    @Mixin KvCacheOption kvCacheOption;
 
     @Option(names = "--concurrency", paramLabel = "LIST", defaultValue = "1,2,4,8,16",
             description = "Concurrent clients at each level, comma-separated; a level may repeat (8,8,8: three runs of 8, each "
@@ -91,7 +92,7 @@ final class BenchServe implements Callable<Integer> {
                     "ms/token p99", "first tok p50");
             out.flush();
             Map<String, List<Double>> speed = new HashMap<>(); // by server, traffic and level, in the order run
-            List<ServeBenchmark.Level> all = ServeBenchmark.run(file.model(), tokenizer, file.exitSet(), settings, level -> {
+            List<ServeBenchmark.Level> all = ServeBenchmark.run(kvCacheOption.apply(file.model()), tokenizer, file.exitSet(), settings, level -> {
                 LoadTest.Report r = level.report();
                 out.printf(Locale.ROOT, "%-14s %-7s %5d %4d/%-4d %11.1f %12.2f %12.2f %13.1f%n", level.server(), level.traffic(),
                         level.concurrency(), r.succeeded(), r.sent(), r.tokensPerSecond(), r.perOutputTokenMs(0.5),

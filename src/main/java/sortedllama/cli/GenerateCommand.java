@@ -33,6 +33,7 @@ import sortedllama.tokenizer.Tokenizer;
 final class GenerateCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin ModelOptions modelOptions;
+    @Mixin KvCacheOption kvCacheOption;
 
     static final class Prompt {
         @Option(names = "--prompt", paramLabel = "TEXT",
@@ -108,7 +109,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
             int eos = ignoreEos ? -1 : (tokenizer != null && tokenizer.eosId() >= 0 ? tokenizer.eosId() : config.eosId());
             var sampler = new Sampler(temperature, topK, temperature == 0 ? 1f : topP, seed);
-            var model = file.model();
+            var model = kvCacheOption.apply(file.model());
 
             StreamingDecoder decoder = ids ? null : new StreamingDecoder(tokenizer, promptIds[promptIds.length - 1]);
             Generator.TokenListener listener = ids ? null : token -> {

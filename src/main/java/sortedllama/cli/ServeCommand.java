@@ -22,6 +22,7 @@ import sortedllama.server.ServerOptions;
                 "GET /v1/models, /health and /metrics (Prometheus text)."})
 final class ServeCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
+    @Mixin KvCacheOption kvCacheOption;
     @Spec CommandSpec spec;
 
     @Option(names = "--port", paramLabel = "P", defaultValue = "8080", description = "TCP port (default ${DEFAULT-VALUE}; 0 = any free port).")
@@ -73,7 +74,7 @@ final class ServeCommand implements Callable<Integer> {
                 if (s < 1) throw new BadInputException("--slots must be at least 1");
                 options = options.withLimits(s, queue != null ? queue : 4 * s);
             }
-            try (var server = new InferenceServer(file, tokenizer, exitSet, options)) {
+            try (var server = new InferenceServer(kvCacheOption.apply(file.model()), tokenizer, file.path().getFileName().toString(), exitSet, options)) {
                 server.start(port);
                 spec.commandLine().getOut().printf("serving %s on http://%s:%d (layers 1..%d, exits %s, %s)%n", file.path(), host,
                         server.port(), file.config().nLayers(), exitSet,

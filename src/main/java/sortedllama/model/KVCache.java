@@ -2,35 +2,121 @@ package sortedllama.model;
 
 import java.util.Arrays;
 import sortedllama.BadInputException;
+import sortedllama.tensor.DType;
+import sortedllama.tensor.Vec;
+import sortedllama.tensor.Bf16Pairs;
 
 /**
  * Keys and values of one sequence, per layer, for positions 0..length-1. A forward pass that
  * exits at layer k fills only layers 1..k, so each layer tracks how far it is filled: a later,
  * deeper pass over the same positions must first fill the layers above k (see dynamic inference).
+ *
+ * <p>Each layer's keys are stored head by head, every position of a head in a row, so that
+ * attention reads one contiguous run per head. They are stored as float32 (the default: the bits
+ * of llama2.c's forward pass) or rounded to bfloat16 (BF16, as vLLM keeps the cache of a bfloat16
+ * model): half the memory, and attention over a long context, which is bound by reading the cache,
+ * reads half the bytes. The scores and weighted sums ({@link #scores}, {@link #weightedSum}) are
+ * the same loops on the widened values, so a sequence's results depend on the type, never on the
+ * batch. (IEEE float16, llama.cpp's default, is not offered: widening it in the Vector API cost
+ * more than the bytes saved, see {@link Bf16Pairs}.)
  */
 public final class KVCache {
+    /** The types a cache stores its keys and values in. */
+    public static final java.util.Set<DType> TYPES = java.util.EnumSet.of(DType.F32, DType.BF16);
+
     final int capacity;
     final int kvDim;
-    /** keys[layer][pos * kvDim + kvHead * headDim + i] */
-    final float[][] keys;
-    final float[][] values;
+    private final int headDim;
+    private final DType type;
+    /** Positions each head's run holds: capacity rounded up to 4, so scores go four keys at a time. */
+    private final int run;
+    /** F32: keys[layer][(kvHead * run + pos) * headDim + i], and values alike; null otherwise. */
+    private final float[][] keys, values;
+    /** BF16: the same layout, each head's row of a position packed by {@link Bf16Pairs}; null for F32. */
+    private final int[][] keys16, values16;
     private final int[] filled;
     private int length;
 
     public KVCache(LlamaConfig c, int capacity) {
+        this(c, capacity, DType.F32);
+    }
+
+    public KVCache(LlamaConfig c, int capacity, DType type) {
         if (capacity > c.contextLength()) {
             throw new BadInputException("a sequence of " + capacity + " tokens does not fit the model's context of "
                     + c.contextLength() + " tokens");
         }
+        checkType(c, type);
         this.capacity = capacity;
         this.kvDim = c.kvDim();
-        this.keys = new float[c.nLayers()][];
-        this.values = new float[c.nLayers()][];
-        for (int l = 0; l < c.nLayers(); l++) {
-            keys[l] = new float[Math.multiplyExact(capacity, kvDim)];
-            values[l] = new float[capacity * kvDim];
-        }
+        this.headDim = c.headDim();
+        this.type = type;
+        this.run = (capacity + 3) & ~3;
+        int size = Math.multiplyExact(run, kvDim);
+        boolean wide = type == DType.F32;
+        this.keys = wide ? new float[c.nLayers()][size] : null;
+        this.values = wide ? new float[c.nLayers()][size] : null;
+        this.keys16 = wide ? null : new int[c.nLayers()][size / 2];
+        this.values16 = wide ? null : new int[c.nLayers()][size / 2];
         this.filled = new int[c.nLayers()];
+    }
+
+    /** Refuses a type a cache of this model cannot take, in one line naming why. */
+    public static void checkType(LlamaConfig c, DType type) {
+        if (!TYPES.contains(type)) throw new BadInputException("a KV cache is F32 or BF16, not " + type);
+        if (type == DType.BF16 && c.headDim() % Bf16Pairs.RUN != 0) {
+            throw new BadInputException("a BF16 KV cache needs a head dimension that is a multiple of " + Bf16Pairs.RUN
+                    + "; this model's is " + c.headDim());
+        }
+    }
+
+    public DType type() {
+        return type;
+    }
+
+    /** Where position {@code pos} of KV head {@code kvHead} starts in a layer's keys or values (in ints when packed). */
+    private int offset(int kvHead, int pos) {
+        int at = (kvHead * run + pos) * headDim;
+        return keys != null ? at : at / 2;
+    }
+
+    /**
+     * Stores {@code count} positions from {@code pos} on of layer {@code layer}: keys and values
+     * of each position as the projections give them, kvDim floats per position from {@code from}.
+     */
+    void store(int layer, int pos, int count, float[] k, float[] v, int from) {
+        for (int t = 0; t < count; t++) {
+            for (int h = 0, src = from + t * kvDim; h < kvDim / headDim; h++, src += headDim) {
+                int at = offset(h, pos + t);
+                if (keys != null) {
+                    System.arraycopy(k, src, keys[layer], at, headDim);
+                    System.arraycopy(v, src, values[layer], at, headDim);
+                } else {
+                    Bf16Pairs.pack(k, src, keys16[layer], at, headDim);
+                    Bf16Pairs.pack(v, src, values16[layer], at, headDim);
+                }
+            }
+        }
+    }
+
+    /**
+     * scores[p] = q[qOff..+headDim) . key p of KV head {@code kvHead} in layer {@code layer}, for
+     * p < visible ({@link Vec#dotTree}'s bits); scores must hold visible rounded up to 4.
+     */
+    void scores(int layer, int kvHead, float[] q, int qOff, int visible, float[] scores) {
+        int at = offset(kvHead, 0), stride = offset(0, 1);
+        // four keys at a time, past `visible` into the run's spare positions: their scores are not used
+        for (int p = 0; p < visible; p += 4, at += 4 * stride) {
+            if (keys != null) Vec.dotTree4(q, qOff, keys[layer], at, stride, headDim, scores, p);
+            else Bf16Pairs.dotTree4(q, qOff, keys16[layer], at, stride, headDim, scores, p);
+        }
+    }
+
+    /** out[outOff..+headDim) = sum over p < visible of weights[p] * value p of KV head {@code kvHead} ({@link Vec#weightedSum}). */
+    void weightedSum(int layer, int kvHead, float[] weights, int visible, float[] out, int outOff) {
+        int at = offset(kvHead, 0), stride = offset(0, 1);
+        if (values != null) Vec.weightedSum(weights, visible, values[layer], at, stride, out, outOff, headDim);
+        else Bf16Pairs.weightedSum(weights, visible, values16[layer], at, stride, out, outOff, headDim);
     }
 
     /** Number of positions fed so far (the next token goes at this position). */
@@ -67,13 +153,22 @@ public final class KVCache {
      * source has them, and forgets any of its own: a prompt prefilled once for several generations.
      */
     public void copyPrefix(KVCache source, int positions) {
-        if (source.kvDim != kvDim || source.keys.length != keys.length || positions > source.length || positions > capacity) {
+        if (source.kvDim != kvDim || source.headDim != headDim || source.type != type || source.filled.length != filled.length
+                || positions > source.length || positions > capacity) {
             throw new IllegalArgumentException("cannot copy " + positions + " positions of " + source + " into " + this);
         }
-        for (int l = 0; l < keys.length; l++) {
+        for (int l = 0; l < filled.length; l++) {
             int n = Math.min(source.filled[l], positions);
-            System.arraycopy(source.keys[l], 0, keys[l], 0, n * kvDim);
-            System.arraycopy(source.values[l], 0, values[l], 0, n * kvDim);
+            for (int h = 0; h < kvDim / headDim; h++) {
+                int from = source.offset(h, 0), to = offset(h, 0);
+                if (keys != null) {
+                    System.arraycopy(source.keys[l], from, keys[l], to, n * headDim);
+                    System.arraycopy(source.values[l], from, values[l], to, n * headDim);
+                } else {
+                    System.arraycopy(source.keys16[l], from, keys16[l], to, n * headDim / 2);
+                    System.arraycopy(source.values16[l], from, values16[l], to, n * headDim / 2);
+                }
+            }
             filled[l] = n;
         }
         length = positions;
@@ -88,6 +183,6 @@ public final class KVCache {
 
     @Override
     public String toString() {
-        return "KVCache(length=" + length + ", capacity=" + capacity + ", filled=" + Arrays.toString(filled) + ")";
+        return "KVCache(" + type + ", length=" + length + ", capacity=" + capacity + ", filled=" + Arrays.toString(filled) + ")";
     }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import sortedllama.BadInputException;
+import sortedllama.tensor.DType;
 import sortedllama.tensor.Dequantize;
 import sortedllama.tensor.Matmul;
 import sortedllama.tensor.Ops;
@@ -20,11 +21,17 @@ public final class LlamaModel {
     private final LlamaConfig c;
     private final LlamaWeights w;
     private final Rope rope;
+    private final DType kvCacheType;
 
     public LlamaModel(LlamaWeights weights, float[] ropeFreqDivisors) {
+        this(weights, new Rope(weights.config, ropeFreqDivisors), DType.F32);
+    }
+
+    private LlamaModel(LlamaWeights weights, Rope rope, DType kvCacheType) {
         this.w = weights;
         this.c = weights.config;
-        this.rope = new Rope(c, ropeFreqDivisors);
+        this.rope = rope;
+        this.kvCacheType = kvCacheType;
     }
 
     public LlamaModel(LlamaWeights weights) {
@@ -39,8 +46,20 @@ public final class LlamaModel {
         return w;
     }
 
+    /** A cache for {@code capacity} positions, in the type this model keeps its caches in. */
     public KVCache newCache(int capacity) {
-        return new KVCache(c, capacity);
+        return new KVCache(c, capacity, kvCacheType);
+    }
+
+    /** The type new caches store keys and values in: F32 (the default) or BF16 ({@link KVCache}). */
+    public DType kvCacheType() {
+        return kvCacheType;
+    }
+
+    /** This model (the same weights) with its caches in {@code type}: F32 or BF16 (for a head dimension that is a multiple of 32). */
+    public LlamaModel withKvCache(DType type) {
+        KVCache.checkType(c, type);
+        return new LlamaModel(w, rope, type);
     }
 
     /**
@@ -228,8 +247,7 @@ public final class LlamaModel {
             Matmul.apply(layer.wk(), normed, 1, k);
             Matmul.apply(layer.wv(), normed, 1, v);
             rope.rotate(k, 0, c.nKvHeads(), cosSin, 0);
-            System.arraycopy(k, 0, cache.keys[l], pos * kvDim, kvDim);
-            System.arraycopy(v, 0, cache.values[l], pos * kvDim, kvDim);
+            cache.store(l, pos, 1, k, v, 0);
             cache.markFilled(l, pos + 1);
         }
     }
@@ -288,28 +306,24 @@ public final class LlamaModel {
         int longest = 0;
         for (int s = 0; s < spanCount; s++) {
             Span span = spans[s];
-            System.arraycopy(b.k, span.row0 * kvDim, span.cache.keys[l], span.pos0 * kvDim, span.count * kvDim);
-            System.arraycopy(b.v, span.row0 * kvDim, span.cache.values[l], span.pos0 * kvDim, span.count * kvDim);
+            span.cache.store(l, span.pos0, span.count, b.k, b.v, span.row0 * kvDim);
             Arrays.fill(spanOfRow, span.row0, span.row0 + span.count, s);
             longest = Math.max(longest, span.pos0 + span.count);
         }
 
-        int headsPerKv = c.nHeads() / c.nKvHeads(), scoreLength = longest;
+        int headsPerKv = c.nHeads() / c.nKvHeads(), scoreLength = (longest + 3) & ~3; // scores go four keys at a time
         float scale = (float) (1.0 / Math.sqrt(headDim));
         Parallel.forRange(T * c.nHeads(), 1, (from, to) -> {
             float[] scores = new float[scoreLength];
             for (int item = from; item < to; item++) {
                 int t = item / c.nHeads(), h = item % c.nHeads();
                 Span span = spans[spanOfRow[t]];
-                float[] keys = span.cache.keys[l], values = span.cache.values[l];
-                int qOff = t * qDim + h * headDim, kvOff = (h / headsPerKv) * headDim;
+                int qOff = t * qDim + h * headDim, kvHead = h / headsPerKv;
                 int visible = span.pos0 + (t - span.row0) + 1; // causal: its sequence's positions 0 .. its own
-                int p = 0;
-                for (; p + 4 <= visible; p += 4) Vec.dotTree4(b.q, qOff, keys, p * kvDim + kvOff, kvDim, headDim, scores, p);
-                for (; p < visible; p++) scores[p] = Vec.dotTree(b.q, qOff, keys, p * kvDim + kvOff, headDim);
-                for (p = 0; p < visible; p++) scores[p] *= scale;
+                span.cache.scores(l, kvHead, b.q, qOff, visible, scores);
+                for (int p = 0; p < visible; p++) scores[p] *= scale;
                 Vec.softmax(scores, 0, visible);
-                Vec.weightedSum(scores, visible, values, kvOff, kvDim, b.attnOut, qOff, headDim);
+                span.cache.weightedSum(l, kvHead, scores, visible, b.attnOut, qOff);
             }
         });
         Matmul.apply(layer.wo(), b.attnOut, T, b.proj, regime);

@@ -164,7 +164,22 @@ public final class Vec {
             d0 = x0.fma(FloatVector.fromArray(S, b, bOff + 3 * bStride + i), d0);
             i += L;
         }
-        FloatVector va = a0.add(a1), vb = b0.add(b1), vc = c0.add(c1), vd = d0.add(d1);
+        sumLanesTree4(a0.add(a1), b0.add(b1), c0.add(c1), d0.add(d1), out, outOff);
+        for (; i < n; i++) {
+            float x = a[aOff + i];
+            out[outOff] += x * b[bOff + i];
+            out[outOff + 1] += x * b[bOff + bStride + i];
+            out[outOff + 2] += x * b[bOff + 2 * bStride + i];
+            out[outOff + 3] += x * b[bOff + 3 * bStride + i];
+        }
+    }
+
+    /**
+     * out[outOff + j] = {@link #sumLanesTree} of the j-th vector, for four vectors at once (L = 16):
+     * at each step of the tree, lanes that hold the same values in every vector (a sum and its
+     * mirror) are free to carry another vector's, so the four trees share their shuffles.
+     */
+    static void sumLanesTree4(FloatVector va, FloatVector vb, FloatVector vc, FloatVector vd, float[] out, int outOff) {
         // step 1 (lane ^ 8): lanes 0-7 of each result equal lanes 8-15, so keys a|b share one vector, c|d another
         FloatVector ab = va.add(va.rearrange(SWAP8)).blend(vb.add(vb.rearrange(SWAP8)), HIGH8);
         FloatVector cd = vc.add(vc.rearrange(SWAP8)).blend(vd.add(vd.rearrange(SWAP8)), HIGH8);
@@ -172,18 +187,10 @@ public final class Vec {
         FloatVector all = ab.add(ab.rearrange(SWAP4)).blend(cd.add(cd.rearrange(SWAP4)), ODD_QUADS);
         all = all.add(all.rearrange(SWAP2));
         all = all.add(all.rearrange(SWAP1)); // a at lane 0, c at 4, b at 8, d at 12
-        float sa = all.lane(0), sb = all.lane(8), sc = all.lane(4), sd = all.lane(12);
-        for (; i < n; i++) {
-            float x = a[aOff + i];
-            sa += x * b[bOff + i];
-            sb += x * b[bOff + bStride + i];
-            sc += x * b[bOff + 2 * bStride + i];
-            sd += x * b[bOff + 3 * bStride + i];
-        }
-        out[outOff] = sa;
-        out[outOff + 1] = sb;
-        out[outOff + 2] = sc;
-        out[outOff + 3] = sd;
+        out[outOff] = all.lane(0);
+        out[outOff + 1] = all.lane(8);
+        out[outOff + 2] = all.lane(4);
+        out[outOff + 3] = all.lane(12);
     }
 
     /** y[yOff..+n) += alpha * x[xOff..+n), each element one fma. */

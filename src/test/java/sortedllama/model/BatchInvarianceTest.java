@@ -47,13 +47,21 @@ class BatchInvarianceTest {
 
     /**
      * A decoding step of many sequences at mixed exits (more of them than sgemm's threshold) gives each
-     * the logits it gets decoded alone, step after step, and fills each cache only to its own exit.
+     * the logits it gets decoded alone, step after step, and fills each cache only to its own exit;
+     * with its cache in any of the types a cache takes.
      */
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"F32", "Q8_0", "Q4_0"})
     void sequencesDecodedTogetherAtMixedExitsGetTheLogitsTheyGetAlone(DType type) {
         LlamaConfig c = TestModels.tinyConfig(3, 61, 64);
-        LlamaModel model = new LlamaModel(TestModels.random(c, 5, 4f).weights().convertMatrices(type, Arena.ofAuto()));
+        decodeTogetherAndAlone(c, new LlamaModel(TestModels.random(c, 5, 4f).weights().convertMatrices(type, Arena.ofAuto())));
+        // a BF16 cache packs rows of 32 values: the same model, heads 64 wide
+        LlamaConfig wide = TestModels.wideConfig(3, 61, 64);
+        var weights = new LlamaModel(TestModels.random(wide, 5, 4f).weights().convertMatrices(type, Arena.ofAuto()));
+        decodeTogetherAndAlone(wide, weights.withKvCache(DType.BF16));
+    }
+
+    private static void decodeTogetherAndAlone(LlamaConfig c, LlamaModel model) {
         int n = Matmul.BLAS_MIN_TOKENS + 2;
         KVCache[] alone = new KVCache[n], together = new KVCache[n];
         int[] exits = new int[n], tokens = new int[n];
@@ -71,7 +79,7 @@ class BatchInvarianceTest {
             float[][] batched = model.decodeStep(together, tokens, exits);
             for (int i = 0; i < n; i++) {
                 float[] solo = model.forward(alone[i], new int[] {tokens[i]}, exits[i], false);
-                assertArrayEquals(solo, batched[i], "sequence " + i + " (exit " + exits[i] + "), step " + step);
+                assertArrayEquals(solo, batched[i], model.kvCacheType() + " cache, sequence " + i + " (exit " + exits[i] + "), step " + step);
                 assertEquals(alone[i].toString(), together[i].toString());
                 tokens[i] = Sampler.argmax(solo, 0, solo.length);
             }
