@@ -8,6 +8,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import sortedllama.model.LlamaModel;
 
 /**
@@ -26,7 +27,11 @@ import sortedllama.model.LlamaModel;
  * is the same alone or batched. A prompt that fits in one chunk is prefilled exactly as each
  * mode's generator alone does it. Generations of one prompt prefilled to one exit that meet while
  * it is prefilled (a request's n choices) share that prefill, each taking a copy of its cache.
- * Finished generations leave at once.
+ * On a model whose keys and values do not depend on how positions are split into passes
+ * ({@link LlamaModel#splitInvariant}: Q8_0, Q4_0 or IQ4_NL on AMX), a prompt that begins as the
+ * prompt of a generation in the batch begins (a template, a system prompt) copies those
+ * positions' keys and values instead of computing them, and prefills the rest; its tokens are
+ * the same bits as without the copy. Finished generations leave at once.
  *
  * <p>Callers block in {@link #generate} on their own thread, where their listener runs: a slow
  * client never holds up the model thread, and a listener that throws (a stop string, a client
@@ -38,6 +43,9 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     private final LlamaModel model;
     private final int maxBatch, prefillChunk;
+    /** Whether prompts may copy a prefix from another generation's cache ({@link LlamaModel#splitInvariant}). */
+    private final boolean sharePrefixes;
+    private final AtomicLong sharedPrefixTokens = new AtomicLong();
     private final BlockingQueue<BatchedGeneration> arrivals = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final AtomicInteger batchSize = new AtomicInteger();
@@ -58,6 +66,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         this.model = model;
         this.maxBatch = maxBatch;
         this.prefillChunk = prefillChunk;
+        this.sharePrefixes = model.splitInvariant();
         this.thread = Thread.ofPlatform().daemon().name("continuous-batcher").start(this::run);
     }
 
@@ -113,6 +122,11 @@ public final class ContinuousBatcher implements AutoCloseable {
             g.cancelled = true;
             throw e;
         }
+    }
+
+    /** Prompt positions whose keys and values were copied from another generation's cache instead of computed, so far. */
+    public long sharedPrefixTokens() {
+        return sharedPrefixTokens.get();
     }
 
     /** Generations in the batch now (prefilling or decoding). */
@@ -183,7 +197,10 @@ public final class ContinuousBatcher implements AutoCloseable {
                     int n = Math.min(prefillChunk, g.prompt.length - g.prefilled);
                     if (n > budget) return;
                     budget -= n;
-                    if (g.prefilled == 0) g.prefillStart = System.nanoTime();
+                    if (g.prefilled == 0) {
+                        g.prefillStart = System.nanoTime();
+                        if (sharePrefixes && (g.prefilled = sharePrefix(g)) > 0) continue;
+                    }
                     logits = model.forward(g.cache, Arrays.copyOfRange(g.prompt, g.prefilled, g.prefilled + n), g.prefillExit, false);
                     g.prefilled += n;
                 }
@@ -206,6 +223,36 @@ public final class ContinuousBatcher implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Shortest prefix worth copying: below it a copy saves less than the search for it costs. */
+    static final int MIN_SHARED_PREFIX = 8;
+
+    /**
+     * Copies into g's cache the longest prefix of its prompt that another generation's prompt
+     * begins with and whose keys and values that generation's cache holds in every layer g's
+     * prefill needs; returns its length (0: none of at least {@link #MIN_SHARED_PREFIX}). The last
+     * prompt token is always left to compute: its logits give the first token.
+     */
+    private int sharePrefix(BatchedGeneration g) {
+        BatchedGeneration best = null;
+        int longest = MIN_SHARED_PREFIX - 1;
+        for (java.util.Collection<BatchedGeneration> group : List.<java.util.Collection<BatchedGeneration>>of(decoding, prefilling)) {
+            for (BatchedGeneration other : group) {
+                if (other == g || other.cancelled) continue;
+                int n = 0, most = Math.min(g.prompt.length - 1, Math.min(other.prompt.length, other.cache.length()));
+                for (int l = 0; l < g.prefillExit; l++) most = Math.min(most, other.cache.filled(l));
+                while (n < most && g.prompt[n] == other.prompt[n]) n++;
+                if (n > longest) {
+                    longest = n;
+                    best = other;
+                }
+            }
+        }
+        if (best == null) return 0;
+        g.cache.copyPrefix(best.cache, longest);
+        sharedPrefixTokens.addAndGet(longest);
+        return longest;
     }
 
     /** After its prompt: the first token, then decoding unless that was all. */

@@ -63,6 +63,22 @@ public final class LlamaModel {
     }
 
     /**
+     * Whether a position's keys and values have the same bits however the positions are split into
+     * passes (a prompt fed whole, in chunks, or after a prefix copied from another cache): true when
+     * every layer's products do ({@link Matmul#invariantAtAnyCount}); attention, norms and RoPE work
+     * row by row anyway. Then the keys and values another prompt computed for the same first tokens
+     * serve this one exactly.
+     */
+    public boolean splitInvariant() {
+        for (LlamaWeights.Layer layer : w.layers) {
+            for (Tensor m : new Tensor[] {layer.wq(), layer.wk(), layer.wv(), layer.wo(), layer.gate(), layer.up(), layer.down()}) {
+                if (!Matmul.invariantAtAnyCount(m)) return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Feeds {@code tokens} at positions cache.length() .. +T-1 through layers 1..exitLayer and
      * returns the logits of the last token ({@code vocab} values), or of every token
      * ({@code T * vocab}, token-major) when {@code allLogits}.

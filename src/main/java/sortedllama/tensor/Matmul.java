@@ -38,6 +38,15 @@ public final class Matmul {
     public static int amxMinTokens(DType type) {
         return type == DType.Q8_0 ? 3 : 5;
     }
+    /**
+     * Whether w's products (regime AUTO) give each vector the bits it gets alone at every number of
+     * vectors, prefill's included: where AMX serves w with tiles that have the per-row kernels' bits,
+     * they take over from {@link #amxMinTokens} on and never hand over to sgemm.
+     */
+    public static boolean invariantAtAnyCount(Tensor w) {
+        return NativeKernels.amxServes(w) && NativeKernels.amxMatchesRows(w);
+    }
+
     /** Below this many multiply-adds per chunk a hand-off to another core costs more than it saves. */
     private static final int MIN_WORK_PER_THREAD = 1 << 15;
 

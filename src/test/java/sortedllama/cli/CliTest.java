@@ -70,6 +70,8 @@ class CliTest {
                 {"generate", "--model", model, "--prompt", "hi", "--max-tokens", "3"},
                 {"generate", "--model", "/no/such/model.bin", "--prompt-ids", "1", "--max-tokens", "3", "--ids"},
                 {"generate", "--model", model, "--max-tokens", "3"},
+                {"generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "3", "--ids", "--kv-cache", "F16"},
+                {"generate", "--model", model, "--prompt-ids", "1", "--max-tokens", "3", "--ids", "--kv-cache", "BF16"}, // head dim 8
                 {"info"},
                 {"no-such-command"}}) {
             Run r = run(args);

@@ -2,6 +2,7 @@ package sortedllama.infer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,13 +17,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import sortedllama.model.LlamaConfig;
 import sortedllama.model.ExitSet;
+import sortedllama.model.LlamaConfig;
 import sortedllama.model.LlamaModel;
 import sortedllama.model.TestModels;
+import sortedllama.tensor.DType;
 
 /** Generations in the batch produce what they produce alone, whatever runs beside them. */
 class ContinuousBatcherTest {
@@ -199,6 +202,55 @@ class ContinuousBatcherTest {
                 assertArrayEquals(alone, batched.get(i).tokens(), "job " + i);
             }
         }
+    }
+
+    /**
+     * Prompts that begin alike (a template) copy the prefix from one another's caches where the
+     * model's keys and values do not depend on how positions are split into passes (Q8_0 on AMX),
+     * and still get, bit for bit, what they get alone; a float32 model copies nothing.
+     */
+    @Test
+    void promptsThatBeginAlikeShareTheirPrefixAndGetWhatTheyGetAlone() throws Exception {
+        LlamaConfig wide = TestModels.wideConfig(C.nLayers(), C.vocabSize(), 64); // rows in whole AMX tiles
+        LlamaModel f32 = TestModels.random(wide, 9, 4f), q8 = TestModels.loaded(wide, 9, 4f, DType.Q8_0);
+        Assumptions.assumeTrue(q8.splitInvariant(), "Q8_0 products have the per-row bits at every count only on AMX");
+        assertFalse(f32.splitInvariant(), "float32 prefill is sgemm's, in its own order");
+        int[] template = new int[21];
+        for (int t = 0; t < template.length; t++) template[t] = (t * 11 + 5) % C.vocabSize();
+        DecodePlan[] plans = {DecodePlan.fixedExit(C.nLayers(), wide), adaptive(AdaptiveGenerator.KvFill.RECOMPUTE),
+            speculative(2, 3, false), DecodePlan.fixedExit(2, wide)};
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            int[] prompt = Arrays.copyOf(template, template.length + 1 + i % 5);
+            for (int t = template.length; t < prompt.length; t++) prompt[t] = (i * 13 + t) % C.vocabSize();
+            jobs.add(new Job(prompt, plans[i % plans.length], 12, 100 + i, 0));
+        }
+        // in the batch first, and decoding while the others come: a prompt prefilled to exit 2 only, whose
+        // cache deeper prompts must not take their prefix from
+        int[] shallowPrompt = Arrays.copyOf(template, template.length + 3);
+        Job shallow = new Job(shallowPrompt, DecodePlan.fixedExit(2, wide), 60, 99, 0);
+        for (LlamaModel model : List.of(q8, f32)) {
+            try (var batcher = new ContinuousBatcher(model, 9, 4)) {
+                var decoding = new CountDownLatch(1);
+                var first = Executors.newSingleThreadExecutor().submit(() -> batcher.generate(shallow.prompt, shallow.maxTokens,
+                        shallow.plan, shallow.sampler(), -1, -1, (token, logprobs) -> decoding.countDown()));
+                decoding.await();
+                List<Generator.Result> batched = runTogether(batcher, jobs);
+                assertArrayEquals(alone(model, shallow), first.get().tokens(), "the shallow job");
+                for (int i = 0; i < jobs.size(); i++) {
+                    Job j = jobs.get(i);
+                    assertArrayEquals(alone(model, j), batched.get(i).tokens(), "job " + i + " (" + j.plan.mode() + "), splitInvariant "
+                            + model.splitInvariant());
+                }
+                // every prompt but the first one prefilled through every layer finds the template in a cache
+                if (model == q8) assertTrue(batcher.sharedPrefixTokens() >= (jobs.size() - 1) * template.length, "shared " + batcher.sharedPrefixTokens());
+                else assertEquals(0, batcher.sharedPrefixTokens());
+            }
+        }
+    }
+
+    private static int[] alone(LlamaModel model, Job j) {
+        return j.plan.generate(model, new SpeculationMemory(), j.prompt, j.maxTokens, j.sampler(), -1, null).tokens();
     }
 
     @Test

@@ -1,9 +1,11 @@
 package sortedllama.model;
 
 import java.lang.foreign.Arena;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
+import sortedllama.io.ModelFile;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Quantize;
 import sortedllama.tensor.Tensor;
@@ -27,8 +29,21 @@ public final class TestModels {
      * distributions are (larger = more peaked).
      */
     public static LlamaModel random(LlamaConfig c, long seed, float logitScale) {
-        Random rnd = new Random(seed);
+        return new LlamaModel(LlamaWeights.fromTensors(c, tensors(c, seed, logitScale, Arena.ofAuto()), "random model (seed " + seed + ")"));
+    }
+
+    /**
+     * The same random model with its matrices converted to {@code type} and made ready as a loaded
+     * file's are (rows repacked for the native kernels, so AMX serves the types it serves).
+     */
+    public static LlamaModel loaded(LlamaConfig c, long seed, float logitScale, DType type) {
         Arena arena = Arena.ofAuto();
+        var file = new ModelFile(Path.of("random-" + seed), "random", c, tensors(c, seed, logitScale, arena), null, Map.of(), arena);
+        return file.withMatricesAs(type).model();
+    }
+
+    private static Map<String, Tensor> tensors(LlamaConfig c, long seed, float logitScale, Arena arena) {
+        Random rnd = new Random(seed);
         Map<String, Tensor> t = new HashMap<>();
         t.put(TensorNames.TOKEN_EMBEDDING, matrix(TensorNames.TOKEN_EMBEDDING, c.vocabSize(), c.dim(), 1f, rnd, arena));
         for (int l = 0; l < c.nLayers(); l++) {
@@ -45,7 +60,7 @@ public final class TestModels {
         }
         t.put(TensorNames.FINAL_NORM, norm(TensorNames.FINAL_NORM, c.dim(), rnd, arena));
         t.put(TensorNames.OUTPUT, matrix(TensorNames.OUTPUT, c.vocabSize(), c.dim(), logitScale / (float) Math.sqrt(c.dim()), rnd, arena));
-        return new LlamaModel(LlamaWeights.fromTensors(c, t, "random model (seed " + seed + ")"));
+        return t;
     }
 
     private static Tensor matrix(String name, int rows, int cols, float scale, Random rnd, Arena arena) {
