@@ -9,10 +9,10 @@ import sortedllama.tensor.DType;
 /** --kv-cache, for the commands that decode: the type each sequence keeps its keys and values in. */
 final class KvCacheOption {
     @Option(names = "--kv-cache", paramLabel = "TYPE", defaultValue = "F32",
-            description = {"Type of the KV cache: F32 (default; the bits of llama2.c's forward pass) or BF16 (keys and values",
-                    "rounded to bfloat16: half the memory per token, and attention over a long context, which reads the",
-                    "whole cache at every token, reads half the bytes; logits move by about 1e-3 of their spread). BF16 needs",
-                    "a head dimension that is a multiple of 32."})
+            description = "Type of the KV cache: F32 (default; the bits of llama2.c's forward pass) or BF16 (keys and values"
+                    + " rounded to bfloat16: half the memory per token, and attention over a long context, which reads the"
+                    + " whole cache at every token, reads half the bytes; logits move by about 1e-3 of their spread). BF16"
+                    + " needs a head dimension that is a multiple of 32.")
     String kvCache;
 
     /** The model with its caches in the type asked for. */

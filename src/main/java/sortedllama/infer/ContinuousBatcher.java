@@ -3,6 +3,7 @@ package sortedllama.infer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CancellationException;
@@ -196,11 +197,12 @@ public final class ContinuousBatcher implements AutoCloseable {
                 while (g.prefilled < g.prompt.length) {
                     int n = Math.min(prefillChunk, g.prompt.length - g.prefilled);
                     if (n > budget) return;
-                    budget -= n;
                     if (g.prefilled == 0) {
                         g.prefillStart = System.nanoTime();
+                        // the copied prefix costs no budget: the rest is charged when it is computed
                         if (sharePrefixes && (g.prefilled = sharePrefix(g)) > 0) continue;
                     }
+                    budget -= n;
                     logits = model.forward(g.cache, Arrays.copyOfRange(g.prompt, g.prefilled, g.prefilled + n), g.prefillExit, false);
                     g.prefilled += n;
                 }
@@ -237,7 +239,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     private int sharePrefix(BatchedGeneration g) {
         BatchedGeneration best = null;
         int longest = MIN_SHARED_PREFIX - 1;
-        for (java.util.Collection<BatchedGeneration> group : List.<java.util.Collection<BatchedGeneration>>of(decoding, prefilling)) {
+        for (Collection<BatchedGeneration> group : List.<Collection<BatchedGeneration>>of(decoding, prefilling)) {
             for (BatchedGeneration other : group) {
                 if (other == g || other.cancelled) continue;
                 int n = 0, most = Math.min(g.prompt.length - 1, Math.min(other.prompt.length, other.cache.length()));

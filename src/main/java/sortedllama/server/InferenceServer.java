@@ -62,9 +62,9 @@ public final class InferenceServer implements AutoCloseable {
         this.model = ServingModel.of(model, tokenizer, modelId, exits);
         this.options = options;
         this.admission = new Admission(options.maxConcurrent(), options.maxQueue());
-        this.metrics = new ServerMetrics(admission::inFlight, admission::queued);
         this.batcher = options.batching()
                 ? new ContinuousBatcher(model, options.maxConcurrent(), ContinuousBatcher.DEFAULT_PREFILL_CHUNK) : null;
+        this.metrics = new ServerMetrics(admission::inFlight, admission::queued, batcher == null ? () -> 0 : batcher::sharedPrefixTokens);
         this.completions = new CompletionEndpoint(this.model, new RequestParser(this.model, options.defaultMaxTokens(), options.mergeMessages()),
                 admission, metrics, options.requestTimeout().toNanos(), batcher);
     }

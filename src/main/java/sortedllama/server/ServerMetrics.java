@@ -6,6 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+import sortedllama.infer.ContinuousBatcher;
 import sortedllama.infer.Generator;
 
 /**
@@ -29,10 +31,13 @@ final class ServerMetrics {
     private final LongAdder speculativeGenerations = new LongAdder();
     private final LongAdder timedOut = new LongAdder();
     private final IntSupplier inFlight, queued;
+    private final LongSupplier sharedPromptTokens;
 
-    ServerMetrics(IntSupplier inFlight, IntSupplier queued) {
+    /** @param sharedPromptTokens prompt tokens copied from another generation's cache so far ({@link ContinuousBatcher#sharedPrefixTokens}) */
+    ServerMetrics(IntSupplier inFlight, IntSupplier queued, LongSupplier sharedPromptTokens) {
         this.inFlight = inFlight;
         this.queued = queued;
+        this.sharedPromptTokens = sharedPromptTokens;
         for (int i = 0; i < speedBuckets.length; i++) speedBuckets[i] = new LongAdder();
     }
 
@@ -71,6 +76,9 @@ final class ServerMetrics {
                         .append("\",status=\"").append(e.getKey().status()).append("\"} ").append(e.getValue().sum()).append('\n'));
         metric(out, "sortedllama_generated_tokens_total", "counter", "Tokens generated.", generatedTokens.sum());
         metric(out, "sortedllama_prompt_tokens_total", "counter", "Prompt tokens of generations that ran.", promptTokens.sum());
+        metric(out, "sortedllama_prompt_tokens_shared_total", "counter",
+                "Prompt tokens whose keys and values were copied from another generation's cache instead of computed (continuous batching, split-invariant models).",
+                sharedPromptTokens.getAsLong());
         metric(out, "sortedllama_generations_timed_out_total", "counter",
                 "Generations the request timeout cut short (they end with finish_reason \"length\").", timedOut.sum());
 

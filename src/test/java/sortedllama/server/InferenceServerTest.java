@@ -416,7 +416,8 @@ class InferenceServerTest {
         }
         assertTrue(names.containsAll(List.of("sortedllama_requests_total", "sortedllama_generated_tokens_total",
                 "sortedllama_decode_tokens_per_second", "sortedllama_mean_depth_layers",
-                "sortedllama_speculative_acceptance_ratio", "sortedllama_requests_in_flight", "sortedllama_requests_queued")), names.toString());
+                "sortedllama_speculative_acceptance_ratio", "sortedllama_requests_in_flight", "sortedllama_requests_queued",
+                "sortedllama_prompt_tokens_shared_total")), names.toString());
         String body = response.body();
         assertTrue(body.contains("sortedllama_requests_total{endpoint=\"/v1/completions\",status=\"200\"} "), body);
         assertTrue(body.contains("sortedllama_requests_total{endpoint=\"/v1/completions\",status=\"400\"} "), body);
