@@ -15,9 +15,9 @@ import sortedllama.tensor.Bf16Pairs;
  * attention reads one contiguous run per head. They are stored as float32 (the default: the bits
  * of llama2.c's forward pass) or rounded to bfloat16 (BF16, as vLLM keeps the cache of a bfloat16
  * model): half the memory, and attention over a long context, which is bound by reading the cache,
- * reads half the bytes. The scores and weighted sums ({@link #scores}, {@link #weightedSum}) are
- * the same loops on the widened values, so a sequence's results depend on the type, never on the
- * batch. (IEEE float16, llama.cpp's default, is not offered: widening it in the Vector API cost
+ * reads half the bytes. BF16 keys are stored in blocks of 16 positions read at once
+ * ({@link Bf16Pairs#dots16}), values as float32's are, widened in Vec's loop; a sequence's results
+ * depend on the type, never on the batch. (IEEE float16, llama.cpp's default, is not offered: widening it in the Vector API cost
  * more than the bytes saved, see {@link Bf16Pairs}.)
  */
 public final class KVCache {
@@ -28,11 +28,14 @@ public final class KVCache {
     final int kvDim;
     private final int headDim;
     private final DType type;
-    /** Positions each head's run holds: capacity rounded up to 4, so scores go four keys at a time. */
+    /** Positions each head's run holds: capacity rounded up to {@link #keysAtOnce}, so scores may run past the last key. */
     private final int run;
     /** F32: keys[layer][(kvHead * run + pos) * headDim + i], and values alike; null otherwise. */
     private final float[][] keys, values;
-    /** BF16: the same layout, each head's row of a position packed by {@link Bf16Pairs}; null for F32. */
+    /**
+     * BF16, null for F32: values in the same layout, each head's row of a position packed by
+     * {@link Bf16Pairs#pack}; keys in blocks of 16 positions per head ({@link Bf16Pairs#packColumn}).
+     */
     private final int[][] keys16, values16;
     private final int[] filled;
     private int length;
@@ -51,7 +54,7 @@ public final class KVCache {
         this.kvDim = c.kvDim();
         this.headDim = c.headDim();
         this.type = type;
-        this.run = (capacity + 3) & ~3;
+        this.run = (capacity + keysAtOnce(type) - 1) / keysAtOnce(type) * keysAtOnce(type);
         int size = Math.multiplyExact(run, kvDim);
         boolean wide = type == DType.F32;
         this.keys = wide ? new float[c.nLayers()][size] : null;
@@ -74,6 +77,11 @@ public final class KVCache {
         return type;
     }
 
+    /** Keys {@link #scores} takes at once in a cache of this type: a scores array holds visible rounded up to it. */
+    static int keysAtOnce(DType type) {
+        return type == DType.F32 ? 4 : Bf16Pairs.KEYS_PER_BLOCK;
+    }
+
     /** Where position {@code pos} of KV head {@code kvHead} starts in a layer's keys or values (in ints when packed). */
     private int offset(int kvHead, int pos) {
         int at = (kvHead * run + pos) * headDim;
@@ -92,7 +100,8 @@ public final class KVCache {
                     System.arraycopy(k, src, keys[layer], at, headDim);
                     System.arraycopy(v, src, values[layer], at, headDim);
                 } else {
-                    Bf16Pairs.pack(k, src, keys16[layer], at, headDim);
+                    int lane = (pos + t) % Bf16Pairs.KEYS_PER_BLOCK;
+                    Bf16Pairs.packColumn(k, src, keys16[layer], offset(h, pos + t - lane), lane, headDim);
                     Bf16Pairs.pack(v, src, values16[layer], at, headDim);
                 }
             }
@@ -101,14 +110,15 @@ public final class KVCache {
 
     /**
      * scores[p] = q[qOff..+headDim) . key p of KV head {@code kvHead} in layer {@code layer}, for
-     * p < visible ({@link Vec#dotTree}'s bits); scores must hold visible rounded up to 4.
+     * p < visible (F32: {@link Vec#dotTree}'s bits; BF16: {@link Bf16Pairs#dots16}'s); scores must
+     * hold visible rounded up to {@link #keysAtOnce}.
      */
     void scores(int layer, int kvHead, float[] q, int qOff, int visible, float[] scores) {
-        int at = offset(kvHead, 0), stride = offset(0, 1);
-        // four keys at a time, past `visible` into the run's spare positions: their scores are not used
-        for (int p = 0; p < visible; p += 4, at += 4 * stride) {
+        int at = offset(kvHead, 0), stride = offset(0, 1), step = keysAtOnce(type);
+        // several keys at a time, past `visible` into the run's spare positions: their scores are not used
+        for (int p = 0; p < visible; p += step, at += step * stride) {
             if (keys != null) Vec.dotTree4(q, qOff, keys[layer], at, stride, headDim, scores, p);
-            else Bf16Pairs.dotTree4(q, qOff, keys16[layer], at, stride, headDim, scores, p);
+            else Bf16Pairs.dots16(q, qOff, keys16[layer], at, headDim, scores, p);
         }
     }
 
@@ -164,8 +174,9 @@ public final class KVCache {
                 if (keys != null) {
                     System.arraycopy(source.keys[l], from, keys[l], to, n * headDim);
                     System.arraycopy(source.values[l], from, values[l], to, n * headDim);
-                } else {
-                    System.arraycopy(source.keys16[l], from, keys16[l], to, n * headDim / 2);
+                } else { // keys by whole blocks: the positions after n in the last are overwritten before they are read
+                    int blocks = (n + Bf16Pairs.KEYS_PER_BLOCK - 1) / Bf16Pairs.KEYS_PER_BLOCK;
+                    System.arraycopy(source.keys16[l], from, keys16[l], to, blocks * Bf16Pairs.KEYS_PER_BLOCK * headDim / 2);
                     System.arraycopy(source.values16[l], from, values16[l], to, n * headDim / 2);
                 }
             }

@@ -327,7 +327,8 @@ public final class LlamaModel {
             longest = Math.max(longest, span.pos0 + span.count);
         }
 
-        int headsPerKv = c.nHeads() / c.nKvHeads(), scoreLength = (longest + 3) & ~3; // scores go four keys at a time
+        // scores go several keys at a time (KVCache.keysAtOnce: 4 or 16), into spare room after the last
+        int headsPerKv = c.nHeads() / c.nKvHeads(), scoreLength = (longest + 15) & ~15;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         Parallel.forRange(T * c.nHeads(), 1, (from, to) -> {
             float[] scores = new float[scoreLength];

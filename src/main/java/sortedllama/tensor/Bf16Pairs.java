@@ -2,11 +2,12 @@ package sortedllama.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * bfloat16 values packed two to an int, and attention's two loops ({@link Vec#dotTree4},
- * {@link Vec#weightedSum}) over them: a KV cache in 16 bits reads half the bytes, and attention
+ * bfloat16 values packed two to an int, and attention's two loops over them (scores of 16 keys at
+ * once, and {@link Vec#weightedSum}): a KV cache in 16 bits reads half the bytes, and attention
  * over a long context is bound by reading the cache.
  *
  * <p>Why this layout: widening 16-bit lanes to 32 (a short vector cast to an int vector) cost more
@@ -16,12 +17,19 @@ import jdk.incubator.vector.VectorSpecies;
  * load and one shift (low) or one mask (high) give 16 floats each, in their order. Runs are
  * therefore 32 values: a packed row's length is a multiple of 32.
  *
- * <p>The arithmetic after widening is Vec's, in the same order, so the results are the bits Vec's
- * loops give on the widened values (Bf16PairsTest).
+ * <p>Values are read one row at a time ({@link #weightedSum}: the arithmetic after widening is
+ * Vec's, in the same order, so the results are the bits Vec's loop gives on the widened values).
+ * Keys are read sixteen at a time ({@link #dots16}): a block of 16 keys holds each pair index's
+ * ints of the 16 keys side by side (the key's row as {@link #pack} packs it, written down a
+ * column), so one load gives one coordinate of 16 keys and the 16 dot products are sixteen lanes
+ * of one accumulation, with no sum across lanes. Summing lanes in Vec's tree order, as a row-major
+ * layout needs, cost twice the weighted sum's time (perf, 8 requests on 150 positions).
  */
 public final class Bf16Pairs {
     /** Values per packed run. */
     public static final int RUN = 32;
+    /** Keys per block, read at once by {@link #dots16}. */
+    public static final int KEYS_PER_BLOCK = 16;
 
     private static final VectorSpecies<Float> S = Vec.S;
     private static final int L = Vec.L;
@@ -32,12 +40,72 @@ public final class Bf16Pairs {
     /** dst (ints from dstOff) = src[srcOff..+n) rounded to bfloat16 (to nearest, ties to even), packed; n a multiple of 32. */
     public static void pack(float[] src, int srcOff, int[] dst, int dstOff, int n) {
         for (int run = 0; run < n; run += RUN) {
+            if (L == 16) {
+                IntVector low = rounded(FloatVector.fromArray(S, src, srcOff + run)).lanewise(VectorOperators.LSHR, 16);
+                IntVector high = rounded(FloatVector.fromArray(S, src, srcOff + run + L)).and(0xFFFF0000);
+                high.or(low).intoArray(dst, dstOff + run / 2);
+                continue;
+            }
             for (int j = 0; j < RUN / 2; j++) {
                 int low = Dequantize.floatToBf16(src[srcOff + run + j]) & 0xFFFF;
                 int high = Dequantize.floatToBf16(src[srcOff + run + j + RUN / 2]) & 0xFFFF;
                 dst[dstOff + run / 2 + j] = high << 16 | low;
             }
         }
+    }
+
+    /** The bits of each lane rounded to bfloat16 in the high half ({@link Dequantize#floatToBf16}'s rounding, NaN as 0x7FC0). */
+    private static IntVector rounded(FloatVector x) {
+        IntVector bits = x.reinterpretAsInts();
+        IntVector up = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF);
+        return up.blend(0x7FC00000, x.test(VectorOperators.IS_NAN).cast(IS));
+    }
+
+    /**
+     * Writes src[srcOff..+n) as key {@code lane} (0..15) of the block of 16 keys at int {@code block}:
+     * its ints as {@link #pack} makes them, int i at block + 16 i + lane; n a multiple of 32.
+     */
+    public static void packColumn(float[] src, int srcOff, int[] dst, int block, int lane, int n) {
+        int[] row = new int[n / 2];
+        pack(src, srcOff, row, 0, n);
+        for (int i = 0; i < row.length; i++) dst[block + KEYS_PER_BLOCK * i + lane] = row[i];
+    }
+
+    /** Value {@code index} of key {@code lane} of the block at int {@code block}. */
+    public static float getColumn(int[] a, int block, int lane, int index) {
+        int pair = a[block + KEYS_PER_BLOCK * (index / RUN * (RUN / 2) + index % (RUN / 2)) + lane];
+        return Float.intBitsToFloat(index % RUN < RUN / 2 ? pair << 16 : pair & 0xFFFF0000);
+    }
+
+    /**
+     * out[outOff + k] = q[qOff..+n) . key k of the block at int {@code block}, k = 0..15, summed
+     * in this order: four sums by fma in increasing pair index i, over the low halves of even i,
+     * low halves of odd i, high halves of even i, high halves of odd i, then (s0 + s1) + (s2 + s3).
+     * n a multiple of 32.
+     */
+    public static void dots16(float[] q, int qOff, int[] b, int block, int n, float[] out, int outOff) {
+        int pairs = n / 2;
+        if (L != 16) {
+            for (int k = 0; k < KEYS_PER_BLOCK; k++) {
+                float[] s = new float[4];
+                for (int i = 0; i < pairs; i++) {
+                    int pair = b[block + KEYS_PER_BLOCK * i + k], lowIndex = qOff + i / (RUN / 2) * RUN + i % (RUN / 2);
+                    s[i & 1] = Math.fma(q[lowIndex], Float.intBitsToFloat(pair << 16), s[i & 1]);
+                    s[2 + (i & 1)] = Math.fma(q[lowIndex + RUN / 2], Float.intBitsToFloat(pair & 0xFFFF0000), s[2 + (i & 1)]);
+                }
+                out[outOff + k] = (s[0] + s[1]) + (s[2] + s[3]);
+            }
+            return;
+        }
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        for (int i = 0, at = block; i < pairs; i += 2, at += 2 * KEYS_PER_BLOCK) {
+            int lowIndex = qOff + i / (RUN / 2) * RUN + i % (RUN / 2); // i even: i and i + 1 lie in one run
+            s0 = low(b, at).fma(FloatVector.broadcast(S, q[lowIndex]), s0);
+            s2 = high(b, at).fma(FloatVector.broadcast(S, q[lowIndex + RUN / 2]), s2);
+            s1 = low(b, at + KEYS_PER_BLOCK).fma(FloatVector.broadcast(S, q[lowIndex + 1]), s1);
+            s3 = high(b, at + KEYS_PER_BLOCK).fma(FloatVector.broadcast(S, q[lowIndex + 1 + RUN / 2]), s3);
+        }
+        s0.add(s1).add(s2.add(s3)).intoArray(out, outOff);
     }
 
     /** Value {@code index} of the packed values that start at int {@code off}. */
@@ -48,40 +116,12 @@ public final class Bf16Pairs {
 
     /** Values 0..15 of the run at int {@code at}. */
     private static FloatVector low(int[] a, int at) {
-        return IntVector.fromArray(IS, a, at).lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16).reinterpretAsFloats();
+        return IntVector.fromArray(IS, a, at).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     /** Values 16..31 of the run at int {@code at}. */
     private static FloatVector high(int[] a, int at) {
         return IntVector.fromArray(IS, a, at).and(0xFFFF0000).reinterpretAsFloats();
-    }
-
-    /**
-     * out[outOff + j] = {@link Vec#dotTree}(a, aOff, values of b from int bOff + j * bStride, n) for
-     * j = 0..3, bit for bit; n a multiple of 32.
-     */
-    public static void dotTree4(float[] a, int aOff, int[] b, int bOff, int bStride, int n, float[] out, int outOff) {
-        if (L != 16) {
-            float[] wide = new float[n];
-            for (int j = 0; j < 4; j++) {
-                for (int i = 0; i < n; i++) wide[i] = get(b, bOff + j * bStride, i);
-                out[outOff + j] = Vec.dotTree(a, aOff, wide, 0, n);
-            }
-            return;
-        }
-        FloatVector z = FloatVector.zero(S), a0 = z, a1 = z, b0 = z, b1 = z, c0 = z, c1 = z, d0 = z, d1 = z;
-        for (int i = 0, at = bOff; i < n; i += RUN, at += RUN / 2) {
-            FloatVector x0 = FloatVector.fromArray(S, a, aOff + i), x1 = FloatVector.fromArray(S, a, aOff + i + L);
-            a0 = x0.fma(low(b, at), a0);
-            a1 = x1.fma(high(b, at), a1);
-            b0 = x0.fma(low(b, at + bStride), b0);
-            b1 = x1.fma(high(b, at + bStride), b1);
-            c0 = x0.fma(low(b, at + 2 * bStride), c0);
-            c1 = x1.fma(high(b, at + 2 * bStride), c1);
-            d0 = x0.fma(low(b, at + 3 * bStride), d0);
-            d1 = x1.fma(high(b, at + 3 * bStride), d1);
-        }
-        Vec.sumLanesTree4(a0.add(a1), b0.add(b1), c0.add(c1), d0.add(d1), out, outOff);
     }
 
     /**

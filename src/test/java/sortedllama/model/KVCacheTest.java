@@ -10,6 +10,7 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import sortedllama.BadInputException;
 import sortedllama.tensor.DType;
 
@@ -58,7 +59,7 @@ class KVCacheTest {
         return hi - lo;
     }
 
-    /** A cache filled to a capacity that is not a multiple of 4 (scores go four keys at a time) decodes as one with room to spare. */
+    /** A cache filled to a capacity that is not a multiple of 4 or 16 (scores go that many keys at a time) decodes as one with room to spare. */
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"F32", "BF16"})
     void aCacheFilledToAnOddCapacityDecodesAsALargerOne(DType type) {
@@ -73,17 +74,23 @@ class KVCacheTest {
         assertThrows(BadInputException.class, () -> model.forward(tight, new int[] {9}, 3, false));
     }
 
-    /** A copied prefix of a BF16 cache serves as the prefill it copies, bit for bit; a copy across types is refused. */
-    @Test
-    void aCopiedBf16PrefixDecodesAsTheOriginal() {
+    /**
+     * A copied prefix of a BF16 cache serves as the prefill it copies, bit for bit, whether it ends
+     * inside the first block of 16 keys or past it; a copy across types is refused.
+     */
+    @ParameterizedTest(name = "{0} positions")
+    @ValueSource(ints = {5, 18})
+    void aCopiedBf16PrefixDecodesAsTheOriginal(int positions) {
         LlamaModel model = MODEL.withKvCache(DType.BF16);
         KVCache original = model.newCache(64), copy = model.newCache(40);
-        model.forward(original, new int[] {1, 7, 19, 3, 44}, 2, false);
-        copy.copyPrefix(original, 5);
+        int[] prompt = new int[positions];
+        for (int i = 0; i < positions; i++) prompt[i] = (i * 13 + 1) % C.vocabSize();
+        model.forward(original, prompt, 2, false);
+        copy.copyPrefix(original, positions);
         for (int t : new int[] {5, 9, 12}) {
             assertArrayEquals(model.forward(original, new int[] {t}, 2, false), model.forward(copy, new int[] {t}, 2, false));
         }
-        assertThrows(IllegalArgumentException.class, () -> MODEL.newCache(40).copyPrefix(original, 5));
+        assertThrows(IllegalArgumentException.class, () -> MODEL.newCache(40).copyPrefix(original, positions));
     }
 
     @Test
