@@ -46,6 +46,12 @@ final class BenchServe implements Callable<Integer> {
             description = "Requests each client sends at a level, one after another (default ${DEFAULT-VALUE}).")
     int requestsPerClient;
 
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "8",
+            description = {"Untimed requests per client at the largest level, for each server and traffic, before the levels",
+                    "(default ${DEFAULT-VALUE}): the JIT compiles the HTTP stack's and the model's paths for about 20 s of load;",
+                    "timed earlier, a level of 8 ran at three quarters of its later speed."})
+    int warmup;
+
     @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "64", description = "max_tokens of each request (default ${DEFAULT-VALUE}).")
     int maxTokens;
 
@@ -80,13 +86,14 @@ final class BenchServe implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         int[] levels = levels();
         if (requestsPerClient < 1) throw new BadInputException("--requests-per-client must be at least 1, got " + requestsPerClient);
+        if (warmup < 0) throw new BadInputException("--warmup must be at least 0, got " + warmup);
         if (maxTokens < 1) throw new BadInputException("--max-tokens must be at least 1, got " + maxTokens);
         if (timeLimitSeconds < 1) throw new BadInputException("--time-limit must be at least 1 second, got " + timeLimitSeconds);
         try (ModelFile file = modelOptions.open()) {
             var tokenizer = modelOptions.requireTokenizer(file, "the server works on text");
             var traffics = traffics(file.config().nLayers());
             List<String> prompts = prompts();
-            var settings = new ServeBenchmark.Settings(levels, requestsPerClient, maxTokens, prompts, traffics, baseline,
+            var settings = new ServeBenchmark.Settings(levels, requestsPerClient, warmup, maxTokens, prompts, traffics, baseline,
                     Duration.ofSeconds(timeLimitSeconds));
             out.printf("%-14s %-7s %5s %9s %11s %12s %12s %13s%n", "server", "traffic", "conc", "ok/sent", "tokens/s", "ms/token p50",
                     "ms/token p99", "first tok p50");

@@ -11,6 +11,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import sortedllama.model.LlamaModel;
+import sortedllama.model.StepSequence;
 
 /**
  * Continuous batching: one thread owns the model and, at each step, runs the next positions of
@@ -32,7 +33,9 @@ import sortedllama.model.LlamaModel;
  * ({@link LlamaModel#splitInvariant}: Q8_0, Q4_0 or IQ4_NL on AMX), a prompt that begins as the
  * prompt of a generation in the batch begins (a template, a system prompt) copies those
  * positions' keys and values instead of computing them, and prefills the rest; its tokens are
- * the same bits as without the copy. Finished generations leave at once.
+ * the same bits as without the copy, and prompt chunks join the decoding pass ({@link PrefillChunk}):
+ * one read of the weights serves both, instead of one for the chunk and one for the step.
+ * Finished generations leave at once.
  *
  * <p>Callers block in {@link #generate} on their own thread, where their listener runs: a slow
  * client never holds up the model thread, and a listener that throws (a stop string, a client
@@ -44,9 +47,12 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     private final LlamaModel model;
     private final int maxBatch, prefillChunk;
-    /** Whether prompts may copy a prefix from another generation's cache ({@link LlamaModel#splitInvariant}). */
-    private final boolean sharePrefixes;
-    private final AtomicLong sharedPrefixTokens = new AtomicLong();
+    /**
+     * Whether prompts may copy a prefix from another generation's cache, and prompt chunks run in the
+     * decoding pass ({@link LlamaModel#splitInvariant}: their positions get the same bits either way).
+     */
+    private final boolean splitInvariant;
+    private final AtomicLong sharedPrefixTokens = new AtomicLong(), promptTokensInSteps = new AtomicLong();
     private final BlockingQueue<BatchedGeneration> arrivals = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final AtomicInteger batchSize = new AtomicInteger();
@@ -56,6 +62,8 @@ public final class ContinuousBatcher implements AutoCloseable {
     // owned by the model thread
     private final ArrayDeque<BatchedGeneration> prefilling = new ArrayDeque<>();
     private final List<BatchedGeneration> decoding = new ArrayList<>();
+    /** Prompt chunks that run in the next decoding pass (split-invariant models only). */
+    private final List<PrefillChunk> chunks = new ArrayList<>();
 
     /**
      * @param maxBatch     generations decoded together at most; later ones wait for a place
@@ -67,7 +75,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         this.model = model;
         this.maxBatch = maxBatch;
         this.prefillChunk = prefillChunk;
-        this.sharePrefixes = model.splitInvariant();
+        this.splitInvariant = model.splitInvariant();
         this.thread = Thread.ofPlatform().daemon().name("continuous-batcher").start(this::run);
     }
 
@@ -130,6 +138,11 @@ public final class ContinuousBatcher implements AutoCloseable {
         return sharedPrefixTokens.get();
     }
 
+    /** Prompt positions computed in the decoding passes ({@link PrefillChunk}) rather than in passes of their own, so far. */
+    public long promptTokensInSteps() {
+        return promptTokensInSteps.get();
+    }
+
     /** Generations in the batch now (prefilling or decoding). */
     public int active() {
         return batchSize.get();
@@ -185,8 +198,10 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     /**
      * Feeds prompt chunks, oldest generation first, about one chunk's worth of tokens per step (at
-     * least one chunk); a generation whose prompt is in samples its first token and joins decoding,
-     * and so do those that wait for its prefill of the same prompt, each with a copy of its cache.
+     * least one chunk): on a split-invariant model as {@link PrefillChunk}s of the next decoding pass
+     * (one per generation), else in passes of their own now. A generation whose prompt is in
+     * samples its first token and joins decoding, and so do those that wait for its prefill of the
+     * same prompt, each with a copy of its cache.
      */
     private void prefill() {
         int budget = prefillChunk;
@@ -200,30 +215,44 @@ public final class ContinuousBatcher implements AutoCloseable {
                     if (g.prefilled == 0) {
                         g.prefillStart = System.nanoTime();
                         // the copied prefix costs no budget: the rest is charged when it is computed
-                        if (sharePrefixes && (g.prefilled = sharePrefix(g)) > 0) continue;
+                        if (splitInvariant && (g.prefilled = sharePrefix(g)) > 0) continue;
                     }
                     budget -= n;
+                    if (splitInvariant) {
+                        chunks.add(new PrefillChunk(model, g, n));
+                        promptTokensInSteps.addAndGet(n);
+                        break;
+                    }
                     logits = model.forward(g.cache, Arrays.copyOfRange(g.prompt, g.prefilled, g.prefilled + n), g.prefillExit, false);
                     g.prefilled += n;
                 }
-                g.prefillEnd = System.nanoTime();
-                prefilling.remove(g);
-                start(g, logits);
-                for (BatchedGeneration f : g.followers) {
-                    prefilling.remove(f);
-                    f.cache.copyPrefix(g.cache, g.prompt.length);
-                    f.prefillStart = g.prefillStart;
-                    f.prefillEnd = g.prefillEnd;
-                    start(f, logits);
-                }
+                if (g.prefilled == g.prompt.length) prefilled(g, logits);
             } catch (RuntimeException e) {
-                prefilling.remove(g);
-                g.fail(e);
-                for (BatchedGeneration f : g.followers) {
-                    prefilling.remove(f);
-                    f.fail(e);
-                }
+                failPrefill(g, e);
             }
+        }
+    }
+
+    /** g's prompt is in ({@code logits}: its last position's): it starts decoding, and so do its followers. */
+    private void prefilled(BatchedGeneration g, float[] logits) {
+        g.prefillEnd = System.nanoTime();
+        prefilling.remove(g);
+        start(g, logits);
+        for (BatchedGeneration f : g.followers) {
+            prefilling.remove(f);
+            f.cache.copyPrefix(g.cache, g.prompt.length);
+            f.prefillStart = g.prefillStart;
+            f.prefillEnd = g.prefillEnd;
+            start(f, logits);
+        }
+    }
+
+    private void failPrefill(BatchedGeneration g, RuntimeException e) {
+        prefilling.remove(g);
+        g.fail(e);
+        for (BatchedGeneration f : g.followers) {
+            prefilling.remove(f);
+            f.fail(e);
         }
     }
 
@@ -263,16 +292,23 @@ public final class ContinuousBatcher implements AutoCloseable {
         else decoding.add(g);
     }
 
-    /** One step of every decoding generation, in one pass; those that are over leave. */
+    /**
+     * One step of every decoding generation and the prompt chunks planned for it, in one pass; the
+     * generations that are over leave, and those whose prompt a chunk ended start decoding.
+     */
     private void decode() {
-        if (decoding.isEmpty()) return;
+        if (decoding.isEmpty() && chunks.isEmpty()) return;
         long start = System.nanoTime();
         try {
             for (BatchedGeneration g : decoding) g.prepare();
-            model.step(decoding);
+            List<StepSequence> pass = new ArrayList<>(decoding);
+            pass.addAll(chunks);
+            model.step(pass);
         } catch (RuntimeException e) {
             for (BatchedGeneration g : decoding) g.fail(e);
             decoding.clear();
+            for (PrefillChunk c : chunks) failPrefill(c.generation, e);
+            chunks.clear();
             return;
         }
         long stepNanos = System.nanoTime() - start;
@@ -287,5 +323,15 @@ public final class ContinuousBatcher implements AutoCloseable {
             if (over) g.answer();
             return over;
         });
+        for (PrefillChunk c : chunks) { // after the decoders' tokens: the generations these start have had no step yet
+            BatchedGeneration g = c.generation;
+            g.prefilled = c.end();
+            try {
+                if (c.endsPrompt()) prefilled(g, c.logits);
+            } catch (RuntimeException e) {
+                failPrefill(g, e);
+            }
+        }
+        chunks.clear();
     }
 }

@@ -91,6 +91,7 @@ public final class KVCache {
     /**
      * Stores {@code count} positions from {@code pos} on of layer {@code layer}: keys and values
      * of each position as the projections give them, kvDim floats per position from {@code from}.
+     * Calls for different positions may run at once on different threads: they write disjoint elements.
      */
     void store(int layer, int pos, int count, float[] k, float[] v, int from) {
         for (int t = 0; t < count; t++) {

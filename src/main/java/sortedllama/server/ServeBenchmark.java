@@ -24,12 +24,13 @@ public final class ServeBenchmark {
     /**
      * @param concurrency        the levels, in order
      * @param requestsPerClient  requests each client sends at a level, one after another
+     * @param warmup             untimed requests per client at the largest level, per server and traffic, first
      * @param prompts            the requests' prompts, in turn
      * @param traffics           by name, the extra fields each kind of traffic's requests take in turn (e.g. exit_layer;
      *                           empty: none)
      * @param baseline           also run the one-at-a-time server
      */
-    public record Settings(int[] concurrency, int requestsPerClient, int maxTokens, List<String> prompts,
+    public record Settings(int[] concurrency, int requestsPerClient, int warmup, int maxTokens, List<String> prompts,
                            Map<String, List<ObjectNode>> traffics, boolean baseline, Duration timeLimitPerLevel) {}
 
     /** One server with one kind of traffic at one level. */
@@ -54,12 +55,15 @@ public final class ServeBenchmark {
         List<Level> out = new ArrayList<>();
         try {
             for (InferenceServer server : servers) server.start(0);
-            // warm-up at the largest level, two requests per client: the JIT compiles both servers' paths
-            // at every batch size before anything is timed (one request of 4 clients left the first
-            // timed level of 8 at a third of its speed, its compilations competing for the 2 cores)
+            // warm-up at the largest level: the JIT compiles both servers' paths at every batch size
+            // before anything is timed (one request of 4 clients left the first timed level of 8 at a third
+            // of its speed, its compilations competing for the 2 cores; after two per client, the first
+            // five timed levels of 8 still rose from 450 to 600 tokens/s as the HTTP stack was compiled)
             List<String> traffics = List.copyOf(s.traffics().keySet());
             for (InferenceServer server : servers) {
-                for (String traffic : traffics) LoadTest.run(config(server, s, traffic, most, 2));
+                for (String traffic : traffics) {
+                    if (s.warmup() > 0) LoadTest.run(config(server, s, traffic, most, s.warmup()));
+                }
             }
             int turns = servers.size() * traffics.size();
             for (int i = 0; i < s.concurrency().length; i++) {

@@ -63,7 +63,7 @@ public final class Matmul {
         if (!usesBlas(regime, tokens)) {
             fewVectors(new Tensor[] {w}, x, tokens, new float[][] {out});
         } else {
-            many(w, x, tokens, out, new HashMap<>(), new HashMap<>());
+            many(w, x, tokens, out);
         }
     }
 
@@ -84,8 +84,12 @@ public final class Matmul {
         }
         if (usesBlas(regime, tokens)) {
             Map<Integer, float[]> rounded = new HashMap<>();
-            Map<Integer, MemorySegment> amxInputs = new HashMap<>();
-            for (int m = 0; m < ws.length; m++) many(ws[m], x, tokens, outs[m], rounded, amxInputs);
+            List<Integer> onAmx = new ArrayList<>();
+            for (int m = 0; m < ws.length; m++) {
+                if (NativeKernels.amxServes(ws[m])) onAmx.add(m);
+                else sgemm(ws[m], roundedInput(ws[m], x, tokens, rounded), tokens, outs[m]);
+            }
+            amx(pick(ws, onAmx, Tensor[]::new), x, tokens, pick(outs, onAmx, float[][]::new));
         } else {
             fewVectors(ws, x, tokens, outs);
         }
@@ -97,18 +101,19 @@ public final class Matmul {
      * per-row kernels for the rest.
      */
     private static void fewVectors(Tensor[] ws, float[] x, int tokens, float[][] outs) {
-        List<Tensor> rowWs = new ArrayList<>();
-        List<float[]> rowOuts = new ArrayList<>();
-        Map<Integer, MemorySegment> amxInputs = new HashMap<>();
+        List<Integer> onAmx = new ArrayList<>(), byRows = new ArrayList<>();
         for (int m = 0; m < ws.length; m++) {
-            if (tokens >= amxMinTokens(ws[m].type()) && NativeKernels.amxMatchesRows(ws[m])) {
-                amx(ws[m], x, tokens, outs[m], amxInputs);
-            } else {
-                rowWs.add(ws[m]);
-                rowOuts.add(outs[m]);
-            }
+            (tokens >= amxMinTokens(ws[m].type()) && NativeKernels.amxMatchesRows(ws[m]) ? onAmx : byRows).add(m);
         }
-        if (!rowWs.isEmpty()) rowAtATime(rowWs.toArray(Tensor[]::new), x, tokens, rowOuts.toArray(float[][]::new));
+        amx(pick(ws, onAmx, Tensor[]::new), x, tokens, pick(outs, onAmx, float[][]::new));
+        if (!byRows.isEmpty()) rowAtATime(pick(ws, byRows, Tensor[]::new), x, tokens, pick(outs, byRows, float[][]::new));
+    }
+
+    /** a[i] for the indices i, in their order. */
+    private static <T> T[] pick(T[] a, List<Integer> indices, java.util.function.IntFunction<T[]> make) {
+        T[] out = make.apply(indices.size());
+        for (int i = 0; i < out.length; i++) out[i] = a[indices.get(i)];
+        return out;
     }
 
     private static boolean usesBlas(Regime regime, int tokens) {
@@ -130,18 +135,35 @@ public final class Matmul {
      * computes prefill on these CPUs: several times sgemm's rate), else sgemm; inputs made once per
      * kind into the maps, for matrices that share them (AMX's by {@link NativeKernels#amxLayout}).
      */
-    private static void many(Tensor w, float[] x, int tokens, float[] out, Map<Integer, float[]> rounded, Map<Integer, MemorySegment> amxInputs) {
+    private static void many(Tensor w, float[] x, int tokens, float[] out) {
         if (NativeKernels.amxServes(w)) {
-            amx(w, x, tokens, out, amxInputs);
+            amx(new Tensor[] {w}, x, tokens, new float[][] {out});
         } else {
-            sgemm(w, roundedInput(w, x, tokens, rounded), tokens, out);
+            sgemm(w, roundedInput(w, x, tokens, new HashMap<>()), tokens, out);
         }
     }
 
-    /** w's product on AMX tiles, row tiles shared out over the cores, the input laid out once per {@link NativeKernels#amxLayout}. */
-    private static void amx(Tensor w, float[] x, int tokens, float[] out, Map<Integer, MemorySegment> amxInputs) {
-        MemorySegment input = amxInputs.computeIfAbsent(NativeKernels.amxLayout(w.type()), k -> NativeKernels.amxInput(w.type(), x, w.cols(), tokens));
-        Parallel.forRange(w.rows() / 16, 1, (from, to) -> NativeKernels.matmulAmx(w, from, to, input, tokens, out));
+    /**
+     * ws's products on AMX tiles (matrices of one input: a layer's Q, K and V), the row tiles of all
+     * of them shared out over the cores as one range: one hand-off, and one wait for the last chunk,
+     * instead of one per matrix. The input is laid out once per {@link NativeKernels#amxLayout}.
+     */
+    private static void amx(Tensor[] ws, float[] x, int tokens, float[][] outs) {
+        if (ws.length == 0) return;
+        Map<Integer, MemorySegment> byLayout = new HashMap<>();
+        MemorySegment[] inputs = new MemorySegment[ws.length];
+        int[] firstTile = new int[ws.length + 1]; // matrix m holds row tiles firstTile[m] .. firstTile[m+1]-1 of the joint range
+        for (int m = 0; m < ws.length; m++) {
+            Tensor w = ws[m];
+            inputs[m] = byLayout.computeIfAbsent(NativeKernels.amxLayout(w.type()), k -> NativeKernels.amxInput(w.type(), x, w.cols(), tokens));
+            firstTile[m + 1] = firstTile[m] + w.rows() / 16;
+        }
+        Parallel.forRange(firstTile[ws.length], 1, (from, to) -> {
+            for (int m = 0; m < ws.length; m++) {
+                int lo = Math.max(from, firstTile[m]) - firstTile[m], hi = Math.min(to, firstTile[m + 1]) - firstTile[m];
+                if (lo < hi) NativeKernels.matmulAmx(ws[m], lo, hi, inputs[m], tokens, outs[m]);
+            }
+        });
     }
 
     private static void sgemm(Tensor w, float[] x, int tokens, float[] out) {

@@ -37,8 +37,14 @@ public final class Ops {
         Parallel.forRange(n, MIN_PER_THREAD, (from, to) -> Vec.axpy(1f, y, from, x, from, to - from));
     }
 
-    /** out[i] = silu(gate[i]) * up[i] for the first n values ({@link Vec#swiglu}), on the cores for many rows; the same bits. */
+    /**
+     * Values per thread below which SwiGLU stays on the calling thread: its exponential costs several
+     * times an addition, so a batch of a few decoding steps (8 x 2048 values) is worth sharing out.
+     */
+    private static final int MIN_SWIGLU_PER_THREAD = 1 << 12;
+
+    /** out[i] = silu(gate[i]) * up[i] for the first n values ({@link Vec#swiglu}), on the cores for several rows; the same bits. */
     public static void swiglu(float[] out, float[] gate, float[] up, int n) {
-        Parallel.forRange(n, MIN_PER_THREAD, (from, to) -> Vec.swiglu(out, gate, up, from, to));
+        Parallel.forRange(n, MIN_SWIGLU_PER_THREAD, (from, to) -> Vec.swiglu(out, gate, up, from, to));
     }
 }

@@ -61,7 +61,7 @@ class BenchCommandTest {
         Files.writeString(prompts, "[{\"instruction\": \"Name a colour.\", \"input\": \"\"}, {\"instruction\": \"Add them.\", \"input\": \"2 and 3\"}]");
         String base = Path.of(committedBase()).toString();
         CliTest.Run run = CliTest.run("bench", "serve", "--model", base, "--concurrency", "2", "--max-tokens", "4", "--requests-per-client", "2",
-                "--traffic", "full,mixed", "--prompts-file", prompts.toString());
+                "--warmup", "1", "--traffic", "full,mixed", "--prompts-file", prompts.toString());
         assertEquals(0, run.status(), run.err());
         List<String> levels = run.out().lines().filter(l -> l.matches("(batched|one-at-a-time)\\s+(full|mixed)\\s+2\\s+4/4\\s+[0-9.]+ .*")).toList();
         assertEquals(4, levels.size(), run.out());
@@ -70,6 +70,9 @@ class BenchCommandTest {
         CliTest.Run missing = CliTest.run("bench", "serve", "--model", base, "--prompts-file", dir.resolve("none.json").toString());
         assertEquals(2, missing.status());
         assertTrue(missing.err().contains("--prompts-file") && missing.err().contains("does not exist"), missing.err());
+        CliTest.Run noWarmup = CliTest.run("bench", "serve", "--model", base, "--warmup", "-1");
+        assertEquals(2, noWarmup.status());
+        assertTrue(noWarmup.err().contains("--warmup must be at least 0"), noWarmup.err());
     }
 
     @Test

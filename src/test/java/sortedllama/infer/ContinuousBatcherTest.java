@@ -207,7 +207,8 @@ class ContinuousBatcherTest {
     /**
      * Prompts that begin alike (a template) copy the prefix from one another's caches where the
      * model's keys and values do not depend on how positions are split into passes (Q8_0 on AMX),
-     * and still get, bit for bit, what they get alone; a float32 model copies nothing.
+     * computing the rest in the decoding passes, and still get, bit for bit, what they get alone; a
+     * float32 model copies nothing and prefills in passes of its own.
      */
     @Test
     void promptsThatBeginAlikeShareTheirPrefixAndGetWhatTheyGetAlone() throws Exception {
@@ -243,8 +244,14 @@ class ContinuousBatcherTest {
                             + model.splitInvariant());
                 }
                 // every prompt but the first one prefilled through every layer finds the template in a cache
-                if (model == q8) assertTrue(batcher.sharedPrefixTokens() >= (jobs.size() - 1) * template.length, "shared " + batcher.sharedPrefixTokens());
-                else assertEquals(0, batcher.sharedPrefixTokens());
+                // and computes the rest of its prompt in the decoding passes
+                if (model == q8) {
+                    assertTrue(batcher.sharedPrefixTokens() >= (jobs.size() - 1) * template.length, "shared " + batcher.sharedPrefixTokens());
+                    assertTrue(batcher.promptTokensInSteps() >= shallowPrompt.length, "in steps " + batcher.promptTokensInSteps());
+                } else {
+                    assertEquals(0, batcher.sharedPrefixTokens());
+                    assertEquals(0, batcher.promptTokensInSteps());
+                }
             }
         }
     }
