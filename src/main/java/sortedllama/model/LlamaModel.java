@@ -2,7 +2,9 @@ package sortedllama.model;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import sortedllama.BadInputException;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Dequantize;
@@ -112,8 +114,7 @@ public final class LlamaModel {
         c.checkExitLayer(toLayer);
         var spans = new Span[] {span(cache, 0, T, pos0)};
         var buf = new LayerBuffers(c, T);
-        float[] cosSin = new float[T * c.headDim()];
-        for (int t = 0; t < T; t++) rope.angles(pos0 + t, cosSin, t * c.headDim());
+        float[] cosSin = angles(pos0, pos0 + T);
         for (int l = fromLayer; l < toLayer; l++) layer(l, spans, 1, x, T, buf, cosSin, Matmul.Regime.AUTO);
     }
 
@@ -162,6 +163,9 @@ public final class LlamaModel {
         int dim = c.dim(), headDim = c.headDim();
         List<StepSequence> active = new ArrayList<>(sequences);
         LayerBuffers buf = null;
+        // cos and sin of each sequence's positions statesFrom..end-1, made once per pass: computed per
+        // layer, they were a serial share of a batched step (64 sines and cosines a row)
+        Map<StepSequence, float[]> angles = new IdentityHashMap<>();
         for (int l = 0; l < c.nLayers() && !active.isEmpty(); l++) {
             var spans = new Span[active.size()];
             var owners = new StepSequence[active.size()];
@@ -181,8 +185,10 @@ public final class LlamaModel {
                 float[] x = new float[rows * dim], cosSin = new float[rows * headDim];
                 for (int i = 0; i < n; i++) {
                     Span sp = spans[i];
-                    System.arraycopy(owners[i].states(), (sp.pos0 - owners[i].statesFrom()) * dim, x, sp.row0 * dim, sp.count * dim);
-                    for (int t = 0; t < sp.count; t++) rope.angles(sp.pos0 + t, cosSin, (sp.row0 + t) * headDim);
+                    StepSequence s = owners[i];
+                    System.arraycopy(s.states(), (sp.pos0 - s.statesFrom()) * dim, x, sp.row0 * dim, sp.count * dim);
+                    float[] own = angles.computeIfAbsent(s, q -> angles(q.statesFrom(), q.end()));
+                    System.arraycopy(own, (sp.pos0 - s.statesFrom()) * headDim, cosSin, sp.row0 * headDim, sp.count * headDim);
                 }
                 if (buf == null || buf.rows != rows) buf = new LayerBuffers(c, rows);
                 layer(l, spans, n, x, rows, buf, cosSin, Matmul.Regime.ROW_REUSE);
@@ -195,6 +201,13 @@ public final class LlamaModel {
         }
         if (!active.isEmpty()) throw new IllegalStateException(active.size() + " sequences did not leave at the last layer");
         for (StepSequence s : sequences) s.cache().advanceTo(Math.max(s.cache().length(), s.end()));
+    }
+
+    /** {@link Rope#angles} of positions from .. to-1, one after another. */
+    private float[] angles(int from, int to) {
+        float[] cosSin = new float[(to - from) * c.headDim()];
+        for (int p = from; p < to; p++) rope.angles(p, cosSin, (p - from) * c.headDim());
+        return cosSin;
     }
 
     /** Exit {@code exit}'s logits for the sequences that want them, in one product; those that leave are removed. */
