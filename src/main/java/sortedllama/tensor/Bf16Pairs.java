@@ -34,6 +34,12 @@ public final class Bf16Pairs {
     private static final VectorSpecies<Float> S = Vec.S;
     private static final int L = Vec.L;
     private static final VectorSpecies<Integer> IS = IntVector.SPECIES_512;
+    /** Where a run's ints go in a block of keys, from its first: int i at KEYS_PER_BLOCK * i. */
+    private static final int[] COLUMN = new int[RUN / 2];
+
+    static {
+        for (int i = 0; i < COLUMN.length; i++) COLUMN[i] = KEYS_PER_BLOCK * i;
+    }
 
     private Bf16Pairs() {}
 
@@ -41,9 +47,7 @@ public final class Bf16Pairs {
     public static void pack(float[] src, int srcOff, int[] dst, int dstOff, int n) {
         for (int run = 0; run < n; run += RUN) {
             if (L == 16) {
-                IntVector low = rounded(FloatVector.fromArray(S, src, srcOff + run)).lanewise(VectorOperators.LSHR, 16);
-                IntVector high = rounded(FloatVector.fromArray(S, src, srcOff + run + L)).and(0xFFFF0000);
-                high.or(low).intoArray(dst, dstOff + run / 2);
+                packedRun(src, srcOff + run).intoArray(dst, dstOff + run / 2);
                 continue;
             }
             for (int j = 0; j < RUN / 2; j++) {
@@ -54,11 +58,19 @@ public final class Bf16Pairs {
         }
     }
 
+    /** The 16 ints of the run of 32 values at src[off..]: value j in int j's low half, value j + 16 in its high half (L == 16). */
+    private static IntVector packedRun(float[] src, int off) {
+        IntVector low = rounded(FloatVector.fromArray(S, src, off)).lanewise(VectorOperators.LSHR, 16);
+        return rounded(FloatVector.fromArray(S, src, off + L)).and(0xFFFF0000).or(low);
+    }
+
     /** The bits of each lane rounded to bfloat16 in the high half ({@link Dequantize#floatToBf16}'s rounding, NaN as 0x7FC0). */
     private static IntVector rounded(FloatVector x) {
         IntVector bits = x.reinterpretAsInts();
         IntVector up = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF);
-        return up.blend(0x7FC00000, x.test(VectorOperators.IS_NAN).cast(IS));
+        // NaN: magnitude bits above infinity's, tested on the ints (a float mask cast to int lanes was
+        // not always intrinsified: the KV cache's stores then boxed vectors, 500 bytes a position)
+        return up.blend(0x7FC00000, bits.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
     }
 
     /**
@@ -66,6 +78,10 @@ public final class Bf16Pairs {
      * its ints as {@link #pack} makes them, int i at block + 16 i + lane; n a multiple of 32.
      */
     public static void packColumn(float[] src, int srcOff, int[] dst, int block, int lane, int n) {
+        if (L == 16) { // each run's 16 ints scattered down the column, KEYS_PER_BLOCK apart
+            for (int run = 0; run < n; run += RUN) packedRun(src, srcOff + run).intoArray(dst, block + KEYS_PER_BLOCK * (run / 2) + lane, COLUMN, 0);
+            return;
+        }
         int[] row = new int[n / 2];
         pack(src, srcOff, row, 0, n);
         for (int i = 0; i < row.length; i++) dst[block + KEYS_PER_BLOCK * i + lane] = row[i];
