@@ -35,21 +35,21 @@ public final class Bf16Pairs {
     private static final int L = Vec.L;
     private static final VectorSpecies<Integer> IS = IntVector.SPECIES_512;
     /** Where a run's ints go in a block of keys, from its first: int i at KEYS_PER_BLOCK * i. */
-    private static final int[] COLUMN = new int[RUN / 2];
+    private static final int[] COLUMN = new int[RUN / 2], ROW = new int[RUN / 2];
 
     static {
-        for (int i = 0; i < COLUMN.length; i++) COLUMN[i] = KEYS_PER_BLOCK * i;
+        for (int i = 0; i < COLUMN.length; i++) { COLUMN[i] = KEYS_PER_BLOCK * i; ROW[i] = i; }
     }
 
     private Bf16Pairs() {}
 
     /** dst (ints from dstOff) = src[srcOff..+n) rounded to bfloat16 (to nearest, ties to even), packed; n a multiple of 32. */
     public static void pack(float[] src, int srcOff, int[] dst, int dstOff, int n) {
+        if (L == 16) {
+            packRuns(src, srcOff, dst, dstOff, n, false);
+            return;
+        }
         for (int run = 0; run < n; run += RUN) {
-            if (L == 16) {
-                packedRun(src, srcOff + run).intoArray(dst, dstOff + run / 2);
-                continue;
-            }
             for (int j = 0; j < RUN / 2; j++) {
                 int low = Dequantize.floatToBf16(src[srcOff + run + j]) & 0xFFFF;
                 int high = Dequantize.floatToBf16(src[srcOff + run + j + RUN / 2]) & 0xFFFF;
@@ -58,19 +58,25 @@ public final class Bf16Pairs {
         }
     }
 
-    /** The 16 ints of the run of 32 values at src[off..]: value j in int j's low half, value j + 16 in its high half (L == 16). */
-    private static IntVector packedRun(float[] src, int off) {
-        IntVector low = rounded(FloatVector.fromArray(S, src, off)).lanewise(VectorOperators.LSHR, 16);
-        return rounded(FloatVector.fromArray(S, src, off + L)).and(0xFFFF0000).or(low);
-    }
-
-    /** The bits of each lane rounded to bfloat16 in the high half ({@link Dequantize#floatToBf16}'s rounding, NaN as 0x7FC0). */
-    private static IntVector rounded(FloatVector x) {
-        IntVector bits = x.reinterpretAsInts();
-        IntVector up = bits.add(bits.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF);
-        // NaN: magnitude bits above infinity's, tested on the ints (a float mask cast to int lanes was
-        // not always intrinsified: the KV cache's stores then boxed vectors, 500 bytes a position)
-        return up.blend(0x7FC00000, bits.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+    /**
+     * {@link #pack}'s and {@link #packColumn}'s vector loop (L == 16): each run of 32 values as 16 ints,
+     * stored in a row from int {@code at} or, {@code column}, down a block's column (int i at at + 16 i).
+     * Each value is rounded to bfloat16 as {@link Dequantize#floatToBf16} rounds (to nearest even, NaN
+     * as 0x7FC0, tested on the bits). All in one method, no vector passed to or returned from another:
+     * a vector that crosses a call C2 does not inline is boxed, and a KV store then allocated 500 bytes
+     * and took 70-130 ns a position (JFR, in the batched server) instead of 6 ns.
+     */
+    private static void packRuns(float[] src, int srcOff, int[] dst, int at, int n, boolean column) {
+        for (int run = 0; run < n; run += RUN) {
+            IntVector low = FloatVector.fromArray(S, src, srcOff + run).reinterpretAsInts();
+            IntVector high = FloatVector.fromArray(S, src, srcOff + run + L).reinterpretAsInts();
+            IntVector lowUp = low.add(low.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF)
+                    .blend(0x7FC00000, low.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            IntVector highUp = high.add(high.lanewise(VectorOperators.LSHR, 16).and(1)).add(0x7FFF)
+                    .blend(0x7FC00000, high.and(0x7FFFFFFF).compare(VectorOperators.GT, 0x7F800000));
+            IntVector ints = highUp.and(0xFFFF0000).or(lowUp.lanewise(VectorOperators.LSHR, 16));
+            ints.intoArray(dst, at + (column ? KEYS_PER_BLOCK : 1) * (run / 2), column ? COLUMN : ROW, 0);
+        }
     }
 
     /**
@@ -78,8 +84,8 @@ public final class Bf16Pairs {
      * its ints as {@link #pack} makes them, int i at block + 16 i + lane; n a multiple of 32.
      */
     public static void packColumn(float[] src, int srcOff, int[] dst, int block, int lane, int n) {
-        if (L == 16) { // each run's 16 ints scattered down the column, KEYS_PER_BLOCK apart
-            for (int run = 0; run < n; run += RUN) packedRun(src, srcOff + run).intoArray(dst, block + KEYS_PER_BLOCK * (run / 2) + lane, COLUMN, 0);
+        if (L == 16) {
+            packRuns(src, srcOff, dst, block + lane, n, true);
             return;
         }
         int[] row = new int[n / 2];
@@ -116,10 +122,12 @@ public final class Bf16Pairs {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
         for (int i = 0, at = block; i < pairs; i += 2, at += 2 * KEYS_PER_BLOCK) {
             int lowIndex = qOff + i / (RUN / 2) * RUN + i % (RUN / 2); // i even: i and i + 1 lie in one run
-            s0 = low(b, at).fma(FloatVector.broadcast(S, q[lowIndex]), s0);
-            s2 = high(b, at).fma(FloatVector.broadcast(S, q[lowIndex + RUN / 2]), s2);
-            s1 = low(b, at + KEYS_PER_BLOCK).fma(FloatVector.broadcast(S, q[lowIndex + 1]), s1);
-            s3 = high(b, at + KEYS_PER_BLOCK).fma(FloatVector.broadcast(S, q[lowIndex + 1 + RUN / 2]), s3);
+            // values 0..15 of a run: its ints shifted up; 16..31: their high halves (inline: see packRuns)
+            IntVector even = IntVector.fromArray(IS, b, at), odd = IntVector.fromArray(IS, b, at + KEYS_PER_BLOCK);
+            s0 = even.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(S, q[lowIndex]), s0);
+            s2 = even.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.broadcast(S, q[lowIndex + RUN / 2]), s2);
+            s1 = odd.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.broadcast(S, q[lowIndex + 1]), s1);
+            s3 = odd.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.broadcast(S, q[lowIndex + 1 + RUN / 2]), s3);
         }
         s0.add(s1).add(s2.add(s3)).intoArray(out, outOff);
     }
@@ -128,16 +136,6 @@ public final class Bf16Pairs {
     public static float get(int[] a, int off, int index) {
         int pair = a[off + index / RUN * (RUN / 2) + index % (RUN / 2)];
         return Float.intBitsToFloat(index % RUN < RUN / 2 ? pair << 16 : pair & 0xFFFF0000);
-    }
-
-    /** Values 0..15 of the run at int {@code at}. */
-    private static FloatVector low(int[] a, int at) {
-        return IntVector.fromArray(IS, a, at).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** Values 16..31 of the run at int {@code at}. */
-    private static FloatVector high(int[] a, int at) {
-        return IntVector.fromArray(IS, a, at).and(0xFFFF0000).reinterpretAsFloats();
     }
 
     /**
@@ -159,10 +157,11 @@ public final class Bf16Pairs {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (int p = 0, at = xOff + i / 2; p < n; p++, at += stride) {
                 FloatVector wp = FloatVector.broadcast(S, w[p]);
-                a0 = low(x, at).fma(wp, a0);
-                a1 = high(x, at).fma(wp, a1);
-                a2 = low(x, at + RUN / 2).fma(wp, a2);
-                a3 = high(x, at + RUN / 2).fma(wp, a3);
+                IntVector first = IntVector.fromArray(IS, x, at), second = IntVector.fromArray(IS, x, at + RUN / 2);
+                a0 = first.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(wp, a0);
+                a1 = first.and(0xFFFF0000).reinterpretAsFloats().fma(wp, a1);
+                a2 = second.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(wp, a2);
+                a3 = second.and(0xFFFF0000).reinterpretAsFloats().fma(wp, a3);
             }
             a0.intoArray(y, yOff + i);
             a1.intoArray(y, yOff + i + L);
@@ -173,8 +172,9 @@ public final class Bf16Pairs {
             FloatVector a0 = FloatVector.zero(S), a1 = a0;
             for (int p = 0, at = xOff + i / 2; p < n; p++, at += stride) {
                 FloatVector wp = FloatVector.broadcast(S, w[p]);
-                a0 = low(x, at).fma(wp, a0);
-                a1 = high(x, at).fma(wp, a1);
+                IntVector run = IntVector.fromArray(IS, x, at);
+                a0 = run.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(wp, a0);
+                a1 = run.and(0xFFFF0000).reinterpretAsFloats().fma(wp, a1);
             }
             a0.intoArray(y, yOff + i);
             a1.intoArray(y, yOff + i + L);
