@@ -188,18 +188,26 @@ class ContinuousBatcherTest {
         }
     }
 
-    /** Choices of one prompt share its prefill when they meet in the batch; each still samples as it would alone. */
+    /**
+     * Choices of one prompt share its prefill when they meet in the batch; each still samples as it would alone,
+     * also where the prompt's chunks run in the decoding passes (Q8_0 on AMX).
+     */
     @Test
     void generationsOfOnePromptGetWhatTheyGetAlone() throws Exception {
         int[] prompt = {1, 4, 9, 16, 25, 36, 49, 3, 8, 13, 21, 34};
         List<Job> jobs = new ArrayList<>();
         for (int i = 0; i < 6; i++) jobs.add(new Job(prompt, DecodePlan.fixedExit(i < 3 ? 4 : 2, C), 15, 500 + i, 0.9f));
-        try (var batcher = new ContinuousBatcher(MODEL, 8, 3)) {
-            List<Generator.Result> batched = runTogether(batcher, jobs);
-            for (int i = 0; i < jobs.size(); i++) {
-                Job j = jobs.get(i);
-                int[] alone = new Generator(MODEL).generate(j.prompt, j.maxTokens, j.exit(), j.sampler(), -1, null).tokens();
-                assertArrayEquals(alone, batched.get(i).tokens(), "job " + i);
+        LlamaConfig wide = TestModels.wideConfig(C.nLayers(), C.vocabSize(), 64);
+        LlamaModel q8 = TestModels.loaded(wide, 9, 4f, DType.Q8_0);
+        for (LlamaModel model : q8.splitInvariant() ? List.of(MODEL, q8) : List.of(MODEL)) {
+            try (var batcher = new ContinuousBatcher(model, 8, 3)) {
+                List<Generator.Result> batched = runTogether(batcher, jobs);
+                for (int i = 0; i < jobs.size(); i++) {
+                    Job j = jobs.get(i);
+                    int[] alone = new Generator(model).generate(j.prompt, j.maxTokens, j.exit(), j.sampler(), -1, null).tokens();
+                    assertArrayEquals(alone, batched.get(i).tokens(), "job " + i + ", splitInvariant " + model.splitInvariant());
+                }
+                assertEquals(model == q8, batcher.promptTokensInSteps() > 0, "prompt chunks in the decoding passes");
             }
         }
     }
