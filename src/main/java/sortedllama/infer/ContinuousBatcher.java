@@ -327,7 +327,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             BatchedGeneration g = c.generation;
             g.prefilled = c.end();
             try {
-                if (c.endsPrompt()) prefilled(g, c.logits);
+                if (g.prefilled == g.prompt.length) prefilled(g, c.logits);
             } catch (RuntimeException e) {
                 failPrefill(g, e);
             }

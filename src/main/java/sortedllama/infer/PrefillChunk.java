@@ -26,11 +26,6 @@ final class PrefillChunk implements StepSequence {
         this.states = model.embed(Arrays.copyOfRange(g.prompt, from, end));
     }
 
-    /** Whether the chunk's last position is the prompt's last: its logits give the first token. */
-    boolean endsPrompt() {
-        return end == generation.prompt.length;
-    }
-
     @Override
     public KVCache cache() {
         return generation.cache;

@@ -60,11 +60,7 @@ public final class Matmul {
     }
 
     public static void apply(Tensor w, float[] x, int tokens, float[] out, Regime regime) {
-        if (!usesBlas(regime, tokens)) {
-            fewVectors(new Tensor[] {w}, x, tokens, new float[][] {out});
-        } else {
-            many(w, x, tokens, out);
-        }
+        applyEach(new Tensor[] {w}, x, tokens, new float[][] {out}, regime);
     }
 
     /**
@@ -83,13 +79,7 @@ public final class Matmul {
             if (w.cols() != ws[0].cols()) throw new IllegalArgumentException("matrices of one input must have the same columns: " + w.shapeString());
         }
         if (usesBlas(regime, tokens)) {
-            Map<Integer, float[]> rounded = new HashMap<>();
-            List<Integer> onAmx = new ArrayList<>();
-            for (int m = 0; m < ws.length; m++) {
-                if (NativeKernels.amxServes(ws[m])) onAmx.add(m);
-                else sgemm(ws[m], roundedInput(ws[m], x, tokens, rounded), tokens, outs[m]);
-            }
-            amx(pick(ws, onAmx, Tensor[]::new), x, tokens, pick(outs, onAmx, float[][]::new));
+            many(ws, x, tokens, outs);
         } else {
             fewVectors(ws, x, tokens, outs);
         }
@@ -132,15 +122,17 @@ public final class Matmul {
 
     /**
      * Many vectors: on AMX tiles where {@link NativeKernels#amxServes} (8-bit products, as llama.cpp
-     * computes prefill on these CPUs: several times sgemm's rate), else sgemm; inputs made once per
-     * kind into the maps, for matrices that share them (AMX's by {@link NativeKernels#amxLayout}).
+     * computes prefill on these CPUs: several times sgemm's rate), all of them in one hand-off, else
+     * sgemm; each input made once per kind for the matrices that share it.
      */
-    private static void many(Tensor w, float[] x, int tokens, float[] out) {
-        if (NativeKernels.amxServes(w)) {
-            amx(new Tensor[] {w}, x, tokens, new float[][] {out});
-        } else {
-            sgemm(w, roundedInput(w, x, tokens, new HashMap<>()), tokens, out);
+    private static void many(Tensor[] ws, float[] x, int tokens, float[][] outs) {
+        Map<Integer, float[]> rounded = new HashMap<>();
+        List<Integer> onAmx = new ArrayList<>();
+        for (int m = 0; m < ws.length; m++) {
+            if (NativeKernels.amxServes(ws[m])) onAmx.add(m);
+            else sgemm(ws[m], roundedInput(ws[m], x, tokens, rounded), tokens, outs[m]);
         }
+        amx(pick(ws, onAmx, Tensor[]::new), x, tokens, pick(outs, onAmx, float[][]::new));
     }
 
     /**
