@@ -223,10 +223,19 @@ public final class LlamaModel {
             System.arraycopy(s.states(), (s.end() - wanted[i] - s.statesFrom()) * dim, x, row * dim, wanted[i] * dim);
         }
         float[] out = logits(x, rows, true, exit, Matmul.Regime.ROW_REUSE);
+        // each sequence's rows in an array of its own, copied on every core: on the batch thread alone these
+        // copies (128 KiB a row at a 32,000-token vocabulary) kept the other cores waiting
+        int[] firstRow = new int[active.size()];
+        for (int i = 1; i < firstRow.length; i++) firstRow[i] = firstRow[i - 1] + wanted[i - 1];
+        float[][] own = new float[active.size()][];
+        Parallel.forRange(active.size(), 1, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                if (wanted[i] > 0) own[i] = Arrays.copyOfRange(out, firstRow[i] * vocab, (firstRow[i] + wanted[i]) * vocab);
+            }
+        });
         List<StepSequence> staying = new ArrayList<>();
-        for (int i = 0, row = 0; i < active.size(); row += wanted[i++]) {
-            StepSequence s = active.get(i);
-            if (wanted[i] == 0 || !s.exitWith(exit, Arrays.copyOfRange(out, row * vocab, (row + wanted[i]) * vocab))) staying.add(s);
+        for (int i = 0; i < active.size(); i++) {
+            if (wanted[i] == 0 || !active.get(i).exitWith(exit, own[i])) staying.add(active.get(i));
         }
         active.clear();
         active.addAll(staying);
@@ -346,10 +355,12 @@ public final class LlamaModel {
         // scores go several keys at a time (KVCache.keysAtOnce: 4 or 16), into spare room after the last
         int headsPerKv = c.nHeads() / c.nKvHeads(), scoreLength = (longest + 15) & ~15;
         float scale = (float) (1.0 / Math.sqrt(headDim));
+        // items head-major (all rows of head 0, then of head 1, ...): the cores claim runs of items in turn,
+        // and a run then holds rows of every length, not one long sequence's heads that finishes last
         Parallel.forRange(T * c.nHeads(), 1, (from, to) -> {
             float[] scores = new float[scoreLength];
             for (int item = from; item < to; item++) {
-                int t = item / c.nHeads(), h = item % c.nHeads();
+                int t = item % T, h = item / T;
                 Span span = spans[spanOfRow[t]];
                 int qOff = t * qDim + h * headDim, kvHead = h / headsPerKv;
                 int visible = span.pos0 + (t - span.row0) + 1; // causal: its sequence's positions 0 .. its own
