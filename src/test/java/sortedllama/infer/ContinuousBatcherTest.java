@@ -251,10 +251,12 @@ class ContinuousBatcherTest {
                     assertArrayEquals(alone(model, j), batched.get(i).tokens(), "job " + i + " (" + j.plan.mode() + "), splitInvariant "
                             + model.splitInvariant());
                 }
-                // every prompt but the first one prefilled through every layer finds the template in a cache
-                // and computes the rest of its prompt in the decoding passes
+                // every prompt finds the template in a cache and computes the rest of its prompt in the decoding
+                // passes, but the first one prefilled through every layer and, where the shallow job
+                // was over before the others came (seen once in a full test run, the machine busy), the first
+                // one prefilled to exit 2
                 if (model == q8) {
-                    assertTrue(batcher.sharedPrefixTokens() >= (jobs.size() - 1) * template.length, "shared " + batcher.sharedPrefixTokens());
+                    assertTrue(batcher.sharedPrefixTokens() >= (jobs.size() - 2) * template.length, "shared " + batcher.sharedPrefixTokens());
                     assertTrue(batcher.promptTokensInSteps() >= shallowPrompt.length, "in steps " + batcher.promptTokensInSteps());
                 } else {
                     assertEquals(0, batcher.sharedPrefixTokens());
