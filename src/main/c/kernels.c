@@ -942,19 +942,24 @@ int64_t sl_amx_input_bytes(int type, int cols, int tokens) {
     return tiles * (16 * amx_k(type) + 64 + (type == Q6_K ? 0 : 64));
 }
 
-void sl_amx_input(int type, const uint8_t *xq, int64_t xq_stride, int cols, int tokens, uint8_t *dst) {
+/* the tiles of tokens 16 tile0 .. 16 tile1 - 1 only (zeros past the last token), so that the cores can share
+ * out an input's tiles */
+void sl_amx_input(int type, const uint8_t *xq, int64_t xq_stride, int cols, int tokens, uint8_t *dst, int tile0, int tile1) {
     const int K = amx_k(type), blocks = cols / K, per_a256 = 256 / K, tile_bytes = 16 * K;
     const int64_t tiles = (int64_t) ((tokens + 15) / 16) * blocks;
     int8_t *acts = (int8_t *) dst;
     float *d = (float *) (dst + tiles * tile_bytes), *sums = d + 16 * tiles;
     int32_t *offsets = (int32_t *) sums; /* the 32-value types' place for Q4_K's sums */
-    memset(dst, 0, (size_t) sl_amx_input_bytes(type, cols, tokens)); /* the last tile's padding */
     const int a256 = sl_activation_block(type) == 256;
-    for (int t = 0; t < tokens; t++) {
+    for (int t = 16 * tile0; t < 16 * tile1; t++) {
         const int64_t at = (int64_t) (t / 16) * blocks;
         for (int b = 0; b < blocks; b++) {
             const int64_t lane = (at + b) * 16 + t % 16;
-            if (a256) {
+            if (t >= tokens) { /* the last tile's padding */
+                memset(acts + lane * K, 0, (size_t) K);
+                d[lane] = 0;
+                if (type != Q6_K) offsets[lane] = 0; /* Q6_K's input has no sums */
+            } else if (a256) {
                 const a256_t *x = (const a256_t *) (xq + t * xq_stride) + b / per_a256;
                 const int j = b % per_a256;
                 memcpy(acts + lane * K, x->q + K * j, (size_t) K);

@@ -77,7 +77,7 @@ public final class NativeKernels {
                     amx = linker.downcallHandle(syms.find("sl_matmul_amx").orElseThrow(),
                             FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, I, P, J), critical);
                     amxInputBytes = linker.downcallHandle(syms.find("sl_amx_input_bytes").orElseThrow(), FunctionDescriptor.of(J, I, I, I));
-                    amxInput = linker.downcallHandle(syms.find("sl_amx_input").orElseThrow(), FunctionDescriptor.ofVoid(I, P, J, I, I, P), critical);
+                    amxInput = linker.downcallHandle(syms.find("sl_amx_input").orElseThrow(), FunctionDescriptor.ofVoid(I, P, J, I, I, P, I, I), critical);
                     amxOn = Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true"))
                             && (int) linker.downcallHandle(syms.find("sl_amx_init").orElseThrow(), FunctionDescriptor.of(I)).invokeExact() == 1;
                 }
@@ -281,14 +281,24 @@ public final class NativeKernels {
     /** {@code tokens} vectors x[t*cols ..] rounded to 8-bit blocks and laid out as {@link #matmulAmx} reads them for {@code type}. */
     public static MemorySegment amxInput(DType type, float[] x, int cols, int tokens) {
         MemorySegment xq = input(activationBlock(type), x, cols, tokens);
+        long bytes;
         try {
-            long bytes = (long) AMX_INPUT_BYTES.invokeExact(type.ggmlId, cols, tokens);
-            MemorySegment packed = MemorySegment.ofArray(new byte[Math.toIntExact(bytes)]);
-            AMX_INPUT.invokeExact(type.ggmlId, xq, (long) activationBytes(activationBlock(type), cols), cols, tokens, packed);
-            return packed;
+            bytes = (long) AMX_INPUT_BYTES.invokeExact(type.ggmlId, cols, tokens);
         } catch (Throwable e) {
             throw new IllegalStateException("native activation layout failed", e);
         }
+        MemorySegment packed = MemorySegment.ofArray(new byte[Math.toIntExact(bytes)]);
+        long stride = activationBytes(activationBlock(type), cols);
+        // 16 tokens' tiles at a time on every core: laid out on the calling thread alone, a prefill chunk's
+        // inputs kept the other cores waiting (about 9% of a chunk's time at 110M)
+        Parallel.forRange((tokens + 15) / 16, 1, (from, to) -> {
+            try {
+                AMX_INPUT.invokeExact(type.ggmlId, xq, stride, cols, tokens, packed, from, to);
+            } catch (Throwable e) {
+                throw new IllegalStateException("native activation layout failed", e);
+            }
+        });
+        return packed;
     }
 
     /**
