@@ -79,19 +79,21 @@ static KERNEL float to_half_and_back(float f) {
  * scalar definition above: max is exact in any order, and vcvtps2dq rounds half to even in the
  * default rounding mode, as nearbyintf does.
  */
-KERNEL void sl_quantize_a32(const float *x, int n, a32_t *out) {
+static inline KERNEL void quantize_block32(const float *x, int8_t *q, float *d, int32_t *sum) {
     const __m512 sign = _mm512_set1_ps(-0.0f);
-    for (int b = 0; b < n / 32; b++, x += 32) {
-        __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
-        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, x0), _mm512_andnot_ps(sign, x1)));
-        float inv = amax != 0 ? 127.0f / amax : 0.0f;
-        out[b].d = to_half_and_back(amax / 127.0f);
-        __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, _mm512_set1_ps(inv)));
-        __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, _mm512_set1_ps(inv)));
-        _mm_storeu_si128((__m128i *) out[b].q, _mm512_cvtsepi32_epi8(q0));
-        _mm_storeu_si128((__m128i *) (out[b].q + 16), _mm512_cvtsepi32_epi8(q1));
-        out[b].sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
-    }
+    __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+    float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_andnot_ps(sign, x0), _mm512_andnot_ps(sign, x1)));
+    float inv = amax != 0 ? 127.0f / amax : 0.0f;
+    *d = to_half_and_back(amax / 127.0f);
+    __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, _mm512_set1_ps(inv)));
+    __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, _mm512_set1_ps(inv)));
+    _mm_storeu_si128((__m128i *) q, _mm512_cvtsepi32_epi8(q0));
+    _mm_storeu_si128((__m128i *) (q + 16), _mm512_cvtsepi32_epi8(q1));
+    *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+}
+
+KERNEL void sl_quantize_a32(const float *x, int n, a32_t *out) {
+    for (int b = 0; b < n / 32; b++) quantize_block32(x + 32 * b, out[b].q, &out[b].d, &out[b].sum);
 }
 
 /* n values (a multiple of 256) into n/256 A256 blocks; vectorized as sl_quantize_a32, the same values */
@@ -943,8 +945,9 @@ int64_t sl_amx_input_bytes(int type, int cols, int tokens) {
 }
 
 /* the tiles of tokens 16 tile0 .. 16 tile1 - 1 only (zeros past the last token), so that the cores can share
- * out an input's tiles */
-void sl_amx_input(int type, const uint8_t *xq, int64_t xq_stride, int cols, int tokens, uint8_t *dst, int tile0, int tile1) {
+ * out an input's tiles. The 32-value types' blocks are quantized here from the floats x (xq unused): made
+ * by sl_quantize_a32 and then copied into the tiles, the copy took about as long as the quantization */
+KERNEL void sl_amx_input(int type, const float *x, const uint8_t *xq, int64_t xq_stride, int cols, int tokens, uint8_t *dst, int tile0, int tile1) {
     const int K = amx_k(type), blocks = cols / K, per_a256 = 256 / K, tile_bytes = 16 * K;
     const int64_t tiles = (int64_t) ((tokens + 15) / 16) * blocks;
     int8_t *acts = (int8_t *) dst;
@@ -960,16 +963,15 @@ void sl_amx_input(int type, const uint8_t *xq, int64_t xq_stride, int cols, int 
                 d[lane] = 0;
                 if (type != Q6_K) offsets[lane] = 0; /* Q6_K's input has no sums */
             } else if (a256) {
-                const a256_t *x = (const a256_t *) (xq + t * xq_stride) + b / per_a256;
+                const a256_t *a = (const a256_t *) (xq + t * xq_stride) + b / per_a256;
                 const int j = b % per_a256;
-                memcpy(acts + lane * K, x->q + K * j, (size_t) K);
-                d[lane] = x->d;
-                if (type == Q4_K) sums[lane] = x->d * (float) (x->bsums[2 * j] + x->bsums[2 * j + 1]);
+                memcpy(acts + lane * K, a->q + K * j, (size_t) K);
+                d[lane] = a->d;
+                if (type == Q4_K) sums[lane] = a->d * (float) (a->bsums[2 * j] + a->bsums[2 * j + 1]);
             } else {
-                const a32_t *x = (const a32_t *) (xq + t * xq_stride) + b;
-                memcpy(acts + lane * K, x->q, 32);
-                d[lane] = x->d;
-                offsets[lane] = -128 * x->sum;
+                int32_t sum;
+                quantize_block32(x + (int64_t) t * cols + 32 * b, acts + lane * K, &d[lane], &sum);
+                offsets[lane] = -128 * sum;
             }
         }
     }

@@ -77,7 +77,7 @@ public final class NativeKernels {
                     amx = linker.downcallHandle(syms.find("sl_matmul_amx").orElseThrow(),
                             FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, I, P, J), critical);
                     amxInputBytes = linker.downcallHandle(syms.find("sl_amx_input_bytes").orElseThrow(), FunctionDescriptor.of(J, I, I, I));
-                    amxInput = linker.downcallHandle(syms.find("sl_amx_input").orElseThrow(), FunctionDescriptor.ofVoid(I, P, J, I, I, P, I, I), critical);
+                    amxInput = linker.downcallHandle(syms.find("sl_amx_input").orElseThrow(), FunctionDescriptor.ofVoid(I, P, P, J, I, I, P, I, I), critical);
                     amxOn = Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true"))
                             && (int) linker.downcallHandle(syms.find("sl_amx_init").orElseThrow(), FunctionDescriptor.of(I)).invokeExact() == 1;
                 }
@@ -280,7 +280,10 @@ public final class NativeKernels {
 
     /** {@code tokens} vectors x[t*cols ..] rounded to 8-bit blocks and laid out as {@link #matmulAmx} reads them for {@code type}. */
     public static MemorySegment amxInput(DType type, float[] x, int cols, int tokens) {
-        MemorySegment xq = input(activationBlock(type), x, cols, tokens);
+        // the 32-value blocks are quantized as they are laid out; the 256-value ones beforehand
+        int block = activationBlock(type);
+        MemorySegment floats = block == 32 ? MemorySegment.ofArray(x) : MemorySegment.NULL;
+        MemorySegment xq = block == 32 ? MemorySegment.NULL : input(block, x, cols, tokens);
         long bytes;
         try {
             bytes = (long) AMX_INPUT_BYTES.invokeExact(type.ggmlId, cols, tokens);
@@ -288,12 +291,12 @@ public final class NativeKernels {
             throw new IllegalStateException("native activation layout failed", e);
         }
         MemorySegment packed = MemorySegment.ofArray(new byte[Math.toIntExact(bytes)]);
-        long stride = activationBytes(activationBlock(type), cols);
+        long stride = activationBytes(block, cols);
         // 16 tokens' tiles at a time on every core: laid out on the calling thread alone, a prefill chunk's
-        // inputs kept the other cores waiting (about 9% of a chunk's time at 110M)
+        // inputs kept the other cores waiting
         Parallel.forRange((tokens + 15) / 16, 1, (from, to) -> {
             try {
-                AMX_INPUT.invokeExact(type.ggmlId, xq, stride, cols, tokens, packed, from, to);
+                AMX_INPUT.invokeExact(type.ggmlId, floats, xq, stride, cols, tokens, packed, from, to);
             } catch (Throwable e) {
                 throw new IllegalStateException("native activation layout failed", e);
             }
