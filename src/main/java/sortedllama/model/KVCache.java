@@ -5,6 +5,7 @@ import sortedllama.BadInputException;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Vec;
 import sortedllama.tensor.Bf16Pairs;
+import sortedllama.tensor.Int8Kv;
 
 /**
  * Keys and values of one sequence, per layer, for positions 0..length-1. A forward pass that
@@ -16,13 +17,15 @@ import sortedllama.tensor.Bf16Pairs;
  * of llama2.c's forward pass) or rounded to bfloat16 (BF16, as vLLM keeps the cache of a bfloat16
  * model): half the memory, and attention over a long context, which is bound by reading the cache,
  * reads half the bytes. BF16 keys are stored in blocks of 16 positions read at once
- * ({@link Bf16Pairs#dots16}), values as float32's are, widened in Vec's loop; a sequence's results
- * depend on the type, never on the batch. (IEEE float16, llama.cpp's default, is not offered: widening it in the Vector API cost
- * more than the bytes saved, see {@link Bf16Pairs}.)
+ * ({@link Bf16Pairs#dots16}), values as float32's are, widened in Vec's loop. Q8_0 ({@link Int8Kv}, as
+ * llama.cpp's q8_0 cache types) keeps 8-bit values with a float scale per 32, in the same arrangement:
+ * 28% of float32's bytes, for the batch, whose attention reads every sequence's cache from DRAM at
+ * every step. A sequence's results depend on the type, never on the batch. (IEEE float16, llama.cpp's
+ * default, is not offered: widening it in the Vector API cost more than the bytes saved, see {@link Bf16Pairs}.)
  */
 public final class KVCache {
     /** The types a cache stores its keys and values in. */
-    public static final java.util.Set<DType> TYPES = java.util.EnumSet.of(DType.F32, DType.BF16);
+    public static final java.util.Set<DType> TYPES = java.util.EnumSet.of(DType.F32, DType.BF16, DType.Q8_0);
 
     final int capacity;
     final int kvDim;
@@ -37,6 +40,12 @@ public final class KVCache {
      * {@link Bf16Pairs#pack}; keys in blocks of 16 positions per head ({@link Bf16Pairs#packColumn}).
      */
     private final int[][] keys16, values16;
+    /**
+     * Q8_0 ({@link Int8Kv}), null otherwise: values as rows of bytes, keys in blocks of 16 positions down
+     * columns, and their scales, one per 32 values (a block's: 16 per group, key by key).
+     */
+    private final byte[][] keys8, values8;
+    private final float[][] keyScales, valueScales;
     private final int[] filled;
     private int length;
 
@@ -56,19 +65,23 @@ public final class KVCache {
         this.type = type;
         this.run = (capacity + keysAtOnce(type) - 1) / keysAtOnce(type) * keysAtOnce(type);
         int size = Math.multiplyExact(run, kvDim);
-        boolean wide = type == DType.F32;
+        boolean wide = type == DType.F32, half = type == DType.BF16, bytes = type == DType.Q8_0;
         this.keys = wide ? new float[c.nLayers()][size] : null;
         this.values = wide ? new float[c.nLayers()][size] : null;
-        this.keys16 = wide ? null : new int[c.nLayers()][size / 2];
-        this.values16 = wide ? null : new int[c.nLayers()][size / 2];
+        this.keys16 = half ? new int[c.nLayers()][size / 2] : null;
+        this.values16 = half ? new int[c.nLayers()][size / 2] : null;
+        this.keys8 = bytes ? new byte[c.nLayers()][size] : null;
+        this.values8 = bytes ? new byte[c.nLayers()][size] : null;
+        this.keyScales = bytes ? new float[c.nLayers()][size / Int8Kv.GROUP] : null;
+        this.valueScales = bytes ? new float[c.nLayers()][size / Int8Kv.GROUP] : null;
         this.filled = new int[c.nLayers()];
     }
 
     /** Refuses a type a cache of this model cannot take, in one line naming why. */
     public static void checkType(LlamaConfig c, DType type) {
-        if (!TYPES.contains(type)) throw new BadInputException("a KV cache is F32 or BF16, not " + type);
-        if (type == DType.BF16 && c.headDim() % Bf16Pairs.RUN != 0) {
-            throw new BadInputException("a BF16 KV cache needs a head dimension that is a multiple of " + Bf16Pairs.RUN
+        if (!TYPES.contains(type)) throw new BadInputException("a KV cache is F32, BF16 or Q8_0, not " + type);
+        if (type != DType.F32 && c.headDim() % Bf16Pairs.RUN != 0) { // Bf16Pairs.RUN == Int8Kv.GROUP
+            throw new BadInputException("a " + type + " KV cache needs a head dimension that is a multiple of " + Bf16Pairs.RUN
                     + "; this model's is " + c.headDim());
         }
     }
@@ -79,13 +92,18 @@ public final class KVCache {
 
     /** Keys {@link #scores} takes at once in a cache of this type: a scores array holds visible rounded up to it. */
     static int keysAtOnce(DType type) {
-        return type == DType.F32 ? 4 : Bf16Pairs.KEYS_PER_BLOCK;
+        return type == DType.F32 ? 4 : Bf16Pairs.KEYS_PER_BLOCK; // Int8Kv.KEYS_PER_BLOCK too
     }
 
-    /** Where position {@code pos} of KV head {@code kvHead} starts in a layer's keys or values (in ints when packed). */
+    /** Where position {@code pos} of KV head {@code kvHead} starts in a layer's keys or values (in ints for BF16). */
     private int offset(int kvHead, int pos) {
         int at = (kvHead * run + pos) * headDim;
-        return keys != null ? at : at / 2;
+        return keys16 != null ? at / 2 : at;
+    }
+
+    /** Where the Q8_0 scales of position {@code pos} of KV head {@code kvHead} start (of a key block: its first position). */
+    private int scaleOffset(int kvHead, int pos) {
+        return (kvHead * run + pos) * (headDim / Int8Kv.GROUP);
     }
 
     /**
@@ -100,6 +118,11 @@ public final class KVCache {
                 if (keys != null) {
                     System.arraycopy(k, src, keys[layer], at, headDim);
                     System.arraycopy(v, src, values[layer], at, headDim);
+                } else if (keys8 != null) {
+                    int lane = (pos + t) % Int8Kv.KEYS_PER_BLOCK;
+                    Int8Kv.quantizeColumn(k, src, headDim, keys8[layer], offset(h, pos + t - lane), lane, keyScales[layer],
+                            scaleOffset(h, pos + t - lane));
+                    Int8Kv.quantize(v, src, headDim, values8[layer], at, valueScales[layer], scaleOffset(h, pos + t), 1);
                 } else {
                     int lane = (pos + t) % Bf16Pairs.KEYS_PER_BLOCK;
                     Bf16Pairs.packColumn(k, src, keys16[layer], offset(h, pos + t - lane), lane, headDim);
@@ -119,6 +142,7 @@ public final class KVCache {
         // several keys at a time, past `visible` into the run's spare positions: their scores are not used
         for (int p = 0; p < visible; p += step, at += step * stride) {
             if (keys != null) Vec.dotTree4(q, qOff, keys[layer], at, stride, headDim, scores, p);
+            else if (keys8 != null) Int8Kv.dots16(q, qOff, keys8[layer], at, keyScales[layer], scaleOffset(kvHead, p), headDim, scores, p);
             else Bf16Pairs.dots16(q, qOff, keys16[layer], at, headDim, scores, p);
         }
     }
@@ -127,7 +151,10 @@ public final class KVCache {
     void weightedSum(int layer, int kvHead, float[] weights, int visible, float[] out, int outOff) {
         int at = offset(kvHead, 0), stride = offset(0, 1);
         if (values != null) Vec.weightedSum(weights, visible, values[layer], at, stride, out, outOff, headDim);
-        else Bf16Pairs.weightedSum(weights, visible, values16[layer], at, stride, out, outOff, headDim);
+        else if (values8 != null) {
+            Int8Kv.weightedSum(weights, visible, values8[layer], at, stride, valueScales[layer], scaleOffset(kvHead, 0),
+                    headDim / Int8Kv.GROUP, out, outOff, headDim);
+        } else Bf16Pairs.weightedSum(weights, visible, values16[layer], at, stride, out, outOff, headDim);
     }
 
     /** Number of positions fed so far (the next token goes at this position). */
@@ -175,6 +202,13 @@ public final class KVCache {
                 if (keys != null) {
                     System.arraycopy(source.keys[l], from, keys[l], to, n * headDim);
                     System.arraycopy(source.values[l], from, values[l], to, n * headDim);
+                } else if (keys8 != null) { // keys by whole blocks, as BF16's
+                    int blocks = (n + Int8Kv.KEYS_PER_BLOCK - 1) / Int8Kv.KEYS_PER_BLOCK, groups = headDim / Int8Kv.GROUP;
+                    System.arraycopy(source.keys8[l], from, keys8[l], to, blocks * Int8Kv.KEYS_PER_BLOCK * headDim);
+                    System.arraycopy(source.keyScales[l], source.scaleOffset(h, 0), keyScales[l], scaleOffset(h, 0),
+                            blocks * Int8Kv.KEYS_PER_BLOCK * groups);
+                    System.arraycopy(source.values8[l], from, values8[l], to, n * headDim);
+                    System.arraycopy(source.valueScales[l], source.scaleOffset(h, 0), valueScales[l], scaleOffset(h, 0), n * groups);
                 } else { // keys by whole blocks: the positions after n in the last are overwritten before they are read
                     int blocks = (n + Bf16Pairs.KEYS_PER_BLOCK - 1) / Bf16Pairs.KEYS_PER_BLOCK;
                     System.arraycopy(source.keys16[l], from, keys16[l], to, blocks * Bf16Pairs.KEYS_PER_BLOCK * headDim / 2);

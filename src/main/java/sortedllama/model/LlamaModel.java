@@ -59,7 +59,7 @@ public final class LlamaModel {
         return kvCacheType;
     }
 
-    /** This model (the same weights) with its caches in {@code type}: F32 or BF16 (for a head dimension that is a multiple of 32). */
+    /** This model (the same weights) with its caches in {@code type}: F32, BF16 or Q8_0 (these two for a head dimension that is a multiple of 32). */
     public LlamaModel withKvCache(DType type) {
         KVCache.checkType(c, type);
         return new LlamaModel(w, rope, type);

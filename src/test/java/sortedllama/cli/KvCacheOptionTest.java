@@ -30,9 +30,9 @@ class KvCacheOptionTest {
 
     @Test
     void anythingElseIsOneLine() {
-        assertEquals("--kv-cache must be F32 or BF16, got fp8",
+        assertEquals("--kv-cache must be F32, BF16 or Q8_0, got fp8",
                 assertThrows(BadInputException.class, () -> option("fp8").apply(MODEL)).getMessage());
-        assertEquals("a KV cache is F32 or BF16, not Q8_0",
-                assertThrows(BadInputException.class, () -> option("q8_0").apply(MODEL)).getMessage());
+        assertEquals("a KV cache is F32, BF16 or Q8_0, not Q4_0",
+                assertThrows(BadInputException.class, () -> option("q4_0").apply(MODEL)).getMessage());
     }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import sortedllama.model.ExitSet;
 import sortedllama.model.LlamaConfig;
@@ -262,6 +263,28 @@ class ContinuousBatcherTest {
                     assertEquals(0, batcher.sharedPrefixTokens());
                     assertEquals(0, batcher.promptTokensInSteps());
                 }
+            }
+        }
+    }
+
+    /**
+     * With keys and values rounded to 16 or 8 bits, a generation still gets in the batch what it gets
+     * alone, in every mode: the rounding depends on a position's values, never on what runs beside it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"BF16", "Q8_0"})
+    void roundedCachesGiveInTheBatchWhatTheyGiveAlone(DType type) throws Exception {
+        LlamaConfig wide = TestModels.wideConfig(C.nLayers(), C.vocabSize(), 128);
+        LlamaModel model = TestModels.random(wide, 9, 4f).withKvCache(type);
+        DecodePlan[] plans = {DecodePlan.fixedExit(C.nLayers(), wide), DecodePlan.fixedExit(2, wide),
+            adaptive(AdaptiveGenerator.KvFill.RECOMPUTE), speculative(1, 3, false)};
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < 8; i++) jobs.add(new Job(prompt(i), plans[i % plans.length], 24 + 3 * i, 100 + i, 0));
+        try (var batcher = new ContinuousBatcher(model, 16, 4)) {
+            List<Generator.Result> batched = runTogether(batcher, jobs);
+            for (int i = 0; i < jobs.size(); i++) {
+                Job j = jobs.get(i);
+                assertArrayEquals(alone(model, j), batched.get(i).tokens(), "job " + i + " (" + j.plan.mode() + "), " + type);
             }
         }
     }

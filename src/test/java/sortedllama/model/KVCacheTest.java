@@ -9,12 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.ValueSource;
 import sortedllama.BadInputException;
 import sortedllama.tensor.DType;
 
-/** A cache in 16 bits: close to float32's results, and every property float32's has. */
+/** A cache in 16 or 8 bits: close to float32's results, and every property float32's has. */
 class KVCacheTest {
     private static final LlamaConfig C = TestModels.wideConfig(3, 61, 64); // head dim 64, two query heads per KV head
     private static final LlamaModel MODEL = TestModels.random(C, 5, 4f);
@@ -22,12 +22,13 @@ class KVCacheTest {
     /**
      * Logits of a prompt and of the tokens decoded after it stay within a tolerance of float32's,
      * and differ from them (the keys and values were rounded). The tolerance: BF16 keeps 8
-     * significant bits, so a score moves by about 2^-8 of its terms. Measured on this model: at
-     * most 1.1e-3 of the logits' spread; asserted at 1e-2.
+     * significant bits, so a score moves by about 2^-8 of its terms; Q8_0 keeps a value to within
+     * 1/254 of its group's largest. Measured on this model: at most 1.1e-3 (BF16) and 3.0e-3 (Q8_0)
+     * of the logits' spread; asserted at 1e-2.
      */
-    @Test
-    void bf16LogitsStayCloseToFloat32s() {
-        DType type = DType.BF16;
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"BF16", "Q8_0"})
+    void roundedLogitsStayCloseToFloat32s(DType type) {
         LlamaModel half = MODEL.withKvCache(type);
         assertEquals(type, half.kvCacheType());
         int[] prompt = {1, 7, 19, 3, 44, 12, 9, 30, 2, 5, 17};
@@ -61,7 +62,7 @@ class KVCacheTest {
 
     /** A cache filled to a capacity that is not a multiple of 4 or 16 (scores go that many keys at a time) decodes as one with room to spare. */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = DType.class, names = {"F32", "BF16"})
+    @EnumSource(value = DType.class, names = {"F32", "BF16", "Q8_0"})
     void aCacheFilledToAnOddCapacityDecodesAsALargerOne(DType type) {
         LlamaModel model = MODEL.withKvCache(type);
         KVCache tight = model.newCache(7), roomy = model.newCache(40);
@@ -75,13 +76,13 @@ class KVCacheTest {
     }
 
     /**
-     * A copied prefix of a BF16 cache serves as the prefill it copies, bit for bit, whether it ends
-     * inside the first block of 16 keys or past it; a copy across types is refused.
+     * A copied prefix of a BF16 or Q8_0 cache serves as the prefill it copies, bit for bit, whether it
+     * ends inside the first block of 16 keys or past it; a copy across types is refused.
      */
-    @ParameterizedTest(name = "{0} positions")
-    @ValueSource(ints = {5, 18})
-    void aCopiedBf16PrefixDecodesAsTheOriginal(int positions) {
-        LlamaModel model = MODEL.withKvCache(DType.BF16);
+    @ParameterizedTest(name = "{0}, {1} positions")
+    @CsvSource({"BF16, 5", "BF16, 18", "Q8_0, 5", "Q8_0, 18"})
+    void aCopiedPrefixDecodesAsTheOriginal(DType type, int positions) {
+        LlamaModel model = MODEL.withKvCache(type);
         KVCache original = model.newCache(64), copy = model.newCache(40);
         int[] prompt = new int[positions];
         for (int i = 0; i < positions; i++) prompt[i] = (i * 13 + 1) % C.vocabSize();
@@ -95,13 +96,15 @@ class KVCacheTest {
 
     @Test
     void otherTypesAndNarrowHeadsAreRefusedInOneLine() {
-        assertEquals("a KV cache is F32 or BF16, not Q8_0",
-                assertThrows(BadInputException.class, () -> MODEL.withKvCache(DType.Q8_0)).getMessage());
-        assertEquals("a KV cache is F32 or BF16, not F16",
+        assertEquals("a KV cache is F32, BF16 or Q8_0, not Q4_0",
+                assertThrows(BadInputException.class, () -> MODEL.withKvCache(DType.Q4_0)).getMessage());
+        assertEquals("a KV cache is F32, BF16 or Q8_0, not F16",
                 assertThrows(BadInputException.class, () -> MODEL.withKvCache(DType.F16)).getMessage());
         LlamaModel narrow = TestModels.random(TestModels.tinyConfig(2, 61, 64), 5, 4f); // head dim 8
         assertEquals("a BF16 KV cache needs a head dimension that is a multiple of 32; this model's is 8",
                 assertThrows(BadInputException.class, () -> narrow.withKvCache(DType.BF16)).getMessage());
+        assertEquals("a Q8_0 KV cache needs a head dimension that is a multiple of 32; this model's is 8",
+                assertThrows(BadInputException.class, () -> narrow.withKvCache(DType.Q8_0)).getMessage());
         assertFalse(KVCache.TYPES.contains(DType.Q4_0));
     }
 }
