@@ -107,27 +107,25 @@ public final class KVCache {
     }
 
     /**
-     * Stores {@code count} positions from {@code pos} on of layer {@code layer}: keys and values
-     * of each position as the projections give them, kvDim floats per position from {@code from}.
-     * Calls for different positions may run at once on different threads: they write disjoint elements.
+     * Stores position {@code pos} of layer {@code layer}: its keys and values as the projections give
+     * them, kvDim floats each from {@code from}. Calls for different positions may run at once on
+     * different threads: they write disjoint elements.
      */
-    void store(int layer, int pos, int count, float[] k, float[] v, int from) {
-        for (int t = 0; t < count; t++) {
-            for (int h = 0, src = from + t * kvDim; h < kvDim / headDim; h++, src += headDim) {
-                int at = offset(h, pos + t);
-                if (keys != null) {
-                    System.arraycopy(k, src, keys[layer], at, headDim);
-                    System.arraycopy(v, src, values[layer], at, headDim);
-                } else if (keys8 != null) {
-                    int lane = (pos + t) % Int8Kv.KEYS_PER_BLOCK;
-                    Int8Kv.quantizeColumn(k, src, headDim, keys8[layer], offset(h, pos + t - lane), lane, keyScales[layer],
-                            scaleOffset(h, pos + t - lane));
-                    Int8Kv.quantize(v, src, headDim, values8[layer], at, valueScales[layer], scaleOffset(h, pos + t), 1);
-                } else {
-                    int lane = (pos + t) % Bf16Pairs.KEYS_PER_BLOCK;
-                    Bf16Pairs.packColumn(k, src, keys16[layer], offset(h, pos + t - lane), lane, headDim);
-                    Bf16Pairs.pack(v, src, values16[layer], at, headDim);
-                }
+    void store(int layer, int pos, float[] k, float[] v, int from) {
+        for (int h = 0, src = from; h < kvDim / headDim; h++, src += headDim) {
+            int at = offset(h, pos);
+            if (keys != null) {
+                System.arraycopy(k, src, keys[layer], at, headDim);
+                System.arraycopy(v, src, values[layer], at, headDim);
+            } else if (keys8 != null) {
+                int lane = pos % Int8Kv.KEYS_PER_BLOCK;
+                Int8Kv.quantizeColumn(k, src, headDim, keys8[layer], offset(h, pos - lane), lane, keyScales[layer],
+                        scaleOffset(h, pos - lane));
+                Int8Kv.quantize(v, src, headDim, values8[layer], at, valueScales[layer], scaleOffset(h, pos), 1);
+            } else {
+                int lane = pos % Bf16Pairs.KEYS_PER_BLOCK;
+                Bf16Pairs.packColumn(k, src, keys16[layer], offset(h, pos - lane), lane, headDim);
+                Bf16Pairs.pack(v, src, values16[layer], at, headDim);
             }
         }
     }

@@ -214,20 +214,21 @@ public final class LlamaModel {
     /** Exit {@code exit}'s logits for the sequences that want them, in one product; those that leave are removed. */
     private void exit(int exit, List<StepSequence> active) {
         int dim = c.dim(), vocab = c.vocabSize();
-        int[] wanted = new int[active.size()];
+        int[] wanted = new int[active.size()], firstRow = new int[active.size()];
         int rows = 0;
-        for (int i = 0; i < active.size(); i++) rows += wanted[i] = active.get(i).logitsAt(exit);
+        for (int i = 0; i < active.size(); i++) {
+            firstRow[i] = rows;
+            rows += wanted[i] = active.get(i).logitsAt(exit);
+        }
         if (rows == 0) return;
         float[] x = new float[rows * dim];
-        for (int i = 0, row = 0; i < active.size(); row += wanted[i++]) {
+        for (int i = 0; i < active.size(); i++) {
             StepSequence s = active.get(i);
-            System.arraycopy(s.states(), (s.end() - wanted[i] - s.statesFrom()) * dim, x, row * dim, wanted[i] * dim);
+            System.arraycopy(s.states(), (s.end() - wanted[i] - s.statesFrom()) * dim, x, firstRow[i] * dim, wanted[i] * dim);
         }
         float[] out = logits(x, rows, true, exit, Matmul.Regime.ROW_REUSE);
         // each sequence's rows in an array of its own, copied on every core: on the batch thread alone these
         // copies (128 KiB a row at a 32,000-token vocabulary) kept the other cores waiting
-        int[] firstRow = new int[active.size()];
-        for (int i = 1; i < firstRow.length; i++) firstRow[i] = firstRow[i - 1] + wanted[i - 1];
         float[][] own = new float[active.size()][];
         Parallel.forRange(active.size(), 1, (from, to) -> {
             for (int i = from; i < to; i++) {
@@ -286,7 +287,7 @@ public final class LlamaModel {
             Matmul.apply(layer.wk(), normed, 1, k);
             Matmul.apply(layer.wv(), normed, 1, v);
             rope.rotate(k, 0, c.nKvHeads(), cosSin, 0);
-            cache.store(l, pos, 1, k, v, 0);
+            cache.store(l, pos, k, v, 0);
             cache.markFilled(l, pos + 1);
         }
     }
@@ -358,7 +359,7 @@ public final class LlamaModel {
                 Span span = spans[spanOfRow[t]];
                 rope.rotate(b.q, t * qDim, c.nHeads(), cosSin, t * headDim);
                 rope.rotate(b.k, t * kvDim, c.nKvHeads(), cosSin, t * headDim);
-                span.cache.store(l, span.pos0 + t - span.row0, 1, b.k, b.v, t * kvDim); // rows store disjoint positions
+                span.cache.store(l, span.pos0 + t - span.row0, b.k, b.v, t * kvDim); // rows store disjoint positions
             }
         });
 
