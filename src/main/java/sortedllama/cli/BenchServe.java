@@ -22,6 +22,7 @@ import sortedllama.BadInputException;
 import sortedllama.io.ModelFile;
 import sortedllama.server.LoadTest;
 import sortedllama.server.ServeBenchmark;
+import sortedllama.server.ServerOptions;
 import sortedllama.tokenizer.Tokenizer;
 import sortedllama.train.data.AlpacaFormat;
 import sortedllama.train.data.BadRecordPolicy;
@@ -77,6 +78,13 @@ final class BenchServe implements Callable<Integer> {
             description = "Also run the one-request-at-a-time server (default; --no-baseline skips it).")
     boolean baseline;
 
+    @Option(names = "--baseline-slots", paramLabel = "N",
+            description = {"Generations the one-request-at-a-time server runs at once (default: its own default, one per core,",
+                    "as `serve --no-batching`; the rest wait in its queue). Where each generation's products already use",
+                    "every core, 1 can be its fastest setting: on 2 cores 217-246 tokens/s at 8 clients against 182-195",
+                    "with 2 (BENCHMARKS.md)."})
+    Integer baselineSlots;
+
     @Option(names = "--time-limit", paramLabel = "SECONDS", defaultValue = "600",
             description = "No request of a level starts after this long (default ${DEFAULT-VALUE}).")
     int timeLimitSeconds;
@@ -89,12 +97,13 @@ final class BenchServe implements Callable<Integer> {
         if (warmup < 0) throw new BadInputException("--warmup must be at least 0, got " + warmup);
         if (maxTokens < 1) throw new BadInputException("--max-tokens must be at least 1, got " + maxTokens);
         if (timeLimitSeconds < 1) throw new BadInputException("--time-limit must be at least 1 second, got " + timeLimitSeconds);
+        if (baselineSlots != null && baselineSlots < 1) throw new BadInputException("--baseline-slots must be at least 1, got " + baselineSlots);
         try (ModelFile file = modelOptions.open()) {
             var tokenizer = modelOptions.requireTokenizer(file, "the server works on text");
             var traffics = traffics(file.config().nLayers());
             List<String> prompts = prompts();
             var settings = new ServeBenchmark.Settings(levels, requestsPerClient, warmup, maxTokens, prompts, traffics, baseline,
-                    Duration.ofSeconds(timeLimitSeconds));
+                    baselineSlots == null ? 0 : baselineSlots, Duration.ofSeconds(timeLimitSeconds));
             out.printf("%-14s %-7s %5s %9s %11s %12s %12s %13s%n", "server", "traffic", "conc", "ok/sent", "tokens/s", "ms/token p50",
                     "ms/token p99", "first tok p50");
             out.flush();
@@ -119,6 +128,10 @@ final class BenchServe implements Callable<Integer> {
             }
             out.printf("%s traffic, %d tokens per request, %d per client per level, %s, %s%n", String.join(" and ", traffics.keySet()), maxTokens,
                     requestsPerClient, describe(prompts, tokenizer), file.path());
+            if (baseline) {
+                int slots = baselineSlots != null ? baselineSlots : ServerOptions.defaults().withBatching(false).maxConcurrent();
+                out.printf("the one-at-a-time server runs %d generation%s at once%n", slots, slots == 1 ? "" : "s");
+            }
         }
         return 0;
     }

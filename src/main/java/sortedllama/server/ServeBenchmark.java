@@ -29,9 +29,10 @@ public final class ServeBenchmark {
      * @param traffics           by name, the extra fields each kind of traffic's requests take in turn (e.g. exit_layer;
      *                           empty: none)
      * @param baseline           also run the one-at-a-time server
+     * @param baselineSlots      generations the one-at-a-time server runs at once; 0: its default ({@link ServerOptions#withBatching})
      */
     public record Settings(int[] concurrency, int requestsPerClient, int warmup, int maxTokens, List<String> prompts,
-                           Map<String, List<ObjectNode>> traffics, boolean baseline, Duration timeLimitPerLevel) {}
+                           Map<String, List<ObjectNode>> traffics, boolean baseline, int baselineSlots, Duration timeLimitPerLevel) {}
 
     /** One server with one kind of traffic at one level. */
     public record Level(String server, String traffic, int concurrency, LoadTest.Report report) {}
@@ -50,7 +51,8 @@ public final class ServeBenchmark {
         if (s.baseline()) {
             names.add(ONE_AT_A_TIME);
             var solo = base.withBatching(false);
-            servers.add(new InferenceServer(model, tokenizer, "bench", exits, solo.withLimits(solo.maxConcurrent(), most)));
+            int slots = s.baselineSlots() > 0 ? s.baselineSlots() : solo.maxConcurrent();
+            servers.add(new InferenceServer(model, tokenizer, "bench", exits, solo.withLimits(slots, most)));
         }
         List<Level> out = new ArrayList<>();
         try {

@@ -73,6 +73,20 @@ class BenchCommandTest {
         CliTest.Run noWarmup = CliTest.run("bench", "serve", "--model", base, "--warmup", "-1");
         assertEquals(2, noWarmup.status());
         assertTrue(noWarmup.err().contains("--warmup must be at least 0"), noWarmup.err());
+        assertTrue(run.out().contains("the one-at-a-time server runs " + Runtime.getRuntime().availableProcessors() + " generation"), run.out());
+        CliTest.Run noSlots = CliTest.run("bench", "serve", "--model", base, "--baseline-slots", "0");
+        assertEquals(2, noSlots.status());
+        assertTrue(noSlots.err().contains("--baseline-slots must be at least 1"), noSlots.err());
+    }
+
+    @Test
+    void serveRunsTheBaselineWithTheSlotsAskedFor() throws Exception {
+        String base = Path.of(committedBase()).toString();
+        CliTest.Run run = CliTest.run("bench", "serve", "--model", base, "--concurrency", "3", "--max-tokens", "3", "--requests-per-client", "1",
+                "--warmup", "0", "--baseline-slots", "1");
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().lines().anyMatch(l -> l.matches("one-at-a-time\\s+full\\s+3\\s+3/3\\s+.*")), run.out());
+        assertTrue(run.out().contains("the one-at-a-time server runs 1 generation at once"), run.out());
     }
 
     @Test
