@@ -81,7 +81,7 @@ final class BenchServe implements Callable<Integer> {
     @Option(names = "--baseline-slots", paramLabel = "N",
             description = {"Generations the one-request-at-a-time server runs at once (default: its own default, one per core,",
                     "as `serve --no-batching`; the rest wait in its queue). Where each generation's products already use",
-                    "every core, 1 can be its fastest setting: on 2 cores 217-246 tokens/s at 8 clients against 182-195",
+                    "every core, 1 can be its fastest setting: on 2 cores 212-258 tokens/s at 8 clients against 182-227",
                     "with 2 (BENCHMARKS.md)."})
     Integer baselineSlots;
 
