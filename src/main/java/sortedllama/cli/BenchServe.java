@@ -22,7 +22,6 @@ import sortedllama.BadInputException;
 import sortedllama.io.ModelFile;
 import sortedllama.server.LoadTest;
 import sortedllama.server.ServeBenchmark;
-import sortedllama.server.ServerOptions;
 import sortedllama.tokenizer.Tokenizer;
 import sortedllama.train.data.AlpacaFormat;
 import sortedllama.train.data.BadRecordPolicy;
@@ -129,7 +128,7 @@ final class BenchServe implements Callable<Integer> {
             out.printf("%s traffic, %d tokens per request, %d per client per level, %s, %s%n", String.join(" and ", traffics.keySet()), maxTokens,
                     requestsPerClient, describe(prompts, tokenizer), file.path());
             if (baseline) {
-                int slots = baselineSlots != null ? baselineSlots : ServerOptions.defaults().withBatching(false).maxConcurrent();
+                int slots = ServeBenchmark.baselineSlots(settings);
                 out.printf("the one-at-a-time server runs %d generation%s at once%n", slots, slots == 1 ? "" : "s");
             }
         }

@@ -39,6 +39,11 @@ public final class ServeBenchmark {
 
     public static final String BATCHED = "batched", ONE_AT_A_TIME = "one-at-a-time";
 
+    /** Generations the one-at-a-time server runs at once under these settings. */
+    public static int baselineSlots(Settings s) {
+        return s.baselineSlots() > 0 ? s.baselineSlots() : ServerOptions.defaults().withBatching(false).maxConcurrent();
+    }
+
     /** Runs every level against each server, reporting each result to {@code progress} as it comes. */
     public static List<Level> run(LlamaModel model, Tokenizer tokenizer, ExitSet exits, Settings s, Consumer<Level> progress)
             throws InterruptedException {
@@ -50,9 +55,7 @@ public final class ServeBenchmark {
         servers.add(new InferenceServer(model, tokenizer, "bench", exits, base.withBatching(true).withLimits(most, most)));
         if (s.baseline()) {
             names.add(ONE_AT_A_TIME);
-            var solo = base.withBatching(false);
-            int slots = s.baselineSlots() > 0 ? s.baselineSlots() : solo.maxConcurrent();
-            servers.add(new InferenceServer(model, tokenizer, "bench", exits, solo.withLimits(slots, most)));
+            servers.add(new InferenceServer(model, tokenizer, "bench", exits, base.withBatching(false).withLimits(baselineSlots(s), most)));
         }
         List<Level> out = new ArrayList<>();
         try {
