@@ -78,10 +78,9 @@ final class BenchServe implements Callable<Integer> {
     boolean baseline;
 
     @Option(names = "--baseline-slots", paramLabel = "N",
-            description = {"Generations the one-request-at-a-time server runs at once (default: its own default, one per core,",
-                    "as `serve --no-batching`; the rest wait in its queue). Where each generation's products already use",
-                    "every core, 1 can be its fastest setting: on 2 cores 212-258 tokens/s at 8 clients against 182-227",
-                    "with 2 (BENCHMARKS.md)."})
+            description = {"Generations the one-request-at-a-time server runs at once (default: its own default, 1, as",
+                    "`serve --no-batching`; the rest wait in its queue). Earlier versions ran one per core: on 2 cores",
+                    "182-227 tokens/s at 8 clients against 212-258 with 1 (BENCHMARKS.md)."})
     Integer baselineSlots;
 
     @Option(names = "--time-limit", paramLabel = "SECONDS", defaultValue = "600",

@@ -52,10 +52,10 @@ final class ServeCommand implements Callable<Integer> {
     List<String> corsOrigins = new ArrayList<>();
 
     @Option(names = "--slots", paramLabel = "N", description = "Generations at once (default: " + ServerOptions.DEFAULT_BATCH
-            + " with batching, else one per core).")
+            + " with batching, else 1: a generation's products already use every core).")
     Integer slots;
 
-    @Option(names = "--queue", paramLabel = "N", description = "Requests that may wait for a slot; more get HTTP 429 (default: 4 per slot).")
+    @Option(names = "--queue", paramLabel = "N", description = "Requests that may wait for a slot; more get HTTP 429 (default: 4 per slot; without batching 4 per core).")
     Integer queue;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300", description = "Per-request time limit (default ${DEFAULT-VALUE}).")

@@ -9,7 +9,7 @@ import sortedllama.BadInputException;
  *
  * @param host             interface to listen on ("127.0.0.1" keeps it private to this machine, "0.0.0.0" opens it)
  * @param maxConcurrent    generations that run at once: with batching, the most decoded together in one pass; without,
- *                         each runs on its own and takes a core's worth of matrix work
+ *                         each runs on its own, its products on every core that is free
  * @param maxQueue         requests that may wait for a free generation; one more gets 429
  * @param requestTimeout   a request's whole life, waiting included: generation then stops with finish_reason "length"
  * @param defaultMaxTokens max_tokens when a request gives none
@@ -58,10 +58,14 @@ public record ServerOptions(String host, int maxConcurrent, int maxQueue, Durati
         return new ServerOptions(host, maxConcurrent, maxQueue, requestTimeout, defaultMaxTokens, log, batching, mergeMessages, corsOrigins);
     }
 
-    /** Batching on or off; off, the default slots become one per core, as each generation then takes a core. */
+    /**
+     * Batching on or off. Off, one generation runs at a time and four per core may wait: a generation's products
+     * already use every core, and one per core at once crowded them (2 cores, 8 clients: 182-227 tokens/s against
+     * 212-258 one at a time, with less than half the time per token and the same time to first token; BENCHMARKS.md).
+     */
     public ServerOptions withBatching(boolean on) {
-        int slots = on ? DEFAULT_BATCH : Runtime.getRuntime().availableProcessors();
-        return new ServerOptions(host, slots, 4 * slots, requestTimeout, defaultMaxTokens, logRequests, on, mergeMessages, corsOrigins);
+        int slots = on ? DEFAULT_BATCH : 1, queue = on ? 4 * DEFAULT_BATCH : 4 * Runtime.getRuntime().availableProcessors();
+        return new ServerOptions(host, slots, queue, requestTimeout, defaultMaxTokens, logRequests, on, mergeMessages, corsOrigins);
     }
 
     public ServerOptions withMergeMessages(boolean on) {
