@@ -80,8 +80,13 @@ public final class KVCache {
     /** Refuses a type a cache of this model cannot take, in one line naming why. */
     public static void checkType(LlamaConfig c, DType type) {
         if (!TYPES.contains(type)) throw new BadInputException("a KV cache is F32, BF16 or Q8_0, not " + type);
-        if (type != DType.F32 && c.headDim() % Bf16Pairs.RUN != 0) { // Bf16Pairs.RUN == Int8Kv.GROUP
-            throw new BadInputException("a " + type + " KV cache needs a head dimension that is a multiple of " + Bf16Pairs.RUN
+        int multiple = switch (type) {
+            case F32 -> 1;
+            case BF16 -> Bf16Pairs.RUN;
+            default -> Int8Kv.GROUP;
+        };
+        if (c.headDim() % multiple != 0) {
+            throw new BadInputException("a " + type + " KV cache needs a head dimension that is a multiple of " + multiple
                     + "; this model's is " + c.headDim());
         }
     }
@@ -90,9 +95,16 @@ public final class KVCache {
         return type;
     }
 
-    /** Keys {@link #scores} takes at once in a cache of this type: a scores array holds visible rounded up to it. */
+    /**
+     * Keys {@link #scores} takes at once in a cache of this type: a scores array holds visible rounded up to it.
+     * BF16's and Q8_0's are their blocks of keys stored down columns, which share cache lines between positions.
+     */
     static int keysAtOnce(DType type) {
-        return type == DType.F32 ? 4 : Bf16Pairs.KEYS_PER_BLOCK; // Int8Kv.KEYS_PER_BLOCK too
+        return switch (type) {
+            case F32 -> 4;
+            case BF16 -> Bf16Pairs.KEYS_PER_BLOCK;
+            default -> Int8Kv.KEYS_PER_BLOCK;
+        };
     }
 
     /** Where position {@code pos} of KV head {@code kvHead} starts in a layer's keys or values (in ints for BF16). */

@@ -6,7 +6,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import sortedllama.BadInputException;
-import sortedllama.tensor.Bf16Pairs;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Dequantize;
 import sortedllama.tensor.Matmul;
@@ -338,9 +337,9 @@ public final class LlamaModel {
         Matmul.applyEach(new Tensor[] {layer.wq(), layer.wk(), layer.wv()}, b.normed, T, new float[][] {b.q, b.k, b.v}, regime);
         int[] spanOfRow = new int[T];
         int longest = 0;
-        // rows in groups that end where a sequence's block of 16 positions does: a BF16 cache's keys go down
-        // a block's columns, 16 positions to each cache line, so two cores storing rows of one block would
-        // fight over its lines (a prefill chunk's stores took 2 us a row and layer, 6% of its time)
+        // rows in groups that end where a sequence's block of keys does (KVCache.keysAtOnce): a BF16 or Q8_0
+        // cache's keys go down a block's columns, 16 positions to each cache line, so two cores storing rows of
+        // one block would fight over its lines (a prefill chunk's stores took 2 us a row and layer, 6% of its time)
         int[] groupStart = new int[T + 1];
         int groups = 0;
         for (int s = 0; s < spanCount; s++) {
@@ -348,7 +347,7 @@ public final class LlamaModel {
             Arrays.fill(spanOfRow, span.row0, span.row0 + span.count, s);
             longest = Math.max(longest, span.pos0 + span.count);
             for (int t = span.row0; t < span.row0 + span.count; t++) {
-                if (t == span.row0 || (span.pos0 + t - span.row0) % Bf16Pairs.KEYS_PER_BLOCK == 0) groupStart[groups++] = t;
+                if (t == span.row0 || (span.pos0 + t - span.row0) % KVCache.keysAtOnce(span.cache.type()) == 0) groupStart[groups++] = t;
             }
         }
         groupStart[groups] = T;
