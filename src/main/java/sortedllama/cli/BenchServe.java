@@ -80,7 +80,7 @@ final class BenchServe implements Callable<Integer> {
     @Option(names = "--baseline-slots", paramLabel = "N",
             description = {"Generations the one-request-at-a-time server runs at once (default: its own default, 1, as",
                     "`serve --no-batching`; the rest wait in its queue). Earlier versions ran one per core: on 2 cores",
-                    "182-227 tokens/s at 8 clients against 212-258 with 1 (BENCHMARKS.md)."})
+                    "189-227 tokens/s at 8 clients against 220-258 with 1 in alternating runs (BENCHMARKS.md)."})
     Integer baselineSlots;
 
     @Option(names = "--time-limit", paramLabel = "SECONDS", defaultValue = "600",

@@ -60,8 +60,8 @@ public record ServerOptions(String host, int maxConcurrent, int maxQueue, Durati
 
     /**
      * Batching on or off. Off, one generation runs at a time and four per core may wait: a generation's products
-     * already use every core, and one per core at once crowded them (2 cores, 8 clients: 182-227 tokens/s against
-     * 212-258 one at a time, with less than half the time per token and the same time to first token; BENCHMARKS.md).
+     * already use every core, and one per core at once crowded them (2 cores, 8 clients, alternating runs: 189-227
+     * tokens/s against 220-258 one at a time, with less than half the time per token and the same time to first token; BENCHMARKS.md).
      */
     public ServerOptions withBatching(boolean on) {
         int slots = on ? DEFAULT_BATCH : 1, queue = on ? 4 * DEFAULT_BATCH : 4 * Runtime.getRuntime().availableProcessors();
