@@ -34,8 +34,9 @@ public final class Parallel {
 
     /**
      * Spins between yields of an idle worker (about 0.8 us): a yield is one system call when nothing
-     * else waits for the core. In the batched server (bench serve, 8 clients) this made the batched
-     * server 4-6% faster, and greedy decoding alone the same within noise (BENCHMARKS.md).
+     * else waits for the core. In bench serve at 8 clients (request threads, HTTP and the load
+     * generator share the 2 cores) it made the batched server about 4% and the one-at-a-time server
+     * about 7% faster; greedy decoding alone stayed the same within noise (BENCHMARKS.md).
      */
     private static final int YIELD_EVERY = 64;
 
