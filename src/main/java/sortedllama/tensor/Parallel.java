@@ -9,8 +9,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Splits a range of independent work items over the machine's cores. Decoding one token calls
  * this ~100 times for a few tens of microseconds each, so hand-offs must cost well under a
- * microsecond: persistent workers spin briefly for the next job before parking, and the caller
- * runs the first share itself. (ForkJoinPool's wake-up latency made two threads slower than one.)
+ * microsecond: persistent workers spin briefly for the next job (yielding the core now and then)
+ * before parking, and the caller runs the first share itself. (ForkJoinPool's wake-up latency made two threads slower than one.)
  * The range is cut into a few chunks per thread that every participant claims from a shared
  * counter, so a worker that the OS has descheduled (another process on the core) delays at most
  * the chunk it holds, not a fixed half of the work.
