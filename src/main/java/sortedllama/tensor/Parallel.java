@@ -10,7 +10,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Splits a range of independent work items over the machine's cores. Decoding one token calls
  * this ~100 times for a few tens of microseconds each, so hand-offs must cost well under a
  * microsecond: persistent workers spin briefly for the next job (yielding the core now and then)
- * before parking, and the caller runs the first share itself. (ForkJoinPool's wake-up latency made two threads slower than one.)
+ * before parking, and the caller runs the first share itself. (ForkJoinPool's wake-up latency
+ * made two threads slower than one.)
  * The range is cut into a few chunks per thread that every participant claims from a shared
  * counter, so a worker that the OS has descheduled (another process on the core) delays at most
  * the chunk it holds, not a fixed half of the work.
@@ -35,8 +36,9 @@ public final class Parallel {
     /**
      * Spins between yields of an idle worker (about 0.8 us): a yield is one system call when nothing
      * else waits for the core. In bench serve at 8 clients (request threads, HTTP and the load
-     * generator share the 2 cores) it made the batched server about 4% and the one-at-a-time server
-     * about 7% faster; greedy decoding alone stayed the same within noise (BENCHMARKS.md).
+     * generator share the 2 cores) it made the batched server 1.3-1.7% faster in alternating runs on
+     * two days, the one-at-a-time server the same; greedy decoding alone stayed the same within noise
+     * (BENCHMARKS.md).
      */
     private static final int YIELD_EVERY = 64;
 
