@@ -124,18 +124,17 @@ public final class KVCache {
      * different threads: they write disjoint elements.
      */
     void store(int layer, int pos, float[] k, float[] v, int from) {
+        int lane = pos % keysAtOnce(type); // BF16 and Q8_0: the key's column in its block
         for (int h = 0, src = from; h < kvDim / headDim; h++, src += headDim) {
             int at = offset(h, pos);
             if (keys != null) {
                 System.arraycopy(k, src, keys[layer], at, headDim);
                 System.arraycopy(v, src, values[layer], at, headDim);
             } else if (keys8 != null) {
-                int lane = pos % Int8Kv.KEYS_PER_BLOCK;
                 Int8Kv.quantizeColumn(k, src, headDim, keys8[layer], offset(h, pos - lane), lane, keyScales[layer],
                         scaleOffset(h, pos - lane));
                 Int8Kv.quantize(v, src, headDim, values8[layer], at, valueScales[layer], scaleOffset(h, pos), 1);
             } else {
-                int lane = pos % Bf16Pairs.KEYS_PER_BLOCK;
                 Bf16Pairs.packColumn(k, src, keys16[layer], offset(h, pos - lane), lane, headDim);
                 Bf16Pairs.pack(v, src, values16[layer], at, headDim);
             }
@@ -207,21 +206,21 @@ public final class KVCache {
         }
         for (int l = 0; l < filled.length; l++) {
             int n = Math.min(source.filled[l], positions);
+            // BF16 and Q8_0 keys by whole blocks: the positions after n in the last are overwritten before they are read
+            int keyPositions = (n + keysAtOnce(type) - 1) / keysAtOnce(type) * keysAtOnce(type);
             for (int h = 0; h < kvDim / headDim; h++) {
                 int from = source.offset(h, 0), to = offset(h, 0);
                 if (keys != null) {
                     System.arraycopy(source.keys[l], from, keys[l], to, n * headDim);
                     System.arraycopy(source.values[l], from, values[l], to, n * headDim);
-                } else if (keys8 != null) { // keys by whole blocks, as BF16's
-                    int blocks = (n + Int8Kv.KEYS_PER_BLOCK - 1) / Int8Kv.KEYS_PER_BLOCK, groups = headDim / Int8Kv.GROUP;
-                    System.arraycopy(source.keys8[l], from, keys8[l], to, blocks * Int8Kv.KEYS_PER_BLOCK * headDim);
-                    System.arraycopy(source.keyScales[l], source.scaleOffset(h, 0), keyScales[l], scaleOffset(h, 0),
-                            blocks * Int8Kv.KEYS_PER_BLOCK * groups);
+                } else if (keys8 != null) {
+                    int groups = headDim / Int8Kv.GROUP;
+                    System.arraycopy(source.keys8[l], from, keys8[l], to, keyPositions * headDim);
+                    System.arraycopy(source.keyScales[l], source.scaleOffset(h, 0), keyScales[l], scaleOffset(h, 0), keyPositions * groups);
                     System.arraycopy(source.values8[l], from, values8[l], to, n * headDim);
                     System.arraycopy(source.valueScales[l], source.scaleOffset(h, 0), valueScales[l], scaleOffset(h, 0), n * groups);
-                } else { // keys by whole blocks: the positions after n in the last are overwritten before they are read
-                    int blocks = (n + Bf16Pairs.KEYS_PER_BLOCK - 1) / Bf16Pairs.KEYS_PER_BLOCK;
-                    System.arraycopy(source.keys16[l], from, keys16[l], to, blocks * Bf16Pairs.KEYS_PER_BLOCK * headDim / 2);
+                } else {
+                    System.arraycopy(source.keys16[l], from, keys16[l], to, keyPositions * headDim / 2);
                     System.arraycopy(source.values16[l], from, values16[l], to, n * headDim / 2);
                 }
             }
