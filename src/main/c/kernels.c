@@ -762,7 +762,10 @@ static KERNEL void unpack(int type, const uint8_t *w, unpacked_t *u);
  * hardware prefetcher a batch of 8 took 1.9x one vector's time across 115 MiB of 2048 x 768 matrices
  * (1.1x across 38 MiB). Asking for the tile group's lines this far ahead (15 blocks of 16 rows) brought
  * it to 1.2x; 2 KiB, the one-vector kernels' distance, left it at 1.3x on one core, 16 KiB and 4 KiB
- * were a few percent slower than 8 KiB.
+ * were a few percent slower than 8 KiB. The lines are asked into L2 (T1), not L1 (T0; our reading, not
+ * measured: a T0 request holds one of L1's few fill buffers until its line arrives, and the products'
+ * own loads wait behind them). On both cores over 118 MB of 2048 x 768 matrices a batch of 8 took 4.1-4.9 ms with T1
+ * against 5.1-5.6 with T0 (bench matmul, alternating). The one-vector kernels gained nothing from T1.
  */
 #define AMX_PREFETCH_AHEAD 8192
 
@@ -888,7 +891,7 @@ static inline __attribute__((always_inline)) AMX void row_tile_sums(const int fr
         if (b < blocks) {
             if (from_group) { /* the 9 lines of a block ahead; a constant count: gcc 12 deleted this loop when bounded by gb */
                 const char *ahead = (const char *) g + (int64_t) b * gb + AMX_PREFETCH_AHEAD;
-                for (int o = 0; o < 9 * 64; o += 64) _mm_prefetch(ahead + o, _MM_HINT_T0);
+                for (int o = 0; o < 9 * 64; o += 64) _mm_prefetch(ahead + o, _MM_HINT_T1);
             }
             switch (b % DEPTH) { /* tile numbers are constants of the instructions */
                 case 0: PRODUCT(0, 4, 6); break;
