@@ -576,7 +576,9 @@ static inline KERNEL __m512i broadcast8(const int8_t *p) {
     return _mm512_set1_epi64(v);
 }
 
-/* zeroed memory for repacked weights, on transparent huge pages where Linux has them (NULL on failure); freed by sl_unmap */
+/* zeroed memory for repacked weights, on transparent huge pages where Linux has them (NULL on failure); freed by sl_unmap.
+ * Linux gives them only to whole aligned 2 MiB stretches, so a matrix under 2 MiB gets none (BENCHMARKS.md: aligning
+ * and rounding up every matrix did not make the batch faster) */
 void *sl_map_huge(int64_t bytes) {
     void *p = mmap(NULL, (size_t) bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
