@@ -767,7 +767,7 @@ static KERNEL void unpack(int type, const uint8_t *w, unpacked_t *u);
  * were a few percent slower than 8 KiB. The lines are asked into L2 (T1), not L1 (T0; our reading, not
  * measured: a T0 request holds one of L1's few fill buffers until its line arrives, and the products'
  * own loads wait behind them). On both cores over 118 MB of 2048 x 768 matrices a batch of 8 took 4.1-4.9 ms with T1
- * against 5.1-5.6 with T0 (bench matmul, alternating). The one-vector kernels gained nothing from T1.
+ * against 5.1-5.7 with T0 (bench matmul, alternating). The one-vector kernels gained nothing from T1.
  */
 #define AMX_PREFETCH_AHEAD 8192
 
