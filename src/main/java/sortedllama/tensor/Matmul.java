@@ -44,7 +44,18 @@ public final class Matmul {
      * they take over from {@link #amxMinTokens} on and never hand over to sgemm.
      */
     public static boolean invariantAtAnyCount(Tensor w) {
-        return NativeKernels.amxServes(w) && NativeKernels.amxMatchesRows(w);
+        return NativeKernels.amxServes(w) && NativeKernels.amxMatchesRows(w) || rowsAtAnyCount(w);
+    }
+
+    /**
+     * Whether the per-row kernels keep w at every number of vectors, prefill's included, instead of
+     * handing it to sgemm: matrices in row groups (8-bit products with VNNI) where AMX does not take
+     * them, on CPUs without AMX. sgemm would first expand the weights to floats; on an AMD EPYC (Zen 5,
+     * 2 cores) the row groups' kernels beat that 2-4x at every count measured, 16 to 512 vectors, on
+     * 768 x 768 and 2048 x 5632 matrices in Q8_0, Q4_0 and Q4_K (BENCHMARKS.md, "Prefill without AMX").
+     */
+    static boolean rowsAtAnyCount(Tensor w) {
+        return w.rowGroups() != null && !NativeKernels.amxServes(w);
     }
 
     /** Below this many multiply-adds per chunk a hand-off to another core costs more than it saves. */
@@ -79,7 +90,7 @@ public final class Matmul {
             if (w.cols() != ws[0].cols()) throw new IllegalArgumentException("matrices of one input must have the same columns: " + w.shapeString());
         }
         if (usesBlas(regime, tokens)) {
-            many(ws, x, tokens, outs);
+            many(ws, x, tokens, outs, regime == Regime.AUTO);
         } else {
             fewVectors(ws, x, tokens, outs);
         }
@@ -122,17 +133,21 @@ public final class Matmul {
 
     /**
      * Many vectors: on AMX tiles where {@link NativeKernels#amxServes} (8-bit products, as llama.cpp
-     * computes prefill on these CPUs: several times sgemm's rate), all of them in one hand-off, else
-     * sgemm; each input made once per kind for the matrices that share it.
+     * computes prefill on these CPUs: several times sgemm's rate), all of them in one hand-off; else,
+     * with {@code rowsWhereFaster}, by the per-row kernels where {@link #rowsAtAnyCount}; else sgemm;
+     * each input made once per kind for the matrices that share it. {@code rowsWhereFaster} is false
+     * only for bench matmul's forced sgemm column, which compares the two.
      */
-    private static void many(Tensor[] ws, float[] x, int tokens, float[][] outs) {
+    private static void many(Tensor[] ws, float[] x, int tokens, float[][] outs, boolean rowsWhereFaster) {
         Map<Integer, float[]> rounded = new HashMap<>();
-        List<Integer> onAmx = new ArrayList<>();
+        List<Integer> onAmx = new ArrayList<>(), byRows = new ArrayList<>();
         for (int m = 0; m < ws.length; m++) {
             if (NativeKernels.amxServes(ws[m])) onAmx.add(m);
+            else if (rowsWhereFaster && rowsAtAnyCount(ws[m])) byRows.add(m);
             else sgemm(ws[m], roundedInput(ws[m], x, tokens, rounded), tokens, outs[m]);
         }
         amx(pick(ws, onAmx, Tensor[]::new), x, tokens, pick(outs, onAmx, float[][]::new));
+        if (!byRows.isEmpty()) rowAtATime(pick(ws, byRows, Tensor[]::new), x, tokens, pick(outs, byRows, float[][]::new));
     }
 
     /**
