@@ -625,6 +625,61 @@ static KERNEL __m512 tile_group_dot(const uint8_t *g, const a32_t *x, int blocks
     return acc;
 }
 
+/*
+ * tile_group_dot for n vectors at once, n at most 8 (x: the first, the others xq_stride bytes apart):
+ * each line of the group is loaded once for all of them. Each vector gets tile_group_dot's operations in
+ * its order, so its result has the same bits. Without AMX, prefill runs on these kernels
+ * (Matmul.rowsAtAnyCount). Inlined with n a constant (8, 4 and 2), so that its loops unroll and acc stays in
+ * registers. On one core of an AMD EPYC (Zen 5), 768 x 768 in L2: 64 vectors took 0.43-0.47x the time of
+ * one vector at a time with n = 8, 0.52x with n = 4, 0.72x with n = 2 (a throwaway C driver, best of 20).
+ */
+static inline __attribute__((always_inline)) KERNEL void tile_group_dots(const int n, const uint8_t *g, const uint8_t *xq, int64_t xq_stride,
+                                                                         int blocks, __m512 acc[8]) {
+    const int gb = group_block_bytes(Q8_0);
+#pragma GCC unroll 8
+    for (int j = 0; j < n; j++) acc[j] = _mm512_setzero_ps();
+    for (int b = 0; b < blocks; b++, g += gb) {
+        prefetch_ahead(g, gb);
+        __m512i even[8], odd[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < n; j++) {
+            even[j] = _mm512_set1_epi32(-128 * ((const a32_t *) (xq + j * xq_stride))[b].sum);
+            odd[j] = _mm512_setzero_si512();
+        }
+#pragma GCC unroll 4
+        for (int k = 0; k < 8; k += 2) {
+            const __m512i w0 = _mm512_loadu_si512(g + 32 + 64 * k), w1 = _mm512_loadu_si512(g + 32 + 64 * (k + 1));
+#pragma GCC unroll 8
+            for (int j = 0; j < n; j++) {
+                const int8_t *q = ((const a32_t *) (xq + j * xq_stride))[b].q;
+                int32_t f0, f1;
+                memcpy(&f0, q + 4 * k, 4);
+                memcpy(&f1, q + 4 * k + 4, 4);
+                even[j] = _mm512_dpbusd_epi32(even[j], w0, _mm512_set1_epi32(f0));
+                odd[j] = _mm512_dpbusd_epi32(odd[j], w1, _mm512_set1_epi32(f1));
+            }
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g));
+#pragma GCC unroll 8
+        for (int j = 0; j < n; j++) {
+            const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(((const a32_t *) (xq + j * xq_stride))[b].d));
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even[j], odd[j])), scale, acc[j]);
+        }
+    }
+}
+
+/* n vectors' products (tile_group_dots) stored: rows lo..hi-1 of group g, vectors t..t+n-1 */
+static inline __attribute__((always_inline)) KERNEL void store_group_dots(const int n, const uint8_t *gp, const uint8_t *xq, int64_t xq_stride,
+                                                                          int blocks, int t, int g, int lo, int hi, float *out, int64_t out_stride) {
+    __m512 acc[8];
+    float rows[16];
+    tile_group_dots(n, gp, xq + t * xq_stride, xq_stride, blocks, acc);
+    for (int j = 0; j < n; j++) {
+        _mm512_storeu_ps(rows, acc[j]);
+        for (int r = lo; r < hi; r++) out[(t + j) * out_stride + 16 * g + r] = rows[r];
+    }
+}
+
 /* the eight rows of one group against one activation vector: row r's result in float r */
 static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int blocks) {
     const int gb = group_block_bytes(type);
@@ -729,7 +784,13 @@ KERNEL void sl_matvec_grouped(int type, const uint8_t *groups, int cols, int r0,
     float rows[16];
     for (int g = r0 / h; h * g < r1; g++) {
         int lo = r0 > h * g ? r0 - h * g : 0, hi = r1 < h * g + h ? r1 - h * g : h;
-        for (int t = 0; t < tokens; t++) {
+        int t = 0;
+        if (type == Q8_0) {
+            for (; t + 8 <= tokens; t += 8) store_group_dots(8, groups + g * group_bytes, xq, xq_stride, blocks, t, g, lo, hi, out, out_stride);
+            for (; t + 4 <= tokens; t += 4) store_group_dots(4, groups + g * group_bytes, xq, xq_stride, blocks, t, g, lo, hi, out, out_stride);
+            for (; t + 2 <= tokens; t += 2) store_group_dots(2, groups + g * group_bytes, xq, xq_stride, blocks, t, g, lo, hi, out, out_stride);
+        }
+        for (; t < tokens; t++) {
             const uint8_t *gp = groups + g * group_bytes, *x = xq + t * xq_stride;
             if (type == Q8_0) _mm512_storeu_ps(rows, tile_group_dot(gp, (const a32_t *) x, blocks));
             else _mm256_storeu_ps(rows, type == Q4_K ? group_dot_q4k(gp, (const a256_t *) x, blocks) : group_dot(type, gp, (const a32_t *) x, blocks));

@@ -124,6 +124,19 @@ class RowGroupsTest {
         MatmulTest.assertBatchInvariant(w, Matmul.amxMinTokens(type), 7, 16, 17, 33);
     }
 
+    /**
+     * Where a grouped matrix's products are the same bits at every count ({@link Matmul#invariantAtAnyCount}: AMX
+     * with the per-row bits, or the per-row kernels at every count on CPUs without AMX), a prompt's worth of vectors
+     * (whole and ragged runs of the kernels' 8, 4 and 2 vectors at once) gives each vector the bits it gets alone.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
+    void invariantMatricesGiveEachVectorItsBitsAtPrefillsCounts(DType type) {
+        Tensor w = grouped(type, 48, RandomBlocks.cols(type, 96), 23);
+        Assumptions.assumeTrue(Matmul.invariantAtAnyCount(w), "AMX serves " + type + " here with sums in its own order");
+        MatmulTest.assertBatchInvariant(w, Matmul.BLAS_MIN_TOKENS, 17, 23, 33, 64);
+    }
+
     /** A core's share of rows need not start or end on a group: rows cut from a group get the bits they get whole. */
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
