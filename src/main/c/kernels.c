@@ -668,15 +668,19 @@ static inline __attribute__((always_inline)) KERNEL void tile_group_dots(const i
     }
 }
 
-/* n vectors' products (tile_group_dots) stored: rows lo..hi-1 of group g, vectors t..t+n-1 */
-static inline __attribute__((always_inline)) KERNEL void store_group_dots(const int n, const uint8_t *gp, const uint8_t *xq, int64_t xq_stride,
-                                                                          int blocks, int t, int g, int lo, int hi, float *out, int64_t out_stride) {
+static inline __attribute__((always_inline)) KERNEL void group_dots(const int n, int type, const uint8_t *g, const uint8_t *xq,
+                                                                    int64_t xq_stride, int blocks, __m512 acc[8]);
+
+/* n vectors' products (tile_group_dots for Q8_0, else group_dots) stored: rows lo..hi-1 of group g (h rows), vectors t..t+n-1 */
+static inline __attribute__((always_inline)) KERNEL void store_group_dots(const int n, int type, const uint8_t *gp, const uint8_t *xq, int64_t xq_stride,
+                                                                          int blocks, int t, int g, int h, int lo, int hi, float *out, int64_t out_stride) {
     __m512 acc[8];
     float rows[16];
-    tile_group_dots(n, gp, xq + t * xq_stride, xq_stride, blocks, acc);
+    if (type == Q8_0) tile_group_dots(n, gp, xq + t * xq_stride, xq_stride, blocks, acc);
+    else group_dots(n, type, gp, xq + t * xq_stride, xq_stride, blocks, acc);
     for (int j = 0; j < n; j++) {
         _mm512_storeu_ps(rows, acc[j]);
-        for (int r = lo; r < hi; r++) out[(t + j) * out_stride + 16 * g + r] = rows[r];
+        for (int r = lo; r < hi; r++) out[(t + j) * out_stride + h * g + r] = rows[r];
     }
 }
 
@@ -707,6 +711,49 @@ static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int b
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, acc);
     }
     return _mm512_castps512_ps256(_mm512_maskz_compress_ps(0x5555, acc));
+}
+
+/*
+ * group_dot for n vectors at once, n at most 8 (x: the first, the others xq_stride bytes apart): each block's
+ * nibbles are loaded and unpacked once for all of them, and each vector gets group_dot's operations in its
+ * order (the same bits). Inlined with n a constant, as tile_group_dots; stored by store_group_dots. On one core
+ * of an AMD EPYC (Zen 5), 768 x 768 in L2, 64 vectors took 0.46x (Q4_0) and 0.53x (IQ4_NL) the time of one
+ * vector at a time (a throwaway C driver, best of 20). Q4_K's kernel is left one vector at a time.
+ */
+static inline __attribute__((always_inline)) KERNEL void group_dots(const int n, int type, const uint8_t *g, const uint8_t *xq,
+                                                                    int64_t xq_stride, int blocks, __m512 acc[8]) {
+    const int gb = group_block_bytes(type);
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    const __m512i levels = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *) IQ4_UNSIGNED));
+#pragma GCC unroll 8
+    for (int j = 0; j < n; j++) acc[j] = _mm512_setzero_ps();
+    for (int b = 0; b < blocks; b++, g += gb) {
+        prefetch_ahead(g, gb);
+        __m512i lo[2], hi[2];
+        for (int p = 0; p < 2; p++) {
+            __m512i v = _mm512_loadu_si512(g + 16 + 64 * p);
+            lo[p] = _mm512_and_si512(v, nibble);
+            hi[p] = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
+            if (type == IQ4_NL) {
+                lo[p] = _mm512_shuffle_epi8(levels, lo[p]);
+                hi[p] = _mm512_shuffle_epi8(levels, hi[p]);
+            }
+        }
+        const __m512 dw = row_halves_doubled(g, 0);
+#pragma GCC unroll 8
+        for (int j = 0; j < n; j++) {
+            const a32_t *xb = (const a32_t *) (xq + j * xq_stride) + b;
+            __m512i isum = _mm512_maskz_set1_epi32(0x5555, -(type == Q4_0 ? 8 : 128) * xb->sum);
+            for (int p = 0; p < 2; p++) {
+                isum = _mm512_dpbusd_epi32(isum, lo[p], broadcast8(xb->q + 8 * p));
+                isum = _mm512_dpbusd_epi32(isum, hi[p], broadcast8(xb->q + 16 + 8 * p));
+            }
+            isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_CDAB));
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_set1_ps(xb->d)), acc[j]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < n; j++) acc[j] = _mm512_maskz_compress_ps(0x5555, acc[j]); /* row r's sum in float r */
 }
 
 /*
@@ -785,10 +832,11 @@ KERNEL void sl_matvec_grouped(int type, const uint8_t *groups, int cols, int r0,
     for (int g = r0 / h; h * g < r1; g++) {
         int lo = r0 > h * g ? r0 - h * g : 0, hi = r1 < h * g + h ? r1 - h * g : h;
         int t = 0;
-        if (type == Q8_0) {
-            for (; t + 8 <= tokens; t += 8) store_group_dots(8, groups + g * group_bytes, xq, xq_stride, blocks, t, g, lo, hi, out, out_stride);
-            for (; t + 4 <= tokens; t += 4) store_group_dots(4, groups + g * group_bytes, xq, xq_stride, blocks, t, g, lo, hi, out, out_stride);
-            for (; t + 2 <= tokens; t += 2) store_group_dots(2, groups + g * group_bytes, xq, xq_stride, blocks, t, g, lo, hi, out, out_stride);
+        if (type != Q4_K) { /* several vectors at a time; Q4_K's kernel one at a time */
+            const uint8_t *gp = groups + g * group_bytes;
+            for (; t + 8 <= tokens; t += 8) store_group_dots(8, type, gp, xq, xq_stride, blocks, t, g, h, lo, hi, out, out_stride);
+            for (; t + 4 <= tokens; t += 4) store_group_dots(4, type, gp, xq, xq_stride, blocks, t, g, h, lo, hi, out, out_stride);
+            for (; t + 2 <= tokens; t += 2) store_group_dots(2, type, gp, xq, xq_stride, blocks, t, g, h, lo, hi, out, out_stride);
         }
         for (; t < tokens; t++) {
             const uint8_t *gp = groups + g * group_bytes, *x = xq + t * xq_stride;
