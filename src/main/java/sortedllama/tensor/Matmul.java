@@ -17,13 +17,15 @@ import java.util.Map;
  *       {@link #amxMinTokens} on, AMX tiles for Q8_0, Q4_0 and IQ4_NL, whose AMX products have the
  *       per-row kernel's bits ({@link NativeKernels#amxMatchesRows});</li>
  *   <li>many vectors (prefill, training): AMX-INT8 tiles for matrices with row groups on CPUs that have
- *       them; else OpenBLAS sgemm, straight on the mapped weights when they are
+ *       them; on CPUs without, the row groups' own kernels ({@link #rowsAtAnyCount}); else OpenBLAS sgemm,
+ *       straight on the mapped weights when they are
  *       float32, else on tiles decoded to float32. OpenBLAS runs single-threaded on slices of rows that
  *       our own workers share out: its thread pool keeps spinning after each product, which halved
  *       the speed of the Java kernels running between products.</li>
  * </ul>
  * The first two are batch-invariant: each vector's result has the bits it has alone
- * ({@link WeightRows#dotTokens}); sgemm sums in its own order, and so do AMX's products of Q4_K and Q6_K.
+ * ({@link WeightRows#dotTokens}), and so is the third where it runs on the row groups' kernels; sgemm sums
+ * in its own order, and so do AMX's products of Q4_K and Q6_K.
  */
 public final class Matmul {
     /** From this many vectors on, sgemm beats reading each row once for all of them (measured with bench matmul). */
