@@ -135,7 +135,8 @@ static inline void prefetch_ahead(const uint8_t *w, int bytes) {
 /*
  * The same for the kernels that take several vectors at once: a block keeps them busy several times as long, so the
  * one-vector distance left their loads waiting on DRAM (and the hardware prefetcher does not reach as far). On one
- * core of an AMD EPYC (Zen 5), 80 MB of row groups took, with 8 KiB against none: Q8_0 0.63x (8 vectors) and 0.82x
+ * core of an AMD EPYC (Zen 5), 80 MB of row groups took, with 8 KiB against the loop through prefetch_ahead (which
+ * gcc had left out of these inlined kernels, by their disassembly): Q8_0 0.63x (8 vectors) and 0.82x
  * (48), Q4_0 0.89x and 0.86x; 6-16 KiB and T0 or T1 alike (a throwaway C driver, alternating, best of 20).
  */
 #define MULTI_PREFETCH_AHEAD 8192
