@@ -30,7 +30,7 @@ import sortedllama.model.StepSequence;
  * mode's generator alone does it. Generations of one prompt prefilled to one exit that meet while
  * it is prefilled (a request's n choices) share that prefill, each taking a copy of its cache.
  * On a model whose keys and values do not depend on how positions are split into passes
- * ({@link LlamaModel#splitInvariant}: Q8_0, Q4_0 or IQ4_NL on AMX), a prompt that begins as the
+ * ({@link LlamaModel#splitInvariant}: Q8_0, Q4_0 or IQ4_NL on AMX; these and Q4_K without AMX), a prompt that begins as the
  * prompt of a generation in the batch begins (a template, a system prompt) copies those
  * positions' keys and values instead of computing them, and prefills the rest; its tokens are
  * the same bits as without the copy, and prompt chunks join the decoding pass ({@link PrefillChunk}):
