@@ -635,7 +635,7 @@ static KERNEL __m512 tile_group_dot(const uint8_t *g, const a32_t *x, int blocks
 }
 
 /*
- * tile_group_dot for n vectors at once, n at most 8 (x: the first, the others xq_stride bytes apart):
+ * tile_group_dot for n vectors at once, n at most 8 (xq: the first vector's blocks, the others xq_stride bytes apart):
  * each line of the group is loaded once for all of them. Each vector gets tile_group_dot's operations in
  * its order, so its result has the same bits. Without AMX, prefill runs on these kernels
  * (Matmul.rowsAtAnyCount). Inlined with n a constant (8, 4 and 2), so that its loops unroll and acc stays in
@@ -724,7 +724,7 @@ static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int b
 }
 
 /*
- * group_dot for n vectors at once, n at most 8 (x: the first, the others xq_stride bytes apart): each block's
+ * group_dot for n vectors at once, n at most 8 (xq: the first vector's blocks, the others xq_stride bytes apart): each block's
  * nibbles are loaded and unpacked once for all of them, and each vector gets group_dot's operations in its
  * order (the same bits). Inlined with n a constant, as tile_group_dots; stored by store_group_dots. On one core
  * of an AMD EPYC (Zen 5), 768 x 768 in L2, 64 vectors took 0.46x (Q4_0) and 0.53x (IQ4_NL) the time of one
