@@ -614,31 +614,11 @@ static inline KERNEL __m512 row_halves_doubled(const uint8_t *p, int even_only) 
  * one 512-bit vpdpbusd multiplies four values of all sixteen rows with the same four activations
  * (broadcast), lane n summing row n. The lanes start at -128 * (the activations' sum): the offset's
  * products. Each row then takes d_row * d_token in float per block, in the AMX kernel's order.
- */
-static KERNEL __m512 tile_group_dot(const uint8_t *g, const a32_t *x, int blocks) {
-    const int gb = group_block_bytes(Q8_0);
-    __m512 acc = _mm512_setzero_ps();
-    for (int b = 0; b < blocks; b++, g += gb) {
-        prefetch_ahead(g, gb);
-        const a32_t *xb = x + b;
-        int32_t four[8];
-        memcpy(four, xb->q, 32);
-        __m512i even = _mm512_set1_epi32(-128 * xb->sum), odd = _mm512_setzero_si512(); /* two chains: integers, any order */
-        for (int k = 0; k < 8; k += 2) {
-            even = _mm512_dpbusd_epi32(even, _mm512_loadu_si512(g + 32 + 64 * k), _mm512_set1_epi32(four[k]));
-            odd = _mm512_dpbusd_epi32(odd, _mm512_loadu_si512(g + 32 + 64 * (k + 1)), _mm512_set1_epi32(four[k + 1]));
-        }
-        __m512 scale = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) g)), _mm512_set1_ps(xb->d));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even, odd)), scale, acc);
-    }
-    return acc;
-}
-
-/*
- * tile_group_dot for n vectors at once, n at most 8 (xq: the first vector's blocks, the others xq_stride bytes apart):
- * each line of the group is loaded once for all of them. Each vector gets tile_group_dot's operations in
- * its order, so its result has the same bits. Without AMX, prefill runs on these kernels
- * (Matmul.rowsAtAnyCount). Inlined with n a constant (8, 4 and 2), so that its loops unroll and acc stays in
+ *
+ * Here for n vectors at once, n at most 8 (xq: the first vector's blocks, the others xq_stride bytes apart):
+ * each line of the group is loaded once for all of them, and each vector gets the same operations in the
+ * same order whatever n is, so its result has the same bits. Without AMX, prefill runs on this kernel
+ * (Matmul.rowsAtAnyCount). Inlined with n a constant (8, 4, 2 and 1), so that its loops unroll and acc stays in
  * registers. On one core of an AMD EPYC (Zen 5), 768 x 768 in L2: 64 vectors took 0.43-0.47x the time of
  * one vector at a time with n = 8, 0.52x with n = 4, 0.72x with n = 2 (a throwaway C driver, best of 20).
  */
@@ -649,7 +629,7 @@ static inline __attribute__((always_inline)) KERNEL void tile_group_dots(const i
     for (int j = 0; j < n; j++) acc[j] = _mm512_setzero_ps();
     for (int b = 0; b < blocks; b++, g += gb) {
         /* written out here, a constant count of lines: through a helper, or bounded by gb, gcc 12 left it out */
-        for (int o = 0; o < 9 * 64; o += 64) _mm_prefetch((const char *) g + MULTI_PREFETCH_AHEAD + o, _MM_HINT_T0);
+        for (int o = 0; o < 9 * 64; o += 64) _mm_prefetch((const char *) g + (n == 1 ? PREFETCH_AHEAD : MULTI_PREFETCH_AHEAD) + o, _MM_HINT_T0);
         __m512i even[8], odd[8];
 #pragma GCC unroll 8
         for (int j = 0; j < n; j++) {
@@ -694,39 +674,11 @@ static inline __attribute__((always_inline)) KERNEL void store_group_dots(const 
     }
 }
 
-/* the eight rows of one group against one activation vector: row r's result in float r */
-static KERNEL __m256 group_dot(int type, const uint8_t *g, const a32_t *x, int blocks) {
-    const int gb = group_block_bytes(type);
-    const __m512i nibble = _mm512_set1_epi8(0x0F);
-    const __m512i levels = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *) IQ4_UNSIGNED));
-    __m512 acc = _mm512_setzero_ps();
-    for (int b = 0; b < blocks; b++, g += gb) {
-        prefetch_ahead(g, gb);
-        const a32_t *xb = x + b;
-        __m512i isum = _mm512_maskz_set1_epi32(0x5555, -(type == Q4_0 ? 8 : 128) * xb->sum); /* the offset's products, once per row */
-        for (int p = 0; p < 2; p++) {
-            __m512i v = _mm512_loadu_si512(g + 16 + 64 * p);
-            __m512i lo = _mm512_and_si512(v, nibble), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble);
-            if (type == IQ4_NL) {
-                lo = _mm512_shuffle_epi8(levels, lo);
-                hi = _mm512_shuffle_epi8(levels, hi);
-            }
-            isum = _mm512_dpbusd_epi32(isum, lo, broadcast8(xb->q + 8 * p));
-            isum = _mm512_dpbusd_epi32(isum, hi, broadcast8(xb->q + 16 + 8 * p));
-        }
-        /* lane 2r: row r's whole block in integers, then its scale: the AMX kernel's float operations in
-         * its order, so that a vector's result is the same whichever kernel serves it */
-        isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_CDAB));
-        __m512 scale = _mm512_mul_ps(row_halves_doubled(g, 0), _mm512_set1_ps(xb->d));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, acc);
-    }
-    return _mm512_castps512_ps256(_mm512_maskz_compress_ps(0x5555, acc));
-}
-
 /*
- * group_dot for n vectors at once, n at most 8 (xq: the first vector's blocks, the others xq_stride bytes apart): each block's
- * nibbles are loaded and unpacked once for all of them, and each vector gets group_dot's operations in its
- * order (the same bits). Inlined with n a constant, as tile_group_dots; stored by store_group_dots. On one core
+ * The eight rows of a Q4_0 or IQ4_NL row group against n vectors, n at most 8 (xq: the first vector's blocks, the
+ * others xq_stride bytes apart): row r's result in float r of acc[j]. Each block's nibbles are loaded and unpacked
+ * once for all the vectors, and each vector gets the same operations in the same order whatever n is (the same
+ * bits). Inlined with n a constant, as tile_group_dots; stored by store_group_dots. On one core
  * of an AMD EPYC (Zen 5), 768 x 768 in L2, 64 vectors took 0.46x (Q4_0) and 0.53x (IQ4_NL) the time of one
  * vector at a time (a throwaway C driver, best of 20). Q4_K's kernel is left one vector at a time.
  */
@@ -738,7 +690,7 @@ static inline __attribute__((always_inline)) KERNEL void group_dots(const int n,
 #pragma GCC unroll 8
     for (int j = 0; j < n; j++) acc[j] = _mm512_setzero_ps();
     for (int b = 0; b < blocks; b++, g += gb) {
-        for (int o = 0; o < 3 * 64; o += 64) _mm_prefetch((const char *) g + MULTI_PREFETCH_AHEAD + o, _MM_HINT_T0);
+        for (int o = 0; o < 3 * 64; o += 64) _mm_prefetch((const char *) g + (n == 1 ? PREFETCH_AHEAD : MULTI_PREFETCH_AHEAD) + o, _MM_HINT_T0);
         __m512i lo[2], hi[2];
         for (int p = 0; p < 2; p++) {
             __m512i v = _mm512_loadu_si512(g + 16 + 64 * p);
@@ -753,11 +705,13 @@ static inline __attribute__((always_inline)) KERNEL void group_dots(const int n,
 #pragma GCC unroll 8
         for (int j = 0; j < n; j++) {
             const a32_t *xb = (const a32_t *) (xq + j * xq_stride) + b;
-            __m512i isum = _mm512_maskz_set1_epi32(0x5555, -(type == Q4_0 ? 8 : 128) * xb->sum);
+            __m512i isum = _mm512_maskz_set1_epi32(0x5555, -(type == Q4_0 ? 8 : 128) * xb->sum); /* the offset's products, once per row */
             for (int p = 0; p < 2; p++) {
                 isum = _mm512_dpbusd_epi32(isum, lo[p], broadcast8(xb->q + 8 * p));
                 isum = _mm512_dpbusd_epi32(isum, hi[p], broadcast8(xb->q + 16 + 8 * p));
             }
+            /* lane 2r: row r's whole block in integers, then its scale: the AMX kernel's float operations in
+             * its order, so that a vector's result is the same whichever kernel serves it */
             isum = _mm512_add_epi32(isum, _mm512_shuffle_epi32(isum, _MM_PERM_CDAB));
             acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, _mm512_set1_ps(xb->d)), acc[j]);
         }
@@ -841,17 +795,17 @@ KERNEL void sl_matvec_grouped(int type, const uint8_t *groups, int cols, int r0,
     float rows[16];
     for (int g = r0 / h; h * g < r1; g++) {
         int lo = r0 > h * g ? r0 - h * g : 0, hi = r1 < h * g + h ? r1 - h * g : h;
-        int t = 0;
+        const uint8_t *gp = groups + g * group_bytes;
         if (type != Q4_K) { /* several vectors at a time; Q4_K's kernel one at a time */
-            const uint8_t *gp = groups + g * group_bytes;
+            int t = 0;
             for (; t + 8 <= tokens; t += 8) store_group_dots(8, type, gp, xq, xq_stride, blocks, t, g, h, lo, hi, out, out_stride);
             for (; t + 4 <= tokens; t += 4) store_group_dots(4, type, gp, xq, xq_stride, blocks, t, g, h, lo, hi, out, out_stride);
             for (; t + 2 <= tokens; t += 2) store_group_dots(2, type, gp, xq, xq_stride, blocks, t, g, h, lo, hi, out, out_stride);
+            for (; t < tokens; t++) store_group_dots(1, type, gp, xq, xq_stride, blocks, t, g, h, lo, hi, out, out_stride);
+            continue;
         }
-        for (; t < tokens; t++) {
-            const uint8_t *gp = groups + g * group_bytes, *x = xq + t * xq_stride;
-            if (type == Q8_0) _mm512_storeu_ps(rows, tile_group_dot(gp, (const a32_t *) x, blocks));
-            else _mm256_storeu_ps(rows, type == Q4_K ? group_dot_q4k(gp, (const a256_t *) x, blocks) : group_dot(type, gp, (const a32_t *) x, blocks));
+        for (int t = 0; t < tokens; t++) {
+            _mm256_storeu_ps(rows, group_dot_q4k(gp, (const a256_t *) (xq + t * xq_stride), blocks));
             for (int r = lo; r < hi; r++) out[t * out_stride + h * g + r] = rows[r];
         }
     }
