@@ -43,18 +43,19 @@ public final class Matmul {
     /**
      * Whether w's products (regime AUTO) give each vector the bits it gets alone at every number of
      * vectors, prefill's included: where AMX serves w with tiles that have the per-row kernels' bits,
-     * they take over from {@link #amxMinTokens} on and never hand over to sgemm.
+     * they take over from {@link #amxMinTokens} on and never hand over to sgemm; where AMX does not
+     * serve w, the per-row kernels keep it ({@link #rowsAtAnyCount}).
      */
     public static boolean invariantAtAnyCount(Tensor w) {
-        return NativeKernels.amxServes(w) && NativeKernels.amxMatchesRows(w) || rowsAtAnyCount(w);
+        return NativeKernels.amxMatchesRows(w) || rowsAtAnyCount(w);
     }
 
     /**
      * Whether the per-row kernels keep w at every number of vectors, prefill's included, instead of
      * handing it to sgemm: matrices in row groups (8-bit products with VNNI) where AMX does not take
      * them, on CPUs without AMX. sgemm would first expand the weights to floats; on an AMD EPYC (Zen 5,
-     * 2 cores) the row groups' kernels beat that 2-4x at every count measured, 16 to 512 vectors, on
-     * 768 x 768 and 2048 x 5632 matrices in Q8_0, Q4_0 and Q4_K (BENCHMARKS.md, "Prefill without AMX").
+     * 2 cores) the row groups' kernels beat that 2-9x at every count measured, 16 to 512 vectors, on
+     * 768 x 768 and 5632 x 2048 matrices in Q8_0, Q4_0 and Q4_K (BENCHMARKS.md, "On a CPU without AMX").
      */
     static boolean rowsAtAnyCount(Tensor w) {
         return w.rowGroups() != null && !NativeKernels.amxServes(w);
