@@ -12,7 +12,7 @@ final class KvCacheOption {
             description = "Type of the KV cache: F32 (default; the bits of llama2.c's forward pass), BF16 (keys and values"
                     + " rounded to bfloat16: half the memory per token, and attention over a long context, which reads the"
                     + " whole cache at every token, reads half the bytes; logits move by about 1e-3 of their spread) or Q8_0"
-                    + " (8-bit values with a scale per 32, as llama.cpp's q8_0 cache: about 28% of F32's bytes). BF16 and"
+                    + " (8-bit values with a scale per 32, as llama.cpp's q8_0 cache: about 28%% of F32's bytes). BF16 and"
                     + " Q8_0 need a head dimension that is a multiple of 32.")
     String kvCache;
 

@@ -6,13 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 import sortedllama.SharedData;
 import sortedllama.TestModels;
 import sortedllama.io.GgufWriter;
@@ -213,6 +217,28 @@ class CliTest {
         assertTrue(r.err().contains("skipped"), r.err());
         Run missing = run("eval", "qa", "--model", fixture("tied_gguf_f32.gguf"), "--data", "/no/such/questions.json");
         assertEquals(2, missing.status());
+    }
+
+    /** picocli formats each line of help as a format string: a bare % (as in "28%") prints a warning and the raw text. */
+    @Test
+    void everyHelpRendersWithoutPicocliWarnings() {
+        PrintStream stderr = System.err;
+        var warnings = new ByteArrayOutputStream();
+        int rendered = 0;
+        System.setErr(new PrintStream(warnings, true));
+        try {
+            ArrayDeque<CommandLine> commands = new ArrayDeque<>();
+            commands.add(new CommandLine(new Main()));
+            while (!commands.isEmpty()) {
+                CommandLine cli = commands.poll();
+                commands.addAll(cli.getSubcommands().values());
+                rendered += cli.getUsageMessage().isEmpty() ? 0 : 1;
+            }
+        } finally {
+            System.setErr(stderr);
+        }
+        assertTrue(rendered > 10, "commands rendered: " + rendered);
+        assertEquals("", warnings.toString());
     }
 
     @Test
