@@ -6,6 +6,7 @@ import sortedllama.tensor.DType;
 import sortedllama.tensor.Vec;
 import sortedllama.tensor.Bf16Pairs;
 import sortedllama.tensor.Int8Kv;
+import sortedllama.tensor.NativeKernels;
 
 /**
  * Keys and values of one sequence, per layer, for positions 0..length-1. A forward pass that
@@ -26,6 +27,10 @@ import sortedllama.tensor.Int8Kv;
 public final class KVCache {
     /** The types a cache stores its keys and values in. */
     public static final java.util.Set<DType> TYPES = java.util.EnumSet.of(DType.F32, DType.BF16, DType.Q8_0);
+
+    /** Whether Q8_0 caches attend in native code: -Dsortedllama.nativeAttention=false keeps them in Java, for comparisons. */
+    private static final boolean NATIVE = NativeKernels.attends()
+            && Boolean.parseBoolean(System.getProperty("sortedllama.nativeAttention", "true"));
 
     final int capacity;
     final int kvDim;
@@ -142,11 +147,35 @@ public final class KVCache {
     }
 
     /**
+     * One query's attention over KV head {@code kvHead} of layer {@code layer}: out[outOff..+headDim) = the values
+     * of positions 0..visible-1 weighted by the softmax of {@code scale} times their keys' dot products with
+     * q[qOff..+headDim). scores: scratch for visible rounded up to {@link #keysAtOnce}. A Q8_0 cache goes through
+     * {@link NativeKernels#attendQ8} where it runs, with the bits of the Java loops below.
+     */
+    void attend(int layer, int kvHead, float[] q, int qOff, int visible, float scale, float[] scores, float[] out, int outOff) {
+        if (keys8 != null && NATIVE) {
+            int at = offset(kvHead, 0), scales = scaleOffset(kvHead, 0);
+            NativeKernels.attendQ8(q, qOff, keys8[layer], at, keyScales[layer], scales, values8[layer], at, valueScales[layer], scales,
+                    visible, headDim, scale, scores, out, outOff);
+            return;
+        }
+        attendInJava(layer, kvHead, q, qOff, visible, scale, scores, out, outOff);
+    }
+
+    /** {@link #attend} in the Vector API loops, for every cache type. */
+    void attendInJava(int layer, int kvHead, float[] q, int qOff, int visible, float scale, float[] scores, float[] out, int outOff) {
+        scores(layer, kvHead, q, qOff, visible, scores);
+        for (int p = 0; p < visible; p++) scores[p] *= scale;
+        Vec.softmax(scores, 0, visible);
+        weightedSum(layer, kvHead, scores, visible, out, outOff);
+    }
+
+    /**
      * scores[p] = q[qOff..+headDim) . key p of KV head {@code kvHead} in layer {@code layer}, for
      * p < visible (F32: {@link Vec#dotTree}'s bits; BF16: {@link Bf16Pairs#dots16}'s); scores must
      * hold visible rounded up to {@link #keysAtOnce}.
      */
-    void scores(int layer, int kvHead, float[] q, int qOff, int visible, float[] scores) {
+    private void scores(int layer, int kvHead, float[] q, int qOff, int visible, float[] scores) {
         int at = offset(kvHead, 0), stride = offset(0, 1), step = keysAtOnce(type);
         // several keys at a time, past `visible` into the run's spare positions: their scores are not used
         for (int p = 0; p < visible; p += step, at += step * stride) {
@@ -157,7 +186,7 @@ public final class KVCache {
     }
 
     /** out[outOff..+headDim) = sum over p < visible of weights[p] * value p of KV head {@code kvHead} ({@link Vec#weightedSum}). */
-    void weightedSum(int layer, int kvHead, float[] weights, int visible, float[] out, int outOff) {
+    private void weightedSum(int layer, int kvHead, float[] weights, int visible, float[] out, int outOff) {
         int at = offset(kvHead, 0), stride = offset(0, 1);
         if (values != null) Vec.weightedSum(weights, visible, values[layer], at, stride, out, outOff, headDim);
         else if (values8 != null) {

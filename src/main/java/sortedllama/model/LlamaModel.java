@@ -374,10 +374,7 @@ public final class LlamaModel {
                 Span span = spans[spanOfRow[t]];
                 int qOff = t * qDim + h * headDim, kvHead = h / headsPerKv;
                 int visible = span.pos0 + (t - span.row0) + 1; // causal: its sequence's positions 0 .. its own
-                span.cache.scores(l, kvHead, b.q, qOff, visible, scores);
-                for (int p = 0; p < visible; p++) scores[p] *= scale;
-                Vec.softmax(scores, 0, visible);
-                span.cache.weightedSum(l, kvHead, scores, visible, b.attnOut, qOff);
+                span.cache.attend(l, kvHead, b.q, qOff, visible, scale, scores, b.attnOut, qOff);
             }
         });
         Matmul.apply(layer.wo(), b.attnOut, T, b.proj, regime);

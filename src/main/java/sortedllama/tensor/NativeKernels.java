@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * of {@link WeightRows} serve every type, and {@link #why()} says why.
  */
 public final class NativeKernels {
-    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_HEIGHT, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, AMX_INPUT_BYTES, AMX_INPUT, DEQUANTIZE_GROUPED, MAP_HUGE, UNMAP;
+    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_HEIGHT, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, AMX_INPUT_BYTES, AMX_INPUT, DEQUANTIZE_GROUPED, MAP_HUGE, UNMAP, ATTEND_Q8;
     /** Whether prefill multiplies row groups on AMX tiles: the CPU has AMX-INT8, Linux granted it, not turned off. */
     private static final boolean AMX;
     /** Whether matrices are repacked into row groups ({@link #withRowGroups}); -Dsortedllama.rowGroups=false, for comparisons, says no. */
@@ -33,7 +33,7 @@ public final class NativeKernels {
     private static final String WHY;
 
     static {
-        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupHeight = null, groupRows = null, grouped = null, amx = null, dequantizeGrouped = null, mapHuge = null, unmap = null, amxInputBytes = null, amxInput = null;
+        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupHeight = null, groupRows = null, grouped = null, amx = null, dequantizeGrouped = null, mapHuge = null, unmap = null, amxInputBytes = null, amxInput = null, attendQ8 = null;
         boolean amxOn = false;
         int a32 = 0, a256 = 0;
         String why = null;
@@ -78,6 +78,9 @@ public final class NativeKernels {
                             FunctionDescriptor.ofVoid(I, P, J, I, I, I, P, I, P, J), critical);
                     amxInputBytes = linker.downcallHandle(syms.find("sl_amx_input_bytes").orElseThrow(), FunctionDescriptor.of(J, I, I, I));
                     amxInput = linker.downcallHandle(syms.find("sl_amx_input").orElseThrow(), FunctionDescriptor.ofVoid(I, P, P, J, I, I, P, I, I), critical);
+                    var F = ValueLayout.JAVA_FLOAT;
+                    attendQ8 = linker.downcallHandle(syms.find("sl_attend_q8").orElseThrow(),
+                            FunctionDescriptor.ofVoid(P, P, P, P, P, I, I, F, P, P), critical);
                     amxOn = Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true"))
                             && (int) linker.downcallHandle(syms.find("sl_amx_init").orElseThrow(), FunctionDescriptor.of(I)).invokeExact() == 1;
                 }
@@ -98,6 +101,7 @@ public final class NativeKernels {
         AMX_INPUT_BYTES = amxInputBytes;
         AMX_INPUT = amxInput;
         DEQUANTIZE_GROUPED = dequantizeGrouped;
+        ATTEND_Q8 = attendQ8;
         AMX = amxOn;
         QUANTIZE_A32 = q32;
         QUANTIZE_A256 = q256;
@@ -107,6 +111,30 @@ public final class NativeKernels {
     }
 
     private NativeKernels() {}
+
+    /** Whether {@link #attendQ8} runs here: the library loaded and the CPU has its instructions. */
+    public static boolean attends() {
+        return ATTEND_Q8 != null;
+    }
+
+    /**
+     * One query's attention over one head of a Q8_0 KV cache ({@link Int8Kv}'s layout; sl_attend_q8 in attention.c):
+     * out[outOff..+headDim) = the values of positions 0..visible-1 weighted by the softmax of scale times their
+     * keys' dot products with q[qOff..+headDim). The bits of {@link Int8Kv#dots16}, the scaling, {@link Vec#softmax}
+     * and {@link Int8Kv#weightedSum} in turn; scores holds visible rounded up to 16.
+     */
+    public static void attendQ8(float[] q, int qOff, byte[] keys, int keysOff, float[] keyScales, int keyScalesOff,
+                                byte[] values, int valuesOff, float[] valueScales, int valueScalesOff, int visible, int headDim,
+                                float scale, float[] scores, float[] out, int outOff) {
+        try {
+            ATTEND_Q8.invokeExact(MemorySegment.ofArray(q).asSlice(4L * qOff), MemorySegment.ofArray(keys).asSlice(keysOff),
+                    MemorySegment.ofArray(keyScales).asSlice(4L * keyScalesOff), MemorySegment.ofArray(values).asSlice(valuesOff),
+                    MemorySegment.ofArray(valueScales).asSlice(4L * valueScalesOff), visible, headDim, scale,
+                    MemorySegment.ofArray(scores), MemorySegment.ofArray(out).asSlice(4L * outOff));
+        } catch (Throwable e) {
+            throw new IllegalStateException("native attention failed", e);
+        }
+    }
 
     /** target/native/libsortedllama.so beside the classes directory or the jar, or -Dsortedllama.native.lib. */
     static Path library() {

@@ -51,6 +51,48 @@ class KVCacheTest {
         }
     }
 
+    /**
+     * A Q8_0 cache's native attention gives the Java loops' bits: head dimensions 32 to 128 (one to four scale
+     * groups), visible counts on both sides of the 16-key blocks and the softmax's 16-lane tail, scores mild and
+     * so peaked that most weights underflow to 0 (exp's clamp).
+     */
+    @ParameterizedTest(name = "head dim {0}")
+    @CsvSource({"32", "64", "128"})
+    void nativeAttentionGivesTheJavaLoopsBits(int headDim) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(sortedllama.tensor.NativeKernels.attends(), "native attention does not run here");
+        int heads = 2, capacity = 320, kvDim = heads * headDim;
+        LlamaConfig c = new LlamaConfig(kvDim, 64, 2, heads, heads, headDim, 32, 512, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
+        KVCache cache = new KVCache(c, capacity, DType.Q8_0);
+        java.util.Random random = new java.util.Random(headDim);
+        float[] k = new float[kvDim], v = new float[kvDim];
+        for (int layer = 0; layer < 2; layer++) {
+            for (int pos = 0; pos < capacity; pos++) {
+                for (int i = 0; i < kvDim; i++) {
+                    k[i] = (float) random.nextGaussian() * (pos % 7 == 0 ? 30 : 1);
+                    v[i] = (float) random.nextGaussian();
+                }
+                cache.store(layer, pos, k, v, 0);
+            }
+        }
+        float[] q = new float[kvDim];
+        for (int i = 0; i < kvDim; i++) q[i] = (float) random.nextGaussian();
+        int checked = 0;
+        for (int visible : new int[] {1, 2, 15, 16, 17, 31, 33, 150, 300, 320}) {
+            for (float scale : new float[] {0.125f, 20f}) {
+                for (int layer = 0; layer < 2; layer++) {
+                    for (int head = 0; head < heads; head++) {
+                        float[] scores = new float[336], outJava = new float[kvDim + 5], outNative = new float[kvDim + 5];
+                        cache.attendInJava(layer, head, q, head * headDim, visible, scale, scores, outJava, 5 + head * headDim);
+                        cache.attend(layer, head, q, head * headDim, visible, scale, new float[336], outNative, 5 + head * headDim);
+                        assertArrayEquals(outJava, outNative, "visible " + visible + ", scale " + scale + ", layer " + layer + ", head " + head);
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertEquals(80, checked);
+    }
+
     private static double spread(float[] x) {
         float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
         for (float v : x) {

@@ -1,0 +1,108 @@
+/*
+ * One query's attention over a Q8_0 KV cache (sortedllama.tensor.Int8Kv's layout), called per (row, head)
+ * from sortedllama.model.KVCache. Why C: the batch's attention reads every sequence's keys and values from
+ * DRAM at every step (the weights that pass through in between evict them), in short runs of a few KiB per
+ * head that the hardware prefetcher does not ramp up for; prefetch instructions, which the Vector API does not
+ * offer, ask for them ahead. The arithmetic is Int8Kv's and Vec's, operation for operation (each float
+ * operation exactly rounded, in the same order), so a position gets the same bits here and in the Java loops.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+
+#define ATTN __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl")))
+#define KEYS 16   /* keys per block: Int8Kv.KEYS_PER_BLOCK */
+#define GROUP 32  /* values per scale: Int8Kv.GROUP */
+/* key bytes asked for ahead of the block being read: two blocks at head dimension 64 */
+#define KEYS_AHEAD 2048
+
+/* Vec.exp, lane for lane */
+ATTN static inline __m512 vexp(__m512 x) {
+    const __m512 lo = _mm512_set1_ps(-87.33654f), hi = _mm512_set1_ps(88.37626f), rounder = _mm512_set1_ps(12582912.0f);
+    __m512 xc = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+    __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504088896341f), rounder), rounder);
+    __m512 r = _mm512_sub_ps(xc, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f)));
+    r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+    __m512 p = _mm512_fmadd_ps(r, _mm512_set1_ps(1.9875691500e-4f), _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
+    __m512 result = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), result, _mm512_setzero_ps());
+}
+
+ATTN static inline __m512 widen(const int8_t *p) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) p)));
+}
+
+/*
+ * out[0..head_dim) = softmax(scale * (q . key p) for p < visible) weighted sum of values p.
+ * keys: the head's blocks (byte 16 i + k of a block: value i of key k), kscales: 16 per group per block;
+ * values: rows of head_dim bytes, vscales: head_dim / 32 per row; scores: room for visible rounded up to 16.
+ */
+ATTN void sl_attend_q8(const float *q, const int8_t *keys, const float *kscales, const int8_t *values, const float *vscales,
+                       int visible, int head_dim, float scale, float *scores, float *out) {
+    int groups = head_dim / GROUP, rounded = (visible + KEYS - 1) / KEYS * KEYS;
+    int64_t key_bytes = (int64_t) rounded * head_dim, block_bytes = (int64_t) KEYS * head_dim, scale_bytes = KEYS * groups * 4;
+    /* scores, 16 keys at a time (Int8Kv.dots16), asking for the keys ahead and for the values of these keys */
+    for (int p = 0; p < visible; p += KEYS) {
+        const int8_t *b = keys + (int64_t) p * head_dim;
+        int64_t ahead = (int64_t) p * head_dim + KEYS_AHEAD;
+        if (ahead < key_bytes) {
+            for (int64_t o = 0; o < block_bytes; o += 64) _mm_prefetch((const char *) keys + ahead + o, _MM_HINT_T0);
+            for (int o = 0; o < scale_bytes; o += 64) _mm_prefetch((const char *) (kscales + ahead / head_dim * groups) + o, _MM_HINT_T0);
+        }
+        int rows = visible - p < KEYS ? visible - p : KEYS;
+        for (int64_t o = 0; o < (int64_t) rows * head_dim; o += 64) _mm_prefetch((const char *) (values + (int64_t) p * head_dim) + o, _MM_HINT_T0);
+        for (int o = 0; o < rows * groups * 4; o += 64) _mm_prefetch((const char *) (vscales + (int64_t) p * groups) + o, _MM_HINT_T0);
+        const float *d = kscales + (int64_t) p * groups;
+        __m512 total = _mm512_setzero_ps();
+        for (int g = 0; g < groups; g++) {
+            __m512 even = _mm512_setzero_ps(), odd = even;
+            for (int i = g * GROUP; i < (g + 1) * GROUP; i += 2) {
+                even = _mm512_fmadd_ps(widen(b + KEYS * i), _mm512_set1_ps(q[i]), even);
+                odd = _mm512_fmadd_ps(widen(b + KEYS * (i + 1)), _mm512_set1_ps(q[i + 1]), odd);
+            }
+            total = _mm512_fmadd_ps(_mm512_add_ps(even, odd), _mm512_loadu_ps(d + g * KEYS), total);
+        }
+        _mm512_storeu_ps(scores + p, total);
+    }
+    for (int p = 0; p < visible; p++) scores[p] *= scale;
+    /* softmax (Vec.softmax): the max, exp of the shifted scores summed lane by lane in one vector, times 1 / sum */
+    __m512 m = _mm512_set1_ps(-__builtin_inff());
+    int i = 0;
+    for (; i + 16 <= visible; i += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(scores + i));
+    float shift = _mm512_reduce_max_ps(m);
+    for (; i < visible; i++) shift = scores[i] > shift ? scores[i] : shift;
+    __m512 acc = _mm512_setzero_ps();
+    for (i = 0; i + 16 <= visible; i += 16) {
+        __m512 e = vexp(_mm512_sub_ps(_mm512_loadu_ps(scores + i), _mm512_set1_ps(shift)));
+        _mm512_storeu_ps(scores + i, e);
+        acc = _mm512_add_ps(acc, e);
+    }
+    if (i < visible) {
+        __mmask16 k = (__mmask16) ((1u << (visible - i)) - 1);
+        __m512 e = vexp(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, scores + i), _mm512_set1_ps(shift)));
+        _mm512_mask_storeu_ps(scores + i, k, e);
+        acc = _mm512_mask_add_ps(acc, k, acc, e);
+    }
+    float lanes[16], sum = 0;
+    _mm512_storeu_ps(lanes, acc);
+    for (int l = 0; l < 16; l++) sum += lanes[l];
+    float inv = 1.0f / sum;
+    for (i = 0; i < visible; i++) scores[i] *= inv;
+    /* the weighted sum of the values (Int8Kv.weightedSum), a group of 32 at a time */
+    for (int g = 0; g < groups; g++) {
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+        const int8_t *x = values + g * GROUP;
+        for (int p = 0; p < visible; p++, x += head_dim) {
+            __m512 wp = _mm512_set1_ps(scores[p] * vscales[(int64_t) p * groups + g]);
+            a0 = _mm512_fmadd_ps(widen(x), wp, a0);
+            a1 = _mm512_fmadd_ps(widen(x + 16), wp, a1);
+        }
+        _mm512_storeu_ps(out + g * GROUP, a0);
+        _mm512_storeu_ps(out + g * GROUP + 16, a1);
+    }
+}
