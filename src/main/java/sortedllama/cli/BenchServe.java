@@ -50,7 +50,7 @@ final class BenchServe implements Callable<Integer> {
             description = {"Untimed requests per client at the largest level, for each server and traffic, before the levels",
                     "(default ${DEFAULT-VALUE}): the JIT compiles the HTTP stack's and the model's paths under load. Timed after",
                     "too few, a level of 8 ran at three quarters of its later speed; after 8 on an AMD EPYC, three levels of 8",
-                    "in a row still rose by 10-20% (561, 620, 670 tokens/s), after 24 they held (719-732)."})
+                    "in a row still rose by 10-20%% (561, 620, 670 tokens/s), after 24 they held (719-732)."})
     int warmup;
 
     @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "64", description = "max_tokens of each request (default ${DEFAULT-VALUE}).")
