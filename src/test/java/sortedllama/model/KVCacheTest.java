@@ -5,14 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Arrays;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import sortedllama.BadInputException;
 import sortedllama.tensor.DType;
+import sortedllama.tensor.NativeKernels;
 
 /** A cache in 16 or 8 bits: close to float32's results, and every property float32's has. */
 class KVCacheTest {
@@ -59,11 +62,11 @@ class KVCacheTest {
     @ParameterizedTest(name = "head dim {0}")
     @CsvSource({"32", "64", "128"})
     void nativeAttentionGivesTheJavaLoopsBits(int headDim) {
-        org.junit.jupiter.api.Assumptions.assumeTrue(sortedllama.tensor.NativeKernels.attends(), "native attention does not run here");
+        assumeTrue(NativeKernels.attends(), "native attention does not run here");
         int heads = 2, capacity = 320, kvDim = heads * headDim;
         LlamaConfig c = new LlamaConfig(kvDim, 64, 2, heads, heads, headDim, 32, 512, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
         KVCache cache = new KVCache(c, capacity, DType.Q8_0);
-        java.util.Random random = new java.util.Random(headDim);
+        Random random = new Random(headDim);
         float[] k = new float[kvDim], v = new float[kvDim];
         for (int layer = 0; layer < 2; layer++) {
             for (int pos = 0; pos < capacity; pos++) {
