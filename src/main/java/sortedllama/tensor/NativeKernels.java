@@ -183,8 +183,8 @@ public final class NativeKernels {
         if (block == 1) return MemorySegment.ofArray(x);
         int bytes = activationBytes(block, cols) * tokens;
         byte[][] own = INPUTS.get();
-        int slot = block == 32 ? 0 : 1;
-        if (own[slot] == null || own[slot].length < bytes) own[slot] = new byte[Math.max(bytes, own[slot] == null ? 0 : 2 * own[slot].length)];
+        int slot = block == 32 ? 0 : 1, have = own[slot] == null ? 0 : own[slot].length;
+        if (have < bytes) own[slot] = new byte[Math.max(bytes, 2 * have)]; // doubled: prompt chunks vary in length
         quantizeInto(block, x, cols, tokens, own[slot]);
         return MemorySegment.ofArray(own[slot]).asSlice(0, bytes);
     }
