@@ -106,3 +106,52 @@ ATTN void sl_attend_q8(const float *q, const int8_t *keys, const float *kscales,
         _mm512_storeu_ps(out + g * GROUP + 16, a1);
     }
 }
+
+/* one group of 32 values quantized as Int8Kv.quantize does: q = x * (127 / amax) rounded half away from zero, d = amax / 127 */
+ATTN static inline float quantize_group(const float *x, int8_t q[GROUP]) {
+    __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+    float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+    /* Java's max propagates NaN, max_ps may not: a group with a NaN gets a NaN scale there too */
+    if (_mm512_cmp_ps_mask(x0, x0, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(x1, x1, _CMP_UNORD_Q)) amax = __builtin_nanf("");
+    __m512 inv = _mm512_set1_ps(amax != 0 ? 127.0f / amax : 0.0f), half = _mm512_set1_ps(0.5f);
+    for (int h = 0; h < 2; h++) {
+        __m512 y = _mm512_mul_ps(h == 0 ? x0 : x1, inv);
+        __m512i r = _mm512_cvttps_epi32(_mm512_add_ps(_mm512_abs_ps(y), half));
+        __mmask16 negative = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ);
+        r = _mm512_mask_sub_epi32(r, negative, _mm512_setzero_si512(), r);
+        _mm_storeu_si128((__m128i *) (q + 16 * h), _mm512_cvtepi32_epi8(r)); /* NaN: cvtt gives 0x80000000, whose low byte is Java's 0 */
+    }
+    return amax / 127.0f;
+}
+
+/*
+ * Position pos of every KV head of one layer, stored as KVCache stores a Q8_0 position (Int8Kv.quantizeColumn
+ * for its key, Int8Kv.quantize for its value, the same bits): head h's positions start at h * run; a key goes
+ * down column pos % 16 of its block of 16 positions (byte 16 i + lane), its scales at lane + 16 g of the block's.
+ * Why here: a decoding step writes 4 bytes into each of a key's 16 lines per head, lines the weights streamed
+ * since its last step have evicted, so each store waited for its line from DRAM, one after another (4-7 us a
+ * position and layer in the batch, against 1-1.5 when they stayed in cache). Every line is asked for first,
+ * for writing, so that they arrive together while the values are quantized.
+ */
+ATTN __attribute__((target("prfchw"))) void sl_store_q8(const float *k, const float *v, int heads, int head_dim, int run, int pos,
+                                                         int8_t *keys, float *kscales, int8_t *values, float *vscales) {
+    int groups = head_dim / GROUP, lane = pos % KEYS;
+    for (int h = 0; h < heads; h++) {
+        int64_t block = (int64_t) h * run + pos - lane, row = (int64_t) h * run + pos;
+        for (int o = 0; o < KEYS * head_dim; o += 64) __builtin_prefetch(keys + block * head_dim + o, 1, 3);
+        for (int g = 0; g < groups; g++) __builtin_prefetch(kscales + block * groups + KEYS * g + lane, 1, 3);
+        __builtin_prefetch(values + row * head_dim, 1, 3);
+        __builtin_prefetch(values + row * head_dim + head_dim - 1, 1, 3);
+        __builtin_prefetch(vscales + row * groups, 1, 3);
+    }
+    int8_t q[GROUP];
+    for (int h = 0; h < heads; h++) {
+        int64_t block = (int64_t) h * run + pos - lane, row = (int64_t) h * run + pos;
+        for (int g = 0; g < groups; g++) {
+            vscales[row * groups + g] = quantize_group(v + h * head_dim + g * GROUP, values + row * head_dim + g * GROUP);
+            kscales[block * groups + KEYS * g + lane] = quantize_group(k + h * head_dim + g * GROUP, q);
+            int8_t *column = keys + block * head_dim + (int64_t) KEYS * g * GROUP + lane;
+            for (int i = 0; i < GROUP; i++) column[KEYS * i] = q[i];
+        }
+    }
+}

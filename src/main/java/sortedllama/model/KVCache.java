@@ -28,7 +28,7 @@ public final class KVCache {
     /** The types a cache stores its keys and values in. */
     public static final java.util.Set<DType> TYPES = java.util.EnumSet.of(DType.F32, DType.BF16, DType.Q8_0);
 
-    /** Whether Q8_0 caches attend in native code: -Dsortedllama.nativeAttention=false keeps them in Java, for comparisons. */
+    /** Whether Q8_0 caches store and attend in native code: -Dsortedllama.nativeAttention=false keeps them in Java, for comparisons. */
     private static final boolean NATIVE = NativeKernels.attends()
             && Boolean.parseBoolean(System.getProperty("sortedllama.nativeAttention", "true"));
 
@@ -129,6 +129,16 @@ public final class KVCache {
      * different threads: they write disjoint elements.
      */
     void store(int layer, int pos, float[] k, float[] v, int from) {
+        if (keys8 != null && NATIVE) {
+            NativeKernels.storeQ8(k, v, from, kvDim / headDim, headDim, run, pos, keys8[layer], keyScales[layer], values8[layer],
+                    valueScales[layer]);
+        } else {
+            storeInJava(layer, pos, k, v, from);
+        }
+    }
+
+    /** {@link #store} in the Java loops, which a Q8_0 cache's native store matches bit for bit (and the tests check). */
+    void storeInJava(int layer, int pos, float[] k, float[] v, int from) {
         int lane = pos % keysAtOnce(type); // BF16 and Q8_0: the key's column in its block
         for (int h = 0, src = from; h < kvDim / headDim; h++, src += headDim) {
             int at = offset(h, pos);
@@ -144,6 +154,12 @@ public final class KVCache {
                 Bf16Pairs.pack(v, src, values16[layer], at, headDim);
             }
         }
+    }
+
+    /** Whether this cache holds the same bits as {@code other} in every layer (tests compare native and Java stores with it). */
+    boolean sameBits(KVCache other) {
+        return Arrays.deepEquals(new Object[] {keys, values, keys16, values16, keys8, values8, keyScales, valueScales},
+                new Object[] {other.keys, other.values, other.keys16, other.values16, other.keys8, other.values8, other.keyScales, other.valueScales});
     }
 
     /**

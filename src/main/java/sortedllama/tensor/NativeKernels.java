@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * of {@link WeightRows} serve every type, and {@link #why()} says why.
  */
 public final class NativeKernels {
-    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_HEIGHT, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, AMX_INPUT_BYTES, AMX_INPUT, DEQUANTIZE_GROUPED, MAP_HUGE, UNMAP, ATTEND_Q8;
+    private static final MethodHandle MATVEC, DEQUANTIZE, QUANTIZE_A32, QUANTIZE_A256, GROUP_BYTES, GROUP_HEIGHT, GROUP_ROWS, MATVEC_GROUPED, MATMUL_AMX, AMX_INPUT_BYTES, AMX_INPUT, DEQUANTIZE_GROUPED, MAP_HUGE, UNMAP, ATTEND_Q8, STORE_Q8;
     /** Whether prefill multiplies row groups on AMX tiles: the CPU has AMX-INT8, Linux granted it, not turned off. */
     private static final boolean AMX;
     /** Whether matrices are repacked into row groups ({@link #withRowGroups}); -Dsortedllama.rowGroups=false, for comparisons, says no. */
@@ -33,7 +33,7 @@ public final class NativeKernels {
     private static final String WHY;
 
     static {
-        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupHeight = null, groupRows = null, grouped = null, amx = null, dequantizeGrouped = null, mapHuge = null, unmap = null, amxInputBytes = null, amxInput = null, attendQ8 = null;
+        MethodHandle matvec = null, dequantize = null, q32 = null, q256 = null, groupBytes = null, groupHeight = null, groupRows = null, grouped = null, amx = null, dequantizeGrouped = null, mapHuge = null, unmap = null, amxInputBytes = null, amxInput = null, attendQ8 = null, storeQ8 = null;
         boolean amxOn = false;
         int a32 = 0, a256 = 0;
         String why = null;
@@ -81,6 +81,8 @@ public final class NativeKernels {
                     var F = ValueLayout.JAVA_FLOAT;
                     attendQ8 = linker.downcallHandle(syms.find("sl_attend_q8").orElseThrow(),
                             FunctionDescriptor.ofVoid(P, P, P, P, P, I, I, F, P, P), critical);
+                    storeQ8 = linker.downcallHandle(syms.find("sl_store_q8").orElseThrow(),
+                            FunctionDescriptor.ofVoid(P, P, I, I, I, I, P, P, P, P), critical);
                     amxOn = Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true"))
                             && (int) linker.downcallHandle(syms.find("sl_amx_init").orElseThrow(), FunctionDescriptor.of(I)).invokeExact() == 1;
                 }
@@ -102,6 +104,7 @@ public final class NativeKernels {
         AMX_INPUT = amxInput;
         DEQUANTIZE_GROUPED = dequantizeGrouped;
         ATTEND_Q8 = attendQ8;
+        STORE_Q8 = storeQ8;
         AMX = amxOn;
         QUANTIZE_A32 = q32;
         QUANTIZE_A256 = q256;
@@ -112,9 +115,9 @@ public final class NativeKernels {
 
     private NativeKernels() {}
 
-    /** Whether {@link #attendQ8} runs here: the library loaded and the CPU has its instructions. */
+    /** Whether {@link #attendQ8} and {@link #storeQ8} run here: the library loaded and the CPU has their instructions. */
     public static boolean attends() {
-        return ATTEND_Q8 != null;
+        return ATTEND_Q8 != null && STORE_Q8 != null;
     }
 
     /**
@@ -133,6 +136,22 @@ public final class NativeKernels {
                     MemorySegment.ofArray(scores), MemorySegment.ofArray(out).asSlice(4L * outOff));
         } catch (Throwable e) {
             throw new IllegalStateException("native attention failed", e);
+        }
+    }
+
+    /**
+     * Position {@code pos} of one layer of a Q8_0 KV cache ({@link Int8Kv}'s layout; sl_store_q8 in attention.c): the
+     * keys and values of its {@code heads} KV heads, k[from..] and v[from..], each head's positions starting at
+     * {@code h * run} in the layer's arrays; the bits of {@link Int8Kv#quantizeColumn} and {@link Int8Kv#quantize}.
+     */
+    public static void storeQ8(float[] k, float[] v, int from, int heads, int headDim, int run, int pos,
+                               byte[] keys, float[] keyScales, byte[] values, float[] valueScales) {
+        try {
+            STORE_Q8.invokeExact(MemorySegment.ofArray(k).asSlice(4L * from), MemorySegment.ofArray(v).asSlice(4L * from), heads, headDim,
+                    run, pos, MemorySegment.ofArray(keys), MemorySegment.ofArray(keyScales), MemorySegment.ofArray(values),
+                    MemorySegment.ofArray(valueScales));
+        } catch (Throwable e) {
+            throw new IllegalStateException("native KV store failed", e);
         }
     }
 

@@ -96,6 +96,41 @@ class KVCacheTest {
         assertEquals(80, checked);
     }
 
+    /**
+     * A Q8_0 cache's native store gives the Java loops' bits (keys down their blocks' columns, values as rows, and
+     * every scale): head dimensions 32 to 128, every lane of several 16-position blocks, heads whose runs do not start
+     * on a block of 16 (a capacity that is not a multiple of 16), values of very different sizes, a group of zeros,
+     * negative zeros, halves that round away from zero, and a NaN.
+     */
+    @ParameterizedTest(name = "head dim {0}")
+    @CsvSource({"32", "64", "128"})
+    void nativeStoreGivesTheJavaLoopsBits(int headDim) {
+        assumeTrue(NativeKernels.attends(), "the native KV store does not run here");
+        int heads = 3, capacity = 53, kvDim = heads * headDim;
+        LlamaConfig c = new LlamaConfig(kvDim, 64, 2, heads, heads, headDim, 32, 512, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
+        KVCache byNative = new KVCache(c, capacity, DType.Q8_0), byJava = new KVCache(c, capacity, DType.Q8_0);
+        Random random = new Random(headDim);
+        float[] k = new float[kvDim + 7], v = new float[kvDim + 7];
+        for (int layer = 0; layer < 2; layer++) {
+            for (int pos = 0; pos < capacity; pos++) {
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = (float) random.nextGaussian() * (pos % 5 == 0 ? 1e4f : 1);
+                    v[i] = (float) random.nextGaussian() * (pos % 3 == 0 ? 1e-6f : 1);
+                }
+                if (pos % 11 == 0) Arrays.fill(k, 7, 7 + 32, pos % 2 == 0 ? 0f : -0f); // a group of zeros: scale 0
+                if (pos == 13) {
+                    k[7 + 5] = Float.NaN;
+                    for (int i = 0; i < 32; i++) v[7 + i] = (i - 16) * 0.5f * 127 / 8f; // amax 8 * 127 / 8: halves to round
+                }
+                byNative.store(layer, pos, k, v, 7);
+                byJava.storeInJava(layer, pos, k, v, 7);
+            }
+        }
+        assertTrue(byNative.sameBits(byJava), "the native store wrote other bits than the Java loops");
+        byJava.storeInJava(1, 9, new float[kvDim], new float[kvDim], 0);
+        assertFalse(byNative.sameBits(byJava), "sameBits missed a changed position");
+    }
+
     private static double spread(float[] x) {
         float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
         for (float v : x) {
