@@ -64,8 +64,7 @@ class KVCacheTest {
     void nativeAttentionGivesTheJavaLoopsBits(int headDim) {
         assumeTrue(NativeKernels.attends(), "native attention does not run here");
         int heads = 2, capacity = 320, kvDim = heads * headDim;
-        LlamaConfig c = new LlamaConfig(kvDim, 64, 2, heads, heads, headDim, 32, 512, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
-        KVCache cache = new KVCache(c, capacity, DType.Q8_0);
+        KVCache cache = new KVCache(twoLayers(heads, headDim), capacity, DType.Q8_0);
         Random random = new Random(headDim);
         float[] k = new float[kvDim], v = new float[kvDim];
         for (int layer = 0; layer < 2; layer++) {
@@ -107,8 +106,7 @@ class KVCacheTest {
     void nativeStoreGivesTheJavaLoopsBits(int headDim) {
         assumeTrue(NativeKernels.attends(), "the native KV store does not run here");
         int heads = 3, capacity = 53, kvDim = heads * headDim;
-        LlamaConfig c = new LlamaConfig(kvDim, 64, 2, heads, heads, headDim, 32, 512, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
-        KVCache byNative = new KVCache(c, capacity, DType.Q8_0), byJava = new KVCache(c, capacity, DType.Q8_0);
+        KVCache byNative = new KVCache(twoLayers(heads, headDim), capacity, DType.Q8_0), byJava = new KVCache(twoLayers(heads, headDim), capacity, DType.Q8_0);
         Random random = new Random(headDim);
         float[] k = new float[kvDim + 7], v = new float[kvDim + 7];
         for (int layer = 0; layer < 2; layer++) {
@@ -129,6 +127,11 @@ class KVCacheTest {
         assertTrue(byNative.sameBits(byJava), "the native store wrote other bits than the Java loops");
         byJava.storeInJava(1, 9, new float[kvDim], new float[kvDim], 0);
         assertFalse(byNative.sameBits(byJava), "sameBits missed a changed position");
+    }
+
+    /** A two-layer config whose caches hold {@code heads} KV heads of {@code headDim}: all the native cache tests need. */
+    private static LlamaConfig twoLayers(int heads, int headDim) {
+        return new LlamaConfig(heads * headDim, 64, 2, heads, heads, headDim, 32, 512, 1e-5f, 10000f, null, RopeLayout.INTERLEAVED, 1, 2);
     }
 
     private static double spread(float[] x) {
