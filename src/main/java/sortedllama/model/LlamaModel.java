@@ -170,7 +170,6 @@ public final class LlamaModel {
     public void step(List<? extends StepSequence> sequences) {
         int dim = c.dim(), headDim = c.headDim();
         List<StepSequence> active = new ArrayList<>(sequences);
-        StepBuffers buf = null;
         // cos and sin of each sequence's positions statesFrom..end-1, made once per pass: computed per
         // layer, they were a serial share of a batched step (64 sines and cosines a row)
         Map<StepSequence, float[]> angles = new IdentityHashMap<>();
@@ -190,7 +189,7 @@ public final class LlamaModel {
                 rows += count;
             }
             if (n > 0) {
-                if (buf == null || buf.rows < rows) buf = stepBuffers(rows);
+                StepBuffers buf = stepBuffers(rows);
                 float[] x = buf.states, cosSin = buf.angles;
                 for (int i = 0; i < n; i++) {
                     Span sp = spans[i];
@@ -236,13 +235,13 @@ public final class LlamaModel {
         }
         if (rows == 0) return;
         StepBuffers buf = stepBuffers(rows);
-        float[] x = buf.layer.normed, normed = buf.layer.proj, out = buf.logits(rows, vocab); // free between layers
+        // the layer buffers' normed and proj are free between layers
+        float[] x = buf.layer.normed, normed = buf.layer.proj, out = buf.logits(rows, vocab);
         for (int i = 0; i < active.size(); i++) {
             StepSequence s = active.get(i);
             System.arraycopy(s.states(), (s.end() - wanted[i] - s.statesFrom()) * dim, x, firstRow[i] * dim, wanted[i] * dim);
         }
-        Ops.rmsNorm(normed, null, x, w.normFor(exit), rows, c.normEps(), Vec.SumOrder.TREE);
-        Matmul.apply(w.outputFor(exit), normed, rows, out, Matmul.Regime.ROW_REUSE);
+        head(x, rows, exit, normed, out, Matmul.Regime.ROW_REUSE);
         // each sequence's rows in an array of its own, copied on every core: on the batch thread alone these
         // copies (128 KiB a row at a 32,000-token vocabulary) kept the other cores waiting
         float[][] own = new float[active.size()][];
@@ -313,18 +312,18 @@ public final class LlamaModel {
      * the last token or for every token of the hidden states {@code x}.
      */
     public float[] logits(float[] x, int T, boolean allLogits, int exit) {
-        return logits(x, T, allLogits, exit, Matmul.Regime.AUTO);
-    }
-
-    private float[] logits(float[] x, int T, boolean allLogits, int exit, Matmul.Regime regime) {
         int dim = c.dim();
         int n = allLogits ? T : 1;
         float[] last = allLogits ? x : Arrays.copyOfRange(x, (T - 1) * dim, T * dim);
-        float[] normed = new float[n * dim];
-        Ops.rmsNorm(normed, null, last, w.normFor(exit), n, c.normEps(), Vec.SumOrder.TREE);
         float[] out = new float[n * c.vocabSize()];
-        Matmul.apply(w.outputFor(exit), normed, n, out, regime);
+        head(last, n, exit, new float[n * dim], out, Matmul.Regime.AUTO);
         return out;
+    }
+
+    /** out (n x vocab) = exit {@code exit}'s head of its final RMSNorm of the n rows of x, normed as scratch. */
+    private void head(float[] x, int n, int exit, float[] normed, float[] out, Matmul.Regime regime) {
+        Ops.rmsNorm(normed, null, x, w.normFor(exit), n, c.normEps(), Vec.SumOrder.TREE);
+        Matmul.apply(w.outputFor(exit), normed, n, out, regime);
     }
 
     /** A thread's scratch for {@link #step}: a layer's buffers, the rows gathered for it and their angles, the exit's logits. */
