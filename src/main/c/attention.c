@@ -15,10 +15,11 @@
 /* key bytes asked for ahead of the block being read: two blocks at head dimension 64 */
 #define KEYS_AHEAD 2048
 
-/* Vec.exp, lane for lane */
+/* Vec.exp, lane for lane (lanes below lo computed on 0, then zeroed: computed on lo, their result is subnormal, which is slow) */
 ATTN static inline __m512 vexp(__m512 x) {
     const __m512 lo = _mm512_set1_ps(-87.33654f), hi = _mm512_set1_ps(88.37626f), rounder = _mm512_set1_ps(12582912.0f);
-    __m512 xc = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+    const __mmask16 under = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+    __m512 xc = _mm512_min_ps(_mm512_max_ps(_mm512_mask_blend_ps(under, x, _mm512_setzero_ps()), lo), hi);
     __m512 n = _mm512_sub_ps(_mm512_fmadd_ps(xc, _mm512_set1_ps(1.44269504088896341f), rounder), rounder);
     __m512 r = _mm512_sub_ps(xc, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f)));
     r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
@@ -30,7 +31,7 @@ ATTN static inline __m512 vexp(__m512 x) {
     p = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
     __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
     __m512 result = _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ), result, _mm512_setzero_ps());
+    return _mm512_mask_blend_ps(under, result, _mm512_setzero_ps());
 }
 
 ATTN static inline __m512 widen(const int8_t *p) {

@@ -418,8 +418,7 @@ public final class LlamaModel {
     private void feedForward(int l, float[] x, int T, LayerBuffers b, Matmul.Regime regime) {
         LlamaWeights.Layer layer = w.layers[l];
         Ops.rmsNorm(b.normed, null, x, layer.ffnNorm(), T, c.normEps(), Vec.SumOrder.TREE);
-        Matmul.applyEach(new Tensor[] {layer.gate(), layer.up()}, b.normed, T, new float[][] {b.gate, b.up}, regime);
-        Ops.swiglu(b.gate, b.gate, b.up, T * c.hiddenDim());
+        Matmul.gated(layer.gate(), layer.up(), b.normed, T, b.gate, b.up, regime);
         Matmul.apply(layer.down(), b.gate, T, b.proj, regime);
         Ops.addInPlace(x, b.proj, T * c.dim());
     }

@@ -36,14 +36,21 @@ public final class Vec {
             P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
     /** Adding 1.5 * 2^23 rounds a float of magnitude below 2^22 to an integer (to nearest even). */
     private static final float ROUNDER = 12582912f;
-    /** Below this exp underflows past the smallest normal float; we return 0. */
+    /**
+     * Below this exp underflows past the smallest normal float; we return 0. Those lanes are computed
+     * on 0 instead and then replaced: computed on EXP_MIN itself, their last product is subnormal, and
+     * each subnormal result costs a microcode assist. With gates of order 100, half of them past 87,
+     * SwiGLU took 1.55 ns per value against 0.55 with gates of order 1 (one thread, AMD EPYC); 0.59
+     * with this and {@link #sigmoid}'s own cut-off.
+     */
     private static final float EXP_MIN = -87.33654f, EXP_MAX = 88.37626f;
 
     private static final FloatVector V_LN2_LO = FloatVector.broadcast(S, -LN2_LO), V_P2 = FloatVector.broadcast(S, P2),
             V_P3 = FloatVector.broadcast(S, P3), V_P4 = FloatVector.broadcast(S, P4), V_P5 = FloatVector.broadcast(S, P5);
 
     public static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
+        VectorMask<Float> under = x.lt(EXP_MIN);
+        FloatVector xc = x.blend(0f, under).min(EXP_MAX);
         FloatVector n = xc.fma(LOG2E, ROUNDER).sub(ROUNDER);
         FloatVector r = xc.sub(n.mul(LN2_HI)); // n * LN2_HI is exact: both have few significant bits
         r = n.fma(V_LN2_LO, r);
@@ -51,7 +58,7 @@ public final class Vec {
         p = p.fma(r.mul(r), r).add(1f);
         IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
         FloatVector result = p.mul(bits.reinterpretAsFloats());
-        return result.blend(0f, x.lt(EXP_MIN));
+        return result.blend(0f, under);
     }
 
     /** Lane i with lane i ^ d: the steps of a fixed reduction tree (null where d is not below L). */
@@ -278,9 +285,14 @@ public final class Vec {
         scale(x, off, n, 1f / sum);
     }
 
-    /** 1 / (1 + e^-g), lane-wise. */
+    /**
+     * 1 / (1 + e^-g), lane-wise; 0 below EXP_MIN, where it would be subnormal (lanes computed on 0, then
+     * replaced, as in exp: a subnormal quotient, and each product that takes it, costs a microcode assist).
+     * The values dropped are below 1.2e-38.
+     */
     public static FloatVector sigmoid(FloatVector g) {
-        return FloatVector.broadcast(S, 1f).div(exp(g.neg()).add(1f));
+        VectorMask<Float> under = g.lt(EXP_MIN);
+        return FloatVector.broadcast(S, 1f).div(exp(g.blend(0f, under).neg()).add(1f)).blend(0f, under);
     }
 
     /** out[i] = silu(gate[i]) * up[i] over [from, to): SwiGLU's gating, silu(g) = g * sigmoid(g). */

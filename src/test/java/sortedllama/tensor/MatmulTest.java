@@ -83,6 +83,36 @@ class MatmulTest {
         for (int m = 0; m < rows.length; m++) assertProduct(ws[m], seen, tokens, outs[m]);
     }
 
+    static Stream<Arguments> gatedCases() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        for (DType type : DType.values()) {
+            for (int tokens : new int[] {1, 3, 8, Matmul.BLAS_MIN_TOKENS, 21}) b.add(Arguments.of(type, tokens, Matmul.Regime.AUTO));
+            b.add(Arguments.of(type, 21, Matmul.Regime.ROW_REUSE));
+            b.add(Arguments.of(type, 3, Matmul.Regime.BLAS));
+        }
+        return b.build();
+    }
+
+    /**
+     * SwiGLU's gated pair gives the bits of its two products and then {@link Vec#swiglu}, in every regime, with
+     * hidden sizes the cores' chunks cut inside row groups (300 rows) and gates large enough to pass exp's range.
+     */
+    @ParameterizedTest(name = "{0}, {1} tokens, {2}")
+    @MethodSource("gatedCases")
+    void gatedIsItsProductsThenSwiglu(DType type, int tokens, Matmul.Regime regime) {
+        int hidden = 300, cols = type.isQuantized() ? RandomBlocks.cols(type, 160) : 150;
+        Tensor gate = WeightRowsTest.randomMatrix(type, hidden, cols, 31), up = WeightRowsTest.randomMatrix(type, hidden, cols, 32);
+        float[] x = WeightRowsTest.randomValues(new Random(33), tokens * cols);
+        for (int i = 0; i < x.length; i += 7) x[i] *= 400; // some gates far below -87, where silu underflows
+        float[] wantGate = new float[tokens * hidden], wantUp = new float[tokens * hidden];
+        Matmul.applyEach(new Tensor[] {gate, up}, x, tokens, new float[][] {wantGate, wantUp}, regime);
+        Vec.swiglu(wantGate, wantGate, wantUp, 0, tokens * hidden);
+        float[] out = new float[tokens * hidden], upOut = new float[tokens * hidden];
+        Matmul.gated(gate, up, x, tokens, out, upOut, regime);
+        Assertions.assertArrayEquals(wantUp, upOut, "up");
+        Assertions.assertArrayEquals(wantGate, out, "gated");
+    }
+
     /**
      * Batch invariance: below sgemm's range, each vector's product has exactly the bits it gets
      * alone, for every type and batch size (odd slice counts and a float tail included: 150 columns
