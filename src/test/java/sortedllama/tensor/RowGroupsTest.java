@@ -159,6 +159,34 @@ class RowGroupsTest {
         }
     }
 
+    /**
+     * Q8_0's prefill-sized products (two groups at a time from 48 vectors on, four vectors at once, ragged ends of 1-3
+     * vectors) give each vector the bits it gets alone, for ranges of rows that start, end or both inside a group.
+     */
+    @Test
+    void pairsOfGroupsGiveEachVectorItsBits() {
+        int rows = 80, cols = RandomBlocks.cols(DType.Q8_0, 96);
+        Tensor w = grouped(DType.Q8_0, rows, cols, 17);
+        for (int tokens : new int[] {48, 49, 50, 51, 64}) {
+            float[] x = WeightRowsTest.randomValues(new Random(tokens), tokens * cols);
+            // NativeKernels.quantize, not input: input's buffer is this thread's, and the vectors alone would overwrite it
+            MemorySegment xq = MemorySegment.ofArray(NativeKernels.quantize(32, x, cols, tokens));
+            for (int[] range : new int[][] {{0, 80}, {3, 80}, {16, 64}, {5, 70}, {0, 47}}) {
+                float[] together = new float[tokens * rows];
+                NativeKernels.matvecGrouped(w, range[0], range[1], xq, tokens, together);
+                for (int t = 0; t < tokens; t++) {
+                    float[] alone = new float[rows];
+                    MemorySegment one = MemorySegment.ofArray(NativeKernels.quantize(32, Arrays.copyOfRange(x, t * cols, (t + 1) * cols), cols, 1));
+                    NativeKernels.matvecGrouped(w, 0, rows, one, 1, alone);
+                    for (int r = 0; r < rows; r++) {
+                        boolean inside = r >= range[0] && r < range[1];
+                        assertEquals(inside ? alone[r] : 0f, together[t * rows + r], 0f, tokens + " vectors, rows " + Arrays.toString(range) + ", vector " + t + ", row " + r);
+                    }
+                }
+            }
+        }
+    }
+
     /** Prefill's expansion to floats reads the row groups, and gives the scalar decoder's floats bit for bit. */
     @ParameterizedTest(name = "{0}")
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "IQ4_NL", "Q4_K"})
