@@ -835,9 +835,10 @@ static inline __attribute__((always_inline)) KERNEL void store_pair_dots(const i
 
 /*
  * From this many vectors on, Q8_0's whole groups go two at a time (pair_rows). On both cores of an AMD EPYC
- * (Zen 5), against one group at a time (a throwaway C driver, the same bits, mean of 12-200 passes): 0.85x the
- * time with 64 vectors on one 2048 x 768 matrix (in L2); on 160 such matrices (from DRAM) 0.78x with 128 vectors,
- * 0.86-0.89x with 64-70, 0.97x with 48, and 1.0-1.2x with 32, where a pair's bytes come in over too few passes.
+ * (Zen 5), against one group at a time (a throwaway C driver, the same bits, mean of 12-200 passes): 0.78-0.85x
+ * the time with 64 vectors on one 2048 x 768 matrix (in L2); on 160 such matrices (from DRAM) 0.75-0.80x with 128
+ * vectors, 0.84-0.89x with 64-70, 0.97x with 48, and 1.0-1.2x with 32, where a pair's bytes come in over too few
+ * passes (BENCHMARKS.md).
  */
 #define PAIR_MIN_TOKENS 48
 
