@@ -83,22 +83,12 @@ class MatmulTest {
         for (int m = 0; m < rows.length; m++) assertProduct(ws[m], seen, tokens, outs[m]);
     }
 
-    static Stream<Arguments> gatedCases() {
-        Stream.Builder<Arguments> b = Stream.builder();
-        for (DType type : DType.values()) {
-            for (int tokens : new int[] {1, 3, 8, Matmul.BLAS_MIN_TOKENS, 21}) b.add(Arguments.of(type, tokens, Matmul.Regime.AUTO));
-            b.add(Arguments.of(type, 21, Matmul.Regime.ROW_REUSE));
-            b.add(Arguments.of(type, 3, Matmul.Regime.BLAS));
-        }
-        return b.build();
-    }
-
     /**
      * SwiGLU's gated pair gives the bits of its two products and then {@link Vec#swiglu}, in every regime, with
      * hidden sizes the cores' chunks cut inside row groups (300 rows) and gates large enough to pass exp's range.
      */
     @ParameterizedTest(name = "{0}, {1} tokens, {2}")
-    @MethodSource("gatedCases")
+    @MethodSource("cases")
     void gatedIsItsProductsThenSwiglu(DType type, int tokens, Matmul.Regime regime) {
         int hidden = 300, cols = type.isQuantized() ? RandomBlocks.cols(type, 160) : 150;
         Tensor gate = WeightRowsTest.randomMatrix(type, hidden, cols, 31), up = WeightRowsTest.randomMatrix(type, hidden, cols, 32);
