@@ -93,7 +93,7 @@ public final class Matmul {
             if (w.cols() != ws[0].cols()) throw new IllegalArgumentException("matrices of one input must have the same columns: " + w.shapeString());
         }
         if (usesBlas(regime, tokens)) {
-            many(ws, x, tokens, outs, regime == Regime.AUTO);
+            many(ws, x, tokens, outs, regime);
         } else {
             fewVectors(ws, x, tokens, outs, regime);
         }
@@ -162,17 +162,17 @@ public final class Matmul {
 
     /**
      * Many vectors: on AMX tiles where {@link NativeKernels#amxServes} (8-bit products, as llama.cpp
-     * computes prefill on these CPUs: several times sgemm's rate), all of them in one hand-off; else,
-     * with {@code rowsWhereFaster}, by the per-row kernels where {@link #rowsAtAnyCount}; else sgemm;
-     * each input made once per kind for the matrices that share it. {@code rowsWhereFaster} is false
-     * only for bench matmul's forced sgemm column, which compares the two.
+     * computes prefill on these CPUs: several times sgemm's rate), all of them in one hand-off; else by
+     * the per-row kernels where {@link #onRowKernels} (in regime AUTO, where {@link #rowsAtAnyCount});
+     * else sgemm; each input made once per kind for the matrices that share it. Regime BLAS is bench
+     * matmul's forced sgemm column, which compares the two.
      */
-    private static void many(Tensor[] ws, float[] x, int tokens, float[][] outs, boolean rowsWhereFaster) {
+    private static void many(Tensor[] ws, float[] x, int tokens, float[][] outs, Regime regime) {
         Map<Integer, float[]> rounded = new HashMap<>();
         List<Integer> onAmx = new ArrayList<>(), byRows = new ArrayList<>();
         for (int m = 0; m < ws.length; m++) {
             if (NativeKernels.amxServes(ws[m])) onAmx.add(m);
-            else if (rowsWhereFaster && rowsAtAnyCount(ws[m])) byRows.add(m);
+            else if (onRowKernels(ws[m], tokens, regime)) byRows.add(m);
             else sgemm(ws[m], roundedInput(ws[m], x, tokens, rounded), tokens, outs[m]);
         }
         amx(pick(ws, onAmx, Tensor[]::new), x, tokens, pick(outs, onAmx, float[][]::new));
