@@ -38,40 +38,35 @@ ATTN static inline __m512 widen(const int8_t *p) {
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) p)));
 }
 
+/* queries whose keys and values are widened to floats once for all of them (a prompt chunk's rows) */
+#define QUERIES 4
+
 /*
- * out[0..head_dim) = softmax(scale * (q . key p) for p < visible) weighted sum of values p.
- * keys: the head's blocks (byte 16 i + k of a block: value i of key k), kscales: 16 per group per block;
- * values: rows of head_dim bytes, vscales: head_dim / 32 per row; scores: room for visible rounded up to 16.
+ * Queries j < m (m a constant, inlined) against key block p: scores[j][p..p+16) = q_j . keys p..p+15
+ * (Int8Kv.dots16, operation for operation). Each key line is widened once and multiplied into every query.
  */
-ATTN void sl_attend_q8(const float *q, const int8_t *keys, const float *kscales, const int8_t *values, const float *vscales,
-                       int visible, int head_dim, float scale, float *scores, float *out) {
-    int groups = head_dim / GROUP, rounded = (visible + KEYS - 1) / KEYS * KEYS;
-    int64_t key_bytes = (int64_t) rounded * head_dim, block_bytes = (int64_t) KEYS * head_dim, scale_bytes = KEYS * groups * 4;
-    /* scores, 16 keys at a time (Int8Kv.dots16), asking for the keys ahead and for the values of these keys */
-    for (int p = 0; p < visible; p += KEYS) {
-        const int8_t *b = keys + (int64_t) p * head_dim;
-        int64_t ahead = (int64_t) p * head_dim + KEYS_AHEAD;
-        if (ahead < key_bytes) {
-            for (int64_t o = 0; o < block_bytes; o += 64) _mm_prefetch((const char *) keys + ahead + o, _MM_HINT_T0);
-            for (int o = 0; o < scale_bytes; o += 64) _mm_prefetch((const char *) (kscales + ahead / head_dim * groups) + o, _MM_HINT_T0);
-        }
-        int rows = visible - p < KEYS ? visible - p : KEYS;
-        for (int64_t o = 0; o < (int64_t) rows * head_dim; o += 64) _mm_prefetch((const char *) (values + (int64_t) p * head_dim) + o, _MM_HINT_T0);
-        for (int o = 0; o < rows * groups * 4; o += 64) _mm_prefetch((const char *) (vscales + (int64_t) p * groups) + o, _MM_HINT_T0);
-        const float *d = kscales + (int64_t) p * groups;
-        __m512 total = _mm512_setzero_ps();
-        for (int g = 0; g < groups; g++) {
-            __m512 even = _mm512_setzero_ps(), odd = even;
-            for (int i = g * GROUP; i < (g + 1) * GROUP; i += 2) {
-                even = _mm512_fmadd_ps(widen(b + KEYS * i), _mm512_set1_ps(q[i]), even);
-                odd = _mm512_fmadd_ps(widen(b + KEYS * (i + 1)), _mm512_set1_ps(q[i + 1]), odd);
+ATTN static inline __attribute__((always_inline)) void block_scores(const int m, const float *const *q, const int8_t *b,
+                                                                     const float *d, int groups, float *const *scores, int p) {
+    __m512 total[QUERIES];
+    for (int j = 0; j < m; j++) total[j] = _mm512_setzero_ps();
+    for (int g = 0; g < groups; g++) {
+        __m512 even[QUERIES], odd[QUERIES];
+        for (int j = 0; j < m; j++) even[j] = odd[j] = _mm512_setzero_ps();
+        for (int i = g * GROUP; i < (g + 1) * GROUP; i += 2) {
+            const __m512 k0 = widen(b + KEYS * i), k1 = widen(b + KEYS * (i + 1));
+            for (int j = 0; j < m; j++) {
+                even[j] = _mm512_fmadd_ps(k0, _mm512_set1_ps(q[j][i]), even[j]);
+                odd[j] = _mm512_fmadd_ps(k1, _mm512_set1_ps(q[j][i + 1]), odd[j]);
             }
-            total = _mm512_fmadd_ps(_mm512_add_ps(even, odd), _mm512_loadu_ps(d + g * KEYS), total);
         }
-        _mm512_storeu_ps(scores + p, total);
+        for (int j = 0; j < m; j++) total[j] = _mm512_fmadd_ps(_mm512_add_ps(even[j], odd[j]), _mm512_loadu_ps(d + g * KEYS), total[j]);
     }
+    for (int j = 0; j < m; j++) _mm512_storeu_ps(scores[j] + p, total[j]);
+}
+
+/* scores[0..visible) = softmax(scale * scores) (the scaling, then Vec.softmax: the max, exp of the shifted scores summed lane by lane in one vector, times 1 / sum) */
+ATTN static void scaled_softmax(float *scores, int visible, float scale) {
     for (int p = 0; p < visible; p++) scores[p] *= scale;
-    /* softmax (Vec.softmax): the max, exp of the shifted scores summed lane by lane in one vector, times 1 / sum */
     __m512 m = _mm512_set1_ps(-__builtin_inff());
     int i = 0;
     for (; i + 16 <= visible; i += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(scores + i));
@@ -94,17 +89,84 @@ ATTN void sl_attend_q8(const float *q, const int8_t *keys, const float *kscales,
     for (int l = 0; l < 16; l++) sum += lanes[l];
     float inv = 1.0f / sum;
     for (i = 0; i < visible; i++) scores[i] *= inv;
-    /* the weighted sum of the values (Int8Kv.weightedSum), a group of 32 at a time */
+}
+
+/*
+ * out_j[0..head_dim) = the values weighted by weights_j (Int8Kv.weightedSum), query j < m seeing `first + j` positions:
+ * each value line is widened once for every query that sees it, and each query's sums run over its positions in order.
+ */
+ATTN static inline __attribute__((always_inline)) void weighted_values(const int m, const int8_t *values, const float *vscales, int groups,
+                                                                        int head_dim, int first, float *const *weights, float *const *out) {
     for (int g = 0; g < groups; g++) {
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+        __m512 a0[QUERIES], a1[QUERIES];
+        for (int j = 0; j < m; j++) a0[j] = a1[j] = _mm512_setzero_ps();
         const int8_t *x = values + g * GROUP;
-        for (int p = 0; p < visible; p++, x += head_dim) {
-            __m512 wp = _mm512_set1_ps(scores[p] * vscales[(int64_t) p * groups + g]);
-            a0 = _mm512_fmadd_ps(widen(x), wp, a0);
-            a1 = _mm512_fmadd_ps(widen(x + 16), wp, a1);
+        for (int p = 0; p < first + m - 1; p++, x += head_dim) {
+            const __m512 v0 = widen(x), v1 = widen(x + 16);
+            const float vs = vscales[(int64_t) p * groups + g];
+            for (int j = 0; j < m; j++) {
+                if (p >= first + j) continue; /* past query j's last position: only in the last m - 1 */
+                __m512 wp = _mm512_set1_ps(weights[j][p] * vs);
+                a0[j] = _mm512_fmadd_ps(v0, wp, a0[j]);
+                a1[j] = _mm512_fmadd_ps(v1, wp, a1[j]);
+            }
         }
-        _mm512_storeu_ps(out + g * GROUP, a0);
-        _mm512_storeu_ps(out + g * GROUP + 16, a1);
+        for (int j = 0; j < m; j++) {
+            _mm512_storeu_ps(out[j] + g * GROUP, a0[j]);
+            _mm512_storeu_ps(out[j] + g * GROUP + 16, a1[j]);
+        }
+    }
+}
+
+/* m queries (a constant, inlined) of sl_attend_q8, query j seeing first + j positions */
+ATTN static inline __attribute__((always_inline)) void attend_queries(const int m, const float *const *q, const int8_t *keys, const float *kscales,
+                                                                       const int8_t *values, const float *vscales, int first, int head_dim,
+                                                                       float scale, float *const *scores, float *const *out) {
+    int groups = head_dim / GROUP, visible = first + m - 1, rounded = (visible + KEYS - 1) / KEYS * KEYS;
+    int64_t key_bytes = (int64_t) rounded * head_dim, block_bytes = (int64_t) KEYS * head_dim, scale_bytes = KEYS * groups * 4;
+    /* scores, 16 keys at a time, asking for the keys ahead and for the values of these keys */
+    for (int p = 0; p < visible; p += KEYS) {
+        int64_t ahead = (int64_t) p * head_dim + KEYS_AHEAD;
+        if (ahead < key_bytes) {
+            for (int64_t o = 0; o < block_bytes; o += 64) _mm_prefetch((const char *) keys + ahead + o, _MM_HINT_T0);
+            for (int o = 0; o < scale_bytes; o += 64) _mm_prefetch((const char *) (kscales + ahead / head_dim * groups) + o, _MM_HINT_T0);
+        }
+        int rows = visible - p < KEYS ? visible - p : KEYS;
+        for (int64_t o = 0; o < (int64_t) rows * head_dim; o += 64) _mm_prefetch((const char *) (values + (int64_t) p * head_dim) + o, _MM_HINT_T0);
+        for (int o = 0; o < rows * groups * 4; o += 64) _mm_prefetch((const char *) (vscales + (int64_t) p * groups) + o, _MM_HINT_T0);
+        block_scores(m, q, keys + (int64_t) p * head_dim, kscales + (int64_t) p * groups, groups, scores, p);
+    }
+    for (int j = 0; j < m; j++) scaled_softmax(scores[j], first + j, scale);
+    weighted_values(m, values, vscales, groups, head_dim, first, scores, out);
+}
+
+/*
+ * Attention of n consecutive positions of one sequence on one head: query j (at q + j * q_stride) sees positions
+ * 0 .. first + j - 1, and out + j * out_stride gets softmax(scale * (q_j . key p)) weighted sum of values p. Each
+ * query gets the same operations in the same order whatever n is (the bits of Int8Kv.dots16, the scaling,
+ * Vec.softmax and Int8Kv.weightedSum); up to QUERIES at a time share the widening of each key and value to floats,
+ * which is most of the work: a prompt chunk's rows go QUERIES at a time, a decoding row alone.
+ * keys: the head's blocks (byte 16 i + k of a block: value i of key k), kscales: 16 per group per block;
+ * values: rows of head_dim bytes, vscales: head_dim / 32 per row; scores: QUERIES rows of score_stride floats,
+ * score_stride at least first + n - 1 rounded up to 16.
+ */
+ATTN void sl_attend_q8(const float *q, int q_stride, int n, const int8_t *keys, const float *kscales, const int8_t *values,
+                       const float *vscales, int first, int head_dim, float scale, float *scores, int score_stride, float *out, int out_stride) {
+    for (int j0 = 0; j0 < n; j0 += QUERIES) {
+        const float *qs[QUERIES];
+        float *ss[QUERIES], *os[QUERIES];
+        int m = n - j0 < QUERIES ? n - j0 : QUERIES;
+        for (int j = 0; j < m; j++) {
+            qs[j] = q + (int64_t) (j0 + j) * q_stride;
+            ss[j] = scores + (int64_t) j * score_stride;
+            os[j] = out + (int64_t) (j0 + j) * out_stride;
+        }
+        switch (m) {
+            case 1: attend_queries(1, qs, keys, kscales, values, vscales, first + j0, head_dim, scale, ss, os); break;
+            case 2: attend_queries(2, qs, keys, kscales, values, vscales, first + j0, head_dim, scale, ss, os); break;
+            case 3: attend_queries(3, qs, keys, kscales, values, vscales, first + j0, head_dim, scale, ss, os); break;
+            default: attend_queries(4, qs, keys, kscales, values, vscales, first + j0, head_dim, scale, ss, os);
+        }
     }
 }
 

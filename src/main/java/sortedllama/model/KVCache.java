@@ -28,6 +28,8 @@ public final class KVCache {
     /** The types a cache stores its keys and values in. */
     public static final java.util.Set<DType> TYPES = java.util.EnumSet.of(DType.F32, DType.BF16, DType.Q8_0);
 
+    /** Queries that {@link #attend} takes through its keys and values together; its scores hold this many rows. */
+    static final int QUERIES_AT_ONCE = NativeKernels.QUERIES_AT_ONCE;
     /** Whether Q8_0 caches store and attend in native code: -Dsortedllama.nativeAttention=false keeps them in Java, for comparisons. */
     private static final boolean NATIVE = NativeKernels.attends()
             && Boolean.parseBoolean(System.getProperty("sortedllama.nativeAttention", "true"));
@@ -163,19 +165,22 @@ public final class KVCache {
     }
 
     /**
-     * One query's attention over KV head {@code kvHead} of layer {@code layer}: out[outOff..+headDim) = the values
-     * of positions 0..visible-1 weighted by the softmax of {@code scale} times their keys' dot products with
-     * q[qOff..+headDim). scores: scratch for visible rounded up to {@link #keysAtOnce}. A Q8_0 cache goes through
-     * {@link NativeKernels#attendQ8} where it runs, with the bits of the Java loops below.
+     * Attention of {@code n} consecutive positions of one sequence over KV head {@code kvHead} of layer {@code layer}:
+     * query j, at q[qOff + j * qStride..+headDim), sees positions 0..first+j-1, and out[outOff + j * outStride..+headDim)
+     * gets their values weighted by the softmax of {@code scale} times their keys' dot products with it. Each query
+     * gets the bits it gets alone ({@link #attendInJava}). scores: scratch of {@link #QUERIES_AT_ONCE} rows of scoreStride
+     * floats, scoreStride at least first + n - 1 rounded up to {@link #keysAtOnce}. A Q8_0 cache goes through
+     * {@link NativeKernels#attendQ8} where it runs, which widens each key and value once for several queries.
      */
-    void attend(int layer, int kvHead, float[] q, int qOff, int visible, float scale, float[] scores, float[] out, int outOff) {
+    void attend(int layer, int kvHead, float[] q, int qOff, int qStride, int n, int first, float scale, float[] scores, int scoreStride,
+                float[] out, int outOff, int outStride) {
         if (keys8 != null && NATIVE) {
             int at = offset(kvHead, 0), scales = scaleOffset(kvHead, 0);
-            NativeKernels.attendQ8(q, qOff, keys8[layer], at, keyScales[layer], scales, values8[layer], at, valueScales[layer], scales,
-                    visible, headDim, scale, scores, out, outOff);
+            NativeKernels.attendQ8(q, qOff, qStride, n, keys8[layer], at, keyScales[layer], scales, values8[layer], at, valueScales[layer], scales,
+                    first, headDim, scale, scores, scoreStride, out, outOff, outStride);
             return;
         }
-        attendInJava(layer, kvHead, q, qOff, visible, scale, scores, out, outOff);
+        for (int j = 0; j < n; j++) attendInJava(layer, kvHead, q, qOff + j * qStride, first + j, scale, scores, out, outOff + j * outStride);
     }
 
     /** {@link #attend} in the Vector API loops, for every cache type. */

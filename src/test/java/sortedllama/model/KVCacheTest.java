@@ -55,9 +55,11 @@ class KVCacheTest {
     }
 
     /**
-     * A Q8_0 cache's native attention gives the Java loops' bits: head dimensions 32 to 128 (one to four scale
-     * groups), visible counts on both sides of the 16-key blocks and the softmax's 16-lane tail, scores mild and
-     * so peaked that most weights underflow to 0 (exp's clamp).
+     * A Q8_0 cache's native attention gives the Java loops' bits, for one query and for several consecutive ones at once
+     * (a prompt chunk's rows, each seeing one position more than the last, which share the reading of keys and values):
+     * head dimensions 32 to 128 (one to four scale groups), visible counts on both sides of the 16-key blocks and the
+     * softmax's 16-lane tail, runs of queries shorter than, equal to and longer than the kernel's group, scores mild
+     * and so peaked that most weights underflow to 0 (exp's clamp).
      */
     @ParameterizedTest(name = "head dim {0}")
     @CsvSource({"32", "64", "128"})
@@ -76,23 +78,29 @@ class KVCacheTest {
                 cache.store(layer, pos, k, v, 0);
             }
         }
-        float[] q = new float[kvDim];
-        for (int i = 0; i < kvDim; i++) q[i] = (float) random.nextGaussian();
-        int checked = 0;
-        for (int visible : new int[] {1, 2, 15, 16, 17, 31, 33, 150, 300, 320}) {
+        int most = 9, checked = 0;
+        float[] q = new float[most * kvDim];
+        for (int i = 0; i < q.length; i++) q[i] = (float) random.nextGaussian();
+        int[][] runs = {{1, 1}, {2, 4}, {15, 1}, {15, 3}, {16, 5}, {17, 9}, {31, 4}, {33, 6}, {150, 9}, {300, 2}, {312, 9}, {320, 1}};
+        for (int[] run : runs) {
+            int first = run[0], n = run[1], stride = (first + n - 1 + 15) & ~15;
             for (float scale : new float[] {0.125f, 20f}) {
                 for (int layer = 0; layer < 2; layer++) {
                     for (int head = 0; head < heads; head++) {
-                        float[] scores = new float[336], outJava = new float[kvDim + 5], outNative = new float[kvDim + 5];
-                        cache.attendInJava(layer, head, q, head * headDim, visible, scale, scores, outJava, 5 + head * headDim);
-                        cache.attend(layer, head, q, head * headDim, visible, scale, new float[336], outNative, 5 + head * headDim);
-                        assertArrayEquals(outJava, outNative, "visible " + visible + ", scale " + scale + ", layer " + layer + ", head " + head);
+                        float[] outJava = new float[n * kvDim + 5], outNative = new float[n * kvDim + 5];
+                        for (int j = 0; j < n; j++) {
+                            cache.attendInJava(layer, head, q, j * kvDim + head * headDim, first + j, scale, new float[stride], outJava,
+                                    5 + j * kvDim + head * headDim);
+                        }
+                        cache.attend(layer, head, q, head * headDim, kvDim, n, first, scale, new float[KVCache.QUERIES_AT_ONCE * stride], stride,
+                                outNative, 5 + head * headDim, kvDim);
+                        assertArrayEquals(outJava, outNative, "first " + first + ", " + n + " queries, scale " + scale + ", layer " + layer + ", head " + head);
                         checked++;
                     }
                 }
             }
         }
-        assertEquals(80, checked);
+        assertEquals(runs.length * 8, checked);
     }
 
     /**
