@@ -1,6 +1,6 @@
 /*
- * One query's attention over a Q8_0 KV cache (sortedllama.tensor.Int8Kv's layout), called per (row, head)
- * from sortedllama.model.KVCache. Why C: the batch's attention reads every sequence's keys and values from
+ * Attention over a Q8_0 KV cache (sortedllama.tensor.Int8Kv's layout), called per (run of up to 4 consecutive
+ * rows of one sequence, head) from sortedllama.model.KVCache. Why C: the batch's attention reads every sequence's keys and values from
  * DRAM at every step (the weights that pass through in between evict them), in short runs of a few KiB per
  * head that the hardware prefetcher does not ramp up for; prefetch instructions, which the Vector API does not
  * offer, ask for them ahead. The arithmetic is Int8Kv's and Vec's, operation for operation (each float
