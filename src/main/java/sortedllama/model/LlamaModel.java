@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 import sortedllama.BadInputException;
 import sortedllama.tensor.DType;
 import sortedllama.tensor.Dequantize;
@@ -374,17 +375,12 @@ public final class LlamaModel {
         // rows in groups that end where a sequence's block of keys does (KVCache.keysAtOnce): a BF16 or Q8_0
         // cache's keys go down a block's columns, 16 positions to each cache line, so two cores storing rows of
         // one block would fight over its lines (a prefill chunk's stores took 2 us a row and layer, 6% of its time)
-        int[] groupStart = new int[T + 1];
-        int groups = 0;
+        int[] groupStart = runStarts(spans, spanCount, T, span -> KVCache.keysAtOnce(span.cache.type()));
+        int groups = groupStart.length - 1;
         for (int s = 0; s < spanCount; s++) {
-            Span span = spans[s];
-            Arrays.fill(spanOfRow, span.row0, span.row0 + span.count, s);
-            longest = Math.max(longest, span.pos0 + span.count);
-            for (int t = span.row0; t < span.row0 + span.count; t++) {
-                if (t == span.row0 || (span.pos0 + t - span.row0) % KVCache.keysAtOnce(span.cache.type()) == 0) groupStart[groups++] = t;
-            }
+            Arrays.fill(spanOfRow, spans[s].row0, spans[s].row0 + spans[s].count, s);
+            longest = Math.max(longest, spans[s].pos0 + spans[s].count);
         }
-        groupStart[groups] = T;
         // rotated and stored on every core: left to the calling thread, this serial work kept the other
         // cores waiting for a tenth of a batched decoding step (perf, 8 sequences)
         Parallel.forRange(groups, 1, (from, to) -> {
@@ -399,15 +395,11 @@ public final class LlamaModel {
         // scores go several keys at a time (KVCache.keysAtOnce: 4 or 16), into spare room after the last
         int headsPerKv = c.nHeads() / c.nKvHeads(), scoreLength = (longest + 15) & ~15;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        // a sequence's consecutive rows go to the cache a few at a time (a prompt chunk's), which reads each of
-        // their keys and values once for all of them: one at a time, a chunk's attention was 13% of its pass
-        int[] runStart = new int[T + 1];
-        int runs = 0;
-        for (int s = 0; s < spanCount; s++) {
-            for (int t = spans[s].row0; t < spans[s].row0 + spans[s].count; t += KVCache.QUERIES_AT_ONCE) runStart[runs++] = t;
-        }
-        runStart[runs] = T;
-        int runCount = runs;
+        // a sequence's consecutive rows go to the cache up to four at a time (a prompt chunk's, cut as the rope's
+        // groups are, at positions): it widens each of their keys and values once for all of them; one row at a
+        // time, a chunk's attention was 13% of its pass
+        int[] runStart = runStarts(spans, spanCount, T, span -> KVCache.QUERIES_AT_ONCE);
+        int runCount = runStart.length - 1;
         // items head-major (all runs of head 0, then of head 1, ...): the cores claim ranges of items in turn,
         // and a range then holds rows of every length, not one long sequence's heads that finishes last
         Parallel.forRange(runCount * c.nHeads(), 1, (from, to) -> {
@@ -422,6 +414,24 @@ public final class LlamaModel {
         });
         Matmul.apply(layer.wo(), b.attnOut, T, b.proj, regime);
         Ops.addInPlace(x, b.proj, T * c.dim());
+    }
+
+    /**
+     * The first rows of a pass's runs, then T: each of the first {@code spanCount} spans cut where it starts and
+     * where its position is a multiple of {@code every(span)}.
+     */
+    private static int[] runStarts(Span[] spans, int spanCount, int T, ToIntFunction<Span> every) {
+        int[] starts = new int[T + 1];
+        int n = 0;
+        for (int s = 0; s < spanCount; s++) {
+            Span span = spans[s];
+            int k = every.applyAsInt(span);
+            for (int t = span.row0; t < span.row0 + span.count; t++) {
+                if (t == span.row0 || (span.pos0 + t - span.row0) % k == 0) starts[n++] = t;
+            }
+        }
+        starts[n] = T;
+        return Arrays.copyOf(starts, n + 1);
     }
 
     private void feedForward(int l, float[] x, int T, LayerBuffers b, Matmul.Regime regime) {
