@@ -61,6 +61,9 @@ public final class Matmul {
         return w.rowGroups() != null && !NativeKernels.amxServes(w);
     }
 
+    /** Rows per grain of a product's range: two of the largest row groups (NativeKernels: 16 rows for Q8_0). */
+    private static final int ROW_GRAIN = 32;
+
     /** Below this many multiply-adds per chunk a hand-off to another core costs more than it saves. */
     private static final int MIN_WORK_PER_THREAD = 1 << 15;
 
@@ -230,7 +233,9 @@ public final class Matmul {
         MemorySegment[] nativeInputs = new MemorySegment[ws.length];
         float[][] javaInputs = new float[ws.length][];
         inputs(ws, x, tokens, nativeInputs, javaInputs);
-        Parallel.forRange(end[ws.length - 1], Math.max(1, MIN_WORK_PER_THREAD / (ws[0].cols() * tokens)), (from, to) -> {
+        // shares of whole pairs of 16-row groups (Q8_0's prefill kernel takes two at a time): a group cut between
+        // two shares would be computed whole by both
+        Parallel.forRange(end[ws.length - 1], Math.max(1, MIN_WORK_PER_THREAD / (ws[0].cols() * tokens)), ROW_GRAIN, (from, to) -> {
             for (int m = 0; m < ws.length; m++) {
                 int lo = Math.max(from, start[m]) - start[m], hi = Math.min(to, end[m]) - start[m];
                 if (lo >= hi) continue;

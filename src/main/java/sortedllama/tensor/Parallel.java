@@ -12,9 +12,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * microsecond: persistent workers spin briefly for the next job (yielding the core now and then)
  * before parking, and the caller runs the first share itself. (ForkJoinPool's wake-up latency
  * made two threads slower than one.)
- * The range is cut into a few chunks per thread that every participant claims from a shared
- * counter, so a worker that the OS has descheduled (another process on the core) delays at most
- * the chunk it holds, not a fixed half of the work.
+ * Every participant claims contiguous shares of the range from a shared counter, each a fraction of
+ * what is left, so the shares shrink towards the end and the threads finish close together; a worker
+ * that the OS has descheduled (another process on the core) delays at most the share it holds, and
+ * no share is longer than a quarter of a thread's part.
  * One job runs at a time; a caller that finds the workers busy (concurrent requests) runs its
  * range alone on its own thread, which is the right use of the cores in that case anyway.
  */
@@ -42,20 +43,32 @@ public final class Parallel {
      */
     private static final int YIELD_EVERY = 64;
 
-    /** Chunks per participating thread: enough to rebalance, few enough to keep hand-offs cheap. */
+    /** Chunks per participating thread at most: the longest claim is n / (this * participants). */
     private static final int CHUNKS_PER_THREAD = 4;
 
-    private record Job(RangeBody body, int n, int chunks, AtomicInteger nextChunk, AtomicInteger chunksLeft) {
-        /** Claims and runs chunks until none are left to claim. */
+    /**
+     * A range being shared out. Each claim takes a share of what is left: (left / (2 * participants)), at most
+     * n / ({@value #CHUNKS_PER_THREAD} * participants) and rounded up to a multiple of {@code grain}. The claims
+     * get shorter towards the end, so the caller waits less for the other core's last share than with equal
+     * chunks (BENCHMARKS.md, "Shrinking shares").
+     */
+    private record Job(RangeBody body, int n, int grain, int participants, AtomicInteger next, AtomicInteger left) {
+        /** Claims and runs shares until none are left to claim. */
         void help() {
-            int c;
-            while ((c = nextChunk.getAndIncrement()) < chunks) {
+            int longest = Math.max(1, n / (CHUNKS_PER_THREAD * participants));
+            while (true) {
+                int from = next.get();
+                if (from >= n) return;
+                int share = Math.min(longest, (n - from) / (2 * participants));
+                share = Math.max(grain, (share + grain - 1) / grain * grain);
+                int to = (int) Math.min(n, (long) from + share);
+                if (!next.compareAndSet(from, to)) continue;
                 try {
-                    body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+                    body.run(from, to);
                 } catch (Throwable t) {
                     failure = t;
                 }
-                chunksLeft.decrementAndGet();
+                left.addAndGet(from - to);
             }
         }
     }
@@ -79,11 +92,19 @@ public final class Parallel {
     }
 
     /**
-     * Runs body over [0, n) on at most {@link #threads()} threads (the caller one of them), cut into
-     * up to {@value #CHUNKS_PER_THREAD} contiguous chunks per thread that the threads claim in turn.
+     * Runs body over [0, n) on at most {@link #threads()} threads (the caller one of them), which claim
+     * contiguous shares of it in turn, shorter towards the end ({@link Job}).
      * With fewer than {@code minPerThread} items per thread the work stays on the calling thread.
      */
     public static void forRange(int n, int minPerThread, RangeBody body) {
+        forRange(n, minPerThread, 1, body);
+    }
+
+    /**
+     * {@link #forRange(int, int, RangeBody)} with shares that start at multiples of {@code grain} (the last may
+     * end at n): a product's rows, so that no share cuts a group of rows that the kernels read together.
+     */
+    public static void forRange(int n, int minPerThread, int grain, RangeBody body) {
         int participants = Math.min(threads, Math.max(1, n / Math.max(1, minPerThread)));
         if (participants <= 1 || !BUSY.tryLock()) {
             body.run(0, n);
@@ -91,8 +112,7 @@ public final class Parallel {
         }
         try {
             Worker[] ws = ensureWorkers(participants - 1);
-            int chunks = Math.min(n, participants * CHUNKS_PER_THREAD);
-            Job j = new Job(body, n, chunks, new AtomicInteger(), new AtomicInteger(chunks));
+            Job j = new Job(body, n, Math.max(1, grain), participants, new AtomicInteger(), new AtomicInteger(n));
             failure = null;
             job = j;
             GENERATION.incrementAndGet();
@@ -100,7 +120,7 @@ public final class Parallel {
                 if (ws[i].parked) LockSupport.unpark(ws[i]);
             }
             j.help();
-            while (j.chunksLeft().get() > 0) Thread.onSpinWait();
+            while (j.left().get() > 0) Thread.onSpinWait();
             Throwable t = failure;
             if (t instanceof RuntimeException re) throw re;
             if (t instanceof Error e) throw e;
