@@ -61,7 +61,10 @@ public final class Matmul {
         return w.rowGroups() != null && !NativeKernels.amxServes(w);
     }
 
-    /** Rows per grain of a product's range: two of the largest row groups (NativeKernels: 16 rows for Q8_0). */
+    /**
+     * Rows per grain of a product's range: two of the largest row groups (16 rows for Q8_0), which Q8_0's prefill
+     * kernel takes two at a time. A group cut between two shares would be computed whole by both.
+     */
     private static final int ROW_GRAIN = 32;
 
     /** Below this many multiply-adds per chunk a hand-off to another core costs more than it saves. */
@@ -233,8 +236,6 @@ public final class Matmul {
         MemorySegment[] nativeInputs = new MemorySegment[ws.length];
         float[][] javaInputs = new float[ws.length][];
         inputs(ws, x, tokens, nativeInputs, javaInputs);
-        // shares of whole pairs of 16-row groups (Q8_0's prefill kernel takes two at a time): a group cut between
-        // two shares would be computed whole by both
         Parallel.forRange(end[ws.length - 1], Math.max(1, MIN_WORK_PER_THREAD / (ws[0].cols() * tokens)), ROW_GRAIN, (from, to) -> {
             for (int m = 0; m < ws.length; m++) {
                 int lo = Math.max(from, start[m]) - start[m], hi = Math.min(to, end[m]) - start[m];

@@ -43,19 +43,19 @@ public final class Parallel {
      */
     private static final int YIELD_EVERY = 64;
 
-    /** Chunks per participating thread at most: the longest claim is n / (this * participants). */
-    private static final int CHUNKS_PER_THREAD = 4;
+    /** Shares per participating thread at least: the longest claim is n / (this * participants). */
+    private static final int SHARES_PER_THREAD = 4;
 
     /**
      * A range being shared out. Each claim takes a share of what is left: (left / (2 * participants)), at most
-     * n / ({@value #CHUNKS_PER_THREAD} * participants) and rounded up to a multiple of {@code grain}. The claims
+     * n / ({@value #SHARES_PER_THREAD} * participants) and rounded up to a multiple of {@code grain}. The claims
      * get shorter towards the end, so the caller waits less for the other core's last share than with equal
      * chunks (BENCHMARKS.md, "Shrinking shares").
      */
     private record Job(RangeBody body, int n, int grain, int participants, AtomicInteger next, AtomicInteger left) {
         /** Claims and runs shares until none are left to claim. */
         void help() {
-            int longest = Math.max(1, n / (CHUNKS_PER_THREAD * participants));
+            int longest = Math.max(1, n / (SHARES_PER_THREAD * participants));
             while (true) {
                 int from = next.get();
                 if (from >= n) return;
@@ -160,7 +160,7 @@ public final class Parallel {
                     if (++spins < SPINS_BEFORE_PARK) {
                         // every YIELD_EVERY spins the core is offered to a runnable thread (a server's
                         // request threads writing tokens) that would otherwise preempt a kernel thread
-                        // in the middle of a chunk and stall the whole product
+                        // in the middle of a share and stall the whole product
                         if (spins % YIELD_EVERY == 0) Thread.yield();
                         else Thread.onSpinWait();
                     } else {
