@@ -141,6 +141,15 @@ static inline void prefetch_ahead(const uint8_t *w, int bytes) {
  */
 #define MULTI_PREFETCH_AHEAD 8192
 
+/*
+ * Q8_0's tile groups ask twice for each line: into L1 at the one-vector distance, and before that into L2 (T1)
+ * this far ahead. With one distance only, a core either computed or waited: on one core, 8 vectors over 115 MiB
+ * of groups took 10.5-11.3 ms, about their time in L2 (5.4-6.3) plus one vector's from DRAM (5.0-5.5). With both,
+ * 6.6-8.5 ms for near/far pairs from 1/8 to 4/24 KiB, and on both cores 3.5-4.3 ms against 5.3-8.3 (2/32 KiB);
+ * one vector 3.3-3.8 against 3.9-4.3 ms (a throwaway C driver, alternating, best of 10-20; BENCHMARKS.md).
+ */
+#define L2_PREFETCH_AHEAD 32768
+
 static inline KERNEL float half(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, 2);
@@ -629,7 +638,10 @@ static inline __attribute__((always_inline)) KERNEL void tile_group_dots(const i
     for (int j = 0; j < n; j++) acc[j] = _mm512_setzero_ps();
     for (int b = 0; b < blocks; b++, g += gb) {
         /* written out here, a constant count of lines: through a helper, or bounded by gb, gcc 12 left it out */
-        for (int o = 0; o < 9 * 64; o += 64) _mm_prefetch((const char *) g + (n == 1 ? PREFETCH_AHEAD : MULTI_PREFETCH_AHEAD) + o, _MM_HINT_T0);
+        for (int o = 0; o < 9 * 64; o += 64) {
+            _mm_prefetch((const char *) g + PREFETCH_AHEAD + o, _MM_HINT_T0);
+            _mm_prefetch((const char *) g + L2_PREFETCH_AHEAD + o, _MM_HINT_T1);
+        }
         __m512i even[8], odd[8];
 #pragma GCC unroll 8
         for (int j = 0; j < n; j++) {
