@@ -3,6 +3,7 @@ package sortedllama.tensor;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -12,10 +13,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * microsecond: persistent workers spin briefly for the next job (yielding the core now and then)
  * before parking, and the caller runs the first share itself. (ForkJoinPool's wake-up latency
  * made two threads slower than one.)
- * Every participant claims contiguous shares of the range from a shared counter, each a fraction of
- * what is left, so the shares shrink towards the end and the threads finish close together; a worker
- * that the OS has descheduled (another process on the core) delays at most the share it holds, and
- * no share is longer than a quarter of a thread's part.
+ * Each participant owns a contiguous part of the range and claims shares from its front, each a
+ * fraction of what is left of it, so that the kernels' prefetches run on into its next share; one
+ * that is done takes shares from the back of the others' parts, so the threads finish close together.
+ * A worker that the OS has descheduled (another process on the core) delays at most the share it
+ * holds, and no share is longer than a quarter of a thread's part.
  * One job runs at a time; a caller that finds the workers busy (concurrent requests) runs its
  * range alone on its own thread, which is the right use of the cores in that case anyway.
  */
@@ -47,28 +49,65 @@ public final class Parallel {
     private static final int SHARES_PER_THREAD = 4;
 
     /**
-     * A range being shared out. Each claim takes a share of what is left: (left / (2 * participants)), at most
-     * n / ({@value #SHARES_PER_THREAD} * participants) and rounded up to a multiple of {@code grain}. The claims
-     * get shorter towards the end, so the caller waits less for the other core's last share than with equal
-     * chunks (BENCHMARKS.md, "Shrinking shares").
+     * A range being shared out. Participant p owns part p ({@link #partStart}), cut into shares before any runs:
+     * from the part's front, each half of what is left of it, at most n / ({@value #SHARES_PER_THREAD} *
+     * participants), rounded up to a multiple of {@code grain}, so they get shorter towards its end. The owner
+     * claims them from the front; the others, once their own part is done, from the back. The cuts depend only
+     * on n, the grain and the participants, never on timing, so a body that sums per share (a reduction) gives
+     * the same bits at every run. Owning a part, not claiming the next share of the whole range in turn, keeps
+     * each core's reads one stream: the Q8_0 kernels ask for their lines 32 KiB ahead, which with shares handed
+     * out in turn was the other core's next share (BENCHMARKS.md, "A core's own part of a product").
+     *
+     * @param cuts  share i is items cuts[i] .. cuts[i+1]-1; part p holds shares firstShare[p] .. firstShare[p+1]-1
+     * @param parts part p's shares not yet claimed, packed as first << 32 | end (share indices)
      */
-    private record Job(RangeBody body, int n, int grain, int participants, AtomicInteger next, AtomicInteger left) {
-        /** Claims and runs shares until none are left to claim. */
-        void help() {
+    private record Job(RangeBody body, int[] cuts, int[] firstShare, AtomicLongArray parts, AtomicInteger left) {
+        static Job of(RangeBody body, int n, int grain, int participants) {
             int longest = Math.max(1, n / (SHARES_PER_THREAD * participants));
+            int[] cuts = new int[16], firstShare = new int[participants + 1];
+            int count = 0;
+            for (int p = 0; p < participants; p++) {
+                firstShare[p] = count;
+                for (int at = partStart(p, n, grain, participants), end = partStart(p + 1, n, grain, participants); at < end; ) {
+                    if (count + 2 > cuts.length) cuts = Arrays.copyOf(cuts, 2 * cuts.length);
+                    cuts[count++] = at;
+                    int share = Math.max(grain, (Math.min(longest, (end - at) / 2) + grain - 1) / grain * grain);
+                    at = (int) Math.min(end, (long) at + share);
+                }
+            }
+            firstShare[participants] = count;
+            cuts[count] = n;
+            var parts = new AtomicLongArray(participants);
+            for (int p = 0; p < participants; p++) parts.set(p, (long) firstShare[p] << 32 | firstShare[p + 1]);
+            return new Job(body, cuts, firstShare, parts, new AtomicInteger(n));
+        }
+
+        /** Where part p begins: p / participants of the range, down to the grain (n for p = participants). */
+        static int partStart(int p, int n, int grain, int participants) {
+            return p >= participants ? n : (int) ((long) p * n / participants) / grain * grain;
+        }
+
+        /** Runs the shares of its own part (participant {@code self}; a worker beyond the participants has none), then the others'. */
+        void help(int self) {
+            int participants = parts.length();
+            if (self < participants) drain(self, false);
+            for (int k = 1; k <= participants; k++) drain((self + k) % participants, true);
+        }
+
+        /** Claims and runs part p's shares from its front, or from its back ({@code fromBack}), until none is left. */
+        private void drain(int p, boolean fromBack) {
             while (true) {
-                int from = next.get();
-                if (from >= n) return;
-                int share = Math.min(longest, (n - from) / (2 * participants));
-                share = Math.max(grain, (share + grain - 1) / grain * grain);
-                int to = (int) Math.min(n, (long) from + share);
-                if (!next.compareAndSet(from, to)) continue;
+                long v = parts.get(p);
+                int first = (int) (v >>> 32), end = (int) v;
+                if (first >= end) return;
+                int share = fromBack ? end - 1 : first;
+                if (!parts.compareAndSet(p, v, fromBack ? v - 1 : v + (1L << 32))) continue;
                 try {
-                    body.run(from, to);
+                    body.run(cuts[share], cuts[share + 1]);
                 } catch (Throwable t) {
                     failure = t;
                 }
-                left.addAndGet(from - to);
+                left.addAndGet(cuts[share] - cuts[share + 1]);
             }
         }
     }
@@ -92,8 +131,8 @@ public final class Parallel {
     }
 
     /**
-     * Runs body over [0, n) on at most {@link #threads()} threads (the caller one of them), which claim
-     * contiguous shares of it in turn, shorter towards the end ({@link Job}).
+     * Runs body over [0, n) on at most {@link #threads()} threads (the caller one of them), each through
+     * contiguous shares of its own part first, shorter towards the end, then of the others' ({@link Job}).
      * With fewer than {@code minPerThread} items per thread the work stays on the calling thread.
      */
     public static void forRange(int n, int minPerThread, RangeBody body) {
@@ -112,14 +151,14 @@ public final class Parallel {
         }
         try {
             Worker[] ws = ensureWorkers(participants - 1);
-            Job j = new Job(body, n, Math.max(1, grain), participants, new AtomicInteger(), new AtomicInteger(n));
+            Job j = Job.of(body, n, Math.max(1, grain), participants);
             failure = null;
             job = j;
             GENERATION.incrementAndGet();
             for (int i = 0; i < participants - 1; i++) {
                 if (ws[i].parked) LockSupport.unpark(ws[i]);
             }
-            j.help();
+            j.help(0);
             while (j.left().get() > 0) Thread.onSpinWait();
             Throwable t = failure;
             if (t instanceof RuntimeException re) throw re;
@@ -142,11 +181,13 @@ public final class Parallel {
     }
 
     private static final class Worker extends Thread {
+        final int index;
         long seen;
         volatile boolean parked;
 
         Worker(int index, long generation) {
             super("sorted-llama-kernel-" + index);
+            this.index = index;
             this.seen = generation;
             setDaemon(true);
         }
@@ -172,7 +213,7 @@ public final class Parallel {
                     }
                 }
                 seen = g;
-                job.help();
+                job.help(index);
             }
         }
     }

@@ -1,5 +1,6 @@
 package sortedllama.tensor;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,62 +8,87 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
-/** How {@link Parallel#forRange} shares a range out: every item once, in shares that start on the grain and shrink. */
+/** How {@link Parallel#forRange} shares a range out: every item once, in shares on the grain, each thread's in few streams. */
 class ParallelTest {
 
-    /** The shares one call made, each {from, to}, sorted by from. */
-    private static List<int[]> shares(int n, int minPerThread, int grain, AtomicIntegerArray runs) {
-        List<int[]> shares = new ArrayList<>();
+    /** A share one call ran: items from .. to-1, on thread {@code by}. */
+    private record Share(int from, int to, Thread by) {}
+
+    /** The shares one call made, sorted by from. */
+    private static List<Share> shares(int n, int minPerThread, int grain, AtomicIntegerArray runs) {
+        List<Share> shares = new ArrayList<>();
         Parallel.forRange(n, minPerThread, grain, (from, to) -> {
             synchronized (shares) {
-                shares.add(new int[] {from, to});
+                shares.add(new Share(from, to, Thread.currentThread()));
             }
             for (int i = from; i < to; i++) runs.incrementAndGet(i);
             // long enough that the other thread claims shares too
             long until = System.nanoTime() + 20_000;
             while (System.nanoTime() < until) Thread.onSpinWait();
         });
-        shares.sort(Comparator.comparingInt(s -> s[0]));
+        shares.sort(Comparator.comparingInt(Share::from));
         return shares;
     }
 
     @Test
-    void everyItemRunsOnceInSharesThatStartOnTheGrainAndGetNoLonger() {
+    void everyItemRunsOnceInSharesOnTheGrainThatEachThreadTakesAsFewStreams() {
+        int threads = Parallel.threads();
         for (int n : new int[] {1, 7, 31, 32, 100, 768, 2048, 2304, 32000}) {
             for (int grain : new int[] {1, 16, 32}) {
                 var runs = new AtomicIntegerArray(n);
-                List<int[]> shares = shares(n, 1, grain, runs);
+                List<Share> shares = shares(n, 1, grain, runs);
                 // a range runs whole on the caller while another thread's range holds the workers: try again
                 for (int again = 0; again < 10 && n > grain && shares.size() == 1; again++) {
                     runs = new AtomicIntegerArray(n);
                     shares = shares(n, 1, grain, runs);
                 }
-                for (int i = 0; i < n; i++) assertEquals(1, runs.get(i), "item " + i + " of " + n + ", grain " + grain);
+                String where = "n " + n + ", grain " + grain;
+                for (int i = 0; i < n; i++) assertEquals(1, runs.get(i), "item " + i + " of " + where);
                 int end = 0;
-                for (int s = 0; s < shares.size(); s++) {
-                    int[] share = shares.get(s);
-                    assertEquals(end, share[0], "shares are contiguous: n " + n + ", grain " + grain);
-                    assertEquals(0, share[0] % grain, "share " + share[0] + ".." + share[1] + " starts on the grain " + grain);
-                    assertTrue(share[1] > share[0], "no empty share");
-                    // lengths never grow along the range (the last one may be cut short by n)
-                    if (s > 0) {
-                        int[] before = shares.get(s - 1);
-                        assertTrue(share[1] - share[0] <= before[1] - before[0],
-                                "n " + n + ", grain " + grain + ": share " + share[0] + ".." + share[1] + " after " + before[0] + ".." + before[1]);
+                int longest = Math.max(grain, (n / (4 * threads) + grain - 1) / grain * grain);
+                for (Share share : shares) {
+                    assertEquals(end, share.from(), "shares are contiguous: " + where);
+                    assertEquals(0, share.from() % grain, "share " + share.from() + ".." + share.to() + " starts on the grain: " + where);
+                    assertTrue(share.to() > share.from(), "no empty share");
+                    if (n >= 4 * threads * grain) {
+                        assertTrue(share.to() - share.from() <= longest, where + ": share " + share.from() + ".." + share.to() + " is longer than " + longest);
                     }
-                    end = share[1];
+                    end = share.to();
                 }
                 assertEquals(n, end);
-                if (Parallel.threads() >= 2 && n >= 4 * Parallel.threads() * grain) {
-                    int longest = (n / (4 * Parallel.threads()) + grain - 1) / grain * grain;
-                    assertTrue(shares.get(0)[1] - shares.get(0)[0] <= longest, "n " + n + ": first share " + shares.get(0)[1]);
-                    int[] last = shares.get(shares.size() - 1);
-                    assertTrue(last[1] - last[0] <= grain, "n " + n + ", grain " + grain + ": the last share " + last[0] + ".." + last[1] + " is one grain");
+                // each thread's shares lie in at most one stream per part (its own part from the front, the
+                // others' from the back): shares handed out in turn would scatter them
+                Map<Thread, List<Share>> byThread = new HashMap<>();
+                for (Share share : shares) byThread.computeIfAbsent(share.by(), t -> new ArrayList<>()).add(share);
+                for (var entry : byThread.entrySet()) {
+                    int streams = 0, last = -1;
+                    for (Share share : entry.getValue()) {
+                        if (share.from() != last) streams++;
+                        last = share.to();
+                    }
+                    assertTrue(streams <= threads, where + ": " + entry.getKey().getName() + " ran " + streams + " separate streams of shares");
                 }
+            }
+        }
+    }
+
+    /** The cuts between shares depend on n, the grain and the threads only, not on which thread ran first: a reduction's sums stay the same. */
+    @Test
+    void theCutsAreTheSameAtEveryRun() {
+        for (int n : new int[] {100, 768, 2048, 32000}) {
+            List<int[]> first = null;
+            for (int run = 0; run < 20; run++) {
+                List<int[]> cuts = shares(n, 1, 32, new AtomicIntegerArray(n)).stream().map(s -> new int[] {s.from(), s.to()}).toList();
+                if (cuts.size() == 1) continue; // ran whole on the caller (the workers were busy)
+                if (first == null) first = cuts;
+                assertEquals(first.size(), cuts.size(), "n " + n + ": shares at run " + run);
+                for (int i = 0; i < cuts.size(); i++) assertArrayEquals(first.get(i), cuts.get(i), "n " + n + ": share " + i + " at run " + run);
             }
         }
     }
@@ -70,10 +96,10 @@ class ParallelTest {
     @Test
     void fewItemsPerThreadStayOnTheCaller() {
         var runs = new AtomicIntegerArray(100);
-        List<int[]> shares = shares(100, 64, 1, runs);
+        List<Share> shares = shares(100, 64, 1, runs);
         assertEquals(1, shares.size());
-        assertEquals(0, shares.get(0)[0]);
-        assertEquals(100, shares.get(0)[1]);
+        assertEquals(0, shares.get(0).from());
+        assertEquals(100, shares.get(0).to());
     }
 
     @Test
