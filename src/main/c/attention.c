@@ -121,7 +121,7 @@ ATTN static inline __attribute__((always_inline)) void weighted_values(const int
 /* m queries (a constant, inlined) of sl_attend_q8, query j seeing first + j positions */
 ATTN static inline __attribute__((always_inline)) void attend_queries(const int m, const float *const *q, const int8_t *keys, const float *kscales,
                                                                        const int8_t *values, const float *vscales, int first, int head_dim,
-                                                                       float scale, float *const *scores, float *const *out) {
+                                                                       int64_t next_head, float scale, float *const *scores, float *const *out) {
     int groups = head_dim / GROUP, visible = first + m - 1, rounded = (visible + KEYS - 1) / KEYS * KEYS;
     int64_t key_bytes = (int64_t) rounded * head_dim, block_bytes = (int64_t) KEYS * head_dim, scale_bytes = KEYS * groups * 4;
     /* scores, 16 keys at a time, asking for the keys ahead and for the values of these keys */
@@ -134,6 +134,13 @@ ATTN static inline __attribute__((always_inline)) void attend_queries(const int 
         int rows = visible - p < KEYS ? visible - p : KEYS;
         for (int64_t o = 0; o < (int64_t) rows * head_dim; o += 64) _mm_prefetch((const char *) (values + (int64_t) p * head_dim) + o, _MM_HINT_T0);
         for (int o = 0; o < rows * groups * 4; o += 64) _mm_prefetch((const char *) (vscales + (int64_t) p * groups) + o, _MM_HINT_T0);
+        if (next_head > 0) { /* the same block of the next head, into L2: the call after this one reads it */
+            const char *nk = (const char *) (keys + (next_head + p) * head_dim), *nv = (const char *) (values + (next_head + p) * head_dim);
+            for (int64_t o = 0; o < block_bytes; o += 64) _mm_prefetch(nk + o, _MM_HINT_T1);
+            for (int64_t o = 0; o < (int64_t) rows * head_dim; o += 64) _mm_prefetch(nv + o, _MM_HINT_T1);
+            for (int o = 0; o < scale_bytes; o += 64) _mm_prefetch((const char *) (kscales + (next_head + p) * groups) + o, _MM_HINT_T1);
+            for (int o = 0; o < rows * groups * 4; o += 64) _mm_prefetch((const char *) (vscales + (next_head + p) * groups) + o, _MM_HINT_T1);
+        }
         block_scores(m, q, keys + (int64_t) p * head_dim, kscales + (int64_t) p * groups, groups, scores, p);
     }
     for (int j = 0; j < m; j++) scaled_softmax(scores[j], first + j, scale);
@@ -148,10 +155,13 @@ ATTN static inline __attribute__((always_inline)) void attend_queries(const int 
  * which is most of the work: a prompt chunk's rows go QUERIES at a time, a decoding row alone.
  * keys: the head's blocks (byte 16 i + k of a block: value i of key k), kscales: 16 per group per block;
  * values: rows of head_dim bytes, vscales: head_dim / 32 per row; scores: QUERIES rows of score_stride floats,
- * score_stride at least first + n - 1 rounded up to 16.
+ * score_stride at least first + n - 1 rounded up to 16. next_head > 0: the next call reads the next head, whose
+ * keys, values and scales lie next_head positions further on; its blocks are asked for into L2 as these are read
+ * (the keys and values come from DRAM at every step, and a call's first blocks waited for them).
  */
 ATTN void sl_attend_q8(const float *q, int q_stride, int n, const int8_t *keys, const float *kscales, const int8_t *values,
-                       const float *vscales, int first, int head_dim, float scale, float *scores, int score_stride, float *out, int out_stride) {
+                       const float *vscales, int first, int head_dim, int next_head, float scale, float *scores, int score_stride,
+                       float *out, int out_stride) {
     for (int j0 = 0; j0 < n; j0 += QUERIES) {
         const float *qs[QUERIES];
         float *ss[QUERIES], *os[QUERIES];
@@ -162,10 +172,10 @@ ATTN void sl_attend_q8(const float *q, int q_stride, int n, const int8_t *keys, 
             os[j] = out + (int64_t) (j0 + j) * out_stride;
         }
         switch (m) {
-            case 1: attend_queries(1, qs, keys, kscales, values, vscales, first + j0, head_dim, scale, ss, os); break;
-            case 2: attend_queries(2, qs, keys, kscales, values, vscales, first + j0, head_dim, scale, ss, os); break;
-            case 3: attend_queries(3, qs, keys, kscales, values, vscales, first + j0, head_dim, scale, ss, os); break;
-            default: attend_queries(4, qs, keys, kscales, values, vscales, first + j0, head_dim, scale, ss, os);
+            case 1: attend_queries(1, qs, keys, kscales, values, vscales, first + j0, head_dim, next_head, scale, ss, os); break;
+            case 2: attend_queries(2, qs, keys, kscales, values, vscales, first + j0, head_dim, next_head, scale, ss, os); break;
+            case 3: attend_queries(3, qs, keys, kscales, values, vscales, first + j0, head_dim, next_head, scale, ss, os); break;
+            default: attend_queries(4, qs, keys, kscales, values, vscales, first + j0, head_dim, next_head, scale, ss, os);
         }
     }
 }

@@ -170,14 +170,16 @@ public final class KVCache {
      * gets their values weighted by the softmax of {@code scale} times their keys' dot products with it. Each query
      * gets the bits it gets alone ({@link #attendInJava}). scores: scratch of {@link #QUERIES_AT_ONCE} rows of scoreStride
      * floats, scoreStride at least first + n - 1 rounded up to {@link #keysAtOnce}. A Q8_0 cache goes through
-     * {@link NativeKernels#attendQ8} where it runs, which widens each key and value once for several queries.
+     * {@link NativeKernels#attendQ8} where it runs, which widens each key and value once for several queries, and asks
+     * for the next KV head's keys and values when {@code nextHeadFollows} (the caller's next call attends to it).
      */
     void attend(int layer, int kvHead, float[] q, int qOff, int qStride, int n, int first, float scale, float[] scores, int scoreStride,
-                float[] out, int outOff, int outStride) {
+                float[] out, int outOff, int outStride, boolean nextHeadFollows) {
         if (keys8 != null && NATIVE) {
             int at = offset(kvHead, 0), scales = scaleOffset(kvHead, 0);
+            int nextHead = nextHeadFollows && (kvHead + 1) * headDim < kvDim ? run : 0;
             NativeKernels.attendQ8(q, qOff, qStride, n, keys8[layer], at, keyScales[layer], scales, values8[layer], at, valueScales[layer], scales,
-                    first, headDim, scale, scores, scoreStride, out, outOff, outStride);
+                    first, headDim, nextHead, scale, scores, scoreStride, out, outOff, outStride);
             return;
         }
         for (int j = 0; j < n; j++) attendInJava(layer, kvHead, q, qOff + j * qStride, first + j, scale, scores, out, outOff + j * outStride);

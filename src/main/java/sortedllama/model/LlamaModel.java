@@ -400,16 +400,19 @@ public final class LlamaModel {
         // time, a chunk's attention was 13% of its pass
         int[] runStart = runStarts(spans, spanCount, T, span -> KVCache.QUERIES_AT_ONCE);
         int runCount = runStart.length - 1;
-        // items head-major (all runs of head 0, then of head 1, ...): the cores claim ranges of items in turn,
-        // and a range then holds rows of every length, not one long sequence's heads that finishes last
-        Parallel.forRange(runCount * c.nHeads(), 1, (from, to) -> {
+        // items run-major (every head of run 0, then of run 1, ...): a core's next item is mostly the next head of
+        // the same run, whose keys and values the cache asks for while it attends to this one; a core that is done
+        // with its own part of the runs takes heads from the back of the other's (Parallel)
+        int heads = c.nHeads();
+        Parallel.forRange(runCount * heads, 1, (from, to) -> {
             float[] scores = new float[KVCache.QUERIES_AT_ONCE * scoreLength];
             for (int item = from; item < to; item++) {
-                int r = item % runCount, h = item / runCount, t = runStart[r], n = runStart[r + 1] - t;
+                int r = item / heads, h = item % heads, t = runStart[r], n = runStart[r + 1] - t;
                 Span span = spans[spanOfRow[t]];
                 int qOff = t * qDim + h * headDim, kvHead = h / headsPerKv;
                 int first = span.pos0 + (t - span.row0) + 1; // causal: its sequence's positions 0 .. its own
-                span.cache.attend(l, kvHead, b.q, qOff, qDim, n, first, scale, scores, scoreLength, b.attnOut, qOff, qDim);
+                boolean nextHeadFollows = item + 1 < to && h + 1 < heads && (h + 1) / headsPerKv != kvHead;
+                span.cache.attend(l, kvHead, b.q, qOff, qDim, n, first, scale, scores, scoreLength, b.attnOut, qOff, qDim, nextHeadFollows);
             }
         });
         Matmul.apply(layer.wo(), b.attnOut, T, b.proj, regime);

@@ -80,7 +80,7 @@ public final class NativeKernels {
                     amxInput = linker.downcallHandle(syms.find("sl_amx_input").orElseThrow(), FunctionDescriptor.ofVoid(I, P, P, J, I, I, P, I, I), critical);
                     var F = ValueLayout.JAVA_FLOAT;
                     attendQ8 = linker.downcallHandle(syms.find("sl_attend_q8").orElseThrow(),
-                            FunctionDescriptor.ofVoid(P, I, I, P, P, P, P, I, I, F, P, I, P, I), critical);
+                            FunctionDescriptor.ofVoid(P, I, I, P, P, P, P, I, I, I, F, P, I, P, I), critical);
                     storeQ8 = linker.downcallHandle(syms.find("sl_store_q8").orElseThrow(),
                             FunctionDescriptor.ofVoid(P, P, I, I, I, I, P, P, P, P), critical);
                     amxOn = Boolean.parseBoolean(System.getProperty("sortedllama.amx", "true"))
@@ -129,15 +129,16 @@ public final class NativeKernels {
      * and out[outOff + j * outStride..+headDim) gets their values weighted by the softmax of scale times their keys'
      * dot products with it. Each query gets the bits of {@link Int8Kv#dots16}, the scaling, {@link Vec#softmax} and
      * {@link Int8Kv#weightedSum} in turn, whatever n is; scores holds {@link #QUERIES_AT_ONCE} rows of scoreStride
-     * floats, scoreStride at least first + n - 1 rounded up to 16.
+     * floats, scoreStride at least first + n - 1 rounded up to 16. nextHead > 0: the next call reads the head whose
+     * keys and values lie nextHead positions further on, and this one asks for them ahead (0: none).
      */
     public static void attendQ8(float[] q, int qOff, int qStride, int n, byte[] keys, int keysOff, float[] keyScales, int keyScalesOff,
                                 byte[] values, int valuesOff, float[] valueScales, int valueScalesOff, int first, int headDim,
-                                float scale, float[] scores, int scoreStride, float[] out, int outOff, int outStride) {
+                                int nextHead, float scale, float[] scores, int scoreStride, float[] out, int outOff, int outStride) {
         try {
             ATTEND_Q8.invokeExact(MemorySegment.ofArray(q).asSlice(4L * qOff), qStride, n, MemorySegment.ofArray(keys).asSlice(keysOff),
                     MemorySegment.ofArray(keyScales).asSlice(4L * keyScalesOff), MemorySegment.ofArray(values).asSlice(valuesOff),
-                    MemorySegment.ofArray(valueScales).asSlice(4L * valueScalesOff), first, headDim, scale,
+                    MemorySegment.ofArray(valueScales).asSlice(4L * valueScalesOff), first, headDim, nextHead, scale,
                     MemorySegment.ofArray(scores), scoreStride, MemorySegment.ofArray(out).asSlice(4L * outOff), outStride);
         } catch (Throwable e) {
             throw new IllegalStateException("native attention failed", e);

@@ -93,7 +93,7 @@ class KVCacheTest {
                                     5 + j * kvDim + head * headDim);
                         }
                         cache.attend(layer, head, q, head * headDim, kvDim, n, first, scale, new float[KVCache.QUERIES_AT_ONCE * stride], stride,
-                                outNative, 5 + head * headDim, kvDim);
+                                outNative, 5 + head * headDim, kvDim, head % 2 == 0);
                         assertArrayEquals(outJava, outNative, "first " + first + ", " + n + " queries, scale " + scale + ", layer " + layer + ", head " + head);
                         checked++;
                     }
