@@ -144,9 +144,10 @@ static inline void prefetch_ahead(const uint8_t *w, int bytes) {
 /*
  * Q8_0's tile groups ask twice for each line: into L1 at the one-vector distance, and before that into L2 (T1)
  * this far ahead. With one distance only, a core either computed or waited: on one core, 8 vectors over 115 MiB
- * of groups took 10.5-11.3 ms, about their time in L2 (5.4-6.3) plus one vector's from DRAM (5.0-5.5). With both,
- * 6.6-8.5 ms for near/far pairs from 1/8 to 4/24 KiB, and on both cores 3.5-4.3 ms against 5.3-8.3 (2/32 KiB);
- * one vector 3.3-3.8 against 3.9-4.3 ms (a throwaway C driver, alternating, best of 10-20; BENCHMARKS.md).
+ * of groups took 11.9 ms, about their time in L2 (5.4-6.3) plus one vector's from DRAM (5.0-5.5), and 9.9-11.3 ms
+ * with 8 KiB in the rounds below. With both, 6.6-8.5 ms for near/far pairs of 1/16, 2/8, 2/16, 2/32 and 4/24 KiB,
+ * and on both cores 3.5-4.3 ms against 5.3-8.3 (2/32 KiB); one vector 3.3-3.8 against 3.9-4.3 ms (a throwaway C
+ * driver, alternating, best of 10-20; BENCHMARKS.md). Q4_0's kernel keeps MULTI_PREFETCH_AHEAD: this gained it nothing.
  */
 #define L2_PREFETCH_AHEAD 32768
 

@@ -56,12 +56,13 @@ public final class Parallel {
      * on n, the grain and the participants, never on timing, so a body that sums per share (a reduction) gives
      * the same bits at every run. Owning a part, not claiming the next share of the whole range in turn, keeps
      * each core's reads one stream: the Q8_0 kernels ask for their lines 32 KiB ahead, which with shares handed
-     * out in turn was the other core's next share (BENCHMARKS.md, "A core's own part of a product").
+     * out in turn was the other core's next share (BENCHMARKS.md, "Two prefetch distances for Q8_0's row groups, a
+     * core's own part of a product, the next head's keys").
      *
-     * @param cuts  share i is items cuts[i] .. cuts[i+1]-1; part p holds shares firstShare[p] .. firstShare[p+1]-1
+     * @param cuts  share i is items cuts[i] .. cuts[i+1]-1
      * @param parts part p's shares not yet claimed, packed as first << 32 | end (share indices)
      */
-    private record Job(RangeBody body, int[] cuts, int[] firstShare, AtomicLongArray parts, AtomicInteger left) {
+    private record Job(RangeBody body, int[] cuts, AtomicLongArray parts, AtomicInteger left) {
         static Job of(RangeBody body, int n, int grain, int participants) {
             int longest = Math.max(1, n / (SHARES_PER_THREAD * participants));
             int[] cuts = new int[16], firstShare = new int[participants + 1];
@@ -79,7 +80,7 @@ public final class Parallel {
             cuts[count] = n;
             var parts = new AtomicLongArray(participants);
             for (int p = 0; p < participants; p++) parts.set(p, (long) firstShare[p] << 32 | firstShare[p + 1]);
-            return new Job(body, cuts, firstShare, parts, new AtomicInteger(n));
+            return new Job(body, cuts, parts, new AtomicInteger(n));
         }
 
         /** Where part p begins: p / participants of the range, down to the grain (n for p = participants). */
