@@ -9,7 +9,10 @@ import sortedllama.model.LlamaModel;
  * goes deeper takes them along through the layers they skipped, in the same pass (they are rows of
  * this sequence from the layer they left at on); with PROPAGATE their keys and values are projected
  * from the exit state after the step. With an output constraint, the exit is still chosen by the
- * model's own confidence; the constraint masks the logits of that exit.
+ * model's own confidence; the constraint masks the logits of that exit. With RECOMPUTE, a token whose
+ * pass goes deeper for other requests anyway goes along and is decided when the pass's logits come
+ * ({@link sortedllama.model.StepSequence#mayDecideLater}): its deeper layers are then filled now rather
+ * than by a later token, and the pass reads the head once instead of once more at its exit.
  */
 final class BatchedAdaptive extends BatchedGeneration {
     private final ExitPolicy policy;
@@ -62,6 +65,22 @@ final class BatchedAdaptive extends BatchedGeneration {
     @Override
     public int logitsAt(int exit) {
         return exit == layers || policy.thresholds().containsKey(exit) ? 1 : 0;
+    }
+
+    @Override
+    public boolean mayStay(int exit) {
+        return exit < layers;
+    }
+
+    /**
+     * RECOMPUTE: going on with the pass past an exit it may leave at fills the deeper layers of its
+     * positions with what the first later token that went deeper would compute for them (the same
+     * states through the same layers), so it may decide when the logits come. PROPAGATE would then
+     * copy its exit state over keys already computed from deeper states.
+     */
+    @Override
+    public boolean mayDecideLater() {
+        return fill == AdaptiveGenerator.KvFill.RECOMPUTE;
     }
 
     @Override

@@ -162,8 +162,9 @@ public final class LlamaModel {
      * One batched pass of several sequences, each running its own positions through its own layers
      * ({@link StepSequence}): at each layer the rows of every sequence still in the pass are
      * gathered, so each weight row is read once for all of them; attention runs per sequence over
-     * its own cache. After each layer, the sequences that want that exit's logits get them (one
-     * product for all) and may leave. The products stay in {@link Matmul}'s batch-invariant regime
+     * its own cache. After each layer, the sequences that want that exit's logits leave or wait to
+     * decide ({@link PendingLogits}): the logits are computed when the pass needs them, in one product
+     * for all the exits that share a head. The products stay in {@link Matmul}'s batch-invariant regime
      * whatever the batch size (ROW_REUSE: per-row kernels, or AMX tiles where they give the same bits),
      * so each position's states and logits have the bits they have when it runs alone. Each cache
      * advances to its sequence's end.
@@ -174,6 +175,7 @@ public final class LlamaModel {
         // cos and sin of each sequence's positions statesFrom..end-1, made once per pass: computed per
         // layer, they were a serial share of a batched step (64 sines and cosines a row)
         Map<StepSequence, float[]> angles = new IdentityHashMap<>();
+        var pending = new PendingLogits(w, this::stepLogits);
         for (int l = 0; l < c.nLayers() && !active.isEmpty(); l++) {
             var spans = new Span[active.size()];
             var owners = new StepSequence[active.size()];
@@ -205,7 +207,7 @@ public final class LlamaModel {
                     System.arraycopy(x, sp.row0 * dim, owners[i].states(), (sp.pos0 - owners[i].statesFrom()) * dim, sp.count * dim);
                 }
             }
-            exit(l + 1, active);
+            if (pending.collect(l + 1, active)) pending.flush(active);
         }
         if (!active.isEmpty()) throw new IllegalStateException(active.size() + " sequences did not leave at the last layer");
         for (StepSequence s : sequences) s.cache().advanceTo(Math.max(s.cache().length(), s.end()));
@@ -225,38 +227,13 @@ public final class LlamaModel {
         return b;
     }
 
-    /** Exit {@code exit}'s logits for the sequences that want them, in one product; those that leave are removed. */
-    private void exit(int exit, List<StepSequence> active) {
-        int dim = c.dim(), vocab = c.vocabSize();
-        int[] wanted = new int[active.size()], firstRow = new int[active.size()];
-        int rows = 0;
-        for (int i = 0; i < active.size(); i++) {
-            firstRow[i] = rows;
-            rows += wanted[i] = active.get(i).logitsAt(exit);
-        }
-        if (rows == 0) return;
-        StepBuffers buf = stepBuffers(rows);
-        // the layer buffers' normed and proj are free between layers
-        float[] x = buf.layer.normed, normed = buf.layer.proj, out = buf.logits(rows, vocab);
-        for (int i = 0; i < active.size(); i++) {
-            StepSequence s = active.get(i);
-            System.arraycopy(s.states(), (s.end() - wanted[i] - s.statesFrom()) * dim, x, firstRow[i] * dim, wanted[i] * dim);
-        }
-        head(x, rows, exit, normed, out, Matmul.Regime.ROW_REUSE);
-        // each sequence's rows in an array of its own, copied on every core: on the batch thread alone these
-        // copies (128 KiB a row at a 32,000-token vocabulary) kept the other cores waiting
-        float[][] own = new float[active.size()][];
-        Parallel.forRange(active.size(), 1, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                if (wanted[i] > 0) own[i] = Arrays.copyOfRange(out, firstRow[i] * vocab, (firstRow[i] + wanted[i]) * vocab);
-            }
-        });
-        List<StepSequence> staying = new ArrayList<>();
-        for (int i = 0; i < active.size(); i++) {
-            if (wanted[i] == 0 || !active.get(i).exitWith(exit, own[i])) staying.add(active.get(i));
-        }
-        active.clear();
-        active.addAll(staying);
+    /** {@link PendingLogits.Head} of {@link #step}: the n rows' logits at exit {@code exit}, in this thread's scratch. */
+    private float[] stepLogits(int exit, float[] x, int n) {
+        StepBuffers buf = stepBuffers(n);
+        float[] out = buf.logits(n, c.vocabSize());
+        // the layer buffers' normed is free between layers
+        head(x, n, exit, buf.layer.normed, out, Matmul.Regime.ROW_REUSE);
+        return out;
     }
 
     /** Positions pos0.. of one sequence's cache, fed as rows row0.. of a pass's hidden states. */

@@ -27,7 +27,24 @@ public interface StepSequence {
 
     /**
      * The logits asked for by {@link #logitsAt} ({@code count * vocab}, position-major); returns true
-     * to leave the pass here. At the last layer it must leave.
+     * to leave the pass here. It may return false only where {@link #mayStay} says so; at the last
+     * layer it must leave. A sequence that leaves where it asks for logits gets them later in the
+     * pass, with those of the others (one read of the head for all).
      */
     boolean exitWith(int exit, float[] logits);
+
+    /** Whether {@link #exitWith} may keep this sequence in the pass at {@code exit}: it looks at the logits to decide (adaptive depth). */
+    default boolean mayStay(int exit) {
+        return false;
+    }
+
+    /**
+     * Whether, when the pass goes deeper anyway, this sequence may go on past an exit where it
+     * {@link #mayStay} and decide later from the logits it had there. It then fills its deeper layers
+     * for those positions as a later token would have (adaptive depth that recomputes skipped layers);
+     * a sequence that copies its exit state upward instead must decide at once.
+     */
+    default boolean mayDecideLater() {
+        return false;
+    }
 }
