@@ -37,7 +37,6 @@ final class PendingLogits {
     private final LlamaWeights w;
     private final Head head;
     private final List<Entry> entries = new ArrayList<>();
-    private final Set<StepSequence> waiting = Collections.newSetFromMap(new IdentityHashMap<>());
 
     PendingLogits(LlamaWeights w, Head head) {
         this.w = w;
@@ -57,10 +56,12 @@ final class PendingLogits {
             if (n == 0) continue;
             int from = (s.end() - n - s.statesFrom()) * dim;
             entries.add(new Entry(s, exit, n, Arrays.copyOfRange(s.states(), from, from + n * dim)));
-            if (s.mayStay(exit)) waiting.add(s);
-            else it.remove();
+            if (!s.mayStay(exit)) it.remove();
         }
         if (entries.isEmpty()) return false;
+        // the sequences owed logits: those of them still active wait to decide, the others have left
+        Set<StepSequence> waiting = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Entry e : entries) waiting.add(e.sequence);
         boolean goesDeeper = false; // some sequence needs the next layer whatever any logits say
         for (StepSequence s : active) {
             if (!waiting.contains(s)) goesDeeper = true;
@@ -77,7 +78,6 @@ final class PendingLogits {
     void flush(List<StepSequence> active) {
         List<Entry> owed = List.copyOf(entries);
         entries.clear();
-        waiting.clear();
         float[][] logits = new float[owed.size()][];
         boolean[] done = new boolean[owed.size()];
         for (int first = 0; first < owed.size(); first++) {
